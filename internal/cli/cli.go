@@ -1,0 +1,109 @@
+// Package cli implements the addrwalk command line. main calls Run; tests
+// call it too, with their own writers.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit statuses shared by every subcommand. resolve follows dig (9 for no
+// reply); arp follows iputils arping (1 for no reply, 2 for usage).
+const (
+	ExitOK      = 0
+	ExitNoReply = 1 // arp: no reply came
+	ExitUsage   = 2 // bad command line, bad input file, missing privilege
+	ExitFailure = 3 // an operation failed for a reason that is not "no reply"
+	// ExitDNSNoReply is resolve's status when no usable answer came back
+	// (SERVFAIL, every server dead, a limit tripped), as dig's 9.
+	ExitDNSNoReply = 9
+)
+
+// Globals is bound into every subcommand's Run method.
+type Globals struct {
+	Ctx    context.Context
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// exitError carries a specific exit status out of a subcommand.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// withExit wraps err so Run returns code. A nil err with a non-zero code
+// means "already reported, just exit with code".
+func withExit(code int, err error) error { return &exitError{code: code, err: err} }
+
+// usageErr is a usage error with a message.
+func usageErr(format string, args ...any) error {
+	return withExit(ExitUsage, fmt.Errorf(format, args...))
+}
+
+type cliRoot struct {
+	Resolve ResolveCmd `cmd:"" help:"Resolve a name iteratively from the root, like dig."`
+	Demo    DemoCmd    `cmd:"" help:"Resolve against a built-in simulated internet (works offline)."`
+	Sim     SimCmd     `cmd:"" help:"Serve the simulated DNS hierarchy on 127.x addresses for other resolvers."`
+	Arp     ArpCmd     `cmd:"" help:"Trace, scan, watch and show IPv4 neighbour (ARP) resolution."`
+	Path    PathCmd    `cmd:"" help:"Follow a name all the way: hosts file, DNS, route, next hop, MAC."`
+}
+
+// kongExit is panicked by kong's exit hook (after --help) and recovered in Run.
+type kongExit struct{ code int }
+
+// Run parses args, runs the chosen subcommand and returns the exit status.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	var root cliRoot
+	defer func() {
+		if r := recover(); r != nil {
+			ke, ok := r.(kongExit)
+			if !ok {
+				panic(r)
+			}
+			code = ke.code
+		}
+	}()
+	parser, err := kong.New(&root,
+		kong.Name("addrwalk"),
+		kong.Description("addrwalk shows how a name becomes an IP address and an IP address a MAC address."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { panic(kongExit{c}) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "addrwalk: %v\n", err)
+		return ExitFailure
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "addrwalk: %v\n", err)
+		fmt.Fprintln(stderr, "run 'addrwalk --help' for usage")
+		return ExitUsage
+	}
+	err = kctx.Run(&Globals{Ctx: ctx, Stdout: stdout, Stderr: stderr})
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "addrwalk: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "addrwalk: %v\n", err)
+	return ExitFailure
+}

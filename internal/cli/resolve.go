@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/net/idna"
+
+	"github.com/addrwalk/addrwalk/resolver"
+)
+
+// ResolverFlags are the resolver settings shared by resolve, demo and path.
+type ResolverFlags struct {
+	RootHints     string        `name:"root-hints" placeholder:"FILE" help:"Root hints file in named.root format (default: built-in IANA hints)."`
+	Timeout       time.Duration `default:"8s" help:"Deadline for the whole resolution."`
+	QueryTimeout  time.Duration `name:"query-timeout" default:"1200ms" help:"Wait for one upstream reply."`
+	IPv4Only      bool          `short:"4" name:"ipv4" help:"Query IPv4 upstreams only."`
+	IPv6Only      bool          `short:"6" name:"ipv6" help:"Query IPv6 upstreams only."`
+	AllowLoopback bool          `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1 learned from delegations."`
+	Port          uint16        `default:"53" help:"Port of the authoritative servers."`
+	NoQmin        bool          `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation, RFC 9156)."`
+}
+
+// config turns the flags into a resolver configuration.
+func (f *ResolverFlags) config() (resolver.Config, error) {
+	if f.IPv4Only && f.IPv6Only {
+		return resolver.Config{}, usageErr("-4 and -6 exclude each other")
+	}
+	cfg := resolver.Config{
+		Port:                     f.Port,
+		QueryTimeout:             f.QueryTimeout,
+		RequestTimeout:           f.Timeout,
+		DisableIPv4:              f.IPv6Only,
+		DisableIPv6:              f.IPv4Only,
+		AllowLoopback:            f.AllowLoopback,
+		DisableQNAMEMinimisation: f.NoQmin,
+	}
+	if f.RootHints != "" {
+		fh, err := os.Open(f.RootHints)
+		if err != nil {
+			return cfg, withExit(ExitUsage, fmt.Errorf("root hints: %w", err))
+		}
+		defer fh.Close()
+		h, err := resolver.ParseHints(fh, f.RootHints)
+		if err != nil {
+			return cfg, withExit(ExitUsage, err)
+		}
+		cfg.Hints = h
+	}
+	return cfg, nil
+}
+
+// OutputFlags choose how a resolution is printed.
+type OutputFlags struct {
+	Trace bool `help:"Print the walk step by step: root, TLD, authoritative."`
+	JSON  bool `name:"json" help:"Print the result and trace as one JSON document."`
+	Short bool `help:"Print only the answer data, one record per line."`
+}
+
+// ResolveCmd is `addrwalk resolve NAME [TYPE]`.
+type ResolveCmd struct {
+	Name string `arg:"" help:"Domain name to resolve (IDNs are converted to ASCII)."`
+	Type string `arg:"" optional:"" default:"A" help:"Record type (A, AAAA, MX, TXT, ... or TYPEnnn)."`
+	ResolverFlags
+	OutputFlags
+}
+
+// Run resolves and prints.
+func (c *ResolveCmd) Run(g *Globals) error {
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	name, qtype, err := parseQuestion(c.Name, c.Type)
+	if err != nil {
+		return err
+	}
+	r, err := resolver.New(cfg)
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	return runResolution(g, r, name, qtype, c.OutputFlags)
+}
+
+// parseQuestion validates the name (converting an IDN with IDNA 2008
+// lookup rules) and the type.
+func parseQuestion(name, typ string) (string, uint16, error) {
+	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(name, "."))
+	if err != nil {
+		return "", 0, usageErr("name %q: %v", name, err)
+	}
+	if name == "." {
+		ascii = "."
+	}
+	if _, ok := dns.IsDomainName(ascii); !ok || ascii == "" {
+		return "", 0, usageErr("name %q is not a valid domain name", name)
+	}
+	ut := strings.ToUpper(typ)
+	qtype, ok := dns.StringToType[ut]
+	if !ok {
+		var n uint16
+		if _, err := fmt.Sscanf(ut, "TYPE%d", &n); err != nil || n == 0 {
+			return "", 0, usageErr("unknown record type %q", typ)
+		}
+		qtype = n
+	}
+	return dns.Fqdn(ascii), qtype, nil
+}
+
+// runResolution resolves and prints in the chosen format; the exit status
+// follows dig: 0 when an answer came back (NXDOMAIN included), 9 when no
+// usable reply did.
+func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, out OutputFlags) error {
+	req := resolver.Request{Name: name, Type: qtype}
+	var tp *tracePrinter
+	if out.JSON {
+		req.Trace = true
+	} else if out.Trace {
+		tp = newTracePrinter(g.Stdout)
+		req.Observer = tp
+		fmt.Fprintf(g.Stdout, ";; walking %s %s from the root\n", name, dns.TypeToString[qtype])
+	}
+	res, err := r.Query(g.Ctx, req)
+	var rerr *resolver.Error
+	if err != nil && !errors.As(err, &rerr) {
+		return withExit(ExitUsage, err)
+	}
+	switch {
+	case out.JSON:
+		if werr := writeJSON(g.Stdout, res, err); werr != nil {
+			return werr
+		}
+	case out.Short:
+		for _, rr := range res.Answer {
+			if rr.Header().Rrtype == qtype || qtype == dns.TypeANY {
+				fmt.Fprintln(g.Stdout, rdataString(rr))
+			}
+		}
+	default:
+		printAnswer(g.Stdout, res, err)
+		if tp != nil {
+			tp.summary(res)
+		}
+	}
+	if err != nil {
+		if out.JSON || out.Short {
+			fmt.Fprintf(g.Stderr, "addrwalk: %v\n", err)
+		}
+		return withExit(ExitDNSNoReply, nil)
+	}
+	return nil
+}
+
+// rdataString is the record's data without owner, TTL, class and type.
+func rdataString(rr dns.RR) string {
+	h := rr.Header().String()
+	return strings.TrimSpace(strings.TrimPrefix(rr.String(), h))
+}
+
+// printAnswer prints the result the way dig prints its sections.
+func printAnswer(w io.Writer, res *resolver.Result, err error) {
+	fmt.Fprintf(w, ";; ->>HEADER<<- status: %s, answer: %d, authority: %d\n",
+		dns.RcodeToString[res.Rcode], len(res.Answer), len(res.Authority))
+	if err != nil {
+		fmt.Fprintf(w, ";; SERVFAIL: %v\n", err)
+	}
+	fmt.Fprintf(w, "\n;; QUESTION SECTION:\n;%s\t\tIN\t%s\n", res.Name, dns.TypeToString[res.Type])
+	if len(res.Answer) > 0 {
+		fmt.Fprintln(w, "\n;; ANSWER SECTION:")
+		for _, rr := range res.Answer {
+			fmt.Fprintln(w, rr.String())
+		}
+	}
+	if len(res.Authority) > 0 {
+		fmt.Fprintln(w, "\n;; AUTHORITY SECTION:")
+		for _, rr := range res.Authority {
+			fmt.Fprintln(w, rr.String())
+		}
+	}
+	fmt.Fprintf(w, "\n;; upstream queries: %d, time: %s\n", res.Upstream, fmtDur(res.Duration))
+}
+
+// jsonResult is the --json document; the README documents its schema.
+type jsonResult struct {
+	Name            string          `json:"name"`
+	Type            string          `json:"type"`
+	Rcode           string          `json:"rcode"`
+	Answer          []string        `json:"answer"`
+	Authority       []string        `json:"authority"`
+	UpstreamQueries int             `json:"upstream_queries"`
+	Servers         int             `json:"servers_contacted"`
+	DurationMS      float64         `json:"duration_ms"`
+	Error           string          `json:"error,omitempty"`
+	Trace           *resolver.Trace `json:"trace,omitempty"`
+}
+
+func writeJSON(w io.Writer, res *resolver.Result, err error) error {
+	doc := jsonResult{
+		Name: res.Name, Type: dns.TypeToString[res.Type], Rcode: dns.RcodeToString[res.Rcode],
+		Answer: rrLines(res.Answer), Authority: rrLines(res.Authority),
+		UpstreamQueries: res.Upstream, DurationMS: float64(res.Duration.Microseconds()) / 1000,
+		Trace: res.Trace,
+	}
+	if res.Trace != nil {
+		doc.Servers = len(serversIn(res.Trace.Steps, map[string]bool{}))
+	}
+	if err != nil {
+		doc.Error = err.Error()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func serversIn(steps []*resolver.Step, seen map[string]bool) map[string]bool {
+	for _, s := range steps {
+		if s.Kind == resolver.EventQuery && s.Addr.IsValid() {
+			seen[s.Addr.String()] = true
+		}
+		serversIn(s.Steps, seen)
+	}
+	return seen
+}
+
+func rrLines(rrs []dns.RR) []string {
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		out = append(out, strings.ReplaceAll(rr.String(), "\t", " "))
+	}
+	return out
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	default:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
+}

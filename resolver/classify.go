@@ -1,0 +1,308 @@
+package resolver
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Kind is what a response means for the resolution, after bailiwick
+// filtering.
+type Kind uint8
+
+// Response kinds.
+const (
+	KindAnswer    Kind = iota + 1 // the answer RRset for the question (possibly after a CNAME chain)
+	KindCNAME                     // a CNAME/DNAME chain whose target must be resolved from the top
+	KindNXDomain                  // the name does not exist (RFC 2308 §2.1)
+	KindNoData                    // the name exists, the type does not (RFC 2308 §2.2)
+	KindReferral                  // a delegation to a zone closer to the name
+	KindLame                      // the server is not authoritative for the zone it was asked about
+	KindServFail                  // SERVFAIL, REFUSED, NOTIMP, FORMERR or another error rcode
+	KindMalformed                 // the reply cannot be used
+)
+
+var kindNames = [...]string{"", "answer", "cname", "nxdomain", "nodata", "referral", "lame", "servfail", "malformed"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind%d", k)
+}
+
+// MarshalText implements encoding.TextMarshaler for JSON traces.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// response is a classified reply: what kind it is and the records that
+// survive bailiwick checks.
+type response struct {
+	kind   Kind
+	reason string // why lame/servfail/malformed; empty otherwise
+	rcode  int
+
+	// answer is the chain of records from the question name: CNAMEs,
+	// DNAMEs with the CNAMEs synthesised from them, and the final RRset.
+	answer []dns.RR
+	// target is where a CNAME/DNAME chain leaves this zone (KindCNAME).
+	target string
+	// soa is the SOA of a negative answer (RFC 2308), with any
+	// in-bailiwick NSEC/NSEC3 and RRSIG records of the authority section.
+	soa []dns.RR
+	// For a referral: the child zone, its NS RRset, and the glue that was
+	// accepted and ignored.
+	zone        string
+	ns          []*dns.NS
+	glue        []dns.RR
+	ignoredGlue []dns.RR
+	// authAnswer reports AA.
+	authAnswer bool
+}
+
+// classifier holds what classify needs to know about the query.
+type classifier struct {
+	zone       string // the zone the server was asked as authoritative for
+	qname      string // the name sent (may be minimised)
+	qtype      uint16
+	qclass     uint16
+	permissive bool // accept glue outside the server's bailiwick (harden-glue off)
+}
+
+// inZone reports whether name is at or below zone (case-insensitive).
+func inZone(name, zone string) bool {
+	return dns.IsSubDomain(zone, name)
+}
+
+// classify decides what resp means. It trusts only records inside the
+// bailiwick of c.zone (RFC 2181 §5.4.1): a server for example.org. can
+// speak about names under example.org. and nothing else.
+func (c *classifier) classify(resp *dns.Msg) response {
+	r := response{rcode: resp.Rcode, authAnswer: resp.Authoritative}
+	if len(resp.Answer) > MaxRecordsPerSection || len(resp.Ns) > MaxRecordsPerSection || len(resp.Extra) > MaxRecordsPerSection {
+		r.kind, r.reason = KindMalformed, "too many records"
+		return r
+	}
+	switch resp.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+	default:
+		r.kind = KindServFail
+		r.reason = "rcode " + dns.RcodeToString[resp.Rcode]
+		return r
+	}
+
+	// Follow the chain from the question name through the answer section.
+	// A DNAME is checked before a CNAME: the CNAME that comes with a DNAME
+	// is synthesised here, not taken from the server (RFC 6672 §3.2).
+	name := c.qname
+	visited := map[string]bool{}
+	for hops := 0; ; hops++ {
+		lname := dns.CanonicalName(name)
+		if visited[lname] || hops > MaxCNAMEChain {
+			// The chain loops or is too long inside one reply: hand it to
+			// resolve, which reports the loop or the length.
+			r.kind, r.target = KindCNAME, name
+			return r
+		}
+		visited[lname] = true
+		final := c.rrset(resp.Answer, name, c.qtype)
+		if len(final) > 0 {
+			r.answer = append(r.answer, final...)
+			r.kind = KindAnswer
+			return r
+		}
+		if c.qtype != dns.TypeDNAME {
+			if dn, synth := c.dname(resp.Answer, name); dn != nil {
+				r.answer = append(r.answer, dn, synth)
+				name = synth.Target
+				if !inZone(name, c.zone) {
+					break
+				}
+				continue
+			}
+		}
+		if c.qtype != dns.TypeCNAME {
+			if cn := c.rrset(resp.Answer, name, dns.TypeCNAME); len(cn) > 0 {
+				r.answer = append(r.answer, cn[0])
+				name = dns.Fqdn(cn[0].(*dns.CNAME).Target)
+				if !inZone(name, c.zone) {
+					break // the rest of the chain is not this server's to tell
+				}
+				continue
+			}
+		}
+		break
+	}
+	soa := c.negativeAuthority(resp.Ns, name)
+	if len(r.answer) > 0 {
+		// The chain ended on a name with no records here.
+		r.target = name
+		switch {
+		case resp.Rcode == dns.RcodeNameError && inZone(name, c.zone):
+			r.kind, r.soa = KindNXDomain, soa
+		case len(soa) > 0 && inZone(name, c.zone):
+			r.kind, r.soa = KindNoData, soa
+		default:
+			r.kind = KindCNAME
+		}
+		return r
+	}
+
+	if resp.Rcode == dns.RcodeNameError {
+		if !resp.Authoritative && len(soa) == 0 {
+			r.kind, r.reason = KindLame, "NXDOMAIN without AA or SOA"
+			return r
+		}
+		r.kind, r.soa = KindNXDomain, soa
+		return r
+	}
+
+	// NOERROR with no usable answer: referral, NODATA or lame.
+	if ref, ok := c.referral(resp); ok {
+		if len(soa) == 0 || !resp.Authoritative {
+			return ref
+		}
+	}
+	if len(soa) > 0 || resp.Authoritative {
+		r.kind, r.soa = KindNoData, soa
+		return r
+	}
+	if hasNS(resp.Ns) {
+		r.kind, r.reason = KindLame, "upward or sideways referral"
+		return r
+	}
+	r.kind, r.reason = KindLame, "non-authoritative empty answer without delegation"
+	return r
+}
+
+// rrset returns the records of resp.Answer owned by name with type t and
+// the query class. Records outside the zone are never returned.
+func (c *classifier) rrset(rrs []dns.RR, name string, t uint16) []dns.RR {
+	if !inZone(name, c.zone) {
+		return nil
+	}
+	var out []dns.RR
+	for _, rr := range rrs {
+		h := rr.Header()
+		if h.Rrtype == t && h.Class == c.qclass && strings.EqualFold(h.Name, name) {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// dname finds a DNAME in the zone whose owner is a proper ancestor of name
+// and synthesises the CNAME for name (RFC 6672 §2.2). The server's own
+// synthesised CNAME is not trusted; the resolver makes its own.
+func (c *classifier) dname(rrs []dns.RR, name string) (*dns.DNAME, *dns.CNAME) {
+	for _, rr := range rrs {
+		d, ok := rr.(*dns.DNAME)
+		if !ok || d.Hdr.Class != c.qclass || !inZone(d.Hdr.Name, c.zone) {
+			continue
+		}
+		owner := dns.CanonicalName(d.Hdr.Name)
+		lname := dns.CanonicalName(name)
+		if owner == lname || !dns.IsSubDomain(owner, lname) {
+			continue
+		}
+		prefix := name[:len(name)-len(owner)]
+		target := prefix + dns.Fqdn(d.Target)
+		if len(target) > 255 {
+			continue // RFC 6672 §2.2: YXDOMAIN; treat as unusable
+		}
+		return d, &dns.CNAME{
+			Hdr:    dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: c.qclass, Ttl: d.Hdr.Ttl},
+			Target: target,
+		}
+	}
+	return nil, nil
+}
+
+// negativeAuthority returns the SOA of the authority section if it belongs
+// to a zone that could hold name (the SOA owner is an ancestor of name and
+// inside the server's bailiwick), together with NSEC, NSEC3 and RRSIG
+// records in that zone, which later DNSSEC work needs.
+func (c *classifier) negativeAuthority(ns []dns.RR, name string) []dns.RR {
+	var soa dns.RR
+	for _, rr := range ns {
+		if s, ok := rr.(*dns.SOA); ok && inZone(s.Hdr.Name, c.zone) && inZone(name, s.Hdr.Name) {
+			soa = s
+			break
+		}
+	}
+	if soa == nil {
+		return nil
+	}
+	out := []dns.RR{soa}
+	apex := soa.Header().Name
+	for _, rr := range ns {
+		switch rr.Header().Rrtype {
+		case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+			if inZone(rr.Header().Name, apex) {
+				out = append(out, rr)
+			}
+		}
+	}
+	return out
+}
+
+// referral recognises a delegation: an NS RRset in the authority section
+// for a zone strictly below the server's zone and at or above the question
+// name. Glue in the additional section is kept only for the NS names of
+// that set and, unless permissive, only inside the server's bailiwick.
+func (c *classifier) referral(resp *dns.Msg) (response, bool) {
+	var child string
+	var ns []*dns.NS
+	for _, rr := range resp.Ns {
+		n, ok := rr.(*dns.NS)
+		if !ok || n.Hdr.Class != c.qclass {
+			continue
+		}
+		owner := dns.CanonicalName(n.Hdr.Name)
+		if child == "" {
+			child = owner
+		}
+		if owner == child {
+			ns = append(ns, n)
+		}
+	}
+	if child == "" {
+		return response{}, false
+	}
+	zone := dns.CanonicalName(c.zone)
+	if child == zone || !dns.IsSubDomain(zone, child) || !dns.IsSubDomain(child, dns.CanonicalName(c.qname)) {
+		return response{}, false // upward, sideways or unrelated: lame
+	}
+	if len(ns) > MaxNSPerZone {
+		ns = ns[:MaxNSPerZone]
+	}
+	r := response{kind: KindReferral, rcode: resp.Rcode, zone: child, ns: ns, authAnswer: resp.Authoritative}
+	wanted := map[string]bool{}
+	for _, n := range ns {
+		wanted[dns.CanonicalName(n.Ns)] = true
+	}
+	for _, rr := range resp.Extra {
+		h := rr.Header()
+		if h.Rrtype != dns.TypeA && h.Rrtype != dns.TypeAAAA {
+			continue
+		}
+		if !wanted[dns.CanonicalName(h.Name)] {
+			continue
+		}
+		if c.permissive || inZone(h.Name, zone) {
+			r.glue = append(r.glue, rr)
+		} else {
+			r.ignoredGlue = append(r.ignoredGlue, rr)
+		}
+	}
+	return r, true
+}
+
+func hasNS(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeNS {
+			return true
+		}
+	}
+	return false
+}

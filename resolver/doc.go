@@ -1,0 +1,22 @@
+// Package resolver is an iterative DNS resolver that walks from the root
+// servers down the zone cuts to the authoritative servers itself, and can
+// report every step it takes.
+//
+// It implements the resolver side of:
+//   - RFC 1034 §5.3.3 and RFC 1035: the iterative algorithm, referrals,
+//     glue, CNAME chasing;
+//   - RFC 2181: bailiwick checks and ranking of data by where it came from;
+//   - RFC 2308: NXDOMAIN and NODATA classification (the SOA is kept);
+//   - RFC 6672: DNAME redirection, with the CNAME synthesised locally;
+//   - RFC 6891: EDNS(0), advertising a 1232-byte UDP payload (the DNS Flag
+//     Day 2020 value, which avoids IP fragmentation);
+//   - RFC 7766: retry over TCP when a UDP reply has TC=1;
+//   - RFC 9156: QNAME minimisation (relaxed, as Unbound's default);
+//   - RFC 5452: random query IDs and source ports, and replies accepted
+//     only when source, ID and question all match.
+//
+// The network is reached only through the Exchanger interface, so tests,
+// the offline demo and the conformance runner plug in their own network.
+// A Resolver has no package-level state: clock, logger and transport are
+// fields of its Config.
+package resolver

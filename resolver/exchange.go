@@ -1,0 +1,172 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// exchange sends one question to one server address, retrying over TCP
+// when the UDP reply is truncated and without EDNS when the server does not
+// understand it, and classifies the reply. outcome names what happened when
+// err is set (timeout, error, malformed).
+func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, why, qname string, qtype uint16, cl *classifier) (resp response, outcome string, err error) {
+	server := netip.AddrPortFrom(c.addr, rq.r.port)
+	rq.lastServer = fmt.Sprintf("%s (%s)", c.ns.name, server)
+	network := "udp"
+	edns := true
+	for attempt := 0; attempt < 3; attempt++ {
+		if err := rq.checkBudget(ctx); err != nil {
+			return response{}, "", err
+		}
+		q := rq.newQuery(qname, qtype, edns)
+		qctx, cancel := context.WithTimeout(ctx, rq.r.qto)
+		t0 := rq.r.now()
+		m, xerr := rq.r.x.Exchange(qctx, q, network, server)
+		cancel()
+		rtt := rq.r.now().Sub(t0)
+		rq.upstream++
+		ev := Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
+			Name: qname, Type: dns.TypeToString[qtype], Transport: network, RTT: rtt}
+		if xerr == nil {
+			if merr := matchesQuestion(m, q); merr != nil {
+				xerr = fmt.Errorf("%w: %v", ErrMalformed, merr)
+			}
+		}
+		if xerr != nil {
+			outcome = "error"
+			switch {
+			case errors.Is(xerr, ErrTimeout) || isCtxErr(xerr):
+				outcome = "timeout"
+				if ctx.Err() != nil {
+					xerr = fmt.Errorf("%w: %v", ErrDeadline, ctx.Err())
+				} else if !errors.Is(xerr, ErrTimeout) {
+					xerr = fmt.Errorf("%w: %v", ErrTimeout, xerr)
+				}
+			case errors.Is(xerr, ErrMalformed):
+				outcome = "malformed"
+			}
+			if rq.obs != nil {
+				ev.Outcome, ev.Err = outcome, xerr.Error()
+				ev.Detail = outcome + ": try another server"
+				rq.emit(ev)
+			}
+			return response{}, outcome, xerr
+		}
+		ev.Rcode, ev.Flags = dns.RcodeToString[m.Rcode], flagString(m)
+		if m.Truncated && network == "udp" {
+			if rq.obs != nil {
+				ev.Outcome, ev.Detail = "truncated", "TC=1: retry over TCP"
+				rq.emit(ev)
+			}
+			network = "tcp"
+			why = "retry over TCP after TC=1"
+			continue
+		}
+		if edns && m.IsEdns0() == nil && (m.Rcode == dns.RcodeFormatError || m.Rcode == dns.RcodeNotImplemented) {
+			if rq.obs != nil {
+				ev.Outcome, ev.Detail = "error", dns.RcodeToString[m.Rcode]+" to an EDNS query: retry without EDNS (RFC 6891 §7)"
+				rq.emit(ev)
+			}
+			edns = false
+			why = "retry without EDNS"
+			continue
+		}
+		resp = cl.classify(m)
+		if rq.obs != nil {
+			ev.Outcome = resp.kind.String()
+			describe(&ev, resp, zs.zone)
+			rq.emit(ev)
+		}
+		return resp, "", nil
+	}
+	return response{}, "error", fmt.Errorf("%w: no usable reply after retries", ErrMalformed)
+}
+
+// newQuery builds an iterative query: RD clear, a random ID, and EDNS(0)
+// with a 1232-byte payload.
+func (rq *request) newQuery(qname string, qtype uint16, edns bool) *dns.Msg {
+	q := new(dns.Msg)
+	q.Id = dns.Id()
+	q.RecursionDesired = false
+	q.Question = []dns.Question{{Name: qname, Qtype: qtype, Qclass: rq.class}}
+	if edns {
+		q.SetEdns0(EDNSBufferSize, false)
+	}
+	return q
+}
+
+// describe fills the trace fields that say what a response taught.
+func describe(ev *Event, r response, zone string) {
+	switch r.kind {
+	case KindReferral:
+		ri := &ReferralInfo{Zone: r.zone}
+		for _, n := range r.ns {
+			ri.NS = append(ri.NS, dns.CanonicalName(n.Ns))
+		}
+		for _, g := range r.glue {
+			ri.Glue = append(ri.Glue, glueString(g))
+		}
+		for _, g := range r.ignoredGlue {
+			ri.IgnoredGlue = append(ri.IgnoredGlue, glueString(g)+" (outside "+zone+")")
+		}
+		ev.Referral = ri
+		ev.Detail = fmt.Sprintf("referral to %s: %d NS, %d glue", r.zone, len(ri.NS), len(ri.Glue))
+		if len(ri.IgnoredGlue) > 0 {
+			ev.Detail += fmt.Sprintf(", %d out-of-bailiwick glue ignored", len(ri.IgnoredGlue))
+		}
+	case KindAnswer:
+		ev.Answer = rrStrings(r.answer)
+		ev.Detail = fmt.Sprintf("answer: %d record(s)", len(r.answer))
+	case KindCNAME:
+		ev.Answer = rrStrings(r.answer)
+		ev.Target = r.target
+		ev.Detail = "alias to " + r.target + ", outside " + zone
+	case KindNXDomain:
+		ev.Answer = rrStrings(r.answer)
+		ev.Negative = rrStrings(r.soa)
+		ev.Detail = "name does not exist"
+	case KindNoData:
+		ev.Answer = rrStrings(r.answer)
+		ev.Negative = rrStrings(r.soa)
+		ev.Detail = "name exists, no record of this type"
+	default:
+		ev.Detail = r.reason + ": try another server"
+	}
+}
+
+func glueString(rr dns.RR) string {
+	a, _ := rrAddr(rr)
+	return dns.CanonicalName(rr.Header().Name) + " " + a.String()
+}
+
+// rrStrings renders records as zone-file lines with single spaces.
+func rrStrings(rrs []dns.RR) []string {
+	if len(rrs) == 0 {
+		return nil
+	}
+	out := make([]string, len(rrs))
+	for i, rr := range rrs {
+		out[i] = strings.ReplaceAll(rr.String(), "\t", " ")
+	}
+	return out
+}
+
+// flagString lists the header flags that are set, dig style.
+func flagString(m *dns.Msg) string {
+	var f []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{m.Response, "qr"}, {m.Authoritative, "aa"}, {m.Truncated, "tc"}, {m.RecursionDesired, "rd"},
+		{m.RecursionAvailable, "ra"}, {m.AuthenticatedData, "ad"}, {m.CheckingDisabled, "cd"}} {
+		if x.on {
+			f = append(f, x.name)
+		}
+	}
+	return strings.Join(f, " ")
+}

@@ -1,0 +1,176 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// request is the state of one client question: counters that enforce the
+// limits, the delegations learned so far, and the observer.
+type request struct {
+	r     *Resolver
+	obs   Observer
+	start time.Time
+	class uint16
+
+	upstream   int      // queries sent
+	glueless   int      // NS names resolved without glue
+	nsStack    []string // NS names being resolved, innermost last (cycle detection)
+	depth      int      // current sub-resolution depth, for trace events
+	lastServer string
+
+	// deleg holds the zone cuts learned during this request, by zone.
+	deleg map[string]*zoneServers
+	// bad remembers server addresses that were lame or failed for a zone
+	// during this request, with the reason, so they are not asked again.
+	bad map[string]string
+}
+
+func (rq *request) emit(e Event) {
+	e.Depth = rq.depth
+	e.At = rq.r.now().Sub(rq.start)
+	rq.obs.Observe(e)
+}
+
+// resolve answers name/qtype, following CNAME and DNAME chains across
+// zones. It returns the answer chain, the negative authority and the rcode.
+func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dns.RR, []dns.RR, int, error) {
+	var chain []dns.RR
+	seen := map[string]bool{dns.CanonicalName(name): true}
+	cur := name
+	for hops := 0; ; hops++ {
+		out, err := rq.lookup(ctx, cur, qtype)
+		if err != nil {
+			return nil, nil, dns.RcodeServerFailure, err
+		}
+		for _, rr := range out.answer {
+			if rr.Header().Rrtype == dns.TypeCNAME {
+				seen[dns.CanonicalName(rr.Header().Name)] = true
+			}
+		}
+		chain = append(chain, out.answer...)
+		if n := countAliases(chain); n > rq.r.lim.CNAMEChain {
+			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMEChain,
+				Detail: fmt.Sprintf("%d aliases, more than %d", n, rq.r.lim.CNAMEChain), EDE: edeOther}
+		}
+		switch out.kind {
+		case KindAnswer:
+			return chain, nil, dns.RcodeSuccess, nil
+		case KindNXDomain:
+			return chain, out.soa, dns.RcodeNameError, nil
+		case KindNoData:
+			return chain, out.soa, dns.RcodeSuccess, nil
+		}
+		// KindCNAME: restart at the target.
+		target := dns.CanonicalName(out.target)
+		if seen[target] {
+			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMELoop,
+				Detail: "chain returns to " + out.target, EDE: edeOther}
+		}
+		if hops+1 > rq.r.lim.CNAMEChain {
+			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMEChain,
+				Detail: fmt.Sprintf("more than %d restarts", rq.r.lim.CNAMEChain), EDE: edeOther}
+		}
+		seen[target] = true
+		if rq.obs != nil {
+			rq.emit(Event{Kind: EventRestart, Name: cur, Type: dns.TypeToString[qtype], Target: out.target,
+				Answer: rrStrings(out.answer), Detail: "chain leaves the zone: restart at " + out.target})
+		}
+		cur = out.target
+	}
+}
+
+// lookup walks the zone cuts for one name, from the deepest cut known,
+// until a server answers for it. It does not follow a CNAME out of the
+// zone that answered; resolve does.
+func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (response, error) {
+	zs := rq.startCut(qname, qtype)
+	total := dns.CountLabel(qname)
+	minimise := !rq.r.cfg.DisableQNAMEMinimisation
+	labels := dns.CountLabel(zs.zone) + 1
+	steps := 0
+	for referrals := 0; ; {
+		sendName, sendType := qname, qtype
+		if minimise && (labels >= total || steps >= MaxMinimiseSteps || qtype == dns.TypeDS && labels >= total-1) {
+			minimise = false
+		}
+		if minimise {
+			sendName = lastLabels(qname, labels)
+			sendType = dns.TypeA
+		}
+		resp, err := rq.askZone(ctx, zs, sendName, sendType)
+		if err != nil {
+			return response{}, err
+		}
+		if resp.kind == KindReferral {
+			referrals++
+			if referrals > rq.r.lim.ReferralDepth {
+				return response{}, &Error{Name: qname, Type: qtype, Err: ErrReferralDepth,
+					Detail: fmt.Sprintf("more than %d referrals", rq.r.lim.ReferralDepth), EDE: edeOther}
+			}
+			zs = rq.learnDelegation(zs, resp)
+			labels = dns.CountLabel(zs.zone) + 1
+			continue
+		}
+		if minimise {
+			switch resp.kind {
+			case KindNoData, KindAnswer:
+				// No zone cut at this label: one label more, same servers.
+				labels++
+				steps++
+			default:
+				// NXDOMAIN or a CNAME for a shortened name: some servers
+				// get empty non-terminals wrong, so ask the full name
+				// (relaxed minimisation, as Unbound and Knot Resolver).
+				minimise = false
+			}
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// lastLabels returns the last n labels of name.
+func lastLabels(name string, n int) string {
+	idx := dns.Split(name)
+	if n >= len(idx) {
+		return name
+	}
+	return name[idx[len(idx)-n]:]
+}
+
+// errIsFatal reports whether err ends the whole request rather than only
+// the attempt with one server.
+func errIsFatal(err error) bool {
+	return errors.Is(err, ErrQueryLimit) || errors.Is(err, ErrDeadline) ||
+		errors.Is(err, ErrGluelessLimit) || isCtxErr(err)
+}
+
+// checkBudget returns an error when the request may not send another query.
+func (rq *request) checkBudget(ctx context.Context) error {
+	if rq.upstream >= rq.r.lim.UpstreamQueries {
+		return &Error{Err: ErrQueryLimit, Detail: fmt.Sprintf("%d queries sent", rq.upstream), EDE: edeOther}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrDeadline, err)
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < minTimeLeft {
+		return fmt.Errorf("%w: %v left", ErrDeadline, time.Until(dl).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// countAliases counts the CNAME records (sent or synthesised) in a chain.
+func countAliases(chain []dns.RR) int {
+	n := 0
+	for _, rr := range chain {
+		if rr.Header().Rrtype == dns.TypeCNAME {
+			n++
+		}
+	}
+	return n
+}

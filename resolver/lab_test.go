@@ -1,0 +1,222 @@
+package resolver_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// testZones is a small hierarchy written for these tests. Every server
+// address is in 127.53.0.0/16; the lab serves them all on one free port.
+var testZones = map[string]string{
+	".": `
+$TTL 86400
+@ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
+@ IN NS a.root.lab.
+a.root.lab. IN A 127.53.0.1
+org. IN NS ns1.nic.org.
+ns1.nic.org. IN A 127.53.1.1
+net. IN NS ns1.nic.net.
+ns1.nic.net. IN A 127.53.2.1
+`,
+	"org.": `
+$TTL 86400
+@ IN SOA ns1.nic.org. hostmaster.nic.org. 1 1800 900 604800 3600
+@ IN NS ns1.nic.org.
+ns1.nic IN A 127.53.1.1
+example IN NS ns1.example
+example IN NS ns2.example
+ns1.example IN A 127.53.3.1
+ns2.example IN A 127.53.3.2
+glueless IN NS ns1.dnshost.net.
+two IN NS ns1.two
+two IN NS ns2.two
+ns1.two IN A 127.53.7.1
+ns2.two IN A 127.53.7.2
+dead IN NS ns1.dead
+dead IN NS ns2.dead
+ns1.dead IN A 127.53.8.1
+ns2.dead IN A 127.53.8.2
+lame IN NS ns1.lame
+lame IN NS ns2.lame
+ns1.lame IN A 127.53.9.1
+ns2.lame IN A 127.53.9.2
+cyc1 IN NS ns.cyc2.net.
+`,
+	"net.": `
+$TTL 86400
+@ IN SOA ns1.nic.net. hostmaster.nic.net. 1 1800 900 604800 3600
+@ IN NS ns1.nic.net.
+ns1.nic IN A 127.53.2.1
+dnshost IN NS ns1.dnshost
+ns1.dnshost IN A 127.53.4.1
+example IN NS ns1.example
+ns1.example IN A 127.53.6.1
+cyc2 IN NS ns.cyc1.org.
+`,
+	"example.org.": `
+$TTL 3600
+@ IN SOA ns1 hostmaster 1 1800 900 604800 300
+@ IN NS ns1
+@ IN NS ns2
+ns1 IN A 127.53.3.1
+ns2 IN A 127.53.3.2
+www IN A 192.0.2.10
+www IN AAAA 2001:db8::10
+alias IN CNAME web.example.net.
+loop1 IN CNAME loop2.example.net.
+c1 IN CNAME c2.example.net.
+old IN DNAME example.net.
+big IN TXT "` + strings.Repeat("x", 250) + `" "` + strings.Repeat("y", 250) + `" "` + strings.Repeat("z", 250) + `"
+big IN TXT "` + strings.Repeat("a", 250) + `" "` + strings.Repeat("b", 250) + `" "` + strings.Repeat("c", 250) + `"
+`,
+	"example.net.": `
+$TTL 3600
+@ IN SOA ns1 hostmaster 1 1800 900 604800 300
+@ IN NS ns1
+ns1 IN A 127.53.6.1
+web IN A 192.0.2.20
+loop2 IN CNAME loop1.example.org.
+c2 IN CNAME www.example.org.
+www IN A 192.0.2.30
+`,
+	"dnshost.net.": `
+$TTL 3600
+@ IN SOA ns1 hostmaster 1 1800 900 604800 300
+@ IN NS ns1
+ns1 IN A 127.53.4.1
+ns1.glueless IN A 127.53.5.1
+`,
+	"glueless.org.": `
+$TTL 3600
+@ IN SOA ns1.dnshost.net. hostmaster 1 1800 900 604800 300
+@ IN NS ns1.dnshost.net.
+www IN A 192.0.2.40
+`,
+	"two.org.": `
+$TTL 3600
+@ IN SOA ns1 hostmaster 1 1800 900 604800 300
+@ IN NS ns1
+@ IN NS ns2
+ns1 IN A 127.53.7.1
+ns2 IN A 127.53.7.2
+www IN A 192.0.2.50
+`,
+	"dead.org.": `
+$TTL 3600
+@ IN SOA ns1 hostmaster 1 1800 900 604800 300
+@ IN NS ns1
+@ IN NS ns2
+ns1 IN A 127.53.8.1
+ns2 IN A 127.53.8.2
+www IN A 192.0.2.60
+`,
+	"lame.org.": `
+$TTL 3600
+@ IN SOA ns1 hostmaster 1 1800 900 604800 300
+@ IN NS ns1
+@ IN NS ns2
+ns1 IN A 127.53.9.1
+ns2 IN A 127.53.9.2
+www IN A 192.0.2.70
+`,
+}
+
+// testServers maps server names to their address and zones.
+var testServers = []struct {
+	name  string
+	addr  string
+	zones []string
+}{
+	{"a.root.lab.", "127.53.0.1", []string{"."}},
+	{"ns1.nic.org.", "127.53.1.1", []string{"org."}},
+	{"ns1.nic.net.", "127.53.2.1", []string{"net."}},
+	{"ns1.example.org.", "127.53.3.1", []string{"example.org."}},
+	{"ns2.example.org.", "127.53.3.2", []string{"example.org."}},
+	{"ns1.dnshost.net.", "127.53.4.1", []string{"dnshost.net."}},
+	{"ns1.glueless.dnshost.net.", "127.53.5.1", []string{"glueless.org."}},
+	{"ns1.example.net.", "127.53.6.1", []string{"example.net."}},
+	{"ns1.two.org.", "127.53.7.1", []string{"two.org."}},
+	{"ns2.two.org.", "127.53.7.2", []string{"two.org."}},
+	{"ns1.dead.org.", "127.53.8.1", []string{"dead.org."}},
+	{"ns2.dead.org.", "127.53.8.2", []string{"dead.org."}},
+	{"ns1.lame.org.", "127.53.9.1", []string{"lame.org."}},
+	{"ns2.lame.org.", "127.53.9.2", []string{"lame.org."}},
+}
+
+// startLab starts the test hierarchy; the glueless.org server answers at
+// ns1.dnshost.net's address too, since the zone names that server.
+func startLab(t *testing.T) *resolvertest.Lab {
+	t.Helper()
+	lab := resolvertest.New(resolvertest.Config{})
+	for origin, text := range testZones {
+		if err := lab.AddZone(origin, text); err != nil {
+			t.Fatalf("AddZone(%s): %v", origin, err)
+		}
+	}
+	for _, s := range testServers {
+		zones := s.zones
+		if s.name == "ns1.dnshost.net." {
+			zones = append(zones, "glueless.org.")
+		}
+		if err := lab.AddServer(s.name, netip.MustParseAddr(s.addr), zones...); err != nil {
+			t.Fatalf("AddServer(%s): %v", s.name, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := lab.Start(ctx); err != nil {
+		t.Fatalf("lab.Start: %v", err)
+	}
+	t.Cleanup(func() { lab.Close() })
+	for _, name := range []string{"ns1.dead.org.", "ns2.dead.org."} {
+		lab.Server(name).SetFaults(resolvertest.Faults{Drop: true})
+	}
+	lab.Server("ns1.two.org.").SetFaults(resolvertest.Faults{Drop: true})
+	lab.Server("ns1.lame.org.").SetFaults(resolvertest.Faults{Lame: resolvertest.LameNonAuth})
+	return lab
+}
+
+// loopbackOnly wraps an Exchanger so a test fails loudly if the resolver
+// ever tries to send outside 127.0.0.0/8 and ::1.
+func loopbackOnly(t *testing.T, x resolver.Exchanger) resolver.Exchanger {
+	return resolver.ExchangerFunc(func(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
+		if !server.Addr().IsLoopback() {
+			t.Errorf("resolver sent a query to non-loopback %s", server)
+			return nil, fmt.Errorf("test: refusing to send to %s", server)
+		}
+		return x.Exchange(ctx, q, network, server)
+	})
+}
+
+// newResolver returns a resolver pointed at the lab.
+func newResolver(t *testing.T, lab *resolvertest.Lab, mod func(*resolver.Config)) *resolver.Resolver {
+	t.Helper()
+	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
+	if err != nil {
+		t.Fatalf("ParseHints: %v", err)
+	}
+	cfg := resolver.Config{
+		Hints:        hints,
+		Port:         lab.Port(),
+		Exchanger:     loopbackOnly(t, &resolver.NetExchanger{}),
+		QueryTimeout:  300 * time.Millisecond, // the lab answers in microseconds
+		AllowLoopback: true,                   // every lab server is on 127.53/16
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := resolver.New(cfg)
+	if err != nil {
+		t.Fatalf("resolver.New: %v", err)
+	}
+	return r
+}

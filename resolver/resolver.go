@@ -1,0 +1,257 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Config configures a Resolver. The zero value is a resolver that starts
+// from the built-in IANA root hints and uses the real network.
+type Config struct {
+	// Hints are the servers resolution starts from; nil means the built-in
+	// IANA root hints. Addresses in Hints are always allowed, even when
+	// loopback upstreams are not.
+	Hints *Hints
+	// Exchanger is the transport; nil means a NetExchanger.
+	Exchanger Exchanger
+	// Port is the port queries go to; 0 means 53. Tests and the offline
+	// lab serve their hierarchies on another port.
+	Port uint16
+
+	// QueryTimeout bounds one upstream query (default DefaultQueryTimeout).
+	QueryTimeout time.Duration
+	// RequestTimeout bounds one whole request (default DefaultRequestTimeout);
+	// a context deadline that is earlier wins.
+	RequestTimeout time.Duration
+
+	// DisableIPv4 and DisableIPv6 stop queries to upstream addresses of
+	// that family.
+	DisableIPv4, DisableIPv6 bool
+	// AllowLoopback allows upstream addresses in 127.0.0.0/8 and ::1
+	// learned from delegations (Unbound's do-not-query-localhost: no).
+	AllowLoopback bool
+	// DisableQNAMEMinimisation sends the full question name to every
+	// server instead of one label more than the zone cut (RFC 9156).
+	DisableQNAMEMinimisation bool
+	// PermissiveGlue accepts glue outside the bailiwick of the zone that
+	// sent it (Unbound's harden-glue: no). Off by default: such glue is how
+	// cache-poisoning attacks plant addresses.
+	PermissiveGlue bool
+
+	// Limits override the per-request bounds; zero fields keep the
+	// defaults (MaxReferralDepth and the other constants).
+	Limits Limits
+
+	// Now is the clock (default time.Now). Durations in traces and,
+	// later, TTLs are measured with it.
+	Now func() time.Time
+	// Logger receives debug logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Resolver is an iterative resolver. It is safe for concurrent use.
+type Resolver struct {
+	hints *Hints
+	x     Exchanger
+	port  uint16
+	qto   time.Duration
+	rto   time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+	cfg   Config
+	lim   Limits
+}
+
+// New returns a Resolver for cfg.
+func New(cfg Config) (*Resolver, error) {
+	r := &Resolver{cfg: cfg, hints: cfg.Hints, x: cfg.Exchanger, port: cfg.Port,
+		qto: cfg.QueryTimeout, rto: cfg.RequestTimeout, now: cfg.Now, log: cfg.Logger}
+	r.lim = cfg.Limits.withDefaults()
+	if r.hints == nil {
+		r.hints = DefaultHints()
+	}
+	if len(r.hints.Servers) == 0 {
+		return nil, fmt.Errorf("resolver: hints have no servers")
+	}
+	if r.port == 0 {
+		r.port = 53
+	}
+	if r.qto <= 0 {
+		r.qto = DefaultQueryTimeout
+	}
+	if r.rto <= 0 {
+		r.rto = DefaultRequestTimeout
+	}
+	if r.x == nil {
+		r.x = &NetExchanger{Timeout: r.qto}
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DisableIPv4 && cfg.DisableIPv6 {
+		return nil, ErrNoAddressFamily
+	}
+	return r, nil
+}
+
+// Request is one question and how to report on it.
+type Request struct {
+	Name  string
+	Type  uint16
+	Class uint16 // 0 means IN
+	// Observer, if set, receives every trace event as it happens.
+	Observer Observer
+	// Trace asks for the recorded trace tree in Result.Trace.
+	Trace bool
+}
+
+// Result is the outcome of a resolution.
+type Result struct {
+	Name  string
+	Type  uint16
+	Class uint16
+	// Rcode is NOERROR (answer or NODATA), NXDOMAIN, or SERVFAIL when the
+	// resolution failed (then the error returned with it says why).
+	Rcode int
+	// Answer is the whole chain from the question name: CNAMEs, DNAMEs
+	// with their synthesised CNAMEs, and the final RRset.
+	Answer []dns.RR
+	// Authority holds the SOA of a negative answer (RFC 2308).
+	Authority []dns.RR
+	// Upstream counts the queries sent to authoritative servers.
+	Upstream int
+	// Duration is the wall time the resolution took.
+	Duration time.Duration
+	// Trace is set when Request.Trace was.
+	Trace *Trace
+}
+
+// Msg builds a response to a query for the result's question: minimal
+// (answer chain, and the SOA only in negative answers), RA set, AA clear.
+func (res *Result) Msg() *dns.Msg {
+	m := new(dns.Msg)
+	m.Response = true
+	m.RecursionAvailable = true
+	m.Rcode = res.Rcode
+	m.Question = []dns.Question{{Name: res.Name, Qtype: res.Type, Qclass: res.Class}}
+	m.Answer = res.Answer
+	if res.Rcode == dns.RcodeNameError || (res.Rcode == dns.RcodeSuccess && !res.answered()) {
+		m.Ns = res.Authority
+	}
+	return m
+}
+
+// answered reports whether the answer holds the final RRset (not only a
+// chain ending in NODATA).
+func (res *Result) answered() bool {
+	return len(res.Authority) == 0 && len(res.Answer) > 0
+}
+
+// Resolve resolves name and type in class IN.
+func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) (*Result, error) {
+	return r.Query(ctx, Request{Name: name, Type: qtype})
+}
+
+// Query resolves req. On failure it returns a Result with Rcode SERVFAIL
+// (and the trace, if asked for) together with an *Error.
+func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
+	name := req.Name
+	if _, ok := dns.IsDomainName(name); !ok || name == "" {
+		return nil, &Error{Name: name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "not a domain name", EDE: edeOther}
+	}
+	name = dns.Fqdn(name)
+	if req.Class == 0 {
+		req.Class = dns.ClassINET
+	}
+	switch req.Type {
+	case 0, dns.TypeAXFR, dns.TypeIXFR, dns.TypeOPT:
+		return nil, &Error{Name: name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "type cannot be resolved iteratively", EDE: edeOther}
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.rto)
+	defer cancel()
+	rq := &request{
+		r:     r,
+		start: r.now(),
+		class: req.Class,
+		deleg: map[string]*zoneServers{},
+		bad:   map[string]string{},
+	}
+	var rec *Recorder
+	switch {
+	case req.Trace && req.Observer != nil:
+		rec = &Recorder{}
+		rq.obs = multiObserver{rec, req.Observer}
+	case req.Trace:
+		rec = &Recorder{}
+		rq.obs = rec
+	default:
+		rq.obs = req.Observer
+	}
+	if rec != nil {
+		rec.trace.Name, rec.trace.Type = name, dns.TypeToString[req.Type]
+	}
+	ans, auth, rcode, err := rq.resolve(ctx, name, req.Type)
+	res := &Result{
+		Name: name, Type: req.Type, Class: req.Class,
+		Rcode: rcode, Answer: ans, Authority: auth,
+		Upstream: rq.upstream, Duration: r.now().Sub(rq.start),
+	}
+	if err != nil {
+		res.Rcode = dns.RcodeServerFailure
+		res.Answer, res.Authority = nil, nil
+		e := asError(err, name, req.Type, rq.lastServer)
+		if rq.obs != nil {
+			rq.emit(Event{Kind: EventFail, Name: name, Type: dns.TypeToString[req.Type], Err: e.Error()})
+		}
+		err = e
+	} else if rq.obs != nil {
+		rq.emit(Event{Kind: EventDone, Name: name, Type: dns.TypeToString[req.Type],
+			Rcode: dns.RcodeToString[rcode], Answer: rrStrings(ans), Negative: rrStrings(auth),
+			Detail: fmt.Sprintf("%d upstream queries", rq.upstream)})
+	}
+	if rec != nil {
+		res.Trace = rec.Trace()
+	}
+	return res, err
+}
+
+// asError wraps err into an *Error unless it is one already.
+func asError(err error, name string, qtype uint16, server string) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		out := *e
+		if out.Name != "" && (out.Name != name || out.Type != qtype) {
+			// The failure happened on a sub-question (a minimised name,
+			// an NS lookup): keep it in the detail, report the client's.
+			d := "at " + out.Name + " " + dns.TypeToString[out.Type]
+			if out.Detail != "" {
+				d += ": " + out.Detail
+			}
+			out.Detail = d
+		}
+		out.Name, out.Type = name, qtype
+		if out.Server == "" {
+			out.Server = server
+		}
+		if out.EDE == 0 {
+			out.EDE = edeFor(out.Err)
+		}
+		return &out
+	}
+	if isCtxErr(err) {
+		err = fmt.Errorf("%w: %v", ErrDeadline, err)
+	}
+	return &Error{Name: name, Type: qtype, Server: server, Err: err, EDE: edeFor(err)}
+}
+
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,379 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// nsEntry is one NS name of a zone cut and what is known of its addresses.
+type nsEntry struct {
+	name     string
+	addrs    []netip.Addr
+	resolved bool  // addresses are known (glue, hints or a finished lookup)
+	failed   error // why its address lookup failed, if it did
+}
+
+// zoneServers is a zone cut: the zone and its name servers.
+type zoneServers struct {
+	zone      string
+	ns        []*nsEntry
+	fromHints bool // the hints' servers: loopback addresses allowed
+}
+
+// startCut returns the deepest zone cut learned in this request that
+// encloses qname, or the hints. A DS record lives on the parent side of a
+// cut, so for DS the cut at qname itself is skipped.
+func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
+	name := dns.CanonicalName(qname)
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		z := name[off:]
+		if qtype == dns.TypeDS && off == 0 && z != "." {
+			continue
+		}
+		if zs, ok := rq.deleg[z]; ok {
+			return zs
+		}
+	}
+	if zs, ok := rq.deleg["."]; ok {
+		return zs
+	}
+	h := rq.r.hints
+	zs := &zoneServers{zone: dns.CanonicalName(h.Zone), fromHints: true}
+	for _, s := range h.Servers {
+		zs.ns = append(zs.ns, &nsEntry{name: s.Name, addrs: s.Addrs, resolved: true})
+	}
+	rq.deleg[zs.zone] = zs
+	return zs
+}
+
+// learnDelegation turns a referral into the next zone cut, keeping glue
+// for the NS names it covers.
+func (rq *request) learnDelegation(parent *zoneServers, ref response) *zoneServers {
+	zs := &zoneServers{zone: ref.zone}
+	byName := map[string]*nsEntry{}
+	for _, n := range ref.ns {
+		name := dns.CanonicalName(n.Ns)
+		if byName[name] != nil {
+			continue
+		}
+		e := &nsEntry{name: name}
+		// An NS name learned in an earlier cut of this request (a sibling
+		// zone served by the same hosts) keeps its addresses.
+		for _, other := range rq.deleg {
+			for _, o := range other.ns {
+				if o.name == name && o.resolved && len(o.addrs) > 0 && !other.fromHints {
+					e.addrs, e.resolved = o.addrs, true
+				}
+			}
+		}
+		byName[name] = e
+		zs.ns = append(zs.ns, e)
+	}
+	for _, rr := range ref.glue {
+		e := byName[dns.CanonicalName(rr.Header().Name)]
+		if e == nil || len(e.addrs) >= MaxAddrsPerNS {
+			continue
+		}
+		if a, ok := rrAddr(rr); ok {
+			e.addrs = append(e.addrs, a)
+			e.resolved = true
+		}
+	}
+	rq.deleg[zs.zone] = zs
+	return zs
+}
+
+func rrAddr(rr dns.RR) (netip.Addr, bool) {
+	switch v := rr.(type) {
+	case *dns.A:
+		a, ok := netip.AddrFromSlice(v.A.To4())
+		return a, ok
+	case *dns.AAAA:
+		a, ok := netip.AddrFromSlice(v.AAAA.To16())
+		return a, ok
+	}
+	return netip.Addr{}, false
+}
+
+// usable filters an NS entry's addresses by family, scope and loopback
+// policy, and says why the others were dropped.
+func (rq *request) usable(zs *zoneServers, e *nsEntry) (ok []netip.Addr, dropped []string) {
+	cfg := &rq.r.cfg
+	for _, a := range e.addrs {
+		a = a.Unmap()
+		switch {
+		case a.Is4() && cfg.DisableIPv4, a.Is6() && cfg.DisableIPv6:
+			dropped = append(dropped, a.String()+" (address family disabled)")
+		case a.IsUnspecified(), a.IsMulticast(), a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+			dropped = append(dropped, a.String()+" (not a unicast address)")
+		case a.IsLoopback() && !cfg.AllowLoopback && !zs.fromHints:
+			dropped = append(dropped, a.String()+" (loopback upstreams not allowed)")
+		default:
+			ok = append(ok, a)
+		}
+	}
+	return ok, dropped
+}
+
+// candidate is one address to try for a zone.
+type candidate struct {
+	ns   *nsEntry
+	addr netip.Addr
+}
+
+// askZone sends the question to the zone's servers until one gives a
+// usable response: an answer, a negative answer, a CNAME or a referral.
+// Lame, failing and silent servers are skipped; NS names without glue are
+// resolved when the servers with addresses are used up.
+func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, qtype uint16) (response, error) {
+	cl := classifier{zone: zs.zone, qname: qname, qtype: qtype, qclass: rq.class, permissive: rq.r.cfg.PermissiveGlue}
+	var failures []string
+	timedOut := map[netip.Addr]bool{}
+	prev := ""
+	for round := 0; round < MaxServerRounds; round++ {
+		tried := map[netip.Addr]bool{}
+		for {
+			c, why, err := rq.nextCandidate(ctx, zs, tried, round, timedOut)
+			if err != nil {
+				return response{}, err
+			}
+			if c == nil {
+				break
+			}
+			tried[c.addr] = true
+			if prev != "" {
+				why = "fallback after " + prev + "; " + why
+			}
+			resp, outcome, err := rq.exchange(ctx, zs, c, why, qname, qtype, &cl)
+			if err != nil {
+				if errIsFatal(err) {
+					return response{}, err
+				}
+				if errors.Is(err, ErrTimeout) {
+					timedOut[c.addr] = true
+				} else {
+					rq.bad[badKey(zs.zone, c.addr)] = err.Error()
+				}
+				prev = fmt.Sprintf("%s from %s (%s)", outcome, c.ns.name, c.addr)
+				failures = append(failures, fmt.Sprintf("%s %s: %s", c.ns.name, c.addr, outcome))
+				continue
+			}
+			switch resp.kind {
+			case KindLame, KindServFail, KindMalformed:
+				rq.bad[badKey(zs.zone, c.addr)] = resp.reason
+				prev = fmt.Sprintf("%s from %s (%s)", resp.kind, c.ns.name, c.addr)
+				failures = append(failures, fmt.Sprintf("%s %s: %s (%s)", c.ns.name, c.addr, resp.kind, resp.reason))
+				continue
+			}
+			return resp, nil
+		}
+		if len(timedOut) == 0 {
+			break // nothing worth a second round
+		}
+	}
+	var err error = ErrNoServers
+	if len(failures) > 0 && allLame(failures) {
+		err = ErrLame
+	}
+	for _, e := range zs.ns {
+		if e.failed == nil {
+			continue
+		}
+		failures = append(failures, fmt.Sprintf("%s: %v", e.name, e.failed))
+		if len(failures) == 1 {
+			// No server could even be asked: the NS lookup's failure is
+			// the reason (a dependency cycle, a tripped limit).
+			err = e.failed
+		}
+	}
+	if len(failures) == 0 {
+		// Nothing was asked: every address was filtered out.
+		var dropped []string
+		loopback := true
+		for _, e := range zs.ns {
+			_, d := rq.usable(zs, e)
+			for _, x := range d {
+				dropped = append(dropped, e.name+" "+x)
+				loopback = loopback && strings.Contains(x, "loopback")
+			}
+		}
+		if len(dropped) > 0 {
+			failures = dropped
+			if loopback {
+				err = ErrLoopbackUpstream
+			}
+		}
+	}
+	detail := fmt.Sprintf("no server for %s answered usefully", zs.zone)
+	if len(failures) > 0 {
+		detail += ": " + strings.Join(capList(failures, 6), "; ")
+	}
+	return response{}, &Error{Name: qname, Type: qtype, Server: rq.lastServer, Err: err, Detail: detail, EDE: edeFor(err)}
+}
+
+func allLame(failures []string) bool {
+	for _, f := range failures {
+		if !strings.Contains(f, "lame") {
+			return false
+		}
+	}
+	return true
+}
+
+func capList(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
+}
+
+func badKey(zone string, a netip.Addr) string { return zone + "|" + a.String() }
+
+// nextCandidate picks the next address to try. In the first round every
+// usable address is tried once, in random order (with no RTT knowledge,
+// a random choice spreads load as the hints intend); in later rounds only
+// addresses that timed out are retried. When no address is left, an NS
+// name without glue is resolved.
+func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map[netip.Addr]bool, round int, timedOut map[netip.Addr]bool) (*candidate, string, error) {
+	for {
+		var pool []candidate
+		known := 0
+		for _, e := range zs.ns {
+			addrs, _ := rq.usable(zs, e)
+			known += len(addrs)
+			for _, a := range addrs {
+				if tried[a] || rq.bad[badKey(zs.zone, a)] != "" {
+					continue
+				}
+				if round > 0 && !timedOut[a] {
+					continue
+				}
+				pool = append(pool, candidate{ns: e, addr: a})
+			}
+		}
+		if len(pool) > 0 {
+			c := pool[rand.IntN(len(pool))]
+			why := fmt.Sprintf("random pick of %d untried address(es) for %s", len(pool), zs.zone)
+			if round > 0 {
+				why = fmt.Sprintf("retry %d after timeout", round)
+			}
+			return &c, why, nil
+		}
+		if round > 0 {
+			return nil, "", nil
+		}
+		// Resolve one NS name that has no address yet.
+		var next *nsEntry
+		for _, e := range zs.ns {
+			if !e.resolved && e.failed == nil {
+				next = e
+				break
+			}
+		}
+		if next == nil {
+			return nil, "", nil
+		}
+		if err := rq.resolveNS(ctx, zs, next); err != nil && errIsFatal(err) {
+			return nil, "", err
+		}
+	}
+}
+
+// resolveNS looks up the addresses of an NS name that came without glue,
+// as a nested resolution. Failures mark only that NS name, unless a limit
+// of the whole request tripped.
+func (rq *request) resolveNS(ctx context.Context, zs *zoneServers, e *nsEntry) (err error) {
+	fail := func(err error) error {
+		e.failed = err
+		return err
+	}
+	for _, n := range rq.nsStack {
+		if n == e.name {
+			return fail(&Error{Name: e.name, Type: dns.TypeA, Err: ErrDependencyCycle,
+				Detail: "resolving " + e.name + " needs " + e.name + " itself", EDE: edeOther})
+		}
+	}
+	if len(rq.nsStack) >= rq.r.lim.SubDepth {
+		return fail(&Error{Name: e.name, Type: dns.TypeA, Err: ErrSubDepth, EDE: edeOther,
+			Detail: fmt.Sprintf("more than %d nested NS lookups", rq.r.lim.SubDepth)})
+	}
+	if rq.glueless >= rq.r.lim.Glueless {
+		return fail(&Error{Name: e.name, Type: dns.TypeA, Err: ErrGluelessLimit, EDE: edeOther,
+			Detail: fmt.Sprintf("more than %d NS names without glue", rq.r.lim.Glueless)})
+	}
+	rq.glueless++
+	if rq.obs != nil {
+		rq.emit(Event{Kind: EventSubBegin, Name: e.name, Zone: zs.zone,
+			Detail: fmt.Sprintf("%s is a name server for %s but came without usable glue: resolve its address", e.name, zs.zone)})
+	}
+	rq.nsStack = append(rq.nsStack, e.name)
+	rq.depth++
+	defer func() {
+		rq.depth--
+		rq.nsStack = rq.nsStack[:len(rq.nsStack)-1]
+		if rq.obs != nil {
+			ev := Event{Kind: EventSubEnd, Name: e.name}
+			if err != nil {
+				ev.Outcome, ev.Err = "failed", err.Error()
+			} else {
+				ev.Outcome = "resolved"
+				ev.Detail = fmt.Sprintf("%s has %s", e.name, addrList(e.addrs))
+			}
+			rq.emit(ev)
+		}
+	}()
+	// A first, AAAA only if A gave nothing usable: half the queries for
+	// the common case, and either family still works.
+	types := []uint16{dns.TypeA, dns.TypeAAAA}
+	if rq.r.cfg.DisableIPv4 {
+		types = types[1:]
+	} else if rq.r.cfg.DisableIPv6 {
+		types = types[:1]
+	}
+	var lastErr error
+	for _, t := range types {
+		ans, _, rcode, err := rq.resolve(ctx, e.name, t)
+		if err != nil {
+			if errIsFatal(err) {
+				return fail(err)
+			}
+			lastErr = err
+			continue
+		}
+		if rcode != dns.RcodeSuccess {
+			lastErr = fmt.Errorf("%w: %s %s", ErrNoServers, e.name, dns.RcodeToString[rcode])
+			continue
+		}
+		for _, rr := range ans {
+			if a, ok := rrAddr(rr); ok && len(e.addrs) < MaxAddrsPerNS {
+				e.addrs = append(e.addrs, a)
+			}
+		}
+		if ok, _ := rq.usable(zs, e); len(ok) > 0 {
+			e.resolved = true
+			return nil
+		}
+	}
+	e.resolved = true
+	if lastErr == nil {
+		lastErr = fmt.Errorf("%w: %s has no usable address", ErrNoServers, e.name)
+	}
+	return fail(lastErr)
+}
+
+func addrList(as []netip.Addr) string {
+	if len(as) == 0 {
+		return "no address"
+	}
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,151 @@
+package resolver
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// EventKind says what a trace event describes.
+type EventKind uint8
+
+// Trace event kinds.
+const (
+	EventQuery    EventKind = iota + 1 // one upstream query and what came of it
+	EventSubBegin                      // a sub-resolution of an NS name begins; later events nest under it
+	EventSubEnd                        // that sub-resolution ended
+	EventRestart                       // a CNAME or DNAME sends the resolution to a new name
+	EventCache                         // the cache was consulted
+	EventFail                          // the resolution failed, with the reason
+	EventDone                          // the resolution finished
+)
+
+var eventKindNames = [...]string{"", "query", "subresolve", "subresolve-end", "restart", "cache", "fail", "done"}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventKindNames) {
+		return eventKindNames[k]
+	}
+	return "unknown"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Event is one step of a resolution. Which fields are set depends on Kind.
+// Events are emitted as they happen, in order; Depth is the nesting level
+// of sub-resolutions (0 for the client's question).
+type Event struct {
+	Kind  EventKind     `json:"kind"`
+	Depth int           `json:"depth"`
+	At    time.Duration `json:"at_ns"` // since the request started
+
+	// The question this step is about (the name sent upstream for a
+	// query, which QNAME minimisation may have shortened).
+	Name string `json:"name,omitempty"`
+	Type string `json:"type,omitempty"`
+
+	// For queries: the zone cut being worked on, the server asked and why.
+	Zone      string         `json:"zone,omitempty"`
+	Server    string         `json:"server,omitempty"` // NS name
+	Addr      netip.AddrPort `json:"addr,omitzero"`
+	Why       string         `json:"why,omitempty"`
+	Transport string         `json:"transport,omitempty"`
+	RTT       time.Duration  `json:"rtt_ns,omitempty"`
+	Rcode     string         `json:"rcode,omitempty"`
+	Flags     string         `json:"flags,omitempty"`
+	Outcome   string         `json:"outcome,omitempty"` // a Kind, or timeout/error/truncated
+	Detail    string         `json:"detail,omitempty"`  // what was learned, in words
+
+	Referral *ReferralInfo `json:"referral,omitempty"`
+	Answer   []string      `json:"answer,omitempty"`    // records, zone-file text
+	Negative []string      `json:"authority,omitempty"` // SOA of a negative answer
+	Target   string        `json:"target,omitempty"`    // restart target
+	Err      string        `json:"error,omitempty"`
+}
+
+// ReferralInfo is what a referral taught: the child zone, its NS names,
+// and the glue accepted and ignored (with the reason it was ignored).
+type ReferralInfo struct {
+	Zone        string   `json:"zone"`
+	NS          []string `json:"ns"`
+	Glue        []string `json:"glue,omitempty"`
+	IgnoredGlue []string `json:"ignored_glue,omitempty"`
+}
+
+// Observer receives trace events as they happen. It is called from the
+// resolving goroutine and must not block for long.
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
+
+// Observe calls f.
+func (f ObserverFunc) Observe(e Event) { f(e) }
+
+// Step is a node of a recorded trace: an event, and for a sub-resolution
+// the steps nested in it.
+type Step struct {
+	Event
+	Steps []*Step `json:"steps,omitempty"`
+}
+
+// Trace is a recorded resolution as a tree.
+type Trace struct {
+	Name  string  `json:"name"`
+	Type  string  `json:"type"`
+	Steps []*Step `json:"steps"`
+}
+
+// Recorder is an Observer that builds a Trace tree from the events.
+type Recorder struct {
+	mu    sync.Mutex
+	trace Trace
+	stack []*Step // open sub-resolutions
+}
+
+var _ Observer = (*Recorder)(nil)
+
+// Observe implements Observer.
+func (r *Recorder) Observe(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := &Step{Event: e}
+	switch e.Kind {
+	case EventSubEnd:
+		if n := len(r.stack); n > 0 {
+			r.stack[n-1].Event.Outcome = e.Outcome
+			r.stack[n-1].Event.Detail = e.Detail
+			r.stack[n-1].Event.Err = e.Err
+			r.stack = r.stack[:n-1]
+		}
+		return
+	}
+	if n := len(r.stack); n > 0 {
+		r.stack[n-1].Steps = append(r.stack[n-1].Steps, s)
+	} else {
+		r.trace.Steps = append(r.trace.Steps, s)
+	}
+	if e.Kind == EventSubBegin {
+		r.stack = append(r.stack, s)
+	}
+}
+
+// Trace returns the recorded tree. Call it after the resolution returned.
+func (r *Recorder) Trace() *Trace {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.trace
+	return &t
+}
+
+// multiObserver fans events out to several observers.
+type multiObserver []Observer
+
+func (m multiObserver) Observe(e Event) {
+	for _, o := range m {
+		o.Observe(e)
+	}
+}

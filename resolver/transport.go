@@ -1,0 +1,211 @@
+package resolver
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Exchanger sends one query to one server and returns the reply. network
+// is "udp" or "tcp". Implementations must return only a reply whose ID and
+// question match q and that came from server; anything else is to be
+// ignored while waiting. The resolver checks ID and question again.
+//
+// The resolver reaches the network only through an Exchanger, so tests,
+// the offline demo and the conformance runner supply their own.
+type Exchanger interface {
+	Exchange(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error)
+}
+
+// ExchangerFunc adapts a function to Exchanger.
+type ExchangerFunc func(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error)
+
+// Exchange calls f.
+func (f ExchangerFunc) Exchange(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
+	return f(ctx, q, network, server)
+}
+
+// maxIgnoredReplies bounds how many non-matching datagrams one UDP wait
+// reads before giving up: a flood of forgeries must not keep a query alive
+// forever (the deadline also ends it).
+const maxIgnoredReplies = 64
+
+// maxTCPMessages bounds the messages read on one TCP connection while
+// looking for the one with our ID.
+const maxTCPMessages = 8
+
+// NetExchanger is the real network transport. Each UDP query uses a new
+// connected socket, so the kernel picks a fresh random source port
+// (RFC 5452 §9.2) and drops datagrams from any other source; the ID and
+// question are checked on every datagram that does arrive.
+type NetExchanger struct {
+	// Timeout is the wait for one reply; the context's deadline wins when
+	// it is earlier. Zero means DefaultQueryTimeout.
+	Timeout time.Duration
+	// Dialer is used for both transports; nil means a zero net.Dialer.
+	Dialer *net.Dialer
+}
+
+var _ Exchanger = (*NetExchanger)(nil)
+
+// Exchange implements Exchanger.
+func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
+	timeout := x.Timeout
+	if timeout <= 0 {
+		timeout = DefaultQueryTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d := x.Dialer
+	if d == nil {
+		d = &net.Dialer{}
+	}
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("resolver: packing query: %w", err)
+	}
+	switch network {
+	case "udp":
+		return exchangeUDP(ctx, d, wire, q, server)
+	case "tcp":
+		return exchangeTCP(ctx, d, wire, q, server)
+	default:
+		return nil, fmt.Errorf("resolver: unknown network %q", network)
+	}
+}
+
+// watchContext makes a deadline-only conn honour ctx cancellation.
+func watchContext(ctx context.Context, c net.Conn) func() {
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	return func() { stop() }
+}
+
+func exchangeUDP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
+	c, err := d.DialContext(ctx, "udp", server.String())
+	if err != nil {
+		return nil, netErr(ctx, err)
+	}
+	defer c.Close()
+	defer watchContext(ctx, c)()
+	if _, err := c.Write(wire); err != nil {
+		return nil, netErr(ctx, err)
+	}
+	uc := c.(*net.UDPConn)
+	buf := make([]byte, dns.MaxMsgSize)
+	var lastBad error
+	for i := 0; i < maxIgnoredReplies; i++ {
+		n, from, err := uc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if lastBad != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, lastBad)
+			}
+			return nil, netErr(ctx, err)
+		}
+		if from.Addr().Unmap() != server.Addr().Unmap() || from.Port() != server.Port() {
+			continue // not from the server we asked: ignore, keep waiting
+		}
+		m, err := checkReply(buf[:n], q)
+		if err != nil {
+			lastBad = err
+			continue
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("%w: %d non-matching replies", ErrMalformed, maxIgnoredReplies)
+}
+
+func exchangeTCP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
+	c, err := d.DialContext(ctx, "tcp", server.String())
+	if err != nil {
+		return nil, netErr(ctx, err)
+	}
+	defer c.Close()
+	defer watchContext(ctx, c)()
+	out := make([]byte, 2+len(wire))
+	binary.BigEndian.PutUint16(out, uint16(len(wire)))
+	copy(out[2:], wire)
+	if _, err := c.Write(out); err != nil {
+		return nil, netErr(ctx, err)
+	}
+	var lastBad error
+	for i := 0; i < maxTCPMessages; i++ {
+		var l [2]byte
+		if _, err := io.ReadFull(c, l[:]); err != nil {
+			if lastBad != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, lastBad)
+			}
+			return nil, netErr(ctx, err)
+		}
+		buf := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return nil, netErr(ctx, err)
+		}
+		m, err := checkReply(buf, q)
+		if err != nil {
+			lastBad = err
+			continue
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("%w: no matching reply on TCP", ErrMalformed)
+}
+
+// checkReply parses b and checks that it answers q: QR set, same ID, same
+// question (RFC 5452 §9.1). The name is compared exactly as sent, so a
+// resolver that randomises case (0x20) gets that check too.
+func checkReply(b []byte, q *dns.Msg) (*dns.Msg, error) {
+	if len(b) < 12 {
+		return nil, errors.New("short message")
+	}
+	if binary.BigEndian.Uint16(b) != q.Id {
+		return nil, errors.New("wrong ID")
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		return nil, fmt.Errorf("unpacking reply: %v", err)
+	}
+	if err := matchesQuestion(m, q); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// matchesQuestion checks a parsed reply against the query.
+func matchesQuestion(m, q *dns.Msg) error {
+	if !m.Response {
+		return errors.New("QR bit not set")
+	}
+	if m.Id != q.Id {
+		return errors.New("wrong ID")
+	}
+	if len(m.Question) != 1 || len(q.Question) != 1 {
+		// RFC 7766 allows an empty question only for some errors; a
+		// reply we cannot tie to our question is not used.
+		return errors.New("reply has no question")
+	}
+	mq, qq := m.Question[0], q.Question[0]
+	if mq.Qtype != qq.Qtype || mq.Qclass != qq.Qclass || !strings.EqualFold(mq.Name, qq.Name) {
+		return fmt.Errorf("wrong question %s %s", mq.Name, dns.TypeToString[mq.Qtype])
+	}
+	return nil
+}
+
+// netErr turns a network error into ErrTimeout when it is one.
+func netErr(ctx context.Context, err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || ctx.Err() != nil {
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	return fmt.Errorf("resolver: network: %w", err)
+}
