@@ -27,6 +27,7 @@ var (
 	ErrNoAddressFamily  = errors.New("resolver: no usable address family")
 	ErrRefusedUpstream  = errors.New("resolver: upstream refused or failed")
 	ErrLoopbackUpstream = errors.New("resolver: loopback upstream not allowed")
+	ErrCacheMiss        = errors.New("resolver: not in cache")
 )
 
 // Extended DNS Error codes (RFC 8914 §4) used when a resolution fails.

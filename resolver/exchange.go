@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -15,7 +16,11 @@ import (
 // understand it, and classifies the reply. outcome names what happened when
 // err is set (timeout, error, malformed).
 func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, why, qname string, qtype uint16, cl *classifier) (resp response, outcome string, err error) {
-	server := netip.AddrPortFrom(c.addr, rq.r.port)
+	port := rq.r.port
+	if c.ns.port != 0 {
+		port = c.ns.port
+	}
+	server := netip.AddrPortFrom(c.addr, port)
 	rq.lastServer = fmt.Sprintf("%s (%s)", c.ns.name, server)
 	network := "udp"
 	edns := true
@@ -24,6 +29,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			return response{}, "", err
 		}
 		q := rq.newQuery(qname, qtype, edns)
+		q.RecursionDesired = zs.forward
 		qctx, cancel := context.WithTimeout(ctx, rq.r.qto)
 		t0 := rq.r.now()
 		m, xerr := rq.r.x.Exchange(qctx, q, network, server)
@@ -50,6 +56,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			case errors.Is(xerr, ErrMalformed):
 				outcome = "malformed"
 			}
+			rq.metric(network, rtt, outcome)
 			if rq.obs != nil {
 				ev.Outcome, ev.Err = outcome, xerr.Error()
 				ev.Detail = outcome + ": try another server"
@@ -59,6 +66,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		ev.Rcode, ev.Flags = dns.RcodeToString[m.Rcode], flagString(m)
 		if m.Truncated && network == "udp" {
+			rq.metric(network, rtt, "truncated")
 			if rq.obs != nil {
 				ev.Outcome, ev.Detail = "truncated", "TC=1: retry over TCP"
 				rq.emit(ev)
@@ -68,6 +76,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			continue
 		}
 		if edns && m.IsEdns0() == nil && (m.Rcode == dns.RcodeFormatError || m.Rcode == dns.RcodeNotImplemented) {
+			rq.metric(network, rtt, "error")
 			if rq.obs != nil {
 				ev.Outcome, ev.Detail = "error", dns.RcodeToString[m.Rcode]+" to an EDNS query: retry without EDNS (RFC 6891 §7)"
 				rq.emit(ev)
@@ -77,6 +86,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			continue
 		}
 		resp = cl.classify(m)
+		rq.metric(network, rtt, resp.kind.String())
 		if rq.obs != nil {
 			ev.Outcome = resp.kind.String()
 			describe(&ev, resp, zs.zone)
@@ -169,4 +179,10 @@ func flagString(m *dns.Msg) string {
 		}
 	}
 	return strings.Join(f, " ")
+}
+
+func (rq *request) metric(network string, rtt time.Duration, outcome string) {
+	if mt := rq.r.cfg.Metrics; mt != nil {
+		mt.UpstreamQuery(network, rtt, outcome)
+	}
 }

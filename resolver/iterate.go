@@ -90,7 +90,7 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (response, error) {
 	zs := rq.startCut(qname, qtype)
 	total := dns.CountLabel(qname)
-	minimise := !rq.r.cfg.DisableQNAMEMinimisation
+	minimise := !rq.r.cfg.DisableQNAMEMinimisation && !zs.forward
 	labels := dns.CountLabel(zs.zone) + 1
 	steps := 0
 	for referrals := 0; ; {

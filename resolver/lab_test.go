@@ -154,7 +154,7 @@ var testServers = []struct {
 
 // startLab starts the test hierarchy; the glueless.org server answers at
 // ns1.dnshost.net's address too, since the zone names that server.
-func startLab(t *testing.T) *resolvertest.Lab {
+func startLab(t testing.TB) *resolvertest.Lab {
 	t.Helper()
 	lab := resolvertest.New(resolvertest.Config{})
 	for origin, text := range testZones {
@@ -187,7 +187,7 @@ func startLab(t *testing.T) *resolvertest.Lab {
 
 // loopbackOnly wraps an Exchanger so a test fails loudly if the resolver
 // ever tries to send outside 127.0.0.0/8 and ::1.
-func loopbackOnly(t *testing.T, x resolver.Exchanger) resolver.Exchanger {
+func loopbackOnly(t testing.TB, x resolver.Exchanger) resolver.Exchanger {
 	return resolver.ExchangerFunc(func(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
 		if !server.Addr().IsLoopback() {
 			t.Errorf("resolver sent a query to non-loopback %s", server)
@@ -198,15 +198,15 @@ func loopbackOnly(t *testing.T, x resolver.Exchanger) resolver.Exchanger {
 }
 
 // newResolver returns a resolver pointed at the lab.
-func newResolver(t *testing.T, lab *resolvertest.Lab, mod func(*resolver.Config)) *resolver.Resolver {
+func newResolver(t testing.TB, lab *resolvertest.Lab, mod func(*resolver.Config)) *resolver.Resolver {
 	t.Helper()
 	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
 	if err != nil {
 		t.Fatalf("ParseHints: %v", err)
 	}
 	cfg := resolver.Config{
-		Hints:        hints,
-		Port:         lab.Port(),
+		Hints:         hints,
+		Port:          lab.Port(),
 		Exchanger:     loopbackOnly(t, &resolver.NetExchanger{}),
 		QueryTimeout:  300 * time.Millisecond, // the lab answers in microseconds
 		AllowLoopback: true,                   // every lab server is on 127.53/16

@@ -43,9 +43,20 @@ type Config struct {
 	// cache-poisoning attacks plant addresses.
 	PermissiveGlue bool
 
+	// Stub lists zones resolved by iterating from the given authoritative
+	// servers instead of from the root (Unbound's stub-zone).
+	Stub []ZoneConfig
+	// Forward lists zones whose questions are sent whole, with RD=1, to
+	// the given recursive servers (Unbound's forward-zone). A forward zone
+	// "." forwards everything.
+	Forward []ZoneConfig
+
 	// Limits override the per-request bounds; zero fields keep the
 	// defaults (MaxReferralDepth and the other constants).
 	Limits Limits
+
+	// Metrics receives counters; nil means none.
+	Metrics Metrics
 
 	// Now is the clock (default time.Now). Durations in traces and,
 	// later, TTLs are measured with it.
@@ -65,6 +76,8 @@ type Resolver struct {
 	log   *slog.Logger
 	cfg   Config
 	lim   Limits
+	// zones are the stub and forward zones by canonical name.
+	zones map[string]*ZoneConfig
 }
 
 // New returns a Resolver for cfg.
@@ -72,6 +85,24 @@ func New(cfg Config) (*Resolver, error) {
 	r := &Resolver{cfg: cfg, hints: cfg.Hints, x: cfg.Exchanger, port: cfg.Port,
 		qto: cfg.QueryTimeout, rto: cfg.RequestTimeout, now: cfg.Now, log: cfg.Logger}
 	r.lim = cfg.Limits.withDefaults()
+	r.zones = map[string]*ZoneConfig{}
+	for i, list := range [][]ZoneConfig{cfg.Stub, cfg.Forward} {
+		for _, zc := range list {
+			zc.forward = i == 1
+			z := dns.CanonicalName(dns.Fqdn(zc.Zone))
+			if _, ok := dns.IsDomainName(z); !ok {
+				return nil, fmt.Errorf("resolver: zone %q is not a domain name", zc.Zone)
+			}
+			if len(zc.Servers) == 0 {
+				return nil, fmt.Errorf("resolver: zone %s has no servers", z)
+			}
+			if _, dup := r.zones[z]; dup {
+				return nil, fmt.Errorf("resolver: zone %s configured twice", z)
+			}
+			zc.Zone = z
+			r.zones[z] = &zc
+		}
+	}
 	if r.hints == nil {
 		r.hints = DefaultHints()
 	}
@@ -107,6 +138,12 @@ type Request struct {
 	Name  string
 	Type  uint16
 	Class uint16 // 0 means IN
+	// DO asks for DNSSEC records (RFC 3225); CD asks for data without
+	// validation (RFC 4035 §3.2.2). They matter once validation exists.
+	DO, CD bool
+	// CacheOnly answers from the cache without sending any query, as a
+	// server does for RD=0 questions. A miss is an *Error with ErrCacheMiss.
+	CacheOnly bool
 	// Observer, if set, receives every trace event as it happens.
 	Observer Observer
 	// Trace asks for the recorded trace tree in Result.Trace.
@@ -254,4 +291,15 @@ func asError(err error, name string, qtype uint16, server string) *Error {
 
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// Metrics receives the resolver's counters. Implementations must be safe
+// for concurrent use and fast: they are called on the query path.
+type Metrics interface {
+	// UpstreamQuery is called after every upstream query with its
+	// transport, round-trip time and outcome (a Kind name, "timeout",
+	// "error", "malformed" or "truncated").
+	UpstreamQuery(transport string, rtt time.Duration, outcome string)
+	// CacheLookup is called for every cache lookup a request makes.
+	CacheLookup(hit bool)
 }

@@ -14,6 +14,7 @@ import (
 // nsEntry is one NS name of a zone cut and what is known of its addresses.
 type nsEntry struct {
 	name     string
+	port     uint16 // 0: the resolver's upstream port
 	addrs    []netip.Addr
 	resolved bool  // addresses are known (glue, hints or a finished lookup)
 	failed   error // why its address lookup failed, if it did
@@ -21,9 +22,10 @@ type nsEntry struct {
 
 // zoneServers is a zone cut: the zone and its name servers.
 type zoneServers struct {
-	zone      string
-	ns        []*nsEntry
-	fromHints bool // the hints' servers: loopback addresses allowed
+	zone    string
+	ns      []*nsEntry
+	trusted bool // configured (hints, stub, forward): loopback addresses allowed
+	forward bool // servers are recursive forwarders: RD=1, no referrals
 }
 
 // startCut returns the deepest zone cut learned in this request that
@@ -39,12 +41,17 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 		if zs, ok := rq.deleg[z]; ok {
 			return zs
 		}
+		if zc, ok := rq.r.zones[z]; ok {
+			zs := zc.servers()
+			rq.deleg[z] = zs
+			return zs
+		}
 	}
 	if zs, ok := rq.deleg["."]; ok {
 		return zs
 	}
 	h := rq.r.hints
-	zs := &zoneServers{zone: dns.CanonicalName(h.Zone), fromHints: true}
+	zs := &zoneServers{zone: dns.CanonicalName(h.Zone), trusted: true}
 	for _, s := range h.Servers {
 		zs.ns = append(zs.ns, &nsEntry{name: s.Name, addrs: s.Addrs, resolved: true})
 	}
@@ -67,7 +74,7 @@ func (rq *request) learnDelegation(parent *zoneServers, ref response) *zoneServe
 		// zone served by the same hosts) keeps its addresses.
 		for _, other := range rq.deleg {
 			for _, o := range other.ns {
-				if o.name == name && o.resolved && len(o.addrs) > 0 && !other.fromHints {
+				if o.name == name && o.resolved && len(o.addrs) > 0 && !other.trusted {
 					e.addrs, e.resolved = o.addrs, true
 				}
 			}
@@ -112,7 +119,7 @@ func (rq *request) usable(zs *zoneServers, e *nsEntry) (ok []netip.Addr, dropped
 			dropped = append(dropped, a.String()+" (address family disabled)")
 		case a.IsUnspecified(), a.IsMulticast(), a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 			dropped = append(dropped, a.String()+" (not a unicast address)")
-		case a.IsLoopback() && !cfg.AllowLoopback && !zs.fromHints:
+		case a.IsLoopback() && !cfg.AllowLoopback && !zs.trusted:
 			dropped = append(dropped, a.String()+" (loopback upstreams not allowed)")
 		default:
 			ok = append(ok, a)
@@ -163,6 +170,9 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				prev = fmt.Sprintf("%s from %s (%s)", outcome, c.ns.name, c.addr)
 				failures = append(failures, fmt.Sprintf("%s %s: %s", c.ns.name, c.addr, outcome))
 				continue
+			}
+			if zs.forward && resp.kind == KindReferral {
+				resp.kind, resp.reason = KindLame, "a forwarder sent a referral"
 			}
 			switch resp.kind {
 			case KindLame, KindServFail, KindMalformed:
@@ -376,4 +386,22 @@ func addrList(as []netip.Addr) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// ZoneConfig names servers for a zone: a stub zone (iterate from these
+// authoritative servers) or a forward zone (send the whole question with
+// RD=1 to these recursive servers).
+type ZoneConfig struct {
+	Zone    string
+	Servers []netip.AddrPort
+	forward bool
+}
+
+// servers returns a fresh zone cut for the configured zone.
+func (zc *ZoneConfig) servers() *zoneServers {
+	zs := &zoneServers{zone: dns.CanonicalName(zc.Zone), trusted: true, forward: zc.forward}
+	for _, ap := range zc.Servers {
+		zs.ns = append(zs.ns, &nsEntry{name: ap.String(), port: ap.Port(), addrs: []netip.Addr{ap.Addr()}, resolved: true})
+	}
+	return zs
 }

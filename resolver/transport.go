@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -52,6 +53,11 @@ type NetExchanger struct {
 	Timeout time.Duration
 	// Dialer is used for both transports; nil means a zero net.Dialer.
 	Dialer *net.Dialer
+
+	// bufs recycles 64 KiB UDP receive buffers: a reply may exceed the
+	// advertised payload size, and a fresh buffer per query was most of a
+	// cold resolution's allocated bytes.
+	bufs sync.Pool
 }
 
 var _ Exchanger = (*NetExchanger)(nil)
@@ -74,7 +80,13 @@ func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string,
 	}
 	switch network {
 	case "udp":
-		return exchangeUDP(ctx, d, wire, q, server)
+		bp, _ := x.bufs.Get().(*[]byte)
+		if bp == nil {
+			b := make([]byte, dns.MaxMsgSize)
+			bp = &b
+		}
+		defer x.bufs.Put(bp)
+		return exchangeUDP(ctx, d, *bp, wire, q, server)
 	case "tcp":
 		return exchangeTCP(ctx, d, wire, q, server)
 	default:
@@ -91,7 +103,7 @@ func watchContext(ctx context.Context, c net.Conn) func() {
 	return func() { stop() }
 }
 
-func exchangeUDP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
+func exchangeUDP(ctx context.Context, d *net.Dialer, buf, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
 	c, err := d.DialContext(ctx, "udp", server.String())
 	if err != nil {
 		return nil, netErr(ctx, err)
@@ -102,7 +114,6 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, se
 		return nil, netErr(ctx, err)
 	}
 	uc := c.(*net.UDPConn)
-	buf := make([]byte, dns.MaxMsgSize)
 	var lastBad error
 	for i := 0; i < maxIgnoredReplies; i++ {
 		n, from, err := uc.ReadFromUDPAddrPort(buf)
