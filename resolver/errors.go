@@ -28,6 +28,7 @@ var (
 	ErrRefusedUpstream  = errors.New("resolver: upstream refused or failed")
 	ErrLoopbackUpstream = errors.New("resolver: loopback upstream not allowed")
 	ErrCacheMiss        = errors.New("resolver: not in cache")
+	ErrCachedFailure    = errors.New("resolver: failed recently (cached failure)")
 )
 
 // Extended DNS Error codes (RFC 8914 §4) used when a resolution fails.
@@ -77,6 +78,8 @@ func edeFor(err error) uint16 {
 		return edeNotAuthoritative
 	case errors.Is(err, ErrMalformed):
 		return edeInvalidData
+	case errors.Is(err, ErrCachedFailure):
+		return edeCachedErrorMarker
 	case errors.Is(err, ErrLoopbackUpstream):
 		return edeProhibited
 	default:

@@ -30,7 +30,11 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		q := rq.newQuery(qname, qtype, edns)
 		q.RecursionDesired = zs.forward
-		qctx, cancel := context.WithTimeout(ctx, rq.r.qto)
+		timeout := rq.r.qto
+		if c.rto > 0 && c.rto < timeout && network == "udp" {
+			timeout = c.rto
+		}
+		qctx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := rq.r.now()
 		m, xerr := rq.r.x.Exchange(qctx, q, network, server)
 		cancel()
@@ -64,6 +68,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			}
 			return response{}, outcome, xerr
 		}
+		rq.r.infra.RecordRTT(c.addr, zs.zone, rtt)
 		ev.Rcode, ev.Flags = dns.RcodeToString[m.Rcode], flagString(m)
 		if m.Truncated && network == "udp" {
 			rq.metric(network, rtt, "truncated")

@@ -28,6 +28,11 @@ type request struct {
 	// bad remembers server addresses that were lame or failed for a zone
 	// during this request, with the reason, so they are not asked again.
 	bad map[string]string
+
+	cacheOnly  bool   // answer from the cache or fail (RD=0, serve-stale)
+	allowStale bool   // cache lookups may return expired data (RFC 8767)
+	refresh    string // cacheKey of an entry being prefetched: skip its hit
+	fromCache  int    // cache hits used
 }
 
 func (rq *request) emit(e Event) {
@@ -43,9 +48,15 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 	seen := map[string]bool{dns.CanonicalName(name): true}
 	cur := name
 	for hops := 0; ; hops++ {
-		out, err := rq.lookup(ctx, cur, qtype)
-		if err != nil {
-			return nil, nil, dns.RcodeServerFailure, err
+		out, ok := rq.cacheAnswer(cur, qtype)
+		if !ok {
+			if rq.cacheOnly {
+				return nil, nil, dns.RcodeServerFailure, &Error{Name: cur, Type: qtype, Err: ErrCacheMiss, EDE: edeOther}
+			}
+			var err error
+			if out, err = rq.lookup(ctx, cur, qtype); err != nil {
+				return nil, nil, dns.RcodeServerFailure, err
+			}
 		}
 		for _, rr := range out.answer {
 			if rr.Header().Rrtype == dns.TypeCNAME {

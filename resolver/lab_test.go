@@ -71,6 +71,9 @@ ns1 IN A 127.53.3.1
 ns2 IN A 127.53.3.2
 www IN A 192.0.2.10
 www IN AAAA 2001:db8::10
+mail IN A 192.0.2.11
+zero 0 IN A 192.0.2.12
+short 60 IN A 192.0.2.13
 alias IN CNAME web.example.net.
 loop1 IN CNAME loop2.example.net.
 c1 IN CNAME c2.example.net.
@@ -218,5 +221,6 @@ func newResolver(t testing.TB, lab *resolvertest.Lab, mod func(*resolver.Config)
 	if err != nil {
 		t.Fatalf("resolver.New: %v", err)
 	}
+	t.Cleanup(r.Close)
 	return r
 }

@@ -267,6 +267,7 @@ func TestTraceJSONShape(t *testing.T) {
 		}
 	}
 	want := []step{
+		{Kind: "cache", Outcome: "miss"},
 		{Kind: "query", Zone: ".", Outcome: "referral", Referral: "org."},
 		{Kind: "query", Zone: "org.", Outcome: "referral", Referral: "glueless.org."},
 		{Kind: "subresolve", Zone: "glueless.org.", Outcome: "resolved"},
@@ -278,7 +279,7 @@ func TestTraceJSONShape(t *testing.T) {
 	}
 	// The NS name ns1.dnshost.net. is resolved from the root (net. is not
 	// known yet), nested under the subresolve step.
-	wantNested := []string{"query .", "query net.", "query dnshost.net."}
+	wantNested := []string{"cache ", "query .", "query net.", "query dnshost.net."}
 	if diff := cmp.Diff(wantNested, nested); diff != "" {
 		t.Errorf("nested steps (-want +got):\n%s", diff)
 	}

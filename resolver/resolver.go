@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/addrwalk/addrwalk/resolver/cache"
 )
 
 // Config configures a Resolver. The zero value is a resolver that starts
@@ -42,6 +46,20 @@ type Config struct {
 	// sent it (Unbound's harden-glue: no). Off by default: such glue is how
 	// cache-poisoning attacks plant addresses.
 	PermissiveGlue bool
+
+	// Cache is the resolver's memory of RRsets, negative answers, zone
+	// cuts and failures. nil means a new cache made from CacheConfig; a
+	// server passes its own so that a configuration reload keeps it.
+	Cache *cache.Cache
+	// CacheConfig configures the cache New makes when Cache is nil (its
+	// Now defaults to Config.Now).
+	CacheConfig cache.Config
+	// Infra is the server-selection memory (RTT, timeouts, lameness);
+	// nil means a new one.
+	Infra *cache.Infra
+	// Prefetch refreshes popular entries in the last tenth of their TTL,
+	// in the background, before they expire.
+	Prefetch bool
 
 	// Stub lists zones resolved by iterating from the given authoritative
 	// servers instead of from the root (Unbound's stub-zone).
@@ -78,6 +96,17 @@ type Resolver struct {
 	lim   Limits
 	// zones are the stub and forward zones by canonical name.
 	zones map[string]*ZoneConfig
+
+	cache     *cache.Cache
+	infra     *cache.Infra
+	ownCache  bool // made by New: Close closes it
+	ownInfra  bool
+	staleOK   bool // serve-stale is on
+	flights   singleflight.Group
+	prefetchq chan struct{} // semaphore bounding background prefetches
+	bg        sync.WaitGroup
+	bgCtx     context.Context
+	bgCancel  context.CancelFunc
 }
 
 // New returns a Resolver for cfg.
@@ -130,8 +159,74 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.DisableIPv4 && cfg.DisableIPv6 {
 		return nil, ErrNoAddressFamily
 	}
+	r.cache, r.infra = cfg.Cache, cfg.Infra
+	if r.cache == nil {
+		cc := cfg.CacheConfig
+		if cc.Now == nil {
+			cc.Now = r.now
+		}
+		c, err := cache.New(&cc)
+		if err != nil {
+			return nil, fmt.Errorf("resolver: %w", err)
+		}
+		r.cache, r.ownCache = c, true
+	}
+	if r.infra == nil {
+		in, err := cache.NewInfra(&cache.InfraConfig{Now: r.now})
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("resolver: %w", err)
+		}
+		r.infra, r.ownInfra = in, true
+	}
+	r.staleOK = r.cache.Settings().StaleMax > 0
+	r.prefetchq = make(chan struct{}, maxPrefetchInFlight)
+	r.bgCtx, r.bgCancel = context.WithCancel(context.Background())
 	return r, nil
 }
+
+// maxPrefetchInFlight bounds background prefetches: they are an
+// optimisation, and must never compete with client questions for more
+// than a few sockets.
+const maxPrefetchInFlight = 8
+
+// Close waits for background prefetches (each bounded by RequestTimeout)
+// and releases the cache and infrastructure cache if New made them. The
+// Resolver must not be used afterwards.
+func (r *Resolver) Close() {
+	r.bg.Wait()
+	if r.bgCancel != nil {
+		r.bgCancel()
+	}
+	if r.ownCache && r.cache != nil {
+		r.cache.Close()
+	}
+	if r.ownInfra && r.infra != nil {
+		r.infra.Close()
+	}
+}
+
+// prefetch refreshes name/qtype in the background if a slot is free.
+func (r *Resolver) prefetch(name string, qtype, class uint16) {
+	select {
+	case r.prefetchq <- struct{}{}:
+	default:
+		return // busy: the entry will simply expire and be fetched on demand
+	}
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		defer func() { <-r.prefetchq }()
+		r.query(r.bgCtx, Request{Name: name, Type: qtype, Class: class, refresh: cacheKey(name, qtype, class)})
+	}()
+}
+
+// CacheStats returns the cache's counters.
+func (r *Resolver) CacheStats() cache.Stats { return r.cache.Stats() }
+
+// InfraSnapshot returns the server-selection table: RTT, RTO, timeouts and
+// lameness per server and zone.
+func (r *Resolver) InfraSnapshot() []cache.InfraEntry { return r.infra.Snapshot() }
 
 // Request is one question and how to report on it.
 type Request struct {
@@ -144,6 +239,9 @@ type Request struct {
 	// CacheOnly answers from the cache without sending any query, as a
 	// server does for RD=0 questions. A miss is an *Error with ErrCacheMiss.
 	CacheOnly bool
+	// refresh marks a prefetch: the cached entry for the question is
+	// skipped so it is fetched anew.
+	refresh string
 	// Observer, if set, receives every trace event as it happens.
 	Observer Observer
 	// Trace asks for the recorded trace tree in Result.Trace.
@@ -163,6 +261,12 @@ type Result struct {
 	Answer []dns.RR
 	// Authority holds the SOA of a negative answer (RFC 2308).
 	Authority []dns.RR
+	// Stale is set when the answer is expired data served because every
+	// authoritative server failed (RFC 8767); its TTLs are 30 s.
+	Stale bool
+	// Shared is set when the answer came from a resolution another
+	// identical concurrent question started.
+	Shared bool
 	// Upstream counts the queries sent to authoritative servers.
 	Upstream int
 	// Duration is the wall time the resolution took.
@@ -199,27 +303,61 @@ func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) (*Res
 
 // Query resolves req. On failure it returns a Result with Rcode SERVFAIL
 // (and the trace, if asked for) together with an *Error.
+//
+// Identical concurrent questions without a trace share one resolution
+// (the slices of their Results are then shared: copy before changing).
 func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	name := req.Name
 	if _, ok := dns.IsDomainName(name); !ok || name == "" {
 		return nil, &Error{Name: name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "not a domain name", EDE: edeOther}
 	}
-	name = dns.Fqdn(name)
+	req.Name = dns.Fqdn(name)
 	if req.Class == 0 {
 		req.Class = dns.ClassINET
 	}
 	switch req.Type {
 	case 0, dns.TypeAXFR, dns.TypeIXFR, dns.TypeOPT:
-		return nil, &Error{Name: name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "type cannot be resolved iteratively", EDE: edeOther}
+		return nil, &Error{Name: req.Name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "type cannot be resolved iteratively", EDE: edeOther}
 	}
+	if req.Trace || req.Observer != nil || req.CacheOnly {
+		return r.query(ctx, req)
+	}
+	key := cacheKey(req.Name, req.Type, req.Class)
+	ch := r.flights.DoChan(key, func() (any, error) {
+		// The shared resolution must not end because the first caller
+		// gave up; it has its own deadline (RequestTimeout).
+		res, err := r.query(context.WithoutCancel(ctx), req)
+		return res, err
+	})
+	select {
+	case <-ctx.Done():
+		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: dns.RcodeServerFailure},
+			asError(fmt.Errorf("%w: %v", ErrDeadline, ctx.Err()), req.Name, req.Type, "")
+	case out := <-ch:
+		res, _ := out.Val.(*Result)
+		if res == nil {
+			return nil, out.Err
+		}
+		cp := *res
+		cp.Name = req.Name // keep the caller's letter case
+		cp.Shared = out.Shared
+		return &cp, out.Err
+	}
+}
+
+// query runs one resolution.
+func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
+	name := req.Name
 	ctx, cancel := context.WithTimeout(ctx, r.rto)
 	defer cancel()
 	rq := &request{
-		r:     r,
-		start: r.now(),
-		class: req.Class,
-		deleg: map[string]*zoneServers{},
-		bad:   map[string]string{},
+		r:         r,
+		start:     r.now(),
+		class:     req.Class,
+		deleg:     map[string]*zoneServers{},
+		bad:       map[string]string{},
+		cacheOnly: req.CacheOnly,
+		refresh:   req.refresh,
 	}
 	var rec *Recorder
 	switch {
@@ -235,10 +373,34 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	if rec != nil {
 		rec.trace.Name, rec.trace.Type = name, dns.TypeToString[req.Type]
 	}
-	ans, auth, rcode, err := rq.resolve(ctx, name, req.Type)
+	var ans, auth []dns.RR
+	var rcode int
+	var err error
+	if f, failed := r.cache.Failed(name, req.Type, req.Class); failed && !req.CacheOnly && req.refresh == "" {
+		// RFC 9520: a question that just failed is not resolved again
+		// for a short while; the authoritative servers get a rest.
+		err = &Error{Name: name, Type: req.Type, Err: fmt.Errorf("%w: %v", ErrCachedFailure, f.Err), EDE: edeCachedErrorMarker,
+			Detail: fmt.Sprintf("failed %s ago; retried in %s", r.cache.Settings().FailureTTL-f.Remaining, f.Remaining.Round(time.Millisecond))}
+		if rq.obs != nil {
+			rq.emit(Event{Kind: EventCache, Outcome: "failure", Detail: "recent failure cached (RFC 9520): " + err.Error()})
+		}
+	} else {
+		ans, auth, rcode, err = rq.resolve(ctx, name, req.Type)
+		if err != nil && !req.CacheOnly && !errors.Is(err, ErrCacheMiss) {
+			r.cache.MarkFailed(name, req.Type, req.Class, err)
+		}
+	}
+	stale := false
+	if err != nil && !req.CacheOnly && r.staleOK && !errors.Is(err, ErrCachedFailure) || err != nil && errors.Is(err, ErrCachedFailure) && r.staleOK {
+		// RFC 8767: the authorities failed; answer from expired data.
+		rq.cacheOnly, rq.allowStale = true, true
+		if sa, sauth, srcode, serr := rq.resolve(ctx, name, req.Type); serr == nil {
+			ans, auth, rcode, err, stale = sa, sauth, srcode, nil, true
+		}
+	}
 	res := &Result{
 		Name: name, Type: req.Type, Class: req.Class,
-		Rcode: rcode, Answer: ans, Authority: auth,
+		Rcode: rcode, Answer: ans, Authority: auth, Stale: stale,
 		Upstream: rq.upstream, Duration: r.now().Sub(rq.start),
 	}
 	if err != nil {
@@ -249,10 +411,10 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 			rq.emit(Event{Kind: EventFail, Name: name, Type: dns.TypeToString[req.Type], Err: e.Error()})
 		}
 		err = e
-	} else if rq.obs != nil {
+	} else if rq.obs != nil && rq.upstream > 0 {
 		rq.emit(Event{Kind: EventDone, Name: name, Type: dns.TypeToString[req.Type],
 			Rcode: dns.RcodeToString[rcode], Answer: rrStrings(ans), Negative: rrStrings(auth),
-			Detail: fmt.Sprintf("%d upstream queries", rq.upstream)})
+			Detail: fmt.Sprintf("%d upstream queries, %d cache hits", rq.upstream, rq.fromCache)})
 	}
 	if rec != nil {
 		res.Trace = rec.Trace()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -43,6 +44,13 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 		}
 		if zc, ok := rq.r.zones[z]; ok {
 			zs := zc.servers()
+			rq.deleg[z] = zs
+			return zs
+		}
+		if z == "." {
+			break // the root's servers come from the hints: no priming
+		}
+		if zs := rq.cachedCut(z); zs != nil {
 			rq.deleg[z] = zs
 			return zs
 		}
@@ -132,6 +140,7 @@ func (rq *request) usable(zs *zoneServers, e *nsEntry) (ok []netip.Addr, dropped
 type candidate struct {
 	ns   *nsEntry
 	addr netip.Addr
+	rto  time.Duration // the timeout the infrastructure cache suggests
 }
 
 // askZone sends the question to the zone's servers until one gives a
@@ -164,6 +173,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				}
 				if errors.Is(err, ErrTimeout) {
 					timedOut[c.addr] = true
+					rq.r.infra.RecordTimeout(c.addr, zs.zone)
 				} else {
 					rq.bad[badKey(zs.zone, c.addr)] = err.Error()
 				}
@@ -176,11 +186,15 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			}
 			switch resp.kind {
 			case KindLame, KindServFail, KindMalformed:
+				if resp.kind == KindLame {
+					rq.r.infra.MarkLame(c.addr, zs.zone)
+				}
 				rq.bad[badKey(zs.zone, c.addr)] = resp.reason
 				prev = fmt.Sprintf("%s from %s (%s)", resp.kind, c.ns.name, c.addr)
 				failures = append(failures, fmt.Sprintf("%s %s: %s (%s)", c.ns.name, c.addr, resp.kind, resp.reason))
 				continue
 			}
+			rq.store(zs, resp, qname, qtype)
 			return resp, nil
 		}
 		if len(timedOut) == 0 {
@@ -268,10 +282,15 @@ func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map
 			}
 		}
 		if len(pool) > 0 {
-			c := pool[rand.IntN(len(pool))]
-			why := fmt.Sprintf("random pick of %d untried address(es) for %s", len(pool), zs.zone)
+			c, why, ok := rq.selectServer(zs.zone, pool)
+			if !ok {
+				// Every candidate is remembered as lame: try one anyway
+				// rather than fail without asking.
+				c = pool[rand.IntN(len(pool))]
+				why = "every server is remembered as lame; trying one anyway"
+			}
 			if round > 0 {
-				why = fmt.Sprintf("retry %d after timeout", round)
+				why = fmt.Sprintf("retry %d after timeout; %s", round, why)
 			}
 			return &c, why, nil
 		}
