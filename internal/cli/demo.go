@@ -1,11 +1,138 @@
 package cli
 
-import "errors"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
 
-// DemoCmd is a placeholder until the subcommand lands.
-type DemoCmd struct{}
+	"github.com/miekg/dns"
 
-// Run reports that the subcommand is not built yet.
-func (c *DemoCmd) Run(g *Globals) error {
-	return withExit(ExitFailure, errors.New("demo: not implemented yet"))
+	"github.com/addrwalk/addrwalk/internal/sim"
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// DemoCmd is `addrwalk demo [NAME [TYPE]]`.
+type DemoCmd struct {
+	Name      string `arg:"" optional:"" help:"Name to resolve, or the ID of a built-in example (see --list). Default: www.example.org."`
+	Type      string `arg:"" optional:"" help:"Record type (default: the example's, else A)."`
+	List      bool   `help:"List the built-in examples and exit."`
+	All       bool   `help:"Walk every built-in example in turn."`
+	NoLatency bool   `name:"no-latency" help:"Turn off the simulated network latency."`
+	JSON      bool   `name:"json" help:"Print the result and trace as JSON instead."`
+	NoQmin    bool   `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
 }
+
+// Run starts the simulated internet in process and resolves against it.
+func (c *DemoCmd) Run(g *Globals) error {
+	if c.List {
+		tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tTYPE\tWHAT IT SHOWS")
+		for _, ex := range sim.Examples() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ex.ID, ex.Name, dns.TypeToString[ex.Type], ex.What)
+		}
+		return tw.Flush()
+	}
+	lab, err := sim.New(sim.Config{NoLatency: c.NoLatency})
+	if err != nil {
+		return err
+	}
+	if err := lab.Start(g.Ctx); err != nil {
+		return fmt.Errorf("demo: starting the simulated internet: %w", err)
+	}
+	defer lab.Close()
+	r, err := labResolver(lab, c.NoQmin)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+
+	var todo []sim.Example
+	switch {
+	case c.All:
+		todo = sim.Examples()
+	default:
+		ex, err := pickExample(c.Name, c.Type)
+		if err != nil {
+			return err
+		}
+		todo = []sim.Example{ex}
+	}
+	if !c.JSON {
+		fmt.Fprintf(g.Stdout, ";; simulated internet: %d servers on 127.x addresses, port %d, %s\n",
+			len(lab.Servers()), lab.Port(), latencyNote(c.NoLatency))
+	}
+	var failed error
+	for i, ex := range todo {
+		if !c.JSON {
+			if i > 0 {
+				fmt.Fprintln(g.Stdout)
+			}
+			if ex.What != "" {
+				fmt.Fprintf(g.Stdout, ";; example %q: %s\n", ex.ID, ex.What)
+			}
+		}
+		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON})
+		if err != nil && failed == nil {
+			failed = err
+		}
+	}
+	return failed
+}
+
+func latencyNote(off bool) string {
+	if off {
+		return "no simulated latency"
+	}
+	return "with simulated latency per server"
+}
+
+// pickExample resolves the demo's NAME argument: empty means the default
+// example, an example ID means that example, anything else is a name.
+func pickExample(name, typ string) (sim.Example, error) {
+	exs := sim.Examples()
+	ex := exs[0]
+	switch {
+	case name == "":
+	default:
+		found := false
+		for _, e := range exs {
+			if e.ID == name {
+				ex, found = e, true
+				break
+			}
+		}
+		if !found {
+			ex = sim.Example{ID: "custom", Name: name, Type: dns.TypeA}
+		}
+	}
+	if typ != "" || ex.ID == "custom" {
+		if typ == "" {
+			typ = "A"
+		}
+		n, t, err := parseQuestion(ex.Name, typ)
+		if err != nil {
+			return ex, err
+		}
+		ex.Name, ex.Type = n, t
+	}
+	return ex, nil
+}
+
+// labResolver returns a resolver that starts from the lab's root servers.
+func labResolver(lab *resolvertest.Lab, noQmin bool) (*resolver.Resolver, error) {
+	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "simulated root hints")
+	if err != nil {
+		return nil, err
+	}
+	return resolver.New(resolver.Config{
+		Hints:                    hints,
+		Port:                     lab.Port(),
+		AllowLoopback:            true, // every simulated server is on 127.x
+		DisableQNAMEMinimisation: noQmin,
+	})
+}
+
+// waitDone blocks until ctx ends.
+func waitDone(ctx context.Context) { <-ctx.Done() }

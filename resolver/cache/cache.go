@@ -1,0 +1,346 @@
+package cache
+
+import (
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/miekg/dns"
+)
+
+// kind tells apart the kinds of entry that share the byte budget.
+type kind uint8
+
+const (
+	kindRRset    kind = iota + 1 // positive RRset
+	kindNoData                   // NODATA for (name, type, class)
+	kindNXDomain                 // NXDOMAIN for (name, class); type is 0
+	kindFailure                  // failed resolution (RFC 9520)
+)
+
+// key identifies an entry. name is lower-case and fully qualified.
+type key struct {
+	name  string
+	qtype uint16
+	class uint16
+	kind  kind
+}
+
+// entry is one cached item. Everything but the atomics is written once
+// before the entry is published and never changed: lookups copy what they
+// return.
+type entry struct {
+	rrs      []dns.RR // the RRset, or the negative proof (NSEC, NSEC3, RRSIG)
+	sigs     []dns.RR // RRSIGs covering rrs
+	soa      *dns.SOA // negative entries only
+	err      error    // failure entries only
+	inserted time.Time
+	ttl      time.Duration // after clamps; whole seconds
+	keep     time.Duration // how long otter keeps it: ttl plus any stale window
+	weight   uint32        // approximate bytes, see weigh
+	rank     Rank
+	sec      Security
+	kind     kind
+
+	hits       atomic.Uint32 // fresh hits, for the prefetch hint
+	prefetched atomic.Bool   // a prefetch hint was already given
+}
+
+// fresh reports whether e is still within its TTL at now.
+func (e *entry) fresh(now time.Time) bool { return now.Sub(e.inserted) < e.ttl }
+
+// Cache is a concurrency-safe DNS cache of RRsets, negative answers and
+// failures, bounded by a byte budget. Create it with [New]; the zero value
+// is not usable.
+type Cache struct {
+	cfg   Config
+	now   func() time.Time
+	store *otter.Cache[key, *entry]
+
+	hits      atomic.Uint64
+	misses    atomic.Uint64
+	staleHits atomic.Uint64
+	evictions atomic.Uint64
+}
+
+// New returns a Cache configured by cfg; nil means defaults. The error wraps
+// [ErrConfig] when cfg is invalid.
+func New(cfg *Config) (*Cache, error) {
+	c := &Cache{}
+	var err error
+	if c.cfg, err = cfg.withDefaults(); err != nil {
+		return nil, err
+	}
+	c.now = c.cfg.Now
+	var clock otter.Clock
+	if c.now == nil {
+		c.now = time.Now
+	} else {
+		clock = otterClock{now: c.now}
+	}
+	c.store, err = otter.New(&otter.Options[key, *entry]{
+		MaximumWeight:    uint64(c.cfg.MaxBytes),
+		Weigher:          weigh,
+		ExpiryCalculator: keepCalculator{},
+		OnDeletion: func(e otter.DeletionEvent[key, *entry]) {
+			if e.Cause == otter.CauseOverflow {
+				c.evictions.Add(1)
+			}
+		},
+		Clock: clock,
+		// Run otter's tasks (the deletion listener) inline: they only
+		// bump a counter, and Stats is then exact when a call returns.
+		Executor: func(fn func()) { fn() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return c, nil
+}
+
+// Close stops the background goroutines of the cache. The cache still
+// works afterwards, without periodic clean-ups.
+func (c *Cache) Close() { c.store.StopAllGoroutines() }
+
+// Stats is a snapshot of the cache's counters.
+type Stats struct {
+	Hits      uint64 // lookups answered with fresh data
+	Misses    uint64 // lookups answered with nothing
+	StaleHits uint64 // lookups answered with stale data (RFC 8767)
+	Evictions uint64 // entries dropped to stay within the byte budget
+	Entries   int    // entries held, of every kind, expired ones included
+	Bytes     uint64 // approximate bytes held
+}
+
+// Stats returns the current counters. Hits and misses count every call of
+// Lookup and LookupNegative (Failed is not counted).
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Hits:      c.hits.Load(),
+		Misses:    c.misses.Load(),
+		StaleHits: c.staleHits.Load(),
+		Evictions: c.evictions.Load(),
+		Entries:   c.store.EstimatedSize(),
+		Bytes:     c.store.WeightedSize(),
+	}
+}
+
+// otterClock makes otter expire entries by the injected clock. It gives no
+// ticks, so otter does no periodic clean-up: expired entries go when they
+// are read, written over or evicted, which a fake clock needs anyway.
+type otterClock struct{ now func() time.Time }
+
+func (c otterClock) NowNano() int64                      { return c.now().UnixNano() }
+func (c otterClock) Tick(time.Duration) <-chan time.Time { return nil }
+
+// keepCalculator keeps each entry for its TTL plus the stale window, counted
+// from its last write; reads do not extend it.
+type keepCalculator struct{}
+
+func (keepCalculator) ExpireAfterCreate(e otter.Entry[key, *entry]) time.Duration {
+	return e.Value.keep
+}
+
+func (keepCalculator) ExpireAfterUpdate(e otter.Entry[key, *entry], _ *entry) time.Duration {
+	return e.Value.keep
+}
+
+func (keepCalculator) ExpireAfterRead(e otter.Entry[key, *entry]) time.Duration {
+	return e.ExpiresAfter()
+}
+
+// Weights approximate the heap bytes of an entry. They were calibrated
+// against runtime.MemStats by TestBytesPerEntry, which fails when the
+// estimate drifts far from the measurement.
+const (
+	// entryOverhead covers otter's node, the key, the entry struct and the
+	// slice headers.
+	entryOverhead = 240
+	// rrOverhead covers the interface value, the RR struct and its header
+	// beyond the wire bytes dns.Len counts.
+	rrOverhead = 48
+)
+
+// weigh returns the precomputed weight of an entry.
+func weigh(k key, e *entry) uint32 { return uint32(len(k.name)) + e.weight }
+
+// rrsWeight approximates the heap bytes of rrs.
+func rrsWeight(rrs []dns.RR) uint32 {
+	var w uint32
+	for _, rr := range rrs {
+		w += rrOverhead + uint32(dns.Len(rr))
+	}
+	return w
+}
+
+// copyRRs returns deep copies of rrs with their TTL set to ttl, or nil when
+// rrs is empty. A and AAAA sets, the bulk of lookups, are copied with one
+// allocation for all their records.
+func copyRRs(rrs []dns.RR, ttl uint32) []dns.RR {
+	if len(rrs) == 0 {
+		return nil
+	}
+	if a, ok := rrs[0].(*dns.A); ok && len(rrs) == 1 && len(a.A) <= net.IPv6len {
+		// A single A record, the most common lookup: one allocation.
+		one := new(struct {
+			out [1]dns.RR
+			box aBox
+		})
+		one.box.set(a, ttl)
+		one.out[0] = &one.box.rr
+		return one.out[:]
+	}
+	out := make([]dns.RR, len(rrs))
+	switch rrs[0].(type) {
+	case *dns.A:
+		if copyA(out, rrs, ttl) {
+			return out
+		}
+	case *dns.AAAA:
+		if copyAAAA(out, rrs, ttl) {
+			return out
+		}
+	}
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+		out[i].Header().Ttl = ttl
+	}
+	return out
+}
+
+// aBox and aaaaBox hold an A or AAAA record with room for its address, so a
+// copy takes one allocation instead of two.
+type (
+	aBox struct {
+		rr dns.A
+		ip [net.IPv6len]byte
+	}
+	aaaaBox struct {
+		rr dns.AAAA
+		ip [net.IPv6len]byte
+	}
+)
+
+// set copies a into b, with TTL ttl.
+func (b *aBox) set(a *dns.A, ttl uint32) {
+	b.rr.Hdr = a.Hdr
+	b.rr.Hdr.Ttl = ttl
+	if a.A != nil {
+		n := copy(b.ip[:], a.A)
+		b.rr.A = b.ip[:n:n]
+	}
+}
+
+// copyA copies rrs into out when all are A records; otherwise it reports
+// false.
+func copyA(out, rrs []dns.RR, ttl uint32) bool {
+	boxes := make([]aBox, len(rrs))
+	for i, rr := range rrs {
+		a, ok := rr.(*dns.A)
+		if !ok || len(a.A) > net.IPv6len {
+			return false
+		}
+		boxes[i].set(a, ttl)
+		out[i] = &boxes[i].rr
+	}
+	return true
+}
+
+// copyAAAA copies rrs into out when all are AAAA records; otherwise it
+// reports false.
+func copyAAAA(out, rrs []dns.RR, ttl uint32) bool {
+	boxes := make([]aaaaBox, len(rrs))
+	for i, rr := range rrs {
+		a, ok := rr.(*dns.AAAA)
+		if !ok || len(a.AAAA) > net.IPv6len {
+			return false
+		}
+		b := &boxes[i]
+		b.rr.Hdr = a.Hdr
+		b.rr.Hdr.Ttl = ttl
+		if a.AAAA != nil {
+			n := copy(b.ip[:], a.AAAA)
+			b.rr.AAAA = b.ip[:n:n]
+		}
+		out[i] = &b.rr
+	}
+	return true
+}
+
+// canonicalName is dns.CanonicalName without its cost for names that are
+// already lower-case and fully qualified, as most are.
+func canonicalName(name string) string {
+	if name == "" || name[len(name)-1] != '.' {
+		return dns.CanonicalName(name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 'A' && c <= 'Z' {
+			return dns.CanonicalName(name)
+		}
+	}
+	return name
+}
+
+// ttlSeconds turns a remaining duration into a header TTL, rounding down.
+func ttlSeconds(d time.Duration) uint32 {
+	if d <= 0 {
+		return 0
+	}
+	return uint32(d / time.Second)
+}
+
+// LookupOpts tunes a lookup. The zero value asks for fresh data only.
+type LookupOpts struct {
+	// AllowStale returns data expired less than Config.StaleMax ago, with
+	// TTL StaleTTL and Stale set (RFC 8767). Ask for it only when fresh
+	// data cannot be had.
+	AllowStale bool
+}
+
+// freshness is what a lookup learned about an entry's age.
+type freshness struct {
+	ttl      uint32 // TTL to write into returned RRs
+	stale    bool
+	prefetch bool
+}
+
+// check decides whether e can answer at now. It counts the hit or miss.
+func (c *Cache) check(e *entry, now time.Time, opts LookupOpts) (freshness, bool) {
+	age := now.Sub(e.inserted)
+	if age < e.ttl {
+		c.hits.Add(1)
+		left := e.ttl - age
+		f := freshness{ttl: ttlSeconds(left)}
+		// Hint once per entry, in the last tenth of its TTL, when the
+		// entry earned it (Unbound's prefetch rule, plus a hit count).
+		hits := e.hits.Add(1)
+		if left*10 <= e.ttl && hits >= c.cfg.PrefetchMinHits && !e.prefetched.Load() {
+			f.prefetch = e.prefetched.CompareAndSwap(false, true)
+		}
+		return f, true
+	}
+	if opts.AllowStale && age < e.ttl+c.cfg.StaleMax {
+		c.staleHits.Add(1)
+		return freshness{ttl: StaleTTL, stale: true}, true
+	}
+	c.misses.Add(1)
+	return freshness{}, false
+}
+
+// clamp applies the configured bounds to a TTL in seconds; ok is false for
+// TTL 0, which is never stored.
+func clamp(ttl uint32, minTTL, maxTTL time.Duration) (time.Duration, bool) {
+	if ttl == 0 || ttl > maxTTLSeconds {
+		// RFC 2181 §8: a TTL with the top bit set means zero.
+		return 0, false
+	}
+	d := time.Duration(ttl) * time.Second
+	d = max(d, minTTL.Truncate(time.Second))
+	d = min(d, maxTTL.Truncate(time.Second))
+	if d <= 0 {
+		return 0, false
+	}
+	return d, true
+}

@@ -1,0 +1,119 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults and bounds of [Config].
+const (
+	// DefaultMaxBytes is the default byte budget: room for 100k to 180k
+	// RRsets (370 bytes for one A record, 620 for four NS records, as
+	// TestBytesPerEntry measures), more than a single user's resolver
+	// needs, small enough for any host.
+	DefaultMaxBytes = 64 << 20
+
+	// DefaultMaxTTL caps positive TTLs at one day, as Unbound's
+	// cache-max-ttl does, so bad data cannot stick around for the 68 years a
+	// 32-bit TTL allows (RFC 2181 §8).
+	DefaultMaxTTL = 24 * time.Hour
+
+	// DefaultMaxNegTTL caps negative TTLs at one hour, Unbound's
+	// cache-max-negative-ttl; RFC 2308 §5 suggests one to three hours.
+	DefaultMaxNegTTL = time.Hour
+
+	// DefaultFailureTTL is how long a failed resolution is remembered.
+	// RFC 9520 §3.2 requires at least 1 s and at most 5 min; 5 s stops retry
+	// storms without hiding a recovered server for long.
+	DefaultFailureTTL = 5 * time.Second
+
+	// MinFailureTTL and MaxFailureTTL are RFC 9520 §3.2's bounds.
+	MinFailureTTL = time.Second
+	MaxFailureTTL = 5 * time.Minute
+
+	// DefaultPrefetchMinHits is how many hits an entry needs before a lookup
+	// in the last tenth of its TTL suggests a prefetch: an entry asked for
+	// once is not worth refreshing.
+	DefaultPrefetchMinHits = 2
+
+	// StaleTTL is the TTL of stale answers, as RFC 8767 §4 recommends.
+	StaleTTL = 30
+
+	// maxTTLSeconds is the largest TTL RFC 2181 §8 allows: TTLs with the top
+	// bit set are treated as zero.
+	maxTTLSeconds = 1<<31 - 1
+
+	// minMaxBytes is the smallest byte budget accepted: below it the cache
+	// could not hold even a handful of sets.
+	minMaxBytes = 64 << 10
+)
+
+// ErrConfig is wrapped by errors New returns for an invalid [Config].
+var ErrConfig = errors.New("invalid config")
+
+// Config configures a [Cache]. The zero value, or a nil *Config, gives the
+// defaults.
+type Config struct {
+	// MaxBytes is the approximate memory budget in bytes. 0 means
+	// DefaultMaxBytes.
+	MaxBytes int64
+	// MinTTL raises smaller positive TTLs (not zero ones: TTL 0 data is
+	// never stored). 0 means no minimum.
+	MinTTL time.Duration
+	// MaxTTL caps positive TTLs. 0 means DefaultMaxTTL.
+	MaxTTL time.Duration
+	// MaxNegTTL caps negative TTLs. 0 means DefaultMaxNegTTL.
+	MaxNegTTL time.Duration
+	// StaleMax is how long expired data is kept for serve-stale (RFC 8767
+	// §5 suggests 1 to 3 days). 0 turns serve-stale off.
+	StaleMax time.Duration
+	// FailureTTL is how long a failed resolution is remembered. 0 means
+	// DefaultFailureTTL; otherwise it must be within [MinFailureTTL,
+	// MaxFailureTTL].
+	FailureTTL time.Duration
+	// PrefetchMinHits is how many hits an entry needs before a prefetch is
+	// suggested. 0 means DefaultPrefetchMinHits.
+	PrefetchMinHits uint32
+	// Now is the clock; nil means time.Now. It decides freshness and is the
+	// clock otter expires entries with.
+	Now func() time.Time
+}
+
+// withDefaults returns a copy of cfg with defaults filled in, or an error
+// wrapping ErrConfig.
+func (cfg *Config) withDefaults() (Config, error) {
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+	if c.MaxTTL == 0 {
+		c.MaxTTL = DefaultMaxTTL
+	}
+	if c.MaxNegTTL == 0 {
+		c.MaxNegTTL = DefaultMaxNegTTL
+	}
+	if c.FailureTTL == 0 {
+		c.FailureTTL = DefaultFailureTTL
+	}
+	if c.PrefetchMinHits == 0 {
+		c.PrefetchMinHits = DefaultPrefetchMinHits
+	}
+	switch {
+	case c.MaxBytes < minMaxBytes:
+		return c, fmt.Errorf("cache: %w: MaxBytes %d below %d", ErrConfig, c.MaxBytes, minMaxBytes)
+	case c.MinTTL < 0, c.MaxTTL < 0, c.MaxNegTTL < 0, c.StaleMax < 0:
+		return c, fmt.Errorf("cache: %w: negative duration", ErrConfig)
+	case c.MinTTL > c.MaxTTL:
+		return c, fmt.Errorf("cache: %w: MinTTL %v above MaxTTL %v", ErrConfig, c.MinTTL, c.MaxTTL)
+	case c.MaxTTL > maxTTLSeconds*time.Second:
+		return c, fmt.Errorf("cache: %w: MaxTTL %v above 2^31-1 s", ErrConfig, c.MaxTTL)
+	case c.FailureTTL < MinFailureTTL || c.FailureTTL > MaxFailureTTL:
+		return c, fmt.Errorf("cache: %w: FailureTTL %v outside [%v, %v] (RFC 9520 §3.2)",
+			ErrConfig, c.FailureTTL, MinFailureTTL, MaxFailureTTL)
+	}
+	return c, nil
+}

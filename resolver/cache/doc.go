@@ -1,0 +1,32 @@
+// Package cache holds the data structures behind the iterative resolver's
+// memory. It resolves nothing itself: the resolver inserts what it learned and
+// looks it up again.
+//
+//   - RRset cache: RRsets with their covering RRSIGs, keyed by lower-cased
+//     owner name, type and class, each with a trust [Rank] (RFC 2181 §5.4.1)
+//     and a DNSSEC [Security] status (RFC 4035 §4.3). Lower-ranked data never
+//     replaces higher-ranked data that is still fresh. TTLs count down from
+//     insertion (RFC 1035 §3.2.1, RFC 2181 §8); all RRs of a set share the
+//     set's smallest TTL (RFC 2181 §5.2).
+//   - Negative cache (RFC 2308): NXDOMAIN per name and class, NODATA per
+//     name, type and class, with the SOA and any NSEC/NSEC3 proof to put in the
+//     authority section; TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308 §5).
+//   - Serve-stale (RFC 8767): expired data is kept for [Config.StaleMax] and
+//     returned, flagged stale with TTL [StaleTTL], only when asked for.
+//   - Prefetch hint: a hit in the last tenth of an entry's TTL reports that
+//     the caller may refresh it.
+//   - Failure cache (RFC 9520): a resolution that failed is remembered for a
+//     short window so retry storms do not resolve it again.
+//   - Infrastructure cache ([Infra]): smoothed RTT and RTO per server and zone
+//     (RFC 6298), lame and timed-out servers, and server selection within a
+//     band of the fastest, as Unbound does.
+//
+// Memory is bounded by a byte budget ([Config.MaxBytes]) enforced by
+// github.com/maypok86/otter/v2, which also drops entries once they are past
+// their TTL and stale window. Freshness is always decided against the
+// injected clock ([Config.Now]), which is also the clock otter runs on.
+//
+// Every RR that leaves the cache is a copy: callers may change TTLs or
+// anything else without touching shared data. RRs handed to Insert are
+// copied too, so the caller may reuse them.
+package cache

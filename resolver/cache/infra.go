@@ -1,0 +1,353 @@
+package cache
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/miekg/dns"
+)
+
+// Infrastructure cache constants, after Unbound's infra cache
+// (util/rtt.h, services/cache/infra.h).
+const (
+	// UnknownRTO is the RTO of a server never heard from: Unbound's
+	// UNKNOWN_SERVER_NICENESS, pessimistic enough that a known fast server
+	// is preferred and a known slow one is not.
+	UnknownRTO = 376 * time.Millisecond
+	// MinRTO is the smallest RTO, Unbound's RTT_MIN_TIMEOUT: a server on the
+	// same LAN still gets time to answer.
+	MinRTO = 50 * time.Millisecond
+	// MaxRTO caps the RTO after repeated timeouts (Unbound's
+	// RTT_MAX_TIMEOUT); a server at the cap is down until it may be probed.
+	MaxRTO = 120 * time.Second
+	// DefaultBand is how much slower than the fastest a server may be and
+	// still be picked (Unbound's RTT_BAND), spreading load and learning the
+	// RTT of more servers.
+	DefaultBand = 400 * time.Millisecond
+	// DefaultHostTTL is how long a server's record lives after its last
+	// update (Unbound's infra-host-ttl), so the RTT of a moved server is
+	// relearnt.
+	DefaultHostTTL = 15 * time.Minute
+	// DefaultLameTTL is how long a server stays lame for a zone (Unbound
+	// uses infra-host-ttl for lameness too).
+	DefaultLameTTL = 15 * time.Minute
+	// DefaultProbeDelay is how long a server whose RTO reached MaxRTO is
+	// skipped before it is tried again.
+	DefaultProbeDelay = time.Minute
+	// DefaultMaxInfraEntries bounds the records kept (Unbound's
+	// infra-cache-numhosts is 10000): about 150 bytes each, 1.5 MB at most.
+	DefaultMaxInfraEntries = 10000
+
+	// rttAlpha and rttBeta are RFC 6298 §2.3's gains as shifts: 1/8, 1/4.
+	rttAlphaShift = 3
+	rttBetaShift  = 2
+	// rttK is RFC 6298's K: the RTO is SRTT + K*RTTVAR.
+	rttK = 4
+)
+
+// ErrNoServer is wrapped by the error Select returns when no candidate can
+// be used.
+var ErrNoServer = errors.New("no usable server")
+
+// InfraConfig configures an [Infra]. The zero value, or a nil *InfraConfig,
+// gives the defaults.
+type InfraConfig struct {
+	// MaxEntries bounds the records kept; 0 means DefaultMaxInfraEntries.
+	MaxEntries int
+	// HostTTL is how long a record lives after its last update; 0 means
+	// DefaultHostTTL.
+	HostTTL time.Duration
+	// LameTTL is how long MarkLame excludes a server; 0 means
+	// DefaultLameTTL.
+	LameTTL time.Duration
+	// ProbeDelay is how long a server at MaxRTO is skipped; 0 means
+	// DefaultProbeDelay.
+	ProbeDelay time.Duration
+	// Band is how much larger than the smallest RTO an RTO may be for its
+	// server to be picked; 0 means DefaultBand.
+	Band time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand returns a number in [0, n); nil means math/rand/v2.IntN. Tests
+	// inject a deterministic one. It must be safe for concurrent use.
+	Rand func(n int) int
+}
+
+// InfraEntry is what is known about a server for a zone.
+type InfraEntry struct {
+	Addr       netip.Addr
+	Zone       string        // lower-case, fully qualified; "" when not per zone
+	SRTT       time.Duration // smoothed RTT (RFC 6298); 0 before any sample
+	RTTVar     time.Duration // RTT variation (RFC 6298)
+	RTO        time.Duration // retransmission timeout: how long to wait
+	Timeouts   int           // timeouts since the last answer
+	Lame       bool          // lame for Zone until LameUntil
+	LameUntil  time.Time     // zero if never lame
+	ProbeAfter time.Time     // when RTO reached MaxRTO: skipped until then
+	Updated    time.Time     // last RTT sample, timeout or lameness
+}
+
+// Selection is the server Select picked, and why.
+type Selection struct {
+	Addr   netip.Addr
+	RTO    time.Duration // the timeout to use for the query
+	Reason string        // for humans, such as "fastest srtt 12ms"
+}
+
+// infraKey identifies a record.
+type infraKey struct {
+	addr netip.Addr
+	zone string
+}
+
+// Infra is the infrastructure cache: RTTs, timeouts and lameness per server
+// and zone, for server selection. It is safe for concurrent use. Create it
+// with [NewInfra].
+type Infra struct {
+	cfg   InfraConfig
+	store *otter.Cache[infraKey, InfraEntry]
+}
+
+// NewInfra returns an Infra configured by cfg; nil means defaults. The error
+// wraps [ErrConfig] when cfg is invalid.
+func NewInfra(cfg *InfraConfig) (*Infra, error) {
+	var c InfraConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.MaxEntries == 0 {
+		c.MaxEntries = DefaultMaxInfraEntries
+	}
+	if c.HostTTL == 0 {
+		c.HostTTL = DefaultHostTTL
+	}
+	if c.LameTTL == 0 {
+		c.LameTTL = DefaultLameTTL
+	}
+	if c.ProbeDelay == 0 {
+		c.ProbeDelay = DefaultProbeDelay
+	}
+	if c.Band == 0 {
+		c.Band = DefaultBand
+	}
+	if c.Rand == nil {
+		c.Rand = rand.IntN
+	}
+	if c.MaxEntries < 0 || c.HostTTL < 0 || c.LameTTL < 0 || c.ProbeDelay < 0 || c.Band < 0 {
+		return nil, fmt.Errorf("cache: %w: negative infra bound", ErrConfig)
+	}
+	var clock otter.Clock
+	if c.Now == nil {
+		c.Now = time.Now
+	} else {
+		clock = otterClock{now: c.Now}
+	}
+	in := &Infra{cfg: c}
+	var err error
+	in.store, err = otter.New(&otter.Options[infraKey, InfraEntry]{
+		MaximumSize:      c.MaxEntries,
+		ExpiryCalculator: infraExpiry{in: in},
+		Clock:            clock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return in, nil
+}
+
+// Close stops the background goroutines of the Infra.
+func (in *Infra) Close() { in.store.StopAllGoroutines() }
+
+// infraExpiry keeps a record for HostTTL after its last update, or while it
+// is lame or skipped if that is longer.
+type infraExpiry struct{ in *Infra }
+
+func (x infraExpiry) keep(e InfraEntry) time.Duration {
+	until := e.Updated.Add(x.in.cfg.HostTTL)
+	if e.LameUntil.After(until) {
+		until = e.LameUntil
+	}
+	if e.ProbeAfter.After(until) {
+		until = e.ProbeAfter
+	}
+	return until.Sub(e.Updated)
+}
+
+func (x infraExpiry) ExpireAfterCreate(e otter.Entry[infraKey, InfraEntry]) time.Duration {
+	return x.keep(e.Value)
+}
+
+func (x infraExpiry) ExpireAfterUpdate(e otter.Entry[infraKey, InfraEntry], _ InfraEntry) time.Duration {
+	return x.keep(e.Value)
+}
+
+func (x infraExpiry) ExpireAfterRead(e otter.Entry[infraKey, InfraEntry]) time.Duration {
+	return e.ExpiresAfter()
+}
+
+// update applies fn to the record of addr and zone, starting from an
+// unknown server's when there is none or it expired.
+func (in *Infra) update(addr netip.Addr, zone string, fn func(e *InfraEntry, now time.Time)) {
+	k := infraKey{addr: addr.Unmap(), zone: canonicalZone(zone)}
+	now := in.cfg.Now()
+	in.store.Compute(k, func(old InfraEntry, found bool) (InfraEntry, otter.ComputeOp) {
+		if !found || now.Sub(old.Updated) >= in.expiry().keep(old) {
+			old = InfraEntry{Addr: k.addr, Zone: k.zone, RTO: UnknownRTO}
+		}
+		fn(&old, now)
+		old.Updated = now
+		return old, otter.WriteOp
+	})
+}
+
+func (in *Infra) expiry() infraExpiry { return infraExpiry{in: in} }
+
+// RecordRTT records an answer from addr for zone after rtt, updating SRTT,
+// RTTVAR and RTO as RFC 6298 §2 says, and clears the timeout count.
+func (in *Infra) RecordRTT(addr netip.Addr, zone string, rtt time.Duration) {
+	rtt = max(rtt, 0)
+	in.update(addr, zone, func(e *InfraEntry, _ time.Time) {
+		if e.SRTT == 0 && e.RTTVar == 0 {
+			e.SRTT, e.RTTVar = rtt, rtt/2 // RFC 6298 §2.2
+		} else {
+			diff := e.SRTT - rtt
+			if diff < 0 {
+				diff = -diff
+			}
+			e.RTTVar += (diff - e.RTTVar) >> rttBetaShift // RFC 6298 §2.3
+			e.SRTT += (rtt - e.SRTT) >> rttAlphaShift
+		}
+		e.RTO = min(max(e.SRTT+rttK*e.RTTVar, MinRTO), MaxRTO) // RFC 6298 §2.4, 2.5
+		e.Timeouts = 0
+		e.ProbeAfter = time.Time{}
+	})
+}
+
+// RecordTimeout records that a query to addr for zone timed out: the RTO
+// doubles up to MaxRTO (RFC 6298 §5.5); at MaxRTO the server is skipped for
+// ProbeDelay.
+func (in *Infra) RecordTimeout(addr netip.Addr, zone string) {
+	in.update(addr, zone, func(e *InfraEntry, now time.Time) {
+		e.Timeouts++
+		e.RTO = min(2*e.RTO, MaxRTO)
+		if e.RTO >= MaxRTO {
+			e.ProbeAfter = now.Add(in.cfg.ProbeDelay)
+		}
+	})
+}
+
+// MarkLame records that addr is lame for zone (it answered without
+// authority or with an error for the zone) for LameTTL.
+func (in *Infra) MarkLame(addr netip.Addr, zone string) {
+	in.update(addr, zone, func(e *InfraEntry, now time.Time) {
+		e.Lame = true
+		e.LameUntil = now.Add(in.cfg.LameTTL)
+	})
+}
+
+// Lookup returns what is known about addr for zone.
+func (in *Infra) Lookup(addr netip.Addr, zone string) (InfraEntry, bool) {
+	e, ok := in.store.GetIfPresent(infraKey{addr: addr.Unmap(), zone: canonicalZone(zone)})
+	if !ok {
+		return InfraEntry{}, false
+	}
+	now := in.cfg.Now()
+	if now.Sub(e.Updated) >= in.expiry().keep(e) {
+		return InfraEntry{}, false
+	}
+	e.Lame = now.Before(e.LameUntil)
+	return e, true
+}
+
+// Snapshot returns every live record, sorted by zone then address, for
+// display.
+func (in *Infra) Snapshot() []InfraEntry {
+	var out []InfraEntry
+	for k := range in.store.Keys() {
+		if e, ok := in.Lookup(k.addr, k.zone); ok {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b InfraEntry) int {
+		return cmp.Or(cmp.Compare(a.Zone, b.Zone), a.Addr.Compare(b.Addr))
+	})
+	return out
+}
+
+// candidate is a server Select considers.
+type candidate struct {
+	addr  netip.Addr
+	e     InfraEntry
+	known bool
+}
+
+// Select picks the server to query for zone among candidates: at random
+// among the usable ones whose RTO is within Band of the smallest, as
+// Unbound does. Lame servers are not usable, nor servers at MaxRTO before
+// their ProbeAfter; when only the latter are left, the one to be probed
+// first is picked. The error wraps ErrNoServer when candidates is empty or
+// all are lame.
+func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error) {
+	usable := make([]candidate, 0, len(candidates))
+	var down []candidate
+	lame := 0
+	for _, a := range candidates {
+		e, known := in.Lookup(a, zone)
+		switch {
+		case !known:
+			e = InfraEntry{Addr: a.Unmap(), RTO: UnknownRTO}
+		case e.Lame:
+			lame++
+			continue
+		case e.RTO >= MaxRTO && in.cfg.Now().Before(e.ProbeAfter):
+			down = append(down, candidate{addr: a, e: e, known: true})
+			continue
+		}
+		usable = append(usable, candidate{addr: a, e: e, known: known})
+	}
+	if len(usable) == 0 {
+		if len(down) == 0 {
+			return Selection{}, fmt.Errorf("cache: %w for %s: %d candidates, %d lame",
+				ErrNoServer, canonicalZone(zone), len(candidates), lame)
+		}
+		first := slices.MinFunc(down, func(a, b candidate) int { return a.e.ProbeAfter.Compare(b.e.ProbeAfter) })
+		return Selection{Addr: first.addr, RTO: MaxRTO, Reason: fmt.Sprintf(
+			"all usable servers down after timeouts, probing early (%d timeouts)", first.e.Timeouts)}, nil
+	}
+	fastest := slices.MinFunc(usable, func(a, b candidate) int { return cmp.Compare(a.e.RTO, b.e.RTO) }).e.RTO
+	band := usable[:0]
+	for _, c := range usable {
+		if c.e.RTO <= fastest+in.cfg.Band {
+			band = append(band, c)
+		}
+	}
+	pick := band[in.cfg.Rand(len(band))]
+	var reason string
+	switch {
+	case !pick.known:
+		reason = fmt.Sprintf("unknown server, RTO %v", UnknownRTO)
+	case pick.e.RTO == fastest:
+		reason = fmt.Sprintf("fastest srtt %v", pick.e.SRTT.Round(time.Millisecond))
+	default:
+		reason = fmt.Sprintf("within %v band of fastest (srtt %v, RTO %v; fastest RTO %v)", in.cfg.Band,
+			pick.e.SRTT.Round(time.Millisecond), pick.e.RTO.Round(time.Millisecond), fastest.Round(time.Millisecond))
+	}
+	if len(band) > 1 {
+		reason += fmt.Sprintf(", 1 of %d in band", len(band))
+	}
+	return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: reason}, nil
+}
+
+// canonicalZone lower-cases and qualifies zone; "" stays "".
+func canonicalZone(zone string) string {
+	if zone == "" {
+		return ""
+	}
+	return dns.CanonicalName(zone)
+}

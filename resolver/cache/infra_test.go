@@ -1,0 +1,232 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	srvA = netip.MustParseAddr("192.0.2.1")
+	srvB = netip.MustParseAddr("192.0.2.2")
+	srvC = netip.MustParseAddr("192.0.2.3")
+	srvD = netip.MustParseAddr("2001:db8::53")
+)
+
+// newTestInfra returns an Infra on a fake clock whose Rand always returns
+// pick (clamped to n-1), closed when the test ends.
+func newTestInfra(t testing.TB, cfg InfraConfig, pick int) (*Infra, *fakeClock) {
+	t.Helper()
+	clk := newFakeClock()
+	cfg.Now = clk.Now
+	cfg.Rand = func(n int) int { return min(pick, n-1) }
+	in, err := NewInfra(&cfg)
+	if err != nil {
+		t.Fatalf("NewInfra: %v", err)
+	}
+	t.Cleanup(in.Close)
+	return in, clk
+}
+
+func TestRecordRTT(t *testing.T) {
+	tests := []struct {
+		name    string
+		samples []time.Duration
+		want    [3]time.Duration // SRTT, RTTVAR, RTO
+	}{
+		{"first sample (RFC 6298 §2.2)", []time.Duration{100 * time.Millisecond},
+			[3]time.Duration{100 * time.Millisecond, 50 * time.Millisecond, 300 * time.Millisecond}},
+		{"second sample (RFC 6298 §2.3)", []time.Duration{100 * time.Millisecond, 200 * time.Millisecond},
+			[3]time.Duration{112500 * time.Microsecond, 62500 * time.Microsecond, 362500 * time.Microsecond}},
+		{"RTO floor", []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond},
+			[3]time.Duration{time.Millisecond, 281250 * time.Nanosecond, MinRTO}},
+		{"RTO cap", []time.Duration{100 * time.Second},
+			[3]time.Duration{100 * time.Second, 50 * time.Second, MaxRTO}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, _ := newTestInfra(t, InfraConfig{}, 0)
+			for _, s := range tt.samples {
+				in.RecordRTT(srvA, "example.org.", s)
+			}
+			e, ok := in.Lookup(srvA, "EXAMPLE.org")
+			if !ok {
+				t.Fatal("Lookup missed")
+			}
+			if diff := cmp.Diff(tt.want, [3]time.Duration{e.SRTT, e.RTTVar, e.RTO}); diff != "" {
+				t.Errorf("SRTT, RTTVAR, RTO (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRecordTimeout(t *testing.T) {
+	in, clk := newTestInfra(t, InfraConfig{}, 0)
+	want := []time.Duration{752, 1504, 3008, 6016, 12032, 24064, 48128, 96256, 120000, 120000}
+	var got []time.Duration
+	for range want {
+		in.RecordTimeout(srvA, "example.org.")
+		e, _ := in.Lookup(srvA, "example.org.")
+		got = append(got, e.RTO/time.Millisecond)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RTOs in ms (-want +got):\n%s", diff)
+	}
+	e, _ := in.Lookup(srvA, "example.org.")
+	if e.Timeouts != len(want) || !e.ProbeAfter.Equal(clk.Now().Add(DefaultProbeDelay)) {
+		t.Errorf("Timeouts = %d, ProbeAfter = %v; want %d, %v", e.Timeouts, e.ProbeAfter, len(want), clk.Now().Add(DefaultProbeDelay))
+	}
+	in.RecordRTT(srvA, "example.org.", 20*time.Millisecond)
+	e, _ = in.Lookup(srvA, "example.org.")
+	if e.Timeouts != 0 || !e.ProbeAfter.IsZero() || e.RTO != 60*time.Millisecond {
+		t.Errorf("after an answer: Timeouts %d, ProbeAfter %v, RTO %v; want 0, zero, 60ms", e.Timeouts, e.ProbeAfter, e.RTO)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	// A: RTO 60ms (fastest), B: RTO 300ms (in band), C: RTO 600ms (out),
+	// D: unknown, RTO 376ms (in band).
+	setup := func(in *Infra) {
+		in.RecordRTT(srvA, "example.org.", 20*time.Millisecond)
+		in.RecordRTT(srvB, "example.org.", 100*time.Millisecond)
+		in.RecordRTT(srvC, "example.org.", 200*time.Millisecond)
+	}
+	tests := []struct {
+		name       string
+		candidates []netip.Addr
+		pick       int
+		extra      func(in *Infra, clk *fakeClock)
+		want       Selection
+		wantErr    error
+	}{
+		{"fastest", []netip.Addr{srvA, srvB, srvC, srvD}, 0, nil,
+			Selection{Addr: srvA, RTO: 60 * time.Millisecond, Reason: "fastest srtt 20ms, 1 of 3 in band"}, nil},
+		{"within band", []netip.Addr{srvA, srvB, srvC, srvD}, 1, nil,
+			Selection{Addr: srvB, RTO: 300 * time.Millisecond, Reason: "within 400ms band of fastest (srtt 100ms, RTO 300ms; fastest RTO 60ms), 1 of 3 in band"}, nil},
+		{"unknown in band", []netip.Addr{srvA, srvB, srvC, srvD}, 2, nil,
+			Selection{Addr: srvD, RTO: UnknownRTO, Reason: "unknown server, RTO 376ms, 1 of 3 in band"}, nil},
+		{"out of band never picked", []netip.Addr{srvA, srvC}, 5, nil,
+			Selection{Addr: srvA, RTO: 60 * time.Millisecond, Reason: "fastest srtt 20ms"}, nil},
+		{"only unknown", []netip.Addr{srvD}, 0, nil,
+			Selection{Addr: srvD, RTO: UnknownRTO, Reason: "unknown server, RTO 376ms"}, nil},
+		{"lame skipped", []netip.Addr{srvA, srvC}, 0, func(in *Infra, _ *fakeClock) { in.MarkLame(srvA, "example.org.") },
+			Selection{Addr: srvC, RTO: 600 * time.Millisecond, Reason: "fastest srtt 200ms"}, nil},
+		{"lame for another zone is usable", []netip.Addr{srvA, srvC}, 0, func(in *Infra, _ *fakeClock) { in.MarkLame(srvA, "other.example.") },
+			Selection{Addr: srvA, RTO: 60 * time.Millisecond, Reason: "fastest srtt 20ms"}, nil},
+		{"lame expires", []netip.Addr{srvA, srvC}, 0, func(in *Infra, clk *fakeClock) {
+			in.MarkLame(srvA, "example.org.")
+			clk.Advance(DefaultLameTTL)
+		}, Selection{Addr: srvA, RTO: UnknownRTO, Reason: "unknown server, RTO 376ms, 1 of 2 in band"}, nil},
+		{"all lame", []netip.Addr{srvA}, 0, func(in *Infra, _ *fakeClock) { in.MarkLame(srvA, "example.org.") },
+			Selection{}, ErrNoServer},
+		{"no candidates", nil, 0, nil, Selection{}, ErrNoServer},
+		{"down server skipped", []netip.Addr{srvA, srvC}, 0, func(in *Infra, _ *fakeClock) { timeOut(in, srvA, 12) },
+			Selection{Addr: srvC, RTO: 600 * time.Millisecond, Reason: "fastest srtt 200ms"}, nil},
+		{"down server probed when alone", []netip.Addr{srvA}, 0, func(in *Infra, _ *fakeClock) { timeOut(in, srvA, 12) },
+			Selection{Addr: srvA, RTO: MaxRTO, Reason: "all usable servers down after timeouts, probing early (12 timeouts)"}, nil},
+		{"down server back after probe delay", []netip.Addr{srvA, srvC}, 0, func(in *Infra, clk *fakeClock) {
+			timeOut(in, srvA, 12)
+			clk.Advance(DefaultProbeDelay)
+		}, Selection{Addr: srvC, RTO: 600 * time.Millisecond, Reason: "fastest srtt 200ms"}, nil},
+		{"slow after timeouts leaves the band", []netip.Addr{srvA, srvB}, 0, func(in *Infra, _ *fakeClock) { timeOut(in, srvA, 4) },
+			Selection{Addr: srvB, RTO: 300 * time.Millisecond, Reason: "fastest srtt 100ms"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, clk := newTestInfra(t, InfraConfig{}, tt.pick)
+			setup(in)
+			if tt.extra != nil {
+				tt.extra(in, clk)
+			}
+			got, err := in.Select("example.org.", tt.candidates)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Select error = %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("Select (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// timeOut records n timeouts of addr for example.org.
+func timeOut(in *Infra, addr netip.Addr, n int) {
+	for range n {
+		in.RecordTimeout(addr, "example.org.")
+	}
+}
+
+func TestLameExpiry(t *testing.T) {
+	in, clk := newTestInfra(t, InfraConfig{LameTTL: time.Minute, HostTTL: time.Hour}, 0)
+	in.RecordRTT(srvA, "example.org.", 10*time.Millisecond)
+	in.MarkLame(srvA, "example.org.")
+	steps := []struct {
+		advance  time.Duration
+		wantLame bool
+	}{
+		{0, true},
+		{59 * time.Second, true},
+		{time.Second, false},
+	}
+	for _, s := range steps {
+		clk.Advance(s.advance)
+		e, ok := in.Lookup(srvA, "example.org.")
+		if !ok || e.Lame != s.wantLame {
+			t.Errorf("after %v more: Lookup = lame %v, %v; want lame %v, true", s.advance, e.Lame, ok, s.wantLame)
+		}
+	}
+}
+
+func TestInfraHostTTL(t *testing.T) {
+	in, clk := newTestInfra(t, InfraConfig{HostTTL: time.Minute}, 0)
+	in.RecordRTT(srvA, "example.org.", 10*time.Millisecond)
+	clk.Advance(time.Minute)
+	if _, ok := in.Lookup(srvA, "example.org."); ok {
+		t.Error("record outlived HostTTL")
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	in, clk := newTestInfra(t, InfraConfig{}, 0)
+	t0 := clk.Now()
+	in.RecordRTT(srvB, "example.org.", 100*time.Millisecond)
+	in.RecordRTT(srvA, "example.org.", 20*time.Millisecond)
+	in.RecordTimeout(srvD, "")
+	clk.Advance(time.Second)
+	in.MarkLame(srvA, "a.example.")
+	want := []InfraEntry{
+		{Addr: srvD, RTO: 752 * time.Millisecond, Timeouts: 1, Updated: t0},
+		{Addr: srvA, Zone: "a.example.", RTO: UnknownRTO, Lame: true, LameUntil: t0.Add(time.Second + DefaultLameTTL), Updated: t0.Add(time.Second)},
+		{Addr: srvA, Zone: "example.org.", SRTT: 20 * time.Millisecond, RTTVar: 10 * time.Millisecond, RTO: 60 * time.Millisecond, Updated: t0},
+		{Addr: srvB, Zone: "example.org.", SRTT: 100 * time.Millisecond, RTTVar: 50 * time.Millisecond, RTO: 300 * time.Millisecond, Updated: t0},
+	}
+	if diff := cmp.Diff(want, in.Snapshot(), cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+		t.Errorf("Snapshot (-want +got):\n%s", diff)
+	}
+}
+
+func TestInfraBound(t *testing.T) {
+	in, _ := newTestInfra(t, InfraConfig{MaxEntries: 10}, 0)
+	for i := range 100 {
+		in.RecordRTT(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), fmt.Sprintf("z%d.example.", i), time.Millisecond)
+	}
+	in.store.CleanUp()
+	if n := len(in.Snapshot()); n > 10 {
+		t.Errorf("%d records kept, want at most 10", n)
+	}
+}
+
+func TestNewInfraErrors(t *testing.T) {
+	if _, err := NewInfra(&InfraConfig{Band: -1}); !errors.Is(err, ErrConfig) {
+		t.Errorf("NewInfra error = %v, want ErrConfig", err)
+	}
+	in, err := NewInfra(nil)
+	if err != nil {
+		t.Fatalf("NewInfra(nil): %v", err)
+	}
+	in.Close()
+}
