@@ -23,10 +23,12 @@ type request struct {
 	depth      int      // current sub-resolution depth, for trace events
 	lastServer string
 
-	// deleg holds the zone cuts learned during this request, by zone.
+	// deleg holds the zone cuts learned during this request, by zone
+	// (made on first use: cache hits never need it).
 	deleg map[string]*zoneServers
 	// bad remembers server addresses that were lame or failed for a zone
-	// during this request, with the reason, so they are not asked again.
+	// during this request, with the reason, so they are not asked again
+	// (made on first use).
 	bad map[string]string
 
 	cacheOnly  bool   // answer from the cache or fail (RD=0, serve-stale)
@@ -184,4 +186,18 @@ func countAliases(chain []dns.RR) int {
 		}
 	}
 	return n
+}
+
+func (rq *request) setDeleg(zone string, zs *zoneServers) {
+	if rq.deleg == nil {
+		rq.deleg = map[string]*zoneServers{}
+	}
+	rq.deleg[zone] = zs
+}
+
+func (rq *request) setBad(key, reason string) {
+	if rq.bad == nil {
+		rq.bad = map[string]string{}
+	}
+	rq.bad[key] = reason
 }

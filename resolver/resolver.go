@@ -322,6 +322,12 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	if req.Trace || req.Observer != nil || req.CacheOnly {
 		return r.query(ctx, req)
 	}
+	// Fast path: an answer wholly in the cache needs no coalescing,
+	// deadline or bookkeeping.
+	rq := request{r: r, class: req.Class, cacheOnly: true}
+	if ans, auth, rcode, err := rq.resolve(ctx, req.Name, req.Type); err == nil {
+		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: rcode, Answer: ans, Authority: auth}, nil
+	}
 	key := cacheKey(req.Name, req.Type, req.Class)
 	ch := r.flights.DoChan(key, func() (any, error) {
 		// The shared resolution must not end because the first caller
@@ -354,8 +360,6 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		r:         r,
 		start:     r.now(),
 		class:     req.Class,
-		deleg:     map[string]*zoneServers{},
-		bad:       map[string]string{},
 		cacheOnly: req.CacheOnly,
 		refresh:   req.refresh,
 	}

@@ -44,14 +44,14 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 		}
 		if zc, ok := rq.r.zones[z]; ok {
 			zs := zc.servers()
-			rq.deleg[z] = zs
+			rq.setDeleg(z, zs)
 			return zs
 		}
 		if z == "." {
 			break // the root's servers come from the hints: no priming
 		}
 		if zs := rq.cachedCut(z); zs != nil {
-			rq.deleg[z] = zs
+			rq.setDeleg(z, zs)
 			return zs
 		}
 	}
@@ -63,7 +63,7 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 	for _, s := range h.Servers {
 		zs.ns = append(zs.ns, &nsEntry{name: s.Name, addrs: s.Addrs, resolved: true})
 	}
-	rq.deleg[zs.zone] = zs
+	rq.setDeleg(zs.zone, zs)
 	return zs
 }
 
@@ -100,7 +100,7 @@ func (rq *request) learnDelegation(parent *zoneServers, ref response) *zoneServe
 			e.resolved = true
 		}
 	}
-	rq.deleg[zs.zone] = zs
+	rq.setDeleg(zs.zone, zs)
 	return zs
 }
 
@@ -175,7 +175,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 					timedOut[c.addr] = true
 					rq.r.infra.RecordTimeout(c.addr, zs.zone)
 				} else {
-					rq.bad[badKey(zs.zone, c.addr)] = err.Error()
+					rq.setBad(badKey(zs.zone, c.addr), err.Error())
 				}
 				prev = fmt.Sprintf("%s from %s (%s)", outcome, c.ns.name, c.addr)
 				failures = append(failures, fmt.Sprintf("%s %s: %s", c.ns.name, c.addr, outcome))
@@ -189,7 +189,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				if resp.kind == KindLame {
 					rq.r.infra.MarkLame(c.addr, zs.zone)
 				}
-				rq.bad[badKey(zs.zone, c.addr)] = resp.reason
+				rq.setBad(badKey(zs.zone, c.addr), resp.reason)
 				prev = fmt.Sprintf("%s from %s (%s)", resp.kind, c.ns.name, c.addr)
 				failures = append(failures, fmt.Sprintf("%s %s: %s (%s)", c.ns.name, c.addr, resp.kind, resp.reason))
 				continue

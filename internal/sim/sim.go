@@ -1,0 +1,102 @@
+package sim
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// zoneFiles holds the zone files, named after their origin ("root.zone"
+// for the root, "example.org.zone" for example.org.).
+//
+//go:embed zones/*.zone
+var zoneFiles embed.FS
+
+// Config configures the simulation. The zero value runs on a free port
+// with realistic latency.
+type Config struct {
+	// Port all servers listen on; zero picks a free high port. 53 lets
+	// ordinary tools query the servers (needs root).
+	Port uint16
+	// NoLatency turns simulated latency off, for fast tests.
+	NoLatency bool
+	// LatencyScale multiplies every server's latency; zero means 1.
+	LatencyScale float64
+	// OnQuery, if set, sees every query any server receives.
+	OnQuery func(resolvertest.Query)
+	// Logger receives the lab's debug messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// New builds the simulated internet as an unstarted lab: call its Start
+// (or resolvertest.Start in a test) and Close. lab.RootHints() gives the
+// hints a resolver starts from.
+func New(cfg Config) (*resolvertest.Lab, error) {
+	lab := resolvertest.New(resolvertest.Config{
+		Port:    cfg.Port,
+		OnQuery: cfg.OnQuery,
+		Logger:  cfg.Logger,
+	})
+	zones, err := Zones()
+	if err != nil {
+		return nil, err
+	}
+	origins := make([]string, 0, len(zones))
+	for origin := range zones {
+		origins = append(origins, origin)
+	}
+	sort.Strings(origins)
+	for _, origin := range origins {
+		if err := lab.AddZone(origin, zones[origin]); err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+	}
+	scale := cfg.LatencyScale
+	if scale == 0 {
+		scale = 1
+	}
+	for _, s := range servers() {
+		if err := lab.AddServer(s.name, s.netipAddr(), s.zones...); err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+		f := s.faults
+		if !cfg.NoLatency {
+			f.Latency = time.Duration(float64(s.latency) * scale)
+		}
+		lab.Server(s.name).SetFaults(f)
+	}
+	return lab, nil
+}
+
+// Zones returns the text of every zone of the simulation by origin.
+func Zones() (map[string]string, error) {
+	entries, err := fs.Glob(zoneFiles, "zones/*.zone")
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	out := make(map[string]string, len(entries))
+	for _, name := range entries {
+		b, err := zoneFiles.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
+		}
+		out[originOf(path.Base(name))] = string(b)
+	}
+	return out, nil
+}
+
+// originOf maps a zone file name to its origin: "root.zone" is ".",
+// "example.org.zone" is "example.org.".
+func originOf(file string) string {
+	if file == "root.zone" {
+		return "."
+	}
+	return strings.TrimSuffix(file, "zone")
+}

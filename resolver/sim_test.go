@@ -1,0 +1,128 @@
+package resolver_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/internal/sim"
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// startSim starts the built-in simulated internet without latency.
+func startSim(tb testing.TB) *resolvertest.Lab {
+	tb.Helper()
+	lab, err := sim.New(sim.Config{NoLatency: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	if err := lab.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { lab.Close() })
+	return lab
+}
+
+// TestSimExamples resolves every showcase name of the simulation.
+func TestSimExamples(t *testing.T) {
+	lab := startSim(t)
+	r := newResolver(t, lab, nil)
+	for _, ex := range sim.Examples() {
+		t.Run(ex.ID, func(t *testing.T) {
+			res, err := r.Resolve(context.Background(), ex.Name, ex.Type)
+			if err != nil {
+				t.Fatalf("%s %s: %v", ex.Name, dns.TypeToString[ex.Type], err)
+			}
+			wantRcode := dns.RcodeSuccess
+			if ex.ID == "nxdomain" {
+				wantRcode = dns.RcodeNameError
+			}
+			if res.Rcode != wantRcode {
+				t.Errorf("rcode %s, want %s", dns.RcodeToString[res.Rcode], dns.RcodeToString[wantRcode])
+			}
+			if ex.ID != "nxdomain" && ex.ID != "nodata" && len(res.Answer) == 0 {
+				t.Errorf("no answer")
+			}
+		})
+	}
+}
+
+// TestBulkUpstreamCounts resolves the 100 names of one TLD cold, then
+// again after the cache has expired nothing but the names themselves are
+// new: with delegations cached, each name needs one query.
+func TestBulkUpstreamCounts(t *testing.T) {
+	lab := startSim(t)
+	names := sim.BulkNames()
+	if len(names) < 100 {
+		t.Fatalf("only %d bulk names", len(names))
+	}
+	count := func(r *resolver.Resolver) int {
+		total := 0
+		for _, n := range names {
+			res, err := r.Resolve(context.Background(), n, dns.TypeA)
+			if err != nil {
+				t.Fatalf("%s: %v", n, err)
+			}
+			total += res.Upstream
+		}
+		return total
+	}
+	cold := count(newResolver(t, lab, nil))
+	// Warm only the delegations: resolve each zone's NS set, then the
+	// hosts, which are all new to this resolver.
+	warm := newResolver(t, lab, nil)
+	zones := map[string]bool{}
+	for _, n := range names {
+		zones[n[strings.Index(n, ".")+1:]] = true
+	}
+	for z := range zones {
+		if _, err := warm.Resolve(context.Background(), z, dns.TypeNS); err != nil {
+			t.Fatal(err)
+		}
+	}
+	warmCount := count(warm)
+	t.Logf("100 names in one TLD: %d upstream queries cold, %d with delegations cached", cold, warmCount)
+	if warmCount != len(names) {
+		t.Errorf("with delegations cached, %d names took %d queries, want one each", len(names), warmCount)
+	}
+	if cold >= 3*len(names) {
+		t.Errorf("cold resolution of %d names took %d queries: delegations are not reused", len(names), cold)
+	}
+}
+
+// BenchmarkSimResolve compares a cold resolution (new resolver each time)
+// with a warm one (answer in the cache) on the simulated hierarchy.
+func BenchmarkSimResolve(b *testing.B) {
+	lab := startSim(b)
+	b.Run("cold", func(b *testing.B) {
+		b.ReportAllocs()
+		q := 0
+		for b.Loop() {
+			r := newResolver(b, lab, nil)
+			res, err := r.Resolve(context.Background(), "www.example.org.", dns.TypeA)
+			if err != nil {
+				b.Fatal(err)
+			}
+			q += res.Upstream
+			r.Close()
+		}
+		b.ReportMetric(float64(q)/float64(b.N), "upstream/op")
+	})
+	b.Run("warm", func(b *testing.B) {
+		r := newResolver(b, lab, nil)
+		if _, err := r.Resolve(context.Background(), "www.example.org.", dns.TypeA); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.Resolve(context.Background(), "www.example.org.", dns.TypeA); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
