@@ -84,7 +84,7 @@ func (rq *request) cachedCut(zone string) *zoneServers {
 	if !ok || len(h.RRs) == 0 {
 		return nil
 	}
-	zs := &zoneServers{zone: zone}
+	zs := &zoneServers{zone: zone, cached: true}
 	for i, rr := range h.RRs {
 		if i >= MaxNSPerZone {
 			break

@@ -67,6 +67,7 @@ type classifier struct {
 	qtype      uint16
 	qclass     uint16
 	permissive bool // accept glue outside the server's bailiwick (harden-glue off)
+	minimised  bool // qname is a shortened name (QNAME minimisation)
 }
 
 // inZone reports whether name is at or below zone (case-insensitive).
@@ -149,7 +150,7 @@ func (c *classifier) classify(resp *dns.Msg) response {
 	}
 
 	if resp.Rcode == dns.RcodeNameError {
-		if !resp.Authoritative && len(soa) == 0 {
+		if !resp.Authoritative && len(soa) == 0 && !c.minimised {
 			r.kind, r.reason = KindLame, "NXDOMAIN without AA or SOA"
 			return r
 		}
@@ -163,8 +164,28 @@ func (c *classifier) classify(resp *dns.Msg) response {
 			return ref
 		}
 	}
+	if c.upwardNS(resp.Ns) {
+		// NS records for a zone above the server's own, even with AA:
+		// the server sends us back up the tree, it is lame.
+		r.kind, r.reason = KindLame, "upward referral"
+		return r
+	}
 	if len(soa) > 0 || resp.Authoritative {
 		r.kind, r.soa = KindNoData, soa
+		return r
+	}
+	if c.ownsOtherType(resp.Answer) {
+		// Records of other types for the name itself: the name exists
+		// and has no data of this type (with no SOA, it is not cached).
+		r.kind = KindNoData
+		return r
+	}
+	if c.minimised {
+		// A shortened question asks only "is there a zone cut here?".
+		// Anything but a referral down means no, even from a server that
+		// leaves AA clear; the full question later shows whether the
+		// server is really lame.
+		r.kind = KindNoData
 		return r
 	}
 	if hasNS(resp.Ns) {
@@ -301,6 +322,33 @@ func (c *classifier) referral(resp *dns.Msg) (response, bool) {
 func hasNS(rrs []dns.RR) bool {
 	for _, rr := range rrs {
 		if rr.Header().Rrtype == dns.TypeNS {
+			return true
+		}
+	}
+	return false
+}
+
+// ownsOtherType reports whether the answer section holds records for the
+// question name (in the zone) of a type other than the one asked.
+func (c *classifier) ownsOtherType(rrs []dns.RR) bool {
+	if !inZone(c.qname, c.zone) {
+		return false
+	}
+	for _, rr := range rrs {
+		h := rr.Header()
+		if h.Class == c.qclass && h.Rrtype != c.qtype && strings.EqualFold(h.Name, c.qname) {
+			return true
+		}
+	}
+	return false
+}
+
+// upwardNS reports whether the authority section names servers for a
+// zone above (or beside) the one the server was asked as authoritative
+// for.
+func (c *classifier) upwardNS(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeNS && !inZone(rr.Header().Name, c.zone) {
 			return true
 		}
 	}

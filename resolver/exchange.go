@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		if xerr != nil {
 			outcome = "error"
 			switch {
-			case errors.Is(xerr, ErrTimeout) || isCtxErr(xerr):
+			case errors.Is(xerr, ErrTimeout) || isCtxErr(xerr) || isNetTimeout(xerr):
 				outcome = "timeout"
 				if ctx.Err() != nil {
 					xerr = fmt.Errorf("%w: %v", ErrDeadline, ctx.Err())
@@ -190,4 +191,10 @@ func (rq *request) metric(network string, rtt time.Duration, outcome string) {
 	if mt := rq.r.cfg.Metrics; mt != nil {
 		mt.UpstreamQuery(network, rtt, outcome)
 	}
+}
+
+// isNetTimeout reports a timeout from an Exchanger that is not ours.
+func isNetTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

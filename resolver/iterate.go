@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -30,6 +31,9 @@ type request struct {
 	// during this request, with the reason, so they are not asked again
 	// (made on first use).
 	bad map[string]string
+
+	// skipped lists zone cuts from the cache that failed in this request.
+	skipped map[string]bool
 
 	cacheOnly  bool   // answer from the cache or fail (RD=0, serve-stale)
 	allowStale bool   // cache lookups may return expired data (RFC 8767)
@@ -112,11 +116,27 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			minimise = false
 		}
 		if minimise {
+			// RFC 9156 §2.1 allows A or NS for the shortened question;
+			// NS asks exactly what the walk needs (is there a zone cut
+			// here?), as Knot Resolver does.
 			sendName = lastLabels(qname, labels)
-			sendType = dns.TypeA
+			sendType = dns.TypeNS
 		}
-		resp, err := rq.askZone(ctx, zs, sendName, sendType)
+		resp, err := rq.askZone(ctx, zs, sendName, sendType, minimise)
 		if err != nil {
+			if zs.cached && !errIsFatal(err) {
+				// A zone cut remembered from the cache, whose servers'
+				// addresses expired or stopped answering: ask the parent
+				// again, which refers with fresh NS and glue.
+				rq.skipCut(zs.zone)
+				if rq.obs != nil {
+					rq.emit(Event{Kind: EventCache, Outcome: "cut-failed", Zone: zs.zone,
+						Detail: "no usable server in the cached NS set of " + zs.zone + ": ask the parent zone again"})
+				}
+				zs = rq.startCut(qname, qtype)
+				labels = dns.CountLabel(zs.zone) + 1
+				continue
+			}
 			return response{}, err
 		}
 		if resp.kind == KindReferral {
@@ -127,6 +147,14 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			}
 			zs = rq.learnDelegation(zs, resp)
 			labels = dns.CountLabel(zs.zone) + 1
+			if glue := rq.glueFor(resp, qname, qtype); len(glue) > 0 {
+				// Looking up a name server's address, and the referral
+				// carries it as glue: that is what the parent says the
+				// address is, and all that is needed (Unbound and Knot
+				// Resolver use such glue for targets too). It is not an
+				// answer a client ever gets.
+				return response{kind: KindAnswer, answer: glue}, nil
+			}
 			continue
 		}
 		if minimise {
@@ -200,4 +228,27 @@ func (rq *request) setBad(key, reason string) {
 		rq.bad = map[string]string{}
 	}
 	rq.bad[key] = reason
+}
+
+// glueFor returns the glue of a referral for qname/qtype when qname is the
+// name server whose address this request is looking up.
+func (rq *request) glueFor(ref response, qname string, qtype uint16) []dns.RR {
+	if len(rq.nsStack) == 0 || !strings.EqualFold(rq.nsStack[len(rq.nsStack)-1], qname) {
+		return nil
+	}
+	var out []dns.RR
+	for _, rr := range ref.glue {
+		if rr.Header().Rrtype == qtype && strings.EqualFold(rr.Header().Name, qname) {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+func (rq *request) skipCut(zone string) {
+	if rq.skipped == nil {
+		rq.skipped = map[string]bool{}
+	}
+	rq.skipped[zone] = true
+	delete(rq.deleg, zone)
 }

@@ -26,6 +26,7 @@ type zoneServers struct {
 	zone    string
 	ns      []*nsEntry
 	trusted bool // configured (hints, stub, forward): loopback addresses allowed
+	cached  bool // taken from the cache, not learned in this request
 	forward bool // servers are recursive forwarders: RD=1, no referrals
 }
 
@@ -49,6 +50,9 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 		}
 		if z == "." {
 			break // the root's servers come from the hints: no priming
+		}
+		if rq.skipped[z] {
+			continue
 		}
 		if zs := rq.cachedCut(z); zs != nil {
 			rq.setDeleg(z, zs)
@@ -147,8 +151,9 @@ type candidate struct {
 // usable response: an answer, a negative answer, a CNAME or a referral.
 // Lame, failing and silent servers are skipped; NS names without glue are
 // resolved when the servers with addresses are used up.
-func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, qtype uint16) (response, error) {
-	cl := classifier{zone: zs.zone, qname: qname, qtype: qtype, qclass: rq.class, permissive: rq.r.cfg.PermissiveGlue}
+func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, qtype uint16, minimised bool) (response, error) {
+	cl := classifier{zone: zs.zone, qname: qname, qtype: qtype, qclass: rq.class, permissive: rq.r.cfg.PermissiveGlue,
+		minimised: minimised}
 	var failures []string
 	timedOut := map[netip.Addr]bool{}
 	prev := ""

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,7 +51,7 @@ var ErrNotApplicable = errors.New("not applicable")
 
 // NewHarness builds a resolver configured from the scenario's CONFIG
 // section, with the given QNAME minimisation mode.
-func NewHarness(sc *replay.Scenario, qmin bool) (*Harness, error) {
+func NewHarness(sc *replay.Scenario, qmin bool, logf func(format string, args ...any)) (*Harness, error) {
 	cfg := sc.Config
 	if len(cfg.Features) > 0 || len(cfg.FeatureList) > 0 {
 		return nil, fmt.Errorf("%w: needs Knot Resolver's module configuration (features/feature-list)", ErrNotApplicable)
@@ -61,8 +62,20 @@ func NewHarness(sc *replay.Scenario, qmin bool) (*Harness, error) {
 	}
 	c := &clock{t: start}
 	nw := replay.NewNetwork(sc)
+	var x resolver.Exchanger = nw
+	if logf != nil {
+		x = resolver.ExchangerFunc(func(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
+			m, err := nw.Exchange(ctx, q, network, server)
+			reply := "error: " + fmt.Sprint(err)
+			if err == nil {
+				reply = strings.Join(strings.Fields(m.String()), " ")
+			}
+			logf("step %d: %s %s %s -> %s", nw.Step(), server, network, replay.DescribeQuery(q), reply)
+			return m, err
+		})
+	}
 	rc := resolver.Config{
-		Exchanger:                nw,
+		Exchanger:                x,
 		DisableIPv4:              !cfg.DoIP4,
 		DisableIPv6:              !cfg.DoIP6,
 		AllowLoopback:            !cfg.DoNotQueryLocalhost,

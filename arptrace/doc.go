@@ -1,0 +1,25 @@
+// Package arptrace shows how an IPv4 address becomes a MAC address on an
+// Ethernet link: the route the kernel would take, the kernel's neighbour
+// cache, and the ARP exchange on the wire.
+//
+// It implements the parts of these specifications that a prober, a scanner
+// and a passive monitor need:
+//
+//   - RFC 826, An Ethernet Address Resolution Protocol: the who-has request
+//     (broadcast to ff:ff:ff:ff:ff:ff) and the is-at reply.
+//   - RFC 5227, IPv4 Address Conflict Detection: the ARP probe (sender IP
+//     0.0.0.0) used by Trace with TraceOptions.DAD, and the announcement
+//     (sender IP = target IP) used with TraceOptions.Announce. Watch labels
+//     both when it sees them.
+//   - RFC 5944 section 4.6, gratuitous ARP: a request or reply whose sender
+//     and target protocol addresses are equal; Watch reports unsolicited ones.
+//
+// The kernel's routing and neighbour tables are read over rtnetlink
+// (rtnetlink(7)); frames are sent and received on an AF_PACKET socket
+// (packet(7)), which needs CAP_NET_RAW. Only Linux is supported: elsewhere
+// every function that touches the network returns an error wrapping
+// ErrNotSupported.
+//
+// Everything a Trace, Scan or Watch learns is returned as plain data so that
+// a command line can print it as text or JSON from the same values.
+package arptrace

@@ -1,0 +1,263 @@
+//go:build linux
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/netlab"
+	"github.com/google/go-cmp/cmp"
+)
+
+// arpTestTimeout bounds each CLI lab test.
+const arpTestTimeout = 30 * time.Second
+
+// runArpIn runs the CLI inside namespace ns and returns status and output.
+func runArpIn(t *testing.T, ns string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), arpTestTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := -1
+	if err := netlab.Do(ns, func() error {
+		code = Run(ctx, args, &stdout, &stderr)
+		return nil
+	}); err != nil {
+		t.Fatalf("netlab.Do: %v", err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func TestArpProbeCLI(t *testing.T) {
+	lab := netlab.New(t)
+	h1, h2 := lab.Pair("192.0.2.1/24", "192.0.2.2/24")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string // substrings of stdout
+	}{
+		{"reply", []string{"arp", "192.0.2.2", "-c", "1"}, ExitOK,
+			[]string{"1. route: 192.0.2.2 is on-link on eth0", "2. neighbour cache before: no entry",
+				"who-has 192.0.2.2 tell 192.0.2.1", "eth dst ff:ff:ff:ff:ff:ff src " + h1.MAC,
+				"is-at " + h2.MAC, "1 probes sent, 1 answered"}},
+		{"no reply", []string{"arp", "192.0.2.9", "-c", "2", "-W", "0.2", "-I", "0.2"}, ExitNoReply,
+			[]string{"<- #2 no reply", "2 probes sent, 0 answered"}},
+		{"dad in use", []string{"arp", "-D", "192.0.2.2", "-c", "1", "-i", "eth0"}, ExitNoReply,
+			[]string{"probe who-has 192.0.2.2 tell 0.0.0.0", "DAD: 192.0.2.2 is in use by " + h2.MAC}},
+		{"dad free", []string{"arp", "-D", "192.0.2.77", "-c", "1", "-W", "0.2"}, ExitOK,
+			[]string{"DAD: 192.0.2.77 appears free"}},
+		{"announce", []string{"arp", "-U", "192.0.2.1", "-c", "1", "-W", "0.1"}, ExitOK,
+			[]string{"-> #1 gratuitous who-has 192.0.2.1 tell 192.0.2.1"}},
+		{"unicast reprobe", []string{"arp", "-u", "192.0.2.2", "-c", "2", "-I", "0.05", "--no-cache"}, ExitOK,
+			[]string{"-> #2 who-has 192.0.2.2 tell 192.0.2.1  [eth dst " + h2.MAC, "skipped (--no-cache)"}},
+		{"bad ip", []string{"arp", "192.0.2.300"}, ExitUsage, nil},
+		{"loopback", []string{"arp", "127.0.0.1", "-i", "lo"}, ExitUsage, nil},
+		{"unknown interface", []string{"arp", "192.0.2.2", "-i", "nope0"}, ExitUsage, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runArpIn(t, h1.NS, tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestArpProbeJSONAndCache(t *testing.T) {
+	lab := netlab.New(t)
+	h1, h2 := lab.Pair("192.0.2.1/24", "192.0.2.2/24")
+	// Fill the kernel's table: ping via the kernel, inside the lab.
+	if out, err := lab.Exec(h1.NS, "ip", "neigh", "replace", "192.0.2.2", "lladdr", h2.MAC, "dev", "eth0", "nud", "reachable"); err != nil {
+		t.Fatalf("ip neigh replace: %v: %s", err, out)
+	}
+	code, out, errOut := runArpIn(t, h1.NS, "arp", "192.0.2.2", "-c", "1", "--json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var tr arptrace.Trace
+	if err := json.Unmarshal([]byte(out), &tr); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if tr.Before == nil || !tr.Before.Found || tr.Before.Entry.MAC.String() != h2.MAC {
+		t.Errorf("before = %+v, want entry with %s", tr.Before, h2.MAC)
+	}
+	if tr.Summary.Received != 1 {
+		t.Errorf("received = %d", tr.Summary.Received)
+	}
+
+	code, out, errOut = runArpIn(t, h1.NS, "arp", "cache", "-i", "eth0")
+	if code != ExitOK {
+		t.Fatalf("cache exit %d: %s", code, errOut)
+	}
+	if want := "192.0.2.2 dev eth0 lladdr " + h2.MAC + " REACHABLE"; !strings.Contains(out, want) {
+		t.Errorf("cache output lacks %q:\n%s", want, out)
+	}
+	code, out, _ = runArpIn(t, h1.NS, "arp", "cache", "--json")
+	var ns []arptrace.Neighbour
+	if err := json.Unmarshal([]byte(out), &ns); err != nil || code != ExitOK || len(ns) != 1 || ns[0].State != "REACHABLE" {
+		t.Errorf("cache --json: code %d err %v entries %+v", code, err, ns)
+	}
+}
+
+// TestArpNoCapNetRaw runs the CLI in a child process (this test binary)
+// whose bounding set lacks CAP_NET_RAW: the error must name the capability
+// and the setcap command.
+func TestArpNoCapNetRaw(t *testing.T) {
+	if os.Getenv("ADDRWALK_ARP_HELPER") == "1" {
+		os.Exit(Run(context.Background(), strings.Fields(os.Getenv("ADDRWALK_ARP_ARGS")), os.Stdout, os.Stderr))
+	}
+	lab := netlab.New(t)
+	h1, _ := lab.Pair("192.0.2.1/24", "192.0.2.2/24")
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Fatalf("setpriv (Debian package util-linux) not found: %v", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), "ip", "netns", "exec", h1.NS,
+		"setpriv", "--inh-caps=-all", "--bounding-set=-net_raw", exe, "-test.run=^TestArpNoCapNetRaw$")
+	cmd.Env = append(os.Environ(), "ADDRWALK_ARP_HELPER=1", "ADDRWALK_ARP_ARGS=arp 192.0.2.2 -c 1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != ExitUsage {
+		t.Fatalf("child: err %v, want exit %d; stderr:\n%s", err, ExitUsage, stderr.String())
+	}
+	for _, want := range []string{"CAP_NET_RAW", "setcap cap_net_raw+ep $(command -v addrwalk)"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+func TestArpScanCLI(t *testing.T) {
+	lab := netlab.New(t)
+	hosts := lab.Bridge(4, "192.0.2.0/24")
+	code, out, errOut := runArpIn(t, hosts[0].NS, "arp", "scan", "192.0.2.0/29", "-i", "eth0", "--rate", "1000", "--json", "--random")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res arptrace.ScanResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, h := range res.Hosts {
+		got[h.IP.String()] = h.MAC.String()
+	}
+	want := map[string]string{}
+	for _, h := range hosts[1:] {
+		want[h.Addr.Addr().String()] = h.MAC
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("scan vs ip link (-want +got):\n%s", diff)
+	}
+
+	code, out, _ = runArpIn(t, hosts[0].NS, "arp", "scan", "192.0.2.0/29", "-i", "eth0", "--rate", "1000")
+	for _, w := range []string{"IP               MAC", "192.0.2.2        " + hosts[1].MAC, "6 hosts scanned in", "3 responded"} {
+		if code != ExitOK || !strings.Contains(out, w) {
+			t.Errorf("exit %d; text output lacks %q:\n%s", code, w, out)
+		}
+	}
+
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"huge range", []string{"arp", "scan", "10.0.0.0/8", "-i", "eth0"}},
+		{"not a prefix", []string{"arp", "scan", "192.0.2.0/33"}},
+		{"ipv6", []string{"arp", "scan", "2001:db8::/120"}},
+		{"bad bandwidth", []string{"arp", "scan", "192.0.2.0/30", "-B", "fast"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runArpIn(t, hosts[0].NS, tc.args...)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d; stderr %s", code, ExitUsage, errOut)
+			}
+		})
+	}
+}
+
+// maxAnnounceTries bounds how often the test re-sends an announcement
+// while waiting for the watcher to see one (each arping takes ~1 s).
+const maxAnnounceTries = 10
+
+// TestArpWatchCLI seeds a state file in which 192.0.2.3 has another MAC,
+// then h3 announces itself: the watcher reports a changed MAC and saves
+// the new one.
+func TestArpWatchCLI(t *testing.T) {
+	lab := netlab.New(t)
+	hosts := lab.Bridge(3, "192.0.2.0/24")
+	state := t.TempDir() + "/stations.json"
+	old := arptrace.MAC{0x02, 0, 0x5e, 0, 0, 0x99}
+	if err := arptrace.SaveStations(state, []arptrace.Station{{IP: hosts[2].Addr.Addr(), MAC: old,
+		FirstSeen: time.Now().Add(-time.Hour), LastSeen: time.Now().Add(-time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errOut := runArpIn(t, hosts[0].NS, "arp", "watch", "-i", "eth0", "--json", "--count", "1",
+			"--duration", "20", "--state", state)
+		done <- result{code, out, errOut}
+	}()
+	var r result
+	for i := 0; ; i++ {
+		if i == maxAnnounceTries {
+			t.Fatalf("watcher saw nothing after %d announcements", i)
+		}
+		if out, err := lab.Exec(hosts[2].NS, "arping", "-U", "-c", "1", "-I", "eth0", "192.0.2.3"); err != nil {
+			t.Fatalf("arping -U: %v: %s", err, out)
+		}
+		select {
+		case r = <-done:
+		default:
+			continue
+		}
+		break
+	}
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	var kinds []string
+	dec := json.NewDecoder(strings.NewReader(r.out))
+	for dec.More() {
+		var ev arptrace.Event
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatalf("json line: %v\n%s", err, r.out)
+		}
+		kinds = append(kinds, string(ev.Kind)+" "+ev.MAC.String()+" was "+ev.OldMAC.String())
+	}
+	want := []string{
+		"packet " + hosts[2].MAC + " was 00:00:00:00:00:00",
+		"changed-mac " + hosts[2].MAC + " was " + old.String(),
+	}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	st, err := arptrace.LoadStations(state)
+	if err != nil || len(st) != 1 || st[0].MAC.String() != hosts[2].MAC || st[0].PrevMAC != old {
+		t.Errorf("saved state %+v, %v; want %s (was %s)", st, err, hosts[2].MAC, old)
+	}
+}

@@ -1,0 +1,109 @@
+package dnssec
+
+import (
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// Default limits of a Budget. They bound the cryptographic work an attacker
+// can make the resolver do with one request (KeyTrap, CVE-2023-50387).
+const (
+	// DefaultMaxVerificationsPerResponse bounds signature verifications for
+	// one upstream response. A legitimate response with an answer, a CNAME,
+	// an SOA and three NSEC3 RRsets, each signed by two keys during an
+	// algorithm rollover, needs about 12; PowerDNS Recursor allows 30 per
+	// query.
+	DefaultMaxVerificationsPerResponse = 32
+	// DefaultMaxVerificationsPerRequest bounds verifications for a whole
+	// client request: a walk from the root through about 8 zones with a DS,
+	// a DNSKEY and an answer or referral proof at each, plus CNAME targets.
+	DefaultMaxVerificationsPerRequest = 128
+	// DefaultMaxKeyTagCollisions bounds how many DNSKEYs sharing the key tag
+	// and algorithm of one RRSIG are tried. Unbound tries 4; legitimate zones
+	// practically never have more than 2 keys with the same tag.
+	DefaultMaxKeyTagCollisions = 4
+)
+
+// Limits configures a Budget. Zero fields take the defaults above.
+type Limits struct {
+	MaxVerificationsPerResponse int
+	MaxVerificationsPerRequest  int
+	MaxKeyTagCollisions         int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxVerificationsPerResponse <= 0 {
+		l.MaxVerificationsPerResponse = DefaultMaxVerificationsPerResponse
+	}
+	if l.MaxVerificationsPerRequest <= 0 {
+		l.MaxVerificationsPerRequest = DefaultMaxVerificationsPerRequest
+	}
+	if l.MaxKeyTagCollisions <= 0 {
+		l.MaxKeyTagCollisions = DefaultMaxKeyTagCollisions
+	}
+	return l
+}
+
+// Budget counts the signature verifications done for one client request.
+// Create one per request with NewBudget and call NextResponse before
+// validating each upstream response. A nil *Budget passed to a Verify
+// function means a fresh default budget for that call alone. A Budget is safe
+// for concurrent use.
+type Budget struct {
+	limits Limits
+
+	// mu guards the following.
+	mu          sync.Mutex
+	perResponse int // verifications since the last NextResponse
+	perRequest  int // verifications since NewBudget
+}
+
+// NewBudget returns a budget with the given limits (zero fields: defaults).
+func NewBudget(l Limits) *Budget {
+	return &Budget{limits: l.withDefaults()}
+}
+
+// NextResponse resets the per-response counter.
+func (b *Budget) NextResponse() {
+	b.mu.Lock()
+	b.perResponse = 0
+	b.mu.Unlock()
+}
+
+// Used reports the verifications counted for the current response and for
+// the whole request.
+func (b *Budget) Used() (response, request int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.perResponse, b.perRequest
+}
+
+// collisions returns the key tag collision limit.
+func (b *Budget) collisions() int { return b.limits.MaxKeyTagCollisions }
+
+// spend takes one verification from the budget, or returns a Bogus failure
+// when the budget is exhausted.
+func (b *Budget) spend() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.perResponse >= b.limits.MaxVerificationsPerResponse {
+		return bogus(ErrBudgetExceeded, dns.ExtendedErrorCodeDNSBogus,
+			"more than %d signature verifications for one response", b.limits.MaxVerificationsPerResponse)
+	}
+	if b.perRequest >= b.limits.MaxVerificationsPerRequest {
+		return bogus(ErrBudgetExceeded, dns.ExtendedErrorCodeDNSBogus,
+			"more than %d signature verifications for one request", b.limits.MaxVerificationsPerRequest)
+	}
+	b.perResponse++
+	b.perRequest++
+	return nil
+}
+
+// orDefault returns b, or a fresh default budget when b is nil.
+func (b *Budget) orDefault() *Budget {
+	if b == nil {
+		return NewBudget(Limits{})
+	}
+	return b
+}
