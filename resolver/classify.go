@@ -258,6 +258,10 @@ func (c *classifier) negativeAuthority(ns []dns.RR, name string) []dns.RR {
 	apex := soa.Header().Name
 	for _, rr := range ns {
 		switch rr.Header().Rrtype {
+		case dns.TypeNS:
+			if strings.EqualFold(rr.Header().Name, apex) {
+				out = append(out, rr)
+			}
 		case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
 			if inZone(rr.Header().Name, apex) {
 				out = append(out, rr)

@@ -85,7 +85,7 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 		// KindCNAME: restart at the target.
 		target := dns.CanonicalName(out.target)
 		if seen[target] {
-			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMELoop,
+			return chain, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMELoop,
 				Detail: "chain returns to " + out.target, EDE: edeOther}
 		}
 		if hops+1 > rq.r.lim.CNAMEChain {

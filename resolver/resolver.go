@@ -409,7 +409,12 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	}
 	if err != nil {
 		res.Rcode = dns.RcodeServerFailure
-		res.Answer, res.Authority = nil, nil
+		res.Authority = nil
+		if !errors.Is(err, ErrCNAMELoop) {
+			// A loop's chain shows the client where it loops, as Knot
+			// Resolver does; any other failure has no partial answer.
+			res.Answer = nil
+		}
 		e := asError(err, name, req.Type, rq.lastServer)
 		if rq.obs != nil {
 			rq.emit(Event{Kind: EventFail, Name: name, Type: dns.TypeToString[req.Type], Err: e.Error()})

@@ -195,3 +195,5 @@ func keysRRset(keys ...*dns.DNSKEY) []dns.RR {
 	}
 	return out
 }
+
+func base64Decode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

@@ -88,7 +88,7 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 			continue
 		}
 		supportedSig = true
-		if !sig.ValidityPeriod(now) {
+		if !validAt(sig, now) {
 			fs.note(stageTime, validityFailure(sig, now))
 			continue
 		}
@@ -183,6 +183,19 @@ func sigMatchesRRset(sig *dns.RRSIG, h *dns.RR_Header) *Failure {
 	}
 	return nil
 }
+
+// validAt reports whether now lies within the RRSIG's validity period
+// (RFC 4035 §5.3.1), comparing the 32-bit times with RFC 1982 serial
+// arithmetic (RFC 4034 §3.1.5) so that it keeps working after 2106.
+// miekg/dns's RRSIG.ValidityPeriod gets the wrap wrong (an expiration just
+// past 2^32 seconds reads as 1970), hence this version.
+func validAt(sig *dns.RRSIG, now time.Time) bool {
+	t := uint32(now.Unix())
+	return serialLE(sig.Inception, t) && serialLE(t, sig.Expiration)
+}
+
+// serialLE is a <= b in RFC 1982 serial number arithmetic on 32 bits.
+func serialLE(a, b uint32) bool { return int32(b-a) >= 0 }
 
 // validityFailure tells an expired signature from one not yet valid, with
 // RFC 1982 serial arithmetic on the 32-bit times.
