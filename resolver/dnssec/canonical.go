@@ -22,7 +22,12 @@ func nameLabels(name string) [][]byte {
 	if err != nil {
 		return nil
 	}
-	wire := bytes.ToLower(buf[:off])
+	wire := buf[:off]
+	for i, c := range wire {
+		if 'A' <= c && c <= 'Z' {
+			wire[i] = c + 'a' - 'A' // ASCII only; bytes.ToLower would decode UTF-8
+		}
+	}
 	var labels [][]byte
 	for i := 0; i < len(wire) && wire[i] != 0; {
 		n := int(wire[i])

@@ -192,7 +192,10 @@ func ProveWildcardNODATA(qname string, qtype uint16, zone string, nsecs []*dns.N
 	if m == nil {
 		return bogus(ErrNSECMissing, dns.ExtendedErrorCodeNSECMissing, "no NSEC at wildcard %s", wc)
 	}
-	return nodataBitmap(wc, zone, qtype, m.TypeBitMap)
+	if err := nodataBitmap(wc, zone, qtype, m.TypeBitMap); err != nil {
+		return err
+	}
+	return nil
 }
 
 // ProveWildcardAnswer checks that a wildcard-expanded answer for qname was
