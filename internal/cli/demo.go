@@ -22,6 +22,7 @@ type DemoCmd struct {
 	NoLatency bool   `name:"no-latency" help:"Turn off the simulated network latency."`
 	JSON      bool   `name:"json" help:"Print the result and trace as JSON instead."`
 	NoQmin    bool   `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
+	ShowInfra bool   `name:"show-infra" help:"After the walk, print the server-selection table."`
 }
 
 // Run starts the simulated internet in process and resolves against it.
@@ -73,7 +74,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 				fmt.Fprintf(g.Stdout, ";; example %q: %s\n", ex.ID, ex.What)
 			}
 		}
-		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON})
+		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON, ShowInfra: c.ShowInfra && i == len(todo)-1})
 		if err != nil && failed == nil {
 			failed = err
 		}

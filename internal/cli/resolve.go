@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/idna"
 
 	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/cache"
 )
 
 // ResolverFlags are the resolver settings shared by resolve, demo and path.
@@ -58,9 +60,10 @@ func (f *ResolverFlags) config() (resolver.Config, error) {
 
 // OutputFlags choose how a resolution is printed.
 type OutputFlags struct {
-	Trace bool `help:"Print the walk step by step: root, TLD, authoritative."`
-	JSON  bool `name:"json" help:"Print the result and trace as one JSON document."`
-	Short bool `help:"Print only the answer data, one record per line."`
+	Trace     bool `help:"Print the walk step by step: root, TLD, authoritative."`
+	ShowInfra bool `name:"show-infra" help:"After the answer, print the server-selection table (RTT, RTO, timeouts, lameness per server)."`
+	JSON      bool `name:"json" help:"Print the result and trace as one JSON document."`
+	Short     bool `help:"Print only the answer data, one record per line."`
 }
 
 // ResolveCmd is `addrwalk resolve NAME [TYPE]`.
@@ -85,6 +88,7 @@ func (c *ResolveCmd) Run(g *Globals) error {
 	if err != nil {
 		return withExit(ExitUsage, err)
 	}
+	defer r.Close()
 	return runResolution(g, r, name, qtype, c.OutputFlags)
 }
 
@@ -148,6 +152,9 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 			tp.summary(res)
 		}
 	}
+	if out.ShowInfra && !out.JSON {
+		printInfra(g.Stdout, r.InfraSnapshot())
+	}
 	if err != nil {
 		if out.JSON || out.Short {
 			fmt.Fprintf(g.Stderr, "addrwalk: %v\n", err)
@@ -155,6 +162,22 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 		return withExit(ExitDNSNoReply, nil)
 	}
 	return nil
+}
+
+// printInfra prints the infrastructure cache like Unbound's
+// dump_infra: one line per server address and zone.
+func printInfra(w io.Writer, entries []cache.InfraEntry) {
+	fmt.Fprintf(w, "\n;; server selection (infrastructure cache): %d entries\n", len(entries))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, ";; ZONE\tSERVER\tSRTT\tRTTVAR\tRTO\tTIMEOUTS\tLAME")
+	for _, e := range entries {
+		lame := "-"
+		if e.Lame {
+			lame = "until " + e.LameUntil.Format(time.TimeOnly)
+		}
+		fmt.Fprintf(tw, ";; %s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.Zone, e.Addr, fmtDur(e.SRTT), fmtDur(e.RTTVar), fmtDur(e.RTO), e.Timeouts, lame)
+	}
+	tw.Flush()
 }
 
 // rdataString is the record's data without owner, TTL, class and type.
