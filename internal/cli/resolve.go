@@ -147,6 +147,9 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 			}
 		}
 	default:
+		if tp != nil {
+			fmt.Fprintln(g.Stdout)
+		}
 		printAnswer(g.Stdout, res, err)
 		if tp != nil {
 			tp.summary(res)

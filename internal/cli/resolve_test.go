@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/addrwalk/addrwalk/internal/sim"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// runCLI runs the command line and returns status, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(t.Context(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// simHints starts the simulated internet and writes its root hints.
+func simHints(t *testing.T) (string, string) {
+	t.Helper()
+	lab, err := sim.New(sim.Config{NoLatency: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolvertest.Start(t, lab)
+	path := filepath.Join(t.TempDir(), "root.hints")
+	if err := os.WriteFile(path, []byte(lab.RootHints()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, strconv.Itoa(int(lab.Port()))
+}
+
+func TestResolveCLI(t *testing.T) {
+	hints, port := simHints(t)
+	base := []string{"resolve", "--root-hints", hints, "--port", port, "--allow-loopback"}
+	// A closed port on loopback: every query is refused at once.
+	l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPort := strconv.Itoa(l.LocalAddr().(*net.UDPAddr).Port)
+	l.Close()
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string
+		stderr   string
+	}{
+		{"answer", append(base, "www.example.org"), ExitOK,
+			[]string{"status: NOERROR", "www.example.org.\t3600\tIN\tA\t192.0.2.10"}, ""},
+		{"trace", append(base, "--trace", "www.quiet-harbor.org"), ExitOK,
+			[]string{"[.] org. NS -> ", "why: unknown server", "got: referral", "  >> ns1.dnshost.net. is a name server",
+				"  << ns1.dnshost.net. has 127.10.2.7", "[quiet-harbor.org.] www.quiet-harbor.org. A", ";; walk: 5 upstream queries"}, ""},
+		{"short", append(base, "--short", "example.org", "MX"), ExitOK,
+			[]string{"10 mail.example.org.\n20 mail-backup.example.net.\n"}, ""},
+		{"nxdomain is an answer", append(base, "nonexistent.example.org"), ExitOK,
+			[]string{"status: NXDOMAIN", ";; AUTHORITY SECTION:", "IN\tSOA\t"}, ""},
+		{"idn", append(base, "bücher.example.org"), ExitOK,
+			[]string{";xn--bcher-kva.example.org.\t\tIN\tA"}, ""},
+		{"typennn", append(base, "--short", "www.example.org", "TYPE1"), ExitOK, []string{"192.0.2.10"}, ""},
+		{"show infra", append(base, "--show-infra", "www.example.org"), ExitOK,
+			[]string{";; server selection (infrastructure cache): 3 entries", "SRTT"}, ""},
+		{"no reply", []string{"resolve", "--root-hints", hints, "--port", deadPort, "--query-timeout", "100ms", "www.example.org"}, ExitDNSNoReply,
+			[]string{"status: SERVFAIL", ";; SERVFAIL: resolving www.example.org. A"}, ""},
+		{"unknown type", append(base, "www.example.org", "BOGUS"), ExitUsage, nil, "unknown record type"},
+		{"bad name", append(base, "a..b"), ExitUsage, nil, "not a valid domain name"},
+		{"-4 and -6", append(base, "-4", "-6", "www.example.org"), ExitUsage, nil, "exclude each other"},
+		{"missing hints file", []string{"resolve", "--root-hints", "/nonexistent/hints", "x.org"}, ExitUsage, nil, "root hints"},
+		{"no name", []string{"resolve"}, ExitUsage, nil, "expected \"<name>\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if tt.stderr != "" && !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, errOut)
+			}
+		})
+	}
+}
+
+// TestResolveJSON checks the documented JSON schema.
+func TestResolveJSON(t *testing.T) {
+	hints, port := simHints(t)
+	code, out, errOut := runCLI(t, "resolve", "--root-hints", hints, "--port", port, "--allow-loopback", "--json", "alias.example.org")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"name", "type", "rcode", "answer", "authority", "upstream_queries", "servers_contacted", "duration_ms", "trace"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("document lacks %q", k)
+		}
+	}
+	steps := doc["trace"].(map[string]any)["steps"].([]any)
+	var kinds []string
+	for _, s := range steps {
+		kinds = append(kinds, s.(map[string]any)["kind"].(string))
+	}
+	want := "cache query query query restart cache query query query done"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("step kinds %q, want %q", got, want)
+	}
+	q := steps[1].(map[string]any)
+	for _, k := range []string{"name", "type", "zone", "server", "addr", "why", "transport", "rtt_ns", "rcode", "flags", "outcome", "referral"} {
+		if _, ok := q[k]; !ok {
+			t.Errorf("query step lacks %q: %v", k, q)
+		}
+	}
+}
+
+func TestDemoCLI(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"default walk", []string{"demo", "--no-latency"}, []string{
+			";; simulated internet: 35 servers", "[.] org. NS", "[org.] example.org. NS", "[example.org.] www.example.org. A", "answer: 1 record(s)"}},
+		{"named example", []string{"demo", "--no-latency", "tcp"}, []string{"truncated", "TC=1: retry over TCP", " tcp "}},
+		{"list", []string{"demo", "--list"}, []string{"glueless", "dead-server", "www.tideline.com."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// TestREADMECommands checks that the README's two set-up commands are
+// the ones this repository answers to, and runs the demo one.
+func TestREADMECommands(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, cmd := range []string{"go run ./cmd/addrwalk demo", "scripts/test"} {
+		if !strings.Contains(readme, cmd) {
+			t.Errorf("README lacks %q", cmd)
+		}
+	}
+	ci, err := os.ReadFile("../../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^scripts/test`).Match(ci) {
+		t.Errorf(".ci/run does not run scripts/test")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out bytes.Buffer
+	if code := Run(ctx, []string{"demo"}, &out, &out); code != ExitOK || !strings.Contains(out.String(), "ANSWER SECTION") {
+		t.Errorf("README's demo: exit %d\n%s", code, out.String())
+	}
+}
