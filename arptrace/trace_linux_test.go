@@ -85,7 +85,7 @@ var arpingReply = regexp.MustCompile(`reply from ([0-9.]+) \[([0-9A-Fa-f:]{17})\
 func TestTraceMatchesArping(t *testing.T) {
 	lab := netlab.New(t)
 	h1, h2 := lab.Pair("192.0.2.1/24", "192.0.2.2/24")
-	out, err := lab.Exec(h1.NS, "arping", "-c", "1", "-w", "5", "-I", "eth0", h2.Addr.Addr().String())
+	out, err := lab.Exec(h1.NS, "arping", "-f", "-c", "3", "-w", "5", "-I", "eth0", h2.Addr.Addr().String())
 	if err != nil {
 		t.Fatalf("arping (Debian package iputils-arping): %v: %s", err, out)
 	}

@@ -85,10 +85,21 @@ func TestBulkUpstreamCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	lab.ResetQueries()
 	warmCount := count(warm)
 	t.Logf("100 names in one TLD: %d upstream queries cold, %d with delegations cached", cold, warmCount)
-	if warmCount != len(names) {
-		t.Errorf("with delegations cached, %d names took %d queries, want one each", len(names), warmCount)
+	// With the delegations cached, no root or TLD server is asked again
+	// and each name costs one query (more only if a reply was slow
+	// enough to be retried on a loaded machine).
+	for _, q := range lab.Queries() {
+		for _, z := range lab.Server(q.Server).Zones() {
+			if z == "." || z == "test." {
+				t.Errorf("warm resolution of %s asked %s, a server for %s", q.Name, q.Server, z)
+			}
+		}
+	}
+	if warmCount < len(names) || warmCount > len(names)+len(names)/10 {
+		t.Errorf("with delegations cached, %d names took %d queries, want about one each", len(names), warmCount)
 	}
 	if cold >= 3*len(names) {
 		t.Errorf("cold resolution of %d names took %d queries: delegations are not reused", len(names), cold)

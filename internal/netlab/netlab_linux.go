@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -145,6 +146,7 @@ func (l *Lab) Pair(a, b string) (Host, Host) {
 		l.Batch(h.NS, lines...)
 		h.MAC = l.MAC(h.NS, "eth0")
 	}
+	l.waitUp(hosts...)
 	return hosts[0], hosts[1]
 }
 
@@ -176,7 +178,32 @@ func (l *Lab) Bridge(n int, base string) []Host {
 		l.Batch(ns, "addr add "+cidr.String()+" dev eth0", "link set eth0 up")
 		hosts = append(hosts, Host{NS: ns, If: "eth0", Addr: cidr, MAC: l.MAC(ns, "eth0"), Index: i})
 	}
+	l.waitUp(hosts...)
 	return hosts
+}
+
+// linkUpPolls bounds the wait for carrier: a veth pair reports LOWER_UP
+// within milliseconds of both ends being up; 200 polls 10 ms apart allow
+// two seconds on a loaded machine before the test fails with the reason.
+const linkUpPolls = 200
+
+// waitUp waits until every host's interface has carrier (LOWER_UP), so
+// the first frame a test sends is not lost to a link still coming up.
+// This polls the kernel's own readiness flag; it does not guess a delay.
+func (l *Lab) waitUp(hosts ...Host) {
+	l.t.Helper()
+	for _, h := range hosts {
+		for i := 0; ; i++ {
+			out, err := l.Exec(h.NS, "ip", "-o", "link", "show", h.If)
+			if err == nil && strings.Contains(string(out), "LOWER_UP") && !strings.Contains(string(out), "NO-CARRIER") {
+				break
+			}
+			if i >= linkUpPolls {
+				l.t.Fatalf("netlab: %s in %s has no carrier after %d polls: %s", h.If, h.NS, linkUpPolls, out)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 // Do runs fn on a goroutine locked to an OS thread that has joined ns.
