@@ -102,10 +102,6 @@ var (
 	ErrNotEthernetIPv4 = errors.New("arptrace: ARP packet is not Ethernet/IPv4")
 )
 
-// arpPayloadLen is the length of an Ethernet/IPv4 ARP packet (RFC 826):
-// 8 fixed bytes, 2×6 hardware and 2×4 protocol address bytes.
-const arpPayloadLen = 28
-
 // DecodeFrame decodes an Ethernet frame carrying an Ethernet/IPv4 ARP packet.
 // Trailing padding is ignored. It never panics, whatever b holds.
 func DecodeFrame(b []byte) (Frame, error) {
