@@ -154,7 +154,8 @@ type candidate struct {
 func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, qtype uint16, minimised bool) (response, error) {
 	cl := classifier{zone: zs.zone, qname: qname, qtype: qtype, qclass: rq.class, permissive: rq.r.cfg.PermissiveGlue,
 		minimised: minimised}
-	var failures []string
+	var failures []string // what each server asked said
+	lame := 0
 	timedOut := map[netip.Addr]bool{}
 	prev := ""
 	for round := 0; round < MaxServerRounds; round++ {
@@ -192,6 +193,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			switch resp.kind {
 			case KindLame, KindServFail, KindMalformed:
 				if resp.kind == KindLame {
+					lame++
 					rq.r.infra.MarkLame(c.addr, zs.zone)
 				}
 				rq.setBad(badKey(zs.zone, c.addr), resp.reason)
@@ -206,53 +208,51 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			break // nothing worth a second round
 		}
 	}
+	return response{}, rq.zoneFailure(zs, qname, qtype, failures, lame)
+}
+
+// zoneFailure explains why no server of zs gave a usable reply. asked
+// lists what each server that was asked said; lame counts the lame ones.
+func (rq *request) zoneFailure(zs *zoneServers, qname string, qtype uint16, asked []string, lame int) error {
 	var err error = ErrNoServers
-	if len(failures) > 0 && allLame(failures) {
-		err = ErrLame
-	}
-	for _, e := range zs.ns {
-		if e.failed == nil {
-			continue
+	why := asked
+	switch {
+	case len(asked) > 0:
+		if lame == len(asked) {
+			err = ErrLame
 		}
-		failures = append(failures, fmt.Sprintf("%s: %v", e.name, e.failed))
-		if len(failures) == 1 {
-			// No server could even be asked: the NS lookup's failure is
-			// the reason (a dependency cycle, a tripped limit).
-			err = e.failed
+	default:
+		// No server could even be asked: an NS lookup failed (a
+		// dependency cycle, a tripped limit), or every address was
+		// filtered out.
+		for _, e := range zs.ns {
+			if e.failed != nil {
+				if len(why) == 0 {
+					err = e.failed
+				}
+				why = append(why, fmt.Sprintf("%s: %v", e.name, e.failed))
+			}
 		}
-	}
-	if len(failures) == 0 {
-		// Nothing was asked: every address was filtered out.
-		var dropped []string
+		if len(why) > 0 {
+			break
+		}
 		loopback := true
 		for _, e := range zs.ns {
-			_, d := rq.usable(zs, e)
-			for _, x := range d {
-				dropped = append(dropped, e.name+" "+x)
-				loopback = loopback && strings.Contains(x, "loopback")
+			_, dropped := rq.usable(zs, e)
+			for _, d := range dropped {
+				why = append(why, e.name+" "+d)
+				loopback = loopback && strings.Contains(d, "loopback")
 			}
 		}
-		if len(dropped) > 0 {
-			failures = dropped
-			if loopback {
-				err = ErrLoopbackUpstream
-			}
+		if len(why) > 0 && loopback {
+			err = ErrLoopbackUpstream
 		}
 	}
 	detail := fmt.Sprintf("no server for %s answered usefully", zs.zone)
-	if len(failures) > 0 {
-		detail += ": " + strings.Join(capList(failures, 6), "; ")
+	if len(why) > 0 {
+		detail += ": " + strings.Join(capList(why, 6), "; ")
 	}
-	return response{}, &Error{Name: qname, Type: qtype, Server: rq.lastServer, Err: err, Detail: detail, EDE: edeFor(err)}
-}
-
-func allLame(failures []string) bool {
-	for _, f := range failures {
-		if !strings.Contains(f, "lame") {
-			return false
-		}
-	}
-	return true
+	return &Error{Name: qname, Type: qtype, Server: rq.lastServer, Err: err, Detail: detail, EDE: edeFor(err)}
 }
 
 func capList(s []string, n int) []string {
