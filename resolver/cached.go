@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
 // cacheAnswer looks for name/qtype in the cache: the RRset, a CNAME to
@@ -20,14 +21,14 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 		if h, ok := c.Lookup(name, qtype, rq.class, opts); ok {
 			rq.cacheEvent(true, fmt.Sprintf("hit: %s %s, TTL %d s left%s", name, dns.TypeToString[qtype], h.TTL, staleNote(h.Stale)), h.RRs)
 			rq.notePrefetch(h.Prefetch, h.Stale, name, qtype)
-			return response{kind: KindAnswer, answer: h.RRs}, true
+			return rq.fromHit(response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs}, name, h.Rank, h.Security), true
 		}
 	}
 	if qtype != dns.TypeCNAME {
 		if h, ok := c.Lookup(name, dns.TypeCNAME, rq.class, opts); ok && len(h.RRs) > 0 {
 			target := dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
 			rq.cacheEvent(true, fmt.Sprintf("hit: %s CNAME %s, TTL %d s left%s", name, target, h.TTL, staleNote(h.Stale)), h.RRs)
-			return response{kind: KindCNAME, answer: h.RRs[:1], target: target}, true
+			return rq.fromHit(response{kind: KindCNAME, answer: h.RRs[:1], sigs: h.Sigs, target: target}, name, h.Rank, h.Security), true
 		}
 	}
 	if !skip {
@@ -36,10 +37,18 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 			if h.Kind == cache.NXDomain {
 				kind = KindNXDomain
 			}
-			soa := append([]dns.RR{h.SOA}, h.Proof...)
+			soa, proof := []dns.RR{h.SOA}, []dns.RR(nil)
+			for _, rr := range h.Proof {
+				switch rr.Header().Rrtype {
+				case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+					proof = append(proof, rr)
+				default:
+					soa = append(soa, rr)
+				}
+			}
 			rq.cacheEvent(true, fmt.Sprintf("hit: %s %s is %s, TTL %d s left%s", name, dns.TypeToString[qtype], kind, h.TTL, staleNote(h.Stale)), soa)
 			rq.notePrefetch(h.Prefetch, h.Stale, name, qtype)
-			return response{kind: kind, soa: soa, target: name}, true
+			return rq.fromHit(response{kind: kind, soa: soa, proof: proof, target: name}, name, h.Rank, h.Security), true
 		}
 	}
 	rq.metricCache(false)
@@ -132,10 +141,21 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 		for _, set := range groupRRsets(r.glue) {
 			c.Insert(cache.RRset{RRs: set, Rank: cache.RankAdditional})
 		}
+		if ds := withoutSigs(r.ds); len(ds) > 0 {
+			c.Insert(cache.RRset{RRs: ds, Sigs: coveringSigsRR(r.ds, r.zone, dns.TypeDS), Rank: cache.RankAuthorityNonAuth})
+		} else if len(r.proof) > 0 {
+			// An unsigned delegation's proof (NSEC with NS, no DS):
+			// kept for the validator in this request.
+			if rq.refProofs == nil {
+				rq.refProofs = map[string]response{}
+			}
+			rq.refProofs[r.zone] = response{kind: KindReferral, proof: r.proof, servedBy: zs.zone}
+		}
 		return
 	case KindAnswer, KindCNAME, KindNXDomain, KindNoData:
 		for _, set := range groupRRsets(r.answer) {
-			c.Insert(cache.RRset{RRs: set, Rank: ansRank})
+			h := set[0].Header()
+			c.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(r.sigs, h.Name, h.Rrtype), Rank: ansRank})
 		}
 	}
 	if r.kind != KindNXDomain && r.kind != KindNoData || len(r.soa) == 0 {
@@ -153,7 +173,8 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 	if r.kind == KindNXDomain {
 		kind = cache.NXDomain
 	}
-	c.InsertNegative(name, qtype, rq.class, cache.Negative{Kind: kind, SOA: soa, Proof: r.soa[1:], Rank: authRank})
+	proof := append(append([]dns.RR{}, r.soa[1:]...), r.proof...)
+	c.InsertNegative(name, qtype, rq.class, cache.Negative{Kind: kind, SOA: soa, Proof: proof, Rank: authRank})
 }
 
 // groupRRsets splits records into RRsets by owner, type and class, in the
@@ -205,4 +226,70 @@ func (rq *request) selectServer(zone string, pool []candidate) (candidate, strin
 		}
 	}
 	return candidate{}, "", false
+}
+
+// fromHit completes a response built from a cache hit: its rank, the
+// security the cache remembers, and the zone it came from when the
+// validator will need it.
+func (rq *request) fromHit(r response, name string, rank cache.Rank, sec cache.Security) response {
+	r.rank = rank
+	r.authAnswer = rank >= cache.RankAnswerAuth
+	switch sec {
+	case cache.SecuritySecure:
+		r.security, r.validated = dnssec.Secure, true
+	case cache.SecurityInsecure:
+		r.security, r.validated = dnssec.Insecure, true
+	case cache.SecurityIndeterminate:
+		r.security, r.validated = dnssec.Indeterminate, true
+	}
+	if rq.r.anchors != nil && !r.validated {
+		r.servedBy = rq.zoneOf(name)
+	}
+	return r
+}
+
+// zoneOf guesses the zone that holds name from the deepest zone cut
+// known for it (this request's delegations, then the cache).
+func (rq *request) zoneOf(name string) string {
+	name = dns.CanonicalName(name)
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		z := name[off:]
+		if _, ok := rq.deleg[z]; ok {
+			return z
+		}
+		if _, ok := rq.r.cache.Lookup(z, dns.TypeNS, rq.class, cache.LookupOpts{}); ok {
+			return z
+		}
+	}
+	return "."
+}
+
+// markStatus remembers a piece's validation outcome in the cache, so a
+// hit does not validate again.
+func (rq *request) markStatus(r *response, status dnssec.Status) {
+	sec := cache.SecurityIndeterminate
+	if status == dnssec.Insecure {
+		sec = cache.SecurityInsecure
+	}
+	rank := r.rank
+	if rank == 0 {
+		rank = cache.RankAnswerNonAuth
+		if r.authAnswer {
+			rank = cache.RankAnswerAuth
+		}
+	}
+	for _, set := range groupRRsets(r.answer) {
+		h := set[0].Header()
+		rq.r.cache.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(r.sigs, h.Name, h.Rrtype), Rank: rank, Security: sec})
+	}
+}
+
+func withoutSigs(rrs []dns.RR) []dns.RR {
+	var out []dns.RR
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeRRSIG {
+			out = append(out, rr)
+		}
+	}
+	return out
 }

@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
 // Kind is what a response means for the resolution, after bailiwick
@@ -58,6 +61,19 @@ type response struct {
 	ignoredGlue []dns.RR
 	// authAnswer reports AA.
 	authAnswer bool
+
+	// DNSSEC material, kept when validating: the RRSIGs covering the
+	// records of answer, the NSEC/NSEC3 records (and their RRSIGs) of the
+	// authority section, and for a referral the DS RRset and its RRSIGs.
+	sigs  []dns.RR
+	proof []dns.RR
+	ds    []dns.RR
+	// servedBy is the zone the answering server was asked as
+	// authoritative for; security is what validation found.
+	servedBy  string
+	rank      cache.Rank // for pieces from the cache
+	security  dnssec.Status
+	validated bool
 }
 
 // classifier holds what classify needs to know about the query.

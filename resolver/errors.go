@@ -29,6 +29,7 @@ var (
 	ErrLoopbackUpstream = errors.New("resolver: loopback upstream not allowed")
 	ErrCacheMiss        = errors.New("resolver: not in cache")
 	ErrCachedFailure    = errors.New("resolver: failed recently (cached failure)")
+	ErrBogus            = errors.New("resolver: DNSSEC validation failed (bogus)")
 )
 
 // Extended DNS Error codes (RFC 8914 §4) used when a resolution fails.

@@ -92,6 +92,10 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			continue
 		}
 		resp = cl.classify(m)
+		resp.servedBy = zs.zone
+		if rq.r.anchors != nil {
+			cl.collectDNSSEC(&resp, m)
+		}
 		rq.metric(network, rtt, resp.kind.String())
 		if rq.obs != nil {
 			ev.Outcome = resp.kind.String()
@@ -111,7 +115,8 @@ func (rq *request) newQuery(qname string, qtype uint16, edns bool) *dns.Msg {
 	q.RecursionDesired = false
 	q.Question = []dns.Question{{Name: qname, Qtype: qtype, Qclass: rq.class}}
 	if edns {
-		q.SetEdns0(EDNSBufferSize, false)
+		// DO when validating: the RRSIGs and NSEC records are needed.
+		q.SetEdns0(EDNSBufferSize, rq.r.anchors != nil)
 	}
 	return q
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
 // request is the state of one client question: counters that enforce the
@@ -39,6 +41,24 @@ type request struct {
 	allowStale bool   // cache lookups may return expired data (RFC 8767)
 	refresh    string // cacheKey of an entry being prefetched: skip its hit
 	fromCache  int    // cache hits used
+
+	// DNSSEC: what the client asked, the keys validated so far, the
+	// work budget, proofs of unsigned delegations seen in referrals, and
+	// the worst status of the pieces of the answer.
+	do, cd    bool
+	vkeys     map[string]*zoneKeys
+	vbudget   *dnssec.Budget
+	refProofs map[string]response
+	pieces    int
+	worst     dnssec.Status
+}
+
+// status is the security of the answer assembled so far.
+func (rq *request) status() dnssec.Status {
+	if rq.r.anchors == nil || rq.pieces == 0 {
+		return dnssec.Indeterminate
+	}
+	return rq.worst
 }
 
 func (rq *request) emit(e Event) {
@@ -64,12 +84,27 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 				return nil, nil, dns.RcodeServerFailure, err
 			}
 		}
+		if rq.r.anchors != nil {
+			if rq.cacheOnly && !out.validated {
+				return nil, nil, dns.RcodeServerFailure, &Error{Name: cur, Type: qtype, Err: ErrCacheMiss, EDE: edeOther}
+			}
+			if err := rq.validatePiece(ctx, &out, cur, qtype); err != nil && !rq.cd {
+				return nil, nil, dns.RcodeServerFailure, err
+			}
+			if rq.pieces == 0 || rank(out.security) > rank(rq.worst) {
+				rq.worst = out.security
+			}
+			rq.pieces++
+		}
 		for _, rr := range out.answer {
 			if rr.Header().Rrtype == dns.TypeCNAME {
 				seen[dns.CanonicalName(rr.Header().Name)] = true
 			}
 		}
 		chain = append(chain, out.answer...)
+		if rq.do {
+			chain = append(chain, out.sigs...)
+		}
 		if n := countAliases(chain); n > rq.r.lim.CNAMEChain {
 			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMEChain,
 				Detail: fmt.Sprintf("%d aliases, more than %d", n, rq.r.lim.CNAMEChain), EDE: edeOther}
@@ -78,9 +113,9 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 		case KindAnswer:
 			return chain, nil, dns.RcodeSuccess, nil
 		case KindNXDomain:
-			return chain, out.soa, dns.RcodeNameError, nil
+			return chain, rq.negAuthority(out), dns.RcodeNameError, nil
 		case KindNoData:
-			return chain, out.soa, dns.RcodeSuccess, nil
+			return chain, rq.negAuthority(out), dns.RcodeSuccess, nil
 		}
 		// KindCNAME: restart at the target.
 		target := dns.CanonicalName(out.target)
@@ -158,6 +193,15 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			continue
 		}
 		if minimise {
+			if resp.kind == KindAnswer && sendType == dns.TypeNS && resp.authAnswer && nsAnswer(resp.answer, sendName) {
+				// The server is authoritative for the child zone too: a
+				// zone cut here, served by the same servers.
+				child := &zoneServers{zone: dns.CanonicalName(sendName), ns: zs.ns, trusted: zs.trusted}
+				rq.setDeleg(child.zone, child)
+				zs = child
+				labels = dns.CountLabel(zs.zone) + 1
+				continue
+			}
 			switch resp.kind {
 			case KindNoData, KindAnswer:
 				// No zone cut at this label: one label more, same servers.
@@ -251,4 +295,35 @@ func (rq *request) skipCut(zone string) {
 	}
 	rq.skipped[zone] = true
 	delete(rq.deleg, zone)
+}
+
+// negAuthority is the authority section of a negative answer: the SOA
+// (and the zone's NS), plus the NSEC/NSEC3 proof and RRSIGs for clients
+// that asked with DO.
+func (rq *request) negAuthority(out response) []dns.RR {
+	auth := make([]dns.RR, 0, len(out.soa)+len(out.proof))
+	for _, rr := range out.soa {
+		switch rr.Header().Rrtype {
+		case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+			if rq.do {
+				auth = append(auth, rr)
+			}
+		default:
+			auth = append(auth, rr)
+		}
+	}
+	if rq.do {
+		auth = append(auth, out.proof...)
+	}
+	return auth
+}
+
+// nsAnswer reports whether answer holds an NS RRset owned by name.
+func nsAnswer(answer []dns.RR, name string) bool {
+	for _, rr := range answer {
+		if rr.Header().Rrtype == dns.TypeNS && strings.EqualFold(rr.Header().Name, name) {
+			return true
+		}
+	}
+	return false
 }

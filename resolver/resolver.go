@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
 // Config configures a Resolver. The zero value is a resolver that starts
@@ -61,6 +62,12 @@ type Config struct {
 	// in the background, before they expire.
 	Prefetch bool
 
+	// TrustAnchors turn DNSSEC validation on (RFC 4033-4035); nil leaves
+	// it off. dnssec.RootAnchors() gives IANA's root keys.
+	TrustAnchors *dnssec.Anchors
+	// NegativeAnchors are names below which validation is off (RFC 7646).
+	NegativeAnchors *dnssec.NegativeAnchors
+
 	// Stub lists zones resolved by iterating from the given authoritative
 	// servers instead of from the root (Unbound's stub-zone).
 	Stub []ZoneConfig
@@ -97,6 +104,8 @@ type Resolver struct {
 	// zones are the stub and forward zones by canonical name.
 	zones map[string]*ZoneConfig
 
+	anchors   *dnssec.Anchors
+	ntas      *dnssec.NegativeAnchors
 	cache     *cache.Cache
 	infra     *cache.Infra
 	ownCache  bool // made by New: Close closes it
@@ -159,6 +168,7 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.DisableIPv4 && cfg.DisableIPv6 {
 		return nil, ErrNoAddressFamily
 	}
+	r.anchors, r.ntas = cfg.TrustAnchors, cfg.NegativeAnchors
 	r.cache, r.infra = cfg.Cache, cfg.Infra
 	if r.cache == nil {
 		cc := cfg.CacheConfig
@@ -261,6 +271,10 @@ type Result struct {
 	Answer []dns.RR
 	// Authority holds the SOA of a negative answer (RFC 2308).
 	Authority []dns.RR
+	// Security is the DNSSEC status of the whole answer: Secure only when
+	// every piece of the chain validated (then a server sets AD for
+	// clients that asked with DO or AD). Indeterminate without validation.
+	Security dnssec.Status
 	// Stale is set when the answer is expired data served because every
 	// authoritative server failed (RFC 8767); its TTLs are 30 s.
 	Stale bool
@@ -324,11 +338,12 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	}
 	// Fast path: an answer wholly in the cache needs no coalescing,
 	// deadline or bookkeeping.
-	rq := request{r: r, class: req.Class, cacheOnly: true}
+	rq := request{r: r, class: req.Class, cacheOnly: true, do: req.DO, cd: req.CD}
 	if ans, auth, rcode, err := rq.resolve(ctx, req.Name, req.Type); err == nil {
-		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: rcode, Answer: ans, Authority: auth}, nil
+		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: rcode, Answer: ans, Authority: auth,
+			Security: rq.status()}, nil
 	}
-	key := cacheKey(req.Name, req.Type, req.Class)
+	key := fmt.Sprintf("%s|%t|%t", cacheKey(req.Name, req.Type, req.Class), req.DO, req.CD)
 	ch := r.flights.DoChan(key, func() (any, error) {
 		// The shared resolution must not end because the first caller
 		// gave up; it has its own deadline (RequestTimeout).
@@ -362,6 +377,8 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		class:     req.Class,
 		cacheOnly: req.CacheOnly,
 		refresh:   req.refresh,
+		do:        req.DO,
+		cd:        req.CD,
 	}
 	var rec *Recorder
 	switch {
@@ -404,7 +421,7 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{
 		Name: name, Type: req.Type, Class: req.Class,
-		Rcode: rcode, Answer: ans, Authority: auth, Stale: stale,
+		Rcode: rcode, Answer: ans, Authority: auth, Stale: stale, Security: rq.status(),
 		Upstream: rq.upstream, Duration: r.now().Sub(rq.start),
 	}
 	if err != nil {

@@ -18,9 +18,10 @@ const (
 	EventCache                         // the cache was consulted
 	EventFail                          // the resolution failed, with the reason
 	EventDone                          // the resolution finished
+	EventValidate                      // a zone's keys were validated (DNSSEC chain of trust)
 )
 
-var eventKindNames = [...]string{"", "query", "subresolve", "subresolve-end", "restart", "cache", "fail", "done"}
+var eventKindNames = [...]string{"", "query", "subresolve", "subresolve-end", "restart", "cache", "fail", "done", "validate"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) {

@@ -119,7 +119,7 @@ func TestDeckard(t *testing.T) {
 					}
 					reason := oneLine(rep.Err())
 					if needsDNSSEC(sc) {
-						reason = "needs DNSSEC validation (not implemented yet): " + reason
+						reason = "DNSSEC: " + reason
 					}
 					record(outcome{run, "fail", reason})
 					if useList && expected[run] {

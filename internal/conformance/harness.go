@@ -13,6 +13,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/internal/replay"
 	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/server"
 )
 
@@ -87,6 +88,20 @@ func NewHarness(sc *replay.Scenario, qmin bool, logf func(format string, args ..
 		// for a runaway; Deckard waits 5 s per query.
 		QueryTimeout:   time.Second,
 		RequestTimeout: 4 * time.Second,
+	}
+	if len(cfg.TrustAnchors) > 0 {
+		a, err := dnssec.NewAnchors(cfg.TrustAnchors...)
+		if err != nil {
+			return nil, fmt.Errorf("trust-anchor: %w", err)
+		}
+		rc.TrustAnchors = a
+	}
+	if len(cfg.DomainInsecure) > 0 {
+		n, err := dnssec.NewNegativeAnchors(cfg.DomainInsecure...)
+		if err != nil {
+			return nil, fmt.Errorf("domain-insecure: %w", err)
+		}
+		rc.NegativeAnchors = n
 	}
 	if cfg.StubAddr.IsValid() {
 		rc.Hints = resolver.StubHints(cfg.StubName, cfg.StubAddr)

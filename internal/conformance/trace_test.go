@@ -1,0 +1,50 @@
+package conformance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/internal/replay"
+	"github.com/addrwalk/addrwalk/resolver"
+)
+
+// TestTraceScenario is a debugging aid, skipped unless asked for: it
+// resolves one question against a scenario's scripted network at a given
+// step and logs every trace event. For example:
+//
+//	ADDRWALK_TRACE_RPL=val_adbit ADDRWALK_TRACE_STEP=1 ADDRWALK_TRACE_NAME=www.example.com. \
+//	ADDRWALK_TRACE_TYPE=A go test -run TestTraceScenario -v ./internal/conformance
+func TestTraceScenario(t *testing.T) {
+	file := os.Getenv("ADDRWALK_TRACE_RPL")
+	if file == "" {
+		t.Skip("set ADDRWALK_TRACE_RPL (and _STEP, _NAME, _TYPE, _QMIN) to trace one question")
+	}
+	dir, err := replay.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := replay.ParseFile(filepath.Join(dir, file+".rpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHarness(sc, os.Getenv("ADDRWALK_TRACE_QMIN") != "", t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	step, _ := strconv.Atoi(os.Getenv("ADDRWALK_TRACE_STEP"))
+	h.nw.SetStep(step)
+	req := resolver.Request{
+		Name: os.Getenv("ADDRWALK_TRACE_NAME"), Type: dns.StringToType[os.Getenv("ADDRWALK_TRACE_TYPE")], DO: true,
+		Observer: resolver.ObserverFunc(func(e resolver.Event) {
+			t.Logf("%s depth=%d zone=%s %s %s %s -> %s: %s %s %v", e.Kind, e.Depth, e.Zone, e.Name, e.Type, e.Server, e.Outcome, e.Detail, e.Err, e.Answer)
+		}),
+	}
+	res, err := h.r.Query(context.Background(), req)
+	t.Logf("result: %+v, error: %v", res, err)
+}

@@ -1,0 +1,527 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
+)
+
+// This file validates answers (RFC 4033-4035, RFC 5155): for each piece of
+// an answer it finds the zone that signed it, builds the chain of trust
+// from a trust anchor down to that zone (DS in the parent, DNSKEY in the
+// zone), and checks the signatures and denial-of-existence proofs.
+
+// maxChainLength bounds the zone cuts between a trust anchor and a signer:
+// one per label at most, and names have at most 127 labels; real chains
+// are under 10 long.
+const maxChainLength = 32
+
+// collectDNSSEC keeps the DNSSEC records of a reply that classification
+// drops: RRSIGs over the answer records, NSEC/NSEC3 proofs and the DS set
+// of a referral, all inside the server's bailiwick.
+func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
+	owners := map[string]bool{}
+	for _, rr := range r.answer {
+		owners[strings.ToLower(rr.Header().Name)+"|"+dns.TypeToString[rr.Header().Rrtype]] = true
+	}
+	for _, rr := range m.Answer {
+		sig, ok := rr.(*dns.RRSIG)
+		if ok && inZone(sig.Hdr.Name, c.zone) && owners[strings.ToLower(sig.Hdr.Name)+"|"+dns.TypeToString[sig.TypeCovered]] {
+			r.sigs = append(r.sigs, sig)
+		}
+	}
+	for _, rr := range m.Ns {
+		h := rr.Header()
+		if !inZone(h.Name, c.zone) {
+			continue
+		}
+		switch v := rr.(type) {
+		case *dns.NSEC, *dns.NSEC3:
+			r.proof = append(r.proof, rr)
+		case *dns.DS:
+			if r.kind == KindReferral && strings.EqualFold(h.Name, r.zone) {
+				r.ds = append(r.ds, rr)
+			}
+		case *dns.RRSIG:
+			switch v.TypeCovered {
+			case dns.TypeNSEC, dns.TypeNSEC3:
+				r.proof = append(r.proof, rr)
+			case dns.TypeDS:
+				if r.kind == KindReferral && strings.EqualFold(h.Name, r.zone) {
+					r.ds = append(r.ds, rr)
+				}
+			case dns.TypeSOA:
+				if r.kind == KindNXDomain || r.kind == KindNoData {
+					r.proof = append(r.proof, rr)
+				}
+			}
+		}
+	}
+	if r.kind == KindNXDomain || r.kind == KindNoData {
+		// The negative authority as classified holds NSEC records too;
+		// keep one copy of the proof, in proof.
+		var soa []dns.RR
+		for _, rr := range r.soa {
+			switch rr.Header().Rrtype {
+			case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+			default:
+				soa = append(soa, rr)
+			}
+		}
+		r.soa = soa
+	}
+}
+
+// zoneKeys is a zone's validated DNSKEY set, or why there is none.
+type zoneKeys struct {
+	zone   string
+	status dnssec.Status
+	keys   []*dns.DNSKEY
+	err    error // why the zone is not Secure
+}
+
+// keysFor returns the validated keys of zone, building the chain of trust
+// from the closest trust anchor.
+func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKeys {
+	zone = dns.CanonicalName(zone)
+	if zk, ok := rq.vkeys[zone]; ok {
+		return zk
+	}
+	zk := rq.buildKeys(ctx, zone, depth)
+	if rq.vkeys == nil {
+		rq.vkeys = map[string]*zoneKeys{}
+	}
+	rq.vkeys[zone] = zk
+	if rq.obs != nil {
+		ev := Event{Kind: EventValidate, Zone: zone, Outcome: zk.status.String(), Detail: fmt.Sprintf("DNSKEY of %s: %d keys", zone, len(zk.keys))}
+		if zk.err != nil {
+			ev.Err = zk.err.Error()
+		}
+		for _, k := range zk.keys {
+			ev.Answer = append(ev.Answer, fmt.Sprintf("key %d alg %d flags %d", k.KeyTag(), k.Algorithm, k.Flags))
+		}
+		rq.emit(ev)
+	}
+	return zk
+}
+
+func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneKeys {
+	r := rq.r
+	if r.ntas != nil {
+		if err := r.ntas.Check(zone); err != nil {
+			return &zoneKeys{zone: zone, status: dnssec.Insecure, err: err}
+		}
+	}
+	if _, ok := r.anchors.Closest(zone); !ok {
+		return &zoneKeys{zone: zone, status: dnssec.Indeterminate, err: errors.New("no trust anchor at or above " + zone)}
+	}
+	if depth > maxChainLength {
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: errors.New("chain of trust too long")}
+	}
+	// Cached keys validated earlier.
+	if h, ok := r.cache.Lookup(zone, dns.TypeDNSKEY, rq.class, cache.LookupOpts{}); ok && h.Security == cache.SecuritySecure {
+		return &zoneKeys{zone: zone, status: dnssec.Secure, keys: dnskeys(h.RRs)}
+	}
+	anchorDS, anchorKeys := r.anchors.Lookup(zone)
+	var ds []*dns.DS
+	if len(anchorDS) > 0 || len(anchorKeys) > 0 {
+		ds = anchorDS
+	} else {
+		var zk *zoneKeys
+		ds, zk = rq.fetchDS(ctx, zone, depth)
+		if zk != nil {
+			return zk
+		}
+	}
+	// The zone's DNSKEY RRset, from the zone itself.
+	out, err := rq.lookup(ctx, zone, dns.TypeDNSKEY)
+	if err != nil {
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
+			Reason: "fetching DNSKEY of " + zone + ": " + err.Error(), Err: dnssec.ErrDNSKEYMissing}}
+	}
+	keys := dnskeys(out.answer)
+	if out.kind != KindAnswer || len(keys) == 0 {
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
+			Reason: "no DNSKEY RRset at " + zone, Err: dnssec.ErrDNSKEYMissing}}
+	}
+	_, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+	status := dnssec.StatusOf(verr)
+	if status == dnssec.Secure {
+		rq.markSecure(out.answer, out.sigs)
+		return &zoneKeys{zone: zone, status: dnssec.Secure, keys: keys}
+	}
+	return &zoneKeys{zone: zone, status: status, err: verr}
+}
+
+// fetchDS returns the validated DS RRset of zone from its parent, or the
+// zone's keys when the DS lookup settles the matter (an insecure or bogus
+// delegation, or an insecure parent).
+func (rq *request) fetchDS(ctx context.Context, zone string, depth int) ([]*dns.DS, *zoneKeys) {
+	if zone == "." {
+		return nil, &zoneKeys{zone: zone, status: dnssec.Indeterminate, err: errors.New("no trust anchor for the root")}
+	}
+	var out response
+	if h, ok := rq.r.cache.Lookup(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok {
+		out = response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs}
+		if h.Security == cache.SecuritySecure {
+			return dsRecords(h.RRs), nil
+		}
+	} else if p, ok := rq.refProofs[zone]; ok {
+		out = p
+	} else {
+		var err error
+		out, err = rq.lookup(ctx, zone, dns.TypeDS)
+		if err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: fmt.Errorf("fetching DS of %s: %w", zone, err)}
+		}
+	}
+	// The parent is whoever signed the DS answer or its denial.
+	parent := signerOf(out)
+	if parent == "" {
+		parent = out.servedBy
+	}
+	if parent == "" || !dns.IsSubDomain(parent, zone) || dns.CanonicalName(parent) == zone {
+		parent = parentZoneGuess(zone)
+	}
+	pk := rq.keysFor(ctx, parent, depth+1)
+	if pk.status != dnssec.Secure {
+		return nil, &zoneKeys{zone: zone, status: pk.status, err: pk.err}
+	}
+	now := rq.r.now()
+	switch out.kind {
+	case KindAnswer:
+		ds := dsRecords(out.answer)
+		if _, err := dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget()); err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err}
+		}
+		rq.markSecure(out.answer, out.sigs)
+		if _, err := dnssec.UsableDS(ds); err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err}
+		}
+		return ds, nil
+	case KindNoData, KindReferral:
+		if err := rq.verifyProof(out.proof, pk); err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: err}
+		}
+		nsecs, nsec3s := proofRecords(out.proof)
+		var perr error
+		if len(nsecs) > 0 {
+			perr = dnssec.ProveInsecureDelegation(zone, parent, nsecs)
+		} else {
+			perr = dnssec.ProveNSEC3InsecureDelegation(zone, parent, nsec3s)
+		}
+		if perr == nil || dnssec.StatusOf(perr) == dnssec.Insecure {
+			return nil, &zoneKeys{zone: zone, status: dnssec.Insecure, err: fmt.Errorf("unsigned delegation: %s has no DS in %s", zone, parent)}
+		}
+		return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: perr}
+	default:
+		return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSBogus,
+			Reason: fmt.Sprintf("DS lookup for %s gave %s", zone, out.kind), Err: dnssec.ErrMalformed}}
+	}
+}
+
+// verifyProof checks the signatures of the NSEC/NSEC3 RRsets of a proof.
+func (rq *request) verifyProof(proof []dns.RR, zk *zoneKeys) error {
+	now := rq.r.now()
+	for _, set := range groupRRsets(proof) {
+		t := set[0].Header().Rrtype
+		if t == dns.TypeRRSIG {
+			continue
+		}
+		sigs := coveringSigs(proof, set[0].Header().Name, t)
+		if _, err := dnssec.VerifyRRset(set, sigs, zk.keys, now, rq.budget()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validatePiece checks one zone's part of an answer: every RRset it
+// contributes, and for negative answers the denial of existence.
+func (rq *request) validatePiece(ctx context.Context, out *response, qname string, qtype uint16) error {
+	if out.validated {
+		return pieceErr(out.security, nil)
+	}
+	out.validated = true
+	if qtype == dns.TypeRRSIG || qtype == dns.TypeANY {
+		// RRSIGs are not signed themselves, and ANY answers mix RRsets
+		// a server picked: neither can be validated as a whole.
+		out.security = dnssec.Indeterminate
+		return nil
+	}
+	status := dnssec.Secure
+	var firstErr error
+	worse := func(s dnssec.Status, err error) {
+		if rank(s) > rank(status) {
+			status = s
+			if err != nil {
+				firstErr = err
+			}
+		}
+	}
+	now := rq.r.now()
+	for _, set := range groupRRsets(out.answer) {
+		h := set[0].Header()
+		if h.Rrtype == dns.TypeCNAME && synthesised(out.answer, set[0]) {
+			continue // made from a DNAME here; the DNAME carries the signature
+		}
+		sigs := coveringSigs(out.sigs, h.Name, h.Rrtype)
+		signer := out.servedBy
+		if len(sigs) > 0 {
+			signer = sigs[0].SignerName
+		}
+		zk := rq.keysFor(ctx, signer, 0)
+		if zk.status != dnssec.Secure {
+			worse(zk.status, zk.err)
+			continue
+		}
+		sig, err := dnssec.VerifyRRset(set, sigs, zk.keys, now, rq.budget())
+		if err != nil {
+			worse(dnssec.StatusOf(err), err)
+			continue
+		}
+		if wc, ok := dnssec.WildcardExpansion(sig, h.Name); ok {
+			if err := rq.proveWildcard(out, zk, h.Name, wc); err != nil {
+				worse(dnssec.StatusOf(err), err)
+				continue
+			}
+		}
+		rq.markSecure(set, out.sigs)
+	}
+	if out.kind == KindNXDomain || out.kind == KindNoData {
+		worse(rq.validateDenial(ctx, out, qname, qtype))
+	}
+	out.security = status
+	switch status {
+	case dnssec.Bogus:
+		rq.dropBogus(out)
+	case dnssec.Insecure, dnssec.Indeterminate:
+		rq.markStatus(out, status)
+	}
+	return pieceErr(status, firstErr)
+}
+
+// validateDenial checks the NSEC/NSEC3 proof of a negative answer.
+func (rq *request) validateDenial(ctx context.Context, out *response, qname string, qtype uint16) (dnssec.Status, error) {
+	name := qname
+	if out.target != "" {
+		name = out.target
+	}
+	signer := signerOf(*out)
+	if signer == "" {
+		signer = out.servedBy
+		for _, rr := range out.soa {
+			if rr.Header().Rrtype == dns.TypeSOA {
+				signer = rr.Header().Name
+			}
+		}
+	}
+	zk := rq.keysFor(ctx, signer, 0)
+	if zk.status != dnssec.Secure {
+		return zk.status, zk.err
+	}
+	if len(out.proof) == 0 {
+		return dnssec.Bogus, &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeNSECMissing,
+			Reason: "negative answer from a signed zone without NSEC or NSEC3", Err: dnssec.ErrNSECMissing}
+	}
+	if err := rq.verifyProof(out.proof, zk); err != nil {
+		return dnssec.StatusOf(err), err
+	}
+	nsecs, nsec3s := proofRecords(out.proof)
+	var err error
+	switch {
+	case out.kind == KindNXDomain && len(nsecs) > 0:
+		err = dnssec.ProveNXDOMAIN(name, zk.zone, nsecs)
+	case out.kind == KindNXDomain:
+		err = dnssec.ProveNSEC3NXDOMAIN(name, zk.zone, nsec3s)
+	case len(nsecs) > 0:
+		if err = dnssec.ProveNODATA(name, qtype, zk.zone, nsecs); err != nil {
+			if werr := dnssec.ProveWildcardNODATA(name, qtype, zk.zone, nsecs); werr == nil {
+				err = nil
+			}
+		}
+	default:
+		if err = dnssec.ProveNSEC3NODATA(name, qtype, zk.zone, nsec3s); err != nil {
+			if werr := dnssec.ProveNSEC3WildcardNODATA(name, qtype, zk.zone, nsec3s); werr == nil {
+				err = nil
+			}
+		}
+	}
+	if err != nil {
+		return dnssec.StatusOf(err), err
+	}
+	return dnssec.Secure, nil
+}
+
+// proveWildcard checks that a wildcard-expanded RRset was allowed: the
+// exact name must not exist.
+func (rq *request) proveWildcard(out *response, zk *zoneKeys, owner, wildcard string) error {
+	if err := rq.verifyProof(out.proof, zk); err != nil {
+		return err
+	}
+	nsecs, nsec3s := proofRecords(out.proof)
+	if len(nsecs) > 0 {
+		return dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, nsecs)
+	}
+	if len(nsec3s) > 0 {
+		return dnssec.ProveNSEC3WildcardAnswer(owner, wildcard, zk.zone, nsec3s)
+	}
+	return &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeNSECMissing,
+		Reason: "wildcard answer for " + owner + " without a proof that it does not exist", Err: dnssec.ErrWildcardProofMissing}
+}
+
+// pieceErr turns a Bogus status into the error that fails the request.
+func pieceErr(s dnssec.Status, err error) error {
+	if s != dnssec.Bogus {
+		return nil
+	}
+	if err == nil {
+		err = dnssec.ErrInvalidSignature
+	}
+	ede := uint16(dns.ExtendedErrorCodeDNSBogus)
+	var f *dnssec.Failure
+	if errors.As(err, &f) && f.EDE != dnssec.NoEDE {
+		ede = f.EDE
+	}
+	return &Error{Err: fmt.Errorf("%w: %w", ErrBogus, err), EDE: ede, Detail: "DNSSEC validation failed"}
+}
+
+// rank orders statuses from best to worst for combining pieces.
+func rank(s dnssec.Status) int {
+	switch s {
+	case dnssec.Secure:
+		return 0
+	case dnssec.Insecure:
+		return 1
+	case dnssec.Indeterminate:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// markSecure records validated RRsets in the cache as Secure, so later
+// hits skip the signature checks.
+func (rq *request) markSecure(set, sigs []dns.RR) {
+	for _, s := range groupRRsets(set) {
+		h := s[0].Header()
+		rq.r.cache.Insert(cache.RRset{RRs: s, Sigs: coveringSigsRR(sigs, h.Name, h.Rrtype), Rank: cache.RankSecure, Security: cache.SecuritySecure})
+	}
+}
+
+// dropBogus removes what a bogus piece put in the cache.
+func (rq *request) dropBogus(out *response) {
+	for _, s := range groupRRsets(out.answer) {
+		h := s[0].Header()
+		rq.r.cache.Remove(h.Name, h.Rrtype, h.Class)
+	}
+}
+
+func (rq *request) budget() *dnssec.Budget {
+	if rq.vbudget == nil {
+		rq.vbudget = dnssec.NewBudget(dnssec.Limits{})
+	}
+	return rq.vbudget
+}
+
+func signerOf(r response) string {
+	for _, list := range [][]dns.RR{r.sigs, r.proof, r.ds} {
+		for _, rr := range list {
+			if s, ok := rr.(*dns.RRSIG); ok {
+				return dns.CanonicalName(s.SignerName)
+			}
+		}
+	}
+	return ""
+}
+
+// parentZoneGuess is the name one label up, used only when nothing says
+// which zone is the parent.
+func parentZoneGuess(zone string) string {
+	off, end := dns.NextLabel(zone, 0)
+	if end {
+		return "."
+	}
+	return zone[off:]
+}
+
+func synthesised(answer []dns.RR, rr dns.RR) bool {
+	cn, ok := rr.(*dns.CNAME)
+	if !ok {
+		return false
+	}
+	for _, x := range answer {
+		if d, ok := x.(*dns.DNAME); ok && dns.IsSubDomain(d.Hdr.Name, cn.Hdr.Name) && !strings.EqualFold(d.Hdr.Name, cn.Hdr.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func coveringSigs(rrs []dns.RR, owner string, t uint16) []*dns.RRSIG {
+	var out []*dns.RRSIG
+	for _, rr := range rrs {
+		if s, ok := rr.(*dns.RRSIG); ok && s.TypeCovered == t && strings.EqualFold(s.Hdr.Name, owner) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func coveringSigsRR(rrs []dns.RR, owner string, t uint16) []dns.RR {
+	var out []dns.RR
+	for _, s := range coveringSigs(rrs, owner, t) {
+		out = append(out, s)
+	}
+	return out
+}
+
+func rrsigs(rrs []dns.RR, t uint16) []*dns.RRSIG {
+	var out []*dns.RRSIG
+	for _, rr := range rrs {
+		if s, ok := rr.(*dns.RRSIG); ok && s.TypeCovered == t {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func dnskeys(rrs []dns.RR) []*dns.DNSKEY {
+	var out []*dns.DNSKEY
+	for _, rr := range rrs {
+		if k, ok := rr.(*dns.DNSKEY); ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func dsRecords(rrs []dns.RR) []*dns.DS {
+	var out []*dns.DS
+	for _, rr := range rrs {
+		if d, ok := rr.(*dns.DS); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func proofRecords(rrs []dns.RR) ([]*dns.NSEC, []*dns.NSEC3) {
+	var nsecs []*dns.NSEC
+	var nsec3s []*dns.NSEC3
+	for _, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.NSEC:
+			nsecs = append(nsecs, v)
+		case *dns.NSEC3:
+			nsec3s = append(nsec3s, v)
+		}
+	}
+	return nsecs, nsec3s
+}
