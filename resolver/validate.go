@@ -342,14 +342,14 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 		err = dnssec.ProveNSEC3NXDOMAIN(name, zk.zone, nsec3s)
 	case len(nsecs) > 0:
 		if err = dnssec.ProveNODATA(name, qtype, zk.zone, nsecs); err != nil {
-			if werr := dnssec.ProveWildcardNODATA(name, qtype, zk.zone, nsecs); werr == nil {
-				err = nil
+			if werr := dnssec.ProveWildcardNODATA(name, qtype, zk.zone, nsecs); dnssec.StatusOf(werr) != dnssec.Bogus {
+				err = werr
 			}
 		}
 	default:
 		if err = dnssec.ProveNSEC3NODATA(name, qtype, zk.zone, nsec3s); err != nil {
-			if werr := dnssec.ProveNSEC3WildcardNODATA(name, qtype, zk.zone, nsec3s); werr == nil {
-				err = nil
+			if werr := dnssec.ProveNSEC3WildcardNODATA(name, qtype, zk.zone, nsec3s); dnssec.StatusOf(werr) != dnssec.Bogus {
+				err = werr
 			}
 		}
 	}

@@ -127,3 +127,25 @@ func TestNegativeAnchors(t *testing.T) {
 		t.Error("want an error for an invalid name")
 	}
 }
+
+// TestRootAnchorDigests checks the built-in DS digests against the root
+// KSKs' public keys as published by IANA (public data, not test keys): a
+// wrong hex digit in either would make the DS not match.
+func TestRootAnchorDigests(t *testing.T) {
+	t.Parallel()
+	const ksks = `
+. IN DNSKEY 257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=
+. IN DNSKEY 257 3 8 AwEAAa96jeuknZlaeSrvyAJj6ZHv28hhOKkx3rLGXVaC6rXTsDc449/cidltpkyGwCJNnOAlFNKF2jBosZBU5eeHspaQWOmOElZsjICMQMC3aeHbGiShvZsx4wMYSjH8e7Vrhbu6irwCzVBApESjbUdpWWmEnhathWu1jo+siFUiRAAxm9qyJNg/wOZqqzL/dL/q8PkcRU5oUKEpUge71M3ej2/7CPqpdVwuMoTvoB+ZOT4YeGyxMvHmbrxlFzGOHOijtzN+u1TQNatX2XBuzZNQ1K+s2CXkPIZo7s6JgZyvaBevYtxPvYLw4z9mR7K2vaF18UYH9Z9GNUUeayffKC73PYc=
+`
+	ds, _ := RootAnchors().Lookup(".")
+	keys := rrs(t, ksks)
+	if len(ds) != len(keys) {
+		t.Fatalf("%d DS for %d KSKs", len(ds), len(keys))
+	}
+	for i, rr := range keys {
+		k := rr.(*dns.DNSKEY)
+		if !dsMatches(ds[i], k) {
+			t.Errorf("DS %d does not match KSK %d (computed %s)", ds[i].KeyTag, k.KeyTag(), k.ToDS(dns.SHA256).Digest)
+		}
+	}
+}

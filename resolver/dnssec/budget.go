@@ -64,16 +64,22 @@ func NewBudget(l Limits) *Budget {
 	return &Budget{limits: l.withDefaults()}
 }
 
-// NextResponse resets the per-response counter.
+// NextResponse resets the per-response counter. It is a no-op on nil.
 func (b *Budget) NextResponse() {
+	if b == nil {
+		return
+	}
 	b.mu.Lock()
 	b.perResponse = 0
 	b.mu.Unlock()
 }
 
 // Used reports the verifications counted for the current response and for
-// the whole request.
+// the whole request (zero for nil).
 func (b *Budget) Used() (response, request int) {
+	if b == nil {
+		return 0, 0
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.perResponse, b.perRequest

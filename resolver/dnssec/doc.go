@@ -20,13 +20,15 @@
 //     validation (§5.3 signatures, §5.4 NSEC denial, canonical form and
 //     ordering of RFC 4034 §6).
 //   - RFC 2536: DSA KEYs and SIGs (algorithms 3 and 6), verified here because
-//     github.com/miekg/dns does not.
+//     github.com/miekg/dns does not (note RFC 8624 §3.1 says validators MUST
+//     NOT; see AlgorithmSupported).
 //   - RFC 4509 (SHA-256 DS, preferred over SHA-1), RFC 6605 (ECDSA),
 //     RFC 8080 (Ed25519), RFC 5702 (RSA/SHA-2).
 //   - RFC 5155: NSEC3 (§8 validator behaviour, opt-out).
-//   - RFC 6840: clarifications (§4.1 ancestor delegation NSEC/NSEC3, §5.2
-//     unsupported algorithms make a zone insecure, §5.4 RRSIG with any
-//     supported algorithm suffices).
+//   - RFC 6840: clarifications (§4.1 ancestor delegation NSEC/NSEC3, §4.3
+//     CNAME bit in no-data proofs, §4.4 insecure delegation proofs with
+//     opt-out, §5.1 canonical form without HINFO, §5.2 unknown DS digest
+//     types, §5.11 any valid signature path suffices).
 //   - RFC 7646: negative trust anchors.
 //   - RFC 8509: root key trust anchor sentinel labels.
 //   - RFC 8914: Extended DNS Errors reported by Failure.EDE.

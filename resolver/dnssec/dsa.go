@@ -1,7 +1,8 @@
 package dnssec
 
 import (
-	"crypto/dsa" //nolint:staticcheck // DSA is still a DNSSEC algorithm (RFC 8624: MUST NOT sign, validation optional).
+	//lint:ignore SA1019 DSA DNSSEC algorithms 3 and 6 are validated on purpose; see AlgorithmSupported.
+	"crypto/dsa"
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
@@ -49,6 +50,12 @@ func dsaPublicKey(k *dns.DNSKEY) (*dsa.PublicKey, error) {
 	pk.P = next(n)
 	pk.G = next(n)
 	pk.Y = next(n)
+	// Reject degenerate parameters (G or Y of 0 or 1, or not below P), with
+	// which any signature "verifies".
+	one := big.NewInt(1)
+	if pk.G.Cmp(one) <= 0 || pk.Y.Cmp(one) <= 0 || pk.G.Cmp(pk.P) >= 0 || pk.Y.Cmp(pk.P) >= 0 {
+		return nil, fmt.Errorf("%w: degenerate DSA key", ErrMalformed)
+	}
 	return pk, nil
 }
 

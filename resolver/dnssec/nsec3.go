@@ -188,7 +188,9 @@ func (s *nsec3Set) closestEncloser(qname string) (ce string, nc *dns.NSEC3, f *F
 // closest encloser proof for qname and an NSEC3 covering the wildcard at the
 // closest encloser. When the next closer name is covered by an Opt-Out
 // NSEC3 the name may be an unsigned delegation, so the result is an Insecure
-// failure wrapping ErrOptOut.
+// failure wrapping ErrOptOut: RFC 5155 §9.2 forbids setting AD on such a
+// response (NXDOMAIN answers in opt-out zones such as most TLDs are
+// therefore Insecure).
 func ProveNSEC3NXDOMAIN(qname, zone string, nsec3s []*dns.NSEC3) error {
 	s, f := newNSEC3Set(zone, nsec3s)
 	if f != nil {
@@ -248,13 +250,14 @@ func ProveNSEC3NODATA(qname string, qtype uint16, zone string, nsec3s []*dns.NSE
 
 // ProveNSEC3WildcardNODATA checks an NSEC3 wildcard no-data proof (RFC 5155
 // §8.7): a closest encloser proof for qname and an NSEC3 matching the
-// wildcard at the closest encloser without qtype or CNAME.
+// wildcard at the closest encloser without qtype or CNAME. An opt-out next
+// closer cover makes it Insecure (ErrOptOut, RFC 5155 §9.2).
 func ProveNSEC3WildcardNODATA(qname string, qtype uint16, zone string, nsec3s []*dns.NSEC3) error {
 	s, f := newNSEC3Set(zone, nsec3s)
 	if f != nil {
 		return f
 	}
-	ce, _, f := s.closestEncloser(qname)
+	ce, nc, f := s.closestEncloser(qname)
 	if f != nil {
 		return f
 	}
@@ -269,13 +272,17 @@ func ProveNSEC3WildcardNODATA(qname string, qtype uint16, zone string, nsec3s []
 	if f := nodataBitmap(wc, zone, qtype, m.TypeBitMap); f != nil {
 		return f
 	}
+	if nc.Flags&nsec3FlagOptOut != 0 {
+		return insecure(ErrOptOut, NoEDE, "next closer name of %s is in an opt-out span", qname)
+	}
 	return nil
 }
 
 // ProveNSEC3WildcardAnswer checks a wildcard-expanded answer for qname
 // (RFC 5155 §8.8): wildcard is the name returned by WildcardExpansion, and an
 // NSEC3 must cover the next closer name (the ancestor of qname one label
-// below the wildcard's parent).
+// below the wildcard's parent). An opt-out cover makes it Insecure
+// (ErrOptOut, RFC 5155 §9.2).
 func ProveNSEC3WildcardAnswer(qname, wildcard, zone string, nsec3s []*dns.NSEC3) error {
 	s, f := newNSEC3Set(zone, nsec3s)
 	if f != nil {
@@ -292,6 +299,9 @@ func ProveNSEC3WildcardAnswer(qname, wildcard, zone string, nsec3s []*dns.NSEC3)
 	}
 	if c == nil {
 		return bogus(ErrWildcardProofMissing, dns.ExtendedErrorCodeNSECMissing, "no NSEC3 covers next closer name %s", next)
+	}
+	if c.Flags&nsec3FlagOptOut != 0 {
+		return insecure(ErrOptOut, NoEDE, "next closer name %s is in an opt-out span", next)
 	}
 	return nil
 }

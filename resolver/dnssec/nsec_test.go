@@ -20,7 +20,7 @@ import (
 //
 // The last NSEC wraps around to the apex.
 const nsecZone = `
-@      300 IN NSEC a.example.org. SOA NS DNSKEY RRSIG NSEC
+@      300 IN NSEC a.example.org. NS SOA RRSIG NSEC DNSKEY
 a      300 IN NSEC b.c.example.org. A RRSIG NSEC
 b.c    300 IN NSEC d.example.org. A RRSIG NSEC
 d      300 IN NSEC e.example.org. NS RRSIG NSEC
@@ -147,11 +147,32 @@ func TestNSECProofs(t *testing.T) {
 // NSEC pointing at itself, which covers every other name.
 func TestNSECSingleRecordZone(t *testing.T) {
 	t.Parallel()
-	set := []*dns.NSEC{rrs(t, "@ 300 IN NSEC example.org. SOA NS NSEC RRSIG\n")[0].(*dns.NSEC)}
+	set := []*dns.NSEC{rrs(t, "@ 300 IN NSEC example.org. NS SOA RRSIG NSEC\n")[0].(*dns.NSEC)}
 	if err := ProveNXDOMAIN("www.example.org.", "example.org.", set); err != nil {
 		t.Errorf("ProveNXDOMAIN: %v", err)
 	}
 	if err := ProveNODATA("example.org.", dns.TypeA, "example.org.", set); err != nil {
 		t.Errorf("ProveNODATA: %v", err)
+	}
+}
+
+func TestNameHelpers(t *testing.T) {
+	t.Parallel()
+	type result struct{ Parent, Ancestor2, Common, Wildcard string }
+	tests := []struct {
+		name, a, b string
+		want       result
+	}{
+		{"deep", "a.b.Example.org.", "x.example.ORG.", result{"b.Example.org.", "Example.org.", "example.ORG.", "*.a.b.Example.org."}},
+		{"tld", "org.", "net.", result{".", "org.", ".", "*.org."}},
+		{"root", ".", ".", result{".", ".", ".", "*."}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := result{parentName(tc.a), ancestorWithLabels(tc.a, 2), commonAncestor(tc.b, tc.a), wildcardOf(tc.a)}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -13,8 +13,14 @@ const dnskeyProtocol = 3
 // AlgorithmSupported reports whether signatures of the DNSKEY algorithm alg
 // can be verified: DSA (3), RSASHA1 (5), DSA-NSEC3-SHA1 (6),
 // RSASHA1-NSEC3-SHA1 (7), RSASHA256 (8), RSASHA512 (10), ECDSAP256SHA256
-// (13), ECDSAP384SHA384 (14) and ED25519 (15). Data signed only with other
-// algorithms is Insecure (RFC 6840 §5.2).
+// (13), ECDSAP384SHA384 (14) and ED25519 (15). A zone whose DS RRs all use
+// other algorithms is Insecure (RFC 4035 §5.2); one valid signature with a
+// supported algorithm is enough (RFC 6840 §5.11).
+//
+// Policy note: RFC 8624 §3.1 (kept by RFC 9904's IANA registry) says
+// validators MUST NOT validate DSA (3) and DSA-NSEC3-SHA1 (6); they are
+// supported here because the resolver's brief asks for it. Dropping them
+// from this switch makes such zones Insecure instead.
 func AlgorithmSupported(alg uint8) bool {
 	switch alg {
 	case dns.DSA, dns.DSANSEC3SHA1, dns.RSASHA1, dns.RSASHA1NSEC3SHA1,
@@ -72,6 +78,12 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 			"%s/%s", h0.Name, dns.TypeToString[h0.Rrtype])
 	}
 	b := budget.orDefault()
+	tags := make([]uint16, len(keys)) // computed once: KeyTrap zones carry many keys
+	for i, k := range keys {
+		if k != nil {
+			tags[i] = k.KeyTag()
+		}
+	}
 	var fs failures
 	supportedSig := false
 	for _, sig := range sigs {
@@ -94,8 +106,8 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 		}
 		tried := 0
 		found := false
-		for _, k := range keys {
-			if k == nil || k.Algorithm != sig.Algorithm || k.KeyTag() != sig.KeyTag ||
+		for i, k := range keys {
+			if k == nil || k.Algorithm != sig.Algorithm || tags[i] != sig.KeyTag ||
 				!equalNames(k.Hdr.Name, sig.SignerName) {
 				continue
 			}
@@ -201,6 +213,11 @@ func serialLE(a, b uint32) bool { return int32(b-a) >= 0 }
 // RFC 1982 serial arithmetic on the 32-bit times.
 func validityFailure(sig *dns.RRSIG, now time.Time) *Failure {
 	t := uint32(now.Unix())
+	if !serialLE(sig.Inception, sig.Expiration) {
+		return bogus(ErrSignatureExpiredBeforeValid, dns.ExtendedErrorCodeSignatureExpiredBeforeValid,
+			"RRSIG %s/%s/%d inception %s after expiration %s", sig.Hdr.Name, dns.TypeToString[sig.TypeCovered],
+			sig.KeyTag, dns.TimeToString(sig.Inception), dns.TimeToString(sig.Expiration))
+	}
 	if int32(sig.Inception-t) > 0 {
 		return bogus(ErrSignatureNotYetValid, dns.ExtendedErrorCodeSignatureNotYetValid,
 			"RRSIG %s/%s/%d inception %s", sig.Hdr.Name, dns.TypeToString[sig.TypeCovered], sig.KeyTag,
@@ -325,12 +342,6 @@ func equalFoldHex(a, b string) bool {
 		}
 	}
 	return true
-}
-
-// sameKey reports whether two DNSKEYs have the same owner and RDATA.
-func sameKey(a, b *dns.DNSKEY) bool {
-	return equalNames(a.Hdr.Name, b.Hdr.Name) && a.Flags == b.Flags && a.Protocol == b.Protocol &&
-		a.Algorithm == b.Algorithm && a.PublicKey == b.PublicKey
 }
 
 // VerifyDNSKEY authenticates a zone's DNSKEY RRset (RFC 4035 §5.2): it is

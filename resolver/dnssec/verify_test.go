@@ -21,6 +21,7 @@ func checkErr(t *testing.T, err, want error, wantStatus Status, wantEDE uint16) 
 		}
 		return
 	}
+	t.Logf("err: %v", err)
 	if !errors.Is(err, want) {
 		t.Fatalf("err = %v, want %v", err, want)
 	}
@@ -110,6 +111,29 @@ func TestVerifyRRsetFailures(t *testing.T) {
 		},
 		keys: []*dns.DNSKEY{zsk.key},
 		now:  time.Unix(1<<32+60, 0),
+	}, {
+		name:  "expired across the 2106 wrap of 32-bit time",
+		rrset: a,
+		sigs: func(t *testing.T, r []dns.RR) []*dns.RRSIG {
+			wrap := time.Unix(1<<32, 0)
+			return []*dns.RRSIG{zsk.sign(t, r, func(s *dns.RRSIG) {
+				s.Inception = uint32(wrap.Add(-2 * time.Hour).Unix())
+				s.Expiration = uint32(wrap.Add(-time.Hour).Unix())
+			})}
+		},
+		keys: []*dns.DNSKEY{zsk.key},
+		now:  time.Unix(1<<32+60, 0),
+		want: ErrSignatureExpired, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureExpired,
+	}, {
+		name:  "expiration before inception",
+		rrset: a,
+		sigs: func(t *testing.T, r []dns.RR) []*dns.RRSIG {
+			return []*dns.RRSIG{zsk.sign(t, r, func(s *dns.RRSIG) {
+				s.Inception, s.Expiration = s.Expiration, s.Inception
+			})}
+		},
+		keys: []*dns.DNSKEY{zsk.key},
+		want: ErrSignatureExpiredBeforeValid, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureExpiredBeforeValid,
 	}, {
 		name:  "one expired one good",
 		rrset: a,
