@@ -18,14 +18,16 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 	opts := cache.LookupOpts{AllowStale: rq.allowStale}
 	skip := rq.refresh != "" && rq.refresh == cacheKey(name, qtype, rq.class)
 	if !skip {
-		if h, ok := c.Lookup(name, qtype, rq.class, opts); ok {
+		// Referral NS sets and glue are never an answer (RFC 2181 §5.4.1):
+		// they only steer the walk.
+		if h, ok := c.Lookup(name, qtype, rq.class, opts); ok && h.Rank >= cache.RankAnswerNonAuth {
 			rq.cacheEvent(true, fmt.Sprintf("hit: %s %s, TTL %d s left%s", name, dns.TypeToString[qtype], h.TTL, staleNote(h.Stale)), h.RRs)
 			rq.notePrefetch(h.Prefetch, h.Stale, name, qtype)
 			return rq.fromHit(response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs}, name, h.Rank, h.Security), true
 		}
 	}
 	if qtype != dns.TypeCNAME {
-		if h, ok := c.Lookup(name, dns.TypeCNAME, rq.class, opts); ok && len(h.RRs) > 0 {
+		if h, ok := c.Lookup(name, dns.TypeCNAME, rq.class, opts); ok && len(h.RRs) > 0 && h.Rank >= cache.RankAnswerNonAuth {
 			target := dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
 			rq.cacheEvent(true, fmt.Sprintf("hit: %s CNAME %s, TTL %d s left%s", name, target, h.TTL, staleNote(h.Stale)), h.RRs)
 			return rq.fromHit(response{kind: KindCNAME, answer: h.RRs[:1], sigs: h.Sigs, target: target}, name, h.Rank, h.Security), true

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -37,6 +38,17 @@ func TestTraceScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
+	// ADDRWALK_TRACE_BEFORE="step name type,…" replays earlier questions first.
+	for _, q := range strings.Split(os.Getenv("ADDRWALK_TRACE_BEFORE"), ",") {
+		f := strings.Fields(q)
+		if len(f) != 3 {
+			continue
+		}
+		st, _ := strconv.Atoi(f[0])
+		h.nw.SetStep(st)
+		res, err := h.r.Query(context.Background(), resolver.Request{Name: f[1], Type: dns.StringToType[f[2]], DO: true})
+		t.Logf("before: %s %s: %v %v", f[1], f[2], res, err)
+	}
 	step, _ := strconv.Atoi(os.Getenv("ADDRWALK_TRACE_STEP"))
 	h.nw.SetStep(step)
 	req := resolver.Request{
