@@ -333,6 +333,14 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 	if err := rq.verifyProof(out.proof, zk); err != nil {
 		return dnssec.StatusOf(err), err
 	}
+	// The SOA that gives the negative TTL must be signed too.
+	for _, rr := range out.soa {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			if _, err := dnssec.VerifyRRset([]dns.RR{rr}, coveringSigs(out.proof, rr.Header().Name, dns.TypeSOA), zk.keys, rq.r.now(), rq.budget()); err != nil {
+				return dnssec.StatusOf(err), err
+			}
+		}
+	}
 	nsecs, nsec3s := proofRecords(out.proof)
 	var err error
 	switch {
