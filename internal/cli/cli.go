@@ -59,6 +59,7 @@ type cliRoot struct {
 	Sim     SimCmd     `cmd:"" help:"Serve the simulated DNS hierarchy on 127.x addresses for other resolvers."`
 	Arp     ArpCmd     `cmd:"" help:"Trace, scan, watch and show IPv4 neighbour (ARP) resolution."`
 	Path    PathCmd    `cmd:"" help:"Follow a name all the way: hosts file, DNS, route, next hop, MAC."`
+	Serve   ServeCmd   `cmd:"" help:"Run a local recursive DNS server (UDP and TCP, loopback-only by default)."`
 }
 
 // kongExit is panicked by kong's exit hook (after --help) and recovered in Run.

@@ -1,0 +1,96 @@
+// Command simcount serves internal/sim's simulated hierarchy (as `addrwalk
+// sim` does) and counts the queries its servers receive, so bench/serve.sh
+// can compare how many upstream queries two resolvers send for the same
+// names. It also writes the root hints and the benchmark's name list.
+//
+// It listens only on loopback: the sim's 127.10.x.y servers, and the
+// counter's HTTP endpoint (GET /count returns the count, POST /reset
+// zeroes it).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/internal/sim"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "simcount:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("simcount", flag.ContinueOnError)
+	port := fs.Uint("port", 53, "port of the simulated servers")
+	hints := fs.String("hints", "sim-root.hints", "where to write the root hints")
+	names := fs.String("names", "names.txt", "where to write the name list (dnsperf format)")
+	httpAddr := fs.String("http", "127.77.0.1:8053", "loopback address of the counter endpoint")
+	noLatency := fs.Bool("no-latency", false, "turn off the simulated latency")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var count atomic.Int64
+	lab, err := sim.New(sim.Config{Port: uint16(*port), NoLatency: *noLatency,
+		OnQuery: func(resolvertest.Query) { count.Add(1) }})
+	if err != nil {
+		return err
+	}
+	if err := lab.Start(ctx); err != nil {
+		return err
+	}
+	defer lab.Close()
+	if err := os.WriteFile(*hints, []byte(lab.RootHints()), 0o644); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, n := range sim.BulkNames() {
+		fmt.Fprintf(&b, "%s A\n", n)
+	}
+	for _, e := range sim.Examples() {
+		if e.ID == "dead-server" {
+			continue // its timeout would dominate the cold wall time
+		}
+		fmt.Fprintf(&b, "%s %s\n", e.Name, dns.TypeToString[e.Type])
+	}
+	if err := os.WriteFile(*names, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return serveCounter(ctx, *httpAddr, &count)
+}
+
+func serveCounter(ctx context.Context, addr string, count *atomic.Int64) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /count", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, count.Load()) })
+	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, _ *http.Request) { count.Store(0) })
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	fmt.Println("ready")
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,401 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"reflect"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/server"
+)
+
+// ServeCmd is `addrwalk serve`: a local recursive DNS server.
+type ServeCmd struct {
+	Config        string   `name:"config" placeholder:"FILE" help:"TOML configuration file (see examples/serve/addrwalk.toml); flags override it."`
+	Listen        []string `name:"listen" placeholder:"ADDR:PORT" help:"Address to serve on, UDP and TCP; repeatable (default 127.0.0.1:53 and [::1]:53)."`
+	Metrics       string   `name:"metrics" placeholder:"ADDR:PORT" help:"HTTP listener for /metrics and /debug (e.g. 127.0.0.1:9153)."`
+	Allow         []string `name:"allow" placeholder:"CIDR" help:"Client network allowed to query; repeatable (default loopback only)."`
+	RootHints     string   `name:"root-hints" placeholder:"FILE" help:"Root hints file in named.root format (default: built-in IANA hints)."`
+	AllowLoopback bool     `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1."`
+	Port          uint16   `name:"port" help:"Port of upstream servers (default 53)."`
+	NoQmin        bool     `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
+	LogLevel      string   `name:"log-level" placeholder:"LEVEL" help:"debug, info, warn or error (default info)."`
+	QueryLog      bool     `name:"query-log" help:"Log every query."`
+	CheckConfig   bool     `name:"check-config" help:"Validate the configuration and exit."`
+
+	// ready, when set (by tests), receives the bound addresses once the
+	// server is serving.
+	ready func(dns []netip.AddrPort, metrics netip.AddrPort) `kong:"-"`
+	// reload, when set (by tests), replaces SIGHUP as the reload trigger.
+	reload <-chan struct{} `kong:"-"`
+}
+
+// Run serves until the context ends (SIGINT, SIGTERM); SIGHUP reloads.
+func (c *ServeCmd) Run(g *Globals) error {
+	cfg, err := c.load()
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	if c.CheckConfig {
+		fmt.Fprintln(g.Stdout, "configuration OK")
+		return nil
+	}
+	level := new(slog.LevelVar)
+	level.Set(cfg.Log.Level)
+	log := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
+
+	shared, err := newServeShared(cfg)
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	defer shared.close()
+	var metrics *server.Metrics
+	if cfg.Server.Metrics != nil {
+		metrics = server.NewMetrics()
+	}
+	res, err := buildResolver(cfg, shared, metrics, log)
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	settings, err := buildSettings(cfg, res)
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	metrics.SetCacheSource(res)
+	h, err := server.NewHandler(server.HandlerConfig{
+		Settings:           settings,
+		UDPSize:            uint16(cfg.Server.UDPSize),
+		MaxInflight:        cfg.Server.MaxInflight,
+		ResolveTimeout:     resolveTimeout(cfg),
+		PacketCacheEntries: cfg.Server.PacketCacheEntries,
+		Metrics:            metrics,
+		Logger:             log,
+	})
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	defer h.Close()
+	srv, err := server.New(server.Config{
+		Listen:         cfg.Server.Listen,
+		Handler:        h,
+		MaxInflight:    cfg.Server.MaxInflight,
+		MaxTCPConns:    cfg.Server.MaxTCPConnections,
+		TCPIdleTimeout: time.Duration(cfg.Server.TCPIdleTimeout),
+		Logger:         log,
+	})
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	if err := srv.Start(g.Ctx); err != nil {
+		return withExit(ExitUsage, err)
+	}
+	var metricsAddr netip.AddrPort
+	if cfg.Server.Metrics != nil {
+		dbg, err := server.ListenDebug(g.Ctx, *cfg.Server.Metrics, h, metrics)
+		if err != nil {
+			_ = srv.Shutdown(context.Background())
+			return withExit(ExitUsage, err)
+		}
+		defer func() { _ = dbg.Shutdown(context.Background()) }()
+		metricsAddr = dbg.Addr()
+	}
+	log.Info("serving", "listen", srv.Addrs(), "metrics", metricsAddr)
+	if c.ready != nil {
+		c.ready(srv.Addrs(), metricsAddr)
+	}
+
+	reload := c.reload
+	if reload == nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		ch := make(chan struct{})
+		go func() {
+			for range hup {
+				select {
+				case ch <- struct{}{}:
+				case <-g.Ctx.Done():
+					return
+				}
+			}
+		}()
+		reload = ch
+	}
+	for {
+		select {
+		case <-reload:
+			next, err := c.reloadConfig(cfg, shared, metrics, log, h)
+			if err != nil {
+				log.Error("reload failed; keeping the running configuration", "err", err)
+				continue
+			}
+			level.Set(next.Log.Level)
+			cfg = next
+			log.Info("configuration reloaded")
+		case <-g.Ctx.Done():
+			log.Info("shutting down", "grace", time.Duration(cfg.Server.ShutdownGrace))
+			sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownGrace))
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				log.Warn("shutdown", "err", err)
+			}
+			return nil
+		}
+	}
+}
+
+// resolveTimeout bounds a resolution the server starts: the resolver's
+// request timeout (which it enforces itself) plus a margin, or the
+// server's default when the resolver uses its own default.
+func resolveTimeout(cfg *config.Config) time.Duration {
+	if cfg.Resolver.RequestTimeout == 0 {
+		return 0
+	}
+	return time.Duration(cfg.Resolver.RequestTimeout) + time.Second
+}
+
+// load reads the config file (if any), applies the flags and the defaults.
+func (c *ServeCmd) load() (*config.Config, error) {
+	cfg := &config.Config{}
+	if c.Config != "" {
+		var err error
+		if cfg, err = config.Load(c.Config); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.applyFlags(cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.ApplyDefaults()
+	return cfg, nil
+}
+
+// applyFlags puts the flags that were given on top of cfg.
+func (c *ServeCmd) applyFlags(cfg *config.Config) error {
+	if len(c.Listen) > 0 {
+		cfg.Server.Listen = nil
+		for _, s := range c.Listen {
+			ap, err := netip.ParseAddrPort(s)
+			if err != nil {
+				return fmt.Errorf("--listen %q: want ADDR:PORT, e.g. 127.0.0.1:53 or [::1]:53", s)
+			}
+			cfg.Server.Listen = append(cfg.Server.Listen, ap)
+		}
+	}
+	if c.Metrics != "" {
+		ap, err := netip.ParseAddrPort(c.Metrics)
+		if err != nil {
+			return fmt.Errorf("--metrics %q: want ADDR:PORT, e.g. 127.0.0.1:9153", c.Metrics)
+		}
+		cfg.Server.Metrics = &ap
+	}
+	if len(c.Allow) > 0 {
+		cfg.Access.Allow = nil
+		for _, s := range c.Allow {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return fmt.Errorf("--allow %q: want a CIDR prefix, e.g. 192.0.2.0/24", s)
+			}
+			cfg.Access.Allow = append(cfg.Access.Allow, p)
+		}
+	}
+	if c.RootHints != "" {
+		cfg.Resolver.RootHints = c.RootHints
+	}
+	if c.AllowLoopback {
+		cfg.Resolver.AllowLoopback = true
+	}
+	if c.Port != 0 {
+		cfg.Resolver.Port = int(c.Port)
+	}
+	if c.NoQmin {
+		off := false
+		cfg.Resolver.QNAMEMinimisation = &off
+	}
+	if c.LogLevel != "" {
+		if err := cfg.Log.Level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+		}
+	}
+	if c.QueryLog {
+		cfg.Log.Queries = true
+	}
+	return nil
+}
+
+// serveShared is what outlives reloads: the caches.
+type serveShared struct {
+	cache *cache.Cache
+	infra *cache.Infra
+}
+
+func newServeShared(cfg *config.Config) (*serveShared, error) {
+	cc := cacheConfig(cfg)
+	c, err := cache.New(&cc)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	in, err := cache.NewInfra(&cache.InfraConfig{})
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return &serveShared{cache: c, infra: in}, nil
+}
+
+func (s *serveShared) close() {
+	s.cache.Close()
+	s.infra.Close()
+}
+
+func cacheConfig(cfg *config.Config) cache.Config {
+	cc := cache.Config{
+		MaxBytes:  int64(cfg.Cache.Size),
+		MinTTL:    time.Duration(cfg.Cache.MinTTL),
+		MaxTTL:    time.Duration(cfg.Cache.MaxTTL),
+		MaxNegTTL: time.Duration(cfg.Cache.MaxNegativeTTL),
+	}
+	if cfg.Cache.ServeStale {
+		cc.StaleMax = time.Duration(cfg.Cache.StaleMax)
+	}
+	if cfg.Cache.PrefetchMinHits > 0 {
+		cc.PrefetchMinHits = uint32(cfg.Cache.PrefetchMinHits)
+	}
+	return cc
+}
+
+// buildResolver is the one place where the configuration becomes a
+// resolver.Config; the caches come from shared so a reload keeps them.
+func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metrics, log *slog.Logger) (*resolver.Resolver, error) {
+	rc := resolver.Config{
+		Port:                     uint16(cfg.Resolver.Port),
+		QueryTimeout:             time.Duration(cfg.Resolver.QueryTimeout),
+		RequestTimeout:           time.Duration(cfg.Resolver.RequestTimeout),
+		DisableIPv4:              cfg.Resolver.IPv4 != nil && !*cfg.Resolver.IPv4,
+		DisableIPv6:              cfg.Resolver.IPv6 != nil && !*cfg.Resolver.IPv6,
+		AllowLoopback:            cfg.Resolver.AllowLoopback,
+		DisableQNAMEMinimisation: !cfg.Resolver.QNAMEMinimisationOn(),
+		Cache:                    shared.cache,
+		Infra:                    shared.infra,
+		Prefetch:                 cfg.Cache.Prefetch,
+		Logger:                   log,
+	}
+	if metrics != nil {
+		rc.Metrics = metrics
+	}
+	if cfg.Resolver.RootHints != "" {
+		f, err := os.Open(cfg.Resolver.RootHints)
+		if err != nil {
+			return nil, fmt.Errorf("root hints: %w", err)
+		}
+		defer f.Close()
+		h, err := resolver.ParseHints(f, cfg.Resolver.RootHints)
+		if err != nil {
+			return nil, err
+		}
+		rc.Hints = h
+	}
+	for _, zl := range []struct {
+		in  []config.Zone
+		out *[]resolver.ZoneConfig
+	}{{cfg.Forward, &rc.Forward}, {cfg.Stub, &rc.Stub}} {
+		for _, z := range zl.in {
+			zc := resolver.ZoneConfig{Zone: z.Zone}
+			for _, s := range z.Servers {
+				zc.Servers = append(zc.Servers, s.AddrPort())
+			}
+			*zl.out = append(*zl.out, zc)
+		}
+	}
+	return resolver.New(rc)
+}
+
+// buildSettings makes the reloadable server settings.
+func buildSettings(cfg *config.Config, res server.Resolver) (server.Settings, error) {
+	s := server.Settings{
+		Resolver:  res,
+		ACL:       server.ACL{Allow: cfg.Access.Allow, Deny: cfg.Access.Deny},
+		RateLimit: server.RateLimit{QPS: cfg.Access.RateLimit, Burst: cfg.Access.RateBurst, Entries: cfg.Access.RateLimitEntries},
+		QueryLog:  cfg.Log.Queries,
+		MinTTL:    time.Duration(cfg.Cache.MinTTL),
+		MaxTTL:    time.Duration(cfg.Cache.MaxTTL),
+		MaxNegTTL: time.Duration(cfg.Cache.MaxNegativeTTL),
+		Prefetch:  cfg.Cache.Prefetch,
+	}
+	if len(cfg.Local.Records) > 0 || cfg.Local.HostsFile != "" {
+		l := server.NewLocal()
+		for _, r := range cfg.Local.Records {
+			if err := l.AddRecord(r); err != nil {
+				return s, err
+			}
+		}
+		if cfg.Local.HostsFile != "" {
+			f, err := os.Open(cfg.Local.HostsFile)
+			if err != nil {
+				return s, fmt.Errorf("hosts file: %w", err)
+			}
+			err = l.AddHosts(f, cfg.Local.HostsFile)
+			f.Close()
+			if err != nil {
+				return s, err
+			}
+		}
+		s.Local = l
+	}
+	return s, nil
+}
+
+// reloadConfig re-reads the configuration and installs it. The caches are
+// kept; the packet cache is kept too unless what shapes answers changed.
+func (c *ServeCmd) reloadConfig(old *config.Config, shared *serveShared, metrics *server.Metrics, log *slog.Logger, h *server.Handler) (*config.Config, error) {
+	next, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	var warn []string
+	if !reflect.DeepEqual(old.Server, next.Server) {
+		warn = append(warn, "[server]")
+	}
+	if !reflect.DeepEqual(old.Cache, next.Cache) {
+		warn = append(warn, "[cache] size and TTL bounds")
+	}
+	if len(warn) > 0 {
+		log.Warn("changes need a restart to take effect", "sections", strings.Join(warn, ", "))
+	}
+	res, err := buildResolver(next, shared, metrics, log)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := buildSettings(next, res)
+	if err != nil {
+		res.Close()
+		return nil, err
+	}
+	settings.KeepAnswers = reflect.DeepEqual(old.Resolver, next.Resolver) &&
+		reflect.DeepEqual(old.Forward, next.Forward) && reflect.DeepEqual(old.Stub, next.Stub) &&
+		reflect.DeepEqual(old.Cache, next.Cache)
+	prev := h.Settings().Resolver
+	if err := h.Reload(settings); err != nil {
+		res.Close()
+		return nil, err
+	}
+	metrics.SetCacheSource(res)
+	if r, ok := prev.(*resolver.Resolver); ok {
+		// Queries that started on it finish; Close only stops its
+		// background prefetches (the caches belong to shared).
+		go r.Close()
+	}
+	return next, nil
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// startServeLab starts a tiny hierarchy on 127.56.0.0/16.
+func startServeLab(t *testing.T) *resolvertest.Lab {
+	t.Helper()
+	lab := resolvertest.New(resolvertest.Config{})
+	zones := map[string]string{
+		".": `$TTL 86400
+@ IN SOA a.root.lab. h.root.lab. 1 1800 900 604800 3600
+@ IN NS a.root.lab.
+a.root.lab. IN A 127.56.0.1
+example.org. IN NS ns1.example.org.
+ns1.example.org. IN A 127.56.1.1
+`,
+		"example.org.": `$TTL 3600
+@ IN SOA ns1 h 1 1800 900 604800 300
+@ IN NS ns1
+ns1 IN A 127.56.1.1
+www IN A 192.0.2.10
+`,
+	}
+	for o, z := range zones {
+		if err := lab.AddZone(o, z); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := lab.AddServer("a.root.lab.", netip.MustParseAddr("127.56.0.1"), "."); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.AddServer("ns1.example.org.", netip.MustParseAddr("127.56.1.1"), "example.org."); err != nil {
+		t.Fatal(err)
+	}
+	return resolvertest.Start(t, lab)
+}
+
+func TestServeCommand(t *testing.T) {
+	lab := startServeLab(t)
+	dir := t.TempDir()
+	hints := filepath.Join(dir, "root.hints")
+	if err := os.WriteFile(hints, []byte(lab.RootHints()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "addrwalk.toml")
+	writeConf := func(extra string) {
+		t.Helper()
+		text := fmt.Sprintf(`
+[server]
+listen = ["127.56.200.1:0"]
+metrics = "127.56.200.1:0"
+[resolver]
+root-hints = %q
+port = %d
+allow-loopback = true
+[log]
+level = "warn"
+%s`, hints, lab.Port(), extra)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeConf("")
+
+	type addrs struct {
+		dns     []netip.AddrPort
+		metrics netip.AddrPort
+	}
+	ready := make(chan addrs, 1)
+	reload := make(chan struct{})
+	cmd := &ServeCmd{Config: conf, QueryLog: true,
+		ready:  func(d []netip.AddrPort, m netip.AddrPort) { ready <- addrs{d, m} },
+		reload: reload,
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stderr bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- cmd.Run(&Globals{Ctx: ctx, Stdout: io.Discard, Stderr: &lockedWriter{w: &stderr}}) }()
+	var a addrs
+	select {
+	case a = <-ready:
+	case err := <-done:
+		t.Fatalf("serve exited: %v", err)
+	}
+
+	c := &dns.Client{Timeout: 5 * time.Second}
+	m := new(dns.Msg)
+	m.SetQuestion("www.example.org.", dns.TypeA)
+	r, _, err := c.Exchange(m, a.dns[0].String())
+	if err != nil || len(r.Answer) != 1 {
+		t.Fatalf("query: %v %v", r, err)
+	}
+
+	resp, err := http.Get("http://" + a.metrics.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "addrwalk_queries_total") || !strings.Contains(string(body), "addrwalk_upstream_queries_total") {
+		t.Errorf("metrics page lacks query counters:\n%.500s", body)
+	}
+
+	// The serve loop takes a reload from the unbuffered channel, applies
+	// it, and only then takes the next: the second send returns once the
+	// first reload is done.
+	reloadAndWait := func() {
+		reload <- struct{}{}
+		reload <- struct{}{}
+	}
+	writeConf("[local]\nrecords = [\"new.example.org. 60 IN A 192.0.2.77\"]\n")
+	reloadAndWait()
+	m.SetQuestion("new.example.org.", dns.TypeA)
+	if r, _, err := c.Exchange(m, a.dns[0].String()); err != nil || len(r.Answer) != 1 || !r.Authoritative {
+		t.Errorf("reloaded local data not served: %v %v", r, err)
+	}
+
+	writeConf("[bogus]\nkey = 1\n")
+	reloadAndWait()
+	if r, _, err := c.Exchange(m, a.dns[0].String()); err != nil || len(r.Answer) != 1 {
+		t.Errorf("after a bad reload: %v %v", r, err)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "reload failed") {
+		t.Errorf("bad reload not logged:\n%s", stderr.String())
+	}
+}
+
+func TestServeUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("[server]\nlisten = [\"127.0.0.1:53\"]\nlisen = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.toml")
+	if err := os.WriteFile(good, []byte("[server]\nlisten = [\"127.56.201.1:5353\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"unknown key", []string{"serve", "--config", bad}, ExitUsage, "bad.toml:3:1: unknown key \"server.lisen\""},
+		{"bad listen flag", []string{"serve", "--listen", "localhost"}, ExitUsage, "--listen \"localhost\""},
+		{"bad allow flag", []string{"serve", "--allow", "everyone"}, ExitUsage, "--allow"},
+		{"missing file", []string{"serve", "--config", filepath.Join(dir, "none.toml")}, ExitUsage, "no such file"},
+		{"check config", []string{"serve", "--config", good, "--check-config"}, ExitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Run(t.Context(), tt.args, &stdout, &stderr)
+			if code != tt.wantCode || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
+
+// lockedWriter serialises writes from the server's goroutines.
+type lockedWriter struct {
+	mu sync.Mutex // guards w
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,352 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// Config is the whole configuration file. The zero value, after
+// ApplyDefaults, is a loopback-only resolver on port 53.
+type Config struct {
+	Server   Server   `toml:"server"`
+	Access   Access   `toml:"access"`
+	Resolver Resolver `toml:"resolver"`
+	Cache    Cache    `toml:"cache"`
+	Forward  []Zone   `toml:"forward-zone"`
+	Stub     []Zone   `toml:"stub-zone"`
+	Local    Local    `toml:"local"`
+	Log      Log      `toml:"log"`
+}
+
+// Server configures the listeners and the bounds on work.
+type Server struct {
+	// Listen are the addresses served over UDP and TCP.
+	Listen []netip.AddrPort `toml:"listen"`
+	// Metrics is the address of the HTTP listener for /metrics and
+	// /debug; unset means none.
+	Metrics *netip.AddrPort `toml:"metrics"`
+	// UDPSize is the EDNS payload size advertised and used (512..4096).
+	UDPSize int `toml:"udp-size"`
+	// MaxInflight bounds concurrent resolutions.
+	MaxInflight int `toml:"max-inflight"`
+	// MaxTCPConnections bounds open TCP connections.
+	MaxTCPConnections int `toml:"max-tcp-connections"`
+	// TCPIdleTimeout closes idle TCP connections.
+	TCPIdleTimeout Duration `toml:"tcp-idle-timeout"`
+	// PacketCacheEntries bounds the server's reply cache; 0 is the
+	// default, -1 turns it off.
+	PacketCacheEntries int `toml:"packet-cache-entries"`
+	// ShutdownGrace is how long queries in flight get on shutdown.
+	ShutdownGrace Duration `toml:"shutdown-grace"`
+}
+
+// Access configures who may query.
+type Access struct {
+	// Allow lists client networks served; empty means loopback only.
+	Allow []netip.Prefix `toml:"allow"`
+	// Deny lists client networks refused even if allowed.
+	Deny []netip.Prefix `toml:"deny"`
+	// RateLimit is queries per second per /24 or /56; 0 is off.
+	RateLimit float64 `toml:"rate-limit"`
+	// RateBurst is the token bucket size; 0 means RateLimit.
+	RateBurst float64 `toml:"rate-burst"`
+	// RateLimitEntries bounds the networks tracked.
+	RateLimitEntries int `toml:"rate-limit-entries"`
+}
+
+// Resolver configures the iterative resolver.
+type Resolver struct {
+	// RootHints is a named.root file; empty means the built-in hints.
+	RootHints string `toml:"root-hints"`
+	// Port is the port upstream servers are queried on (default 53).
+	Port int `toml:"port"`
+	// AllowLoopback allows upstream servers on loopback addresses.
+	AllowLoopback bool `toml:"allow-loopback"`
+	// QNAMEMinimisation (RFC 9156); on unless set to false.
+	QNAMEMinimisation *bool `toml:"qname-minimisation"`
+	// IPv4 and IPv6 choose the upstream address families; both on unless
+	// set to false.
+	IPv4 *bool `toml:"ipv4"`
+	IPv6 *bool `toml:"ipv6"`
+	// QueryTimeout bounds one upstream query; RequestTimeout one request.
+	QueryTimeout   Duration `toml:"query-timeout"`
+	RequestTimeout Duration `toml:"request-timeout"`
+}
+
+// Cache configures the resolver's cache.
+type Cache struct {
+	// Size is the memory budget, e.g. "64MiB".
+	Size ByteSize `toml:"size"`
+	// MinTTL, MaxTTL and MaxNegativeTTL clamp TTLs.
+	MinTTL         Duration `toml:"min-ttl"`
+	MaxTTL         Duration `toml:"max-ttl"`
+	MaxNegativeTTL Duration `toml:"max-negative-ttl"`
+	// ServeStale answers with expired data when every server fails
+	// (RFC 8767), for up to StaleMax after expiry.
+	ServeStale bool     `toml:"serve-stale"`
+	StaleMax   Duration `toml:"stale-max"`
+	// Prefetch refreshes popular entries before they expire, once they
+	// had PrefetchMinHits hits.
+	Prefetch        bool `toml:"prefetch"`
+	PrefetchMinHits int  `toml:"prefetch-min-hits"`
+}
+
+// Zone is a forward or stub zone.
+type Zone struct {
+	Zone    string       `toml:"zone"`
+	Servers []ServerAddr `toml:"servers"`
+}
+
+// Local is local data answered before the resolver.
+type Local struct {
+	// Records are zone-file lines with absolute names.
+	Records []string `toml:"records"`
+	// HostsFile is imported as A, AAAA and PTR records.
+	HostsFile string `toml:"hosts-file"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level   slog.Level `toml:"level"`
+	Queries bool       `toml:"queries"`
+}
+
+// Defaults.
+const (
+	DefaultUDPSize       = 1232
+	DefaultShutdownGrace = 5 * time.Second
+	// DefaultStaleMax is the serve-stale window when serve-stale is on
+	// and none is given: RFC 8767 §5 suggests one to three days.
+	DefaultStaleMax = 24 * time.Hour
+	maxUDPSize      = 4096
+	// maxInflightLimit bounds max-inflight: beyond it a typo (an extra
+	// zero) would let memory grow unchecked.
+	maxInflightLimit = 1_000_000
+)
+
+// DefaultListen are the listen addresses when none are configured.
+func DefaultListen() []netip.AddrPort {
+	return []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:53"), netip.MustParseAddrPort("[::1]:53")}
+}
+
+// Load reads and parses the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// Parse parses a configuration; file names it in errors. Unknown keys are
+// errors with their line number. The result is validated but has no
+// defaults applied: flags go on top of it first.
+func Parse(b []byte, file string) (*Config, error) {
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) {
+			msgs := make([]string, 0, len(sm.Errors))
+			for i := range sm.Errors {
+				e := &sm.Errors[i]
+				row, col := e.Position()
+				msgs = append(msgs, fmt.Sprintf("%s:%d:%d: unknown key %q", file, row, col, strings.Join(e.Key(), ".")))
+			}
+			return nil, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("config: %s:%d:%d: %s", file, row, col, strings.TrimPrefix(de.Error(), "toml: "))
+		}
+		return nil, fmt.Errorf("config: %s: %w", file, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", file, errors.Unwrap(err))
+	}
+	return &c, nil
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("config: %w", fmt.Errorf(format, args...))
+}
+
+// Validate checks values that the types alone do not.
+func (c *Config) Validate() error {
+	s := &c.Server
+	if s.UDPSize != 0 && (s.UDPSize < 512 || s.UDPSize > maxUDPSize) {
+		return invalid("server.udp-size %d: must be 512..%d", s.UDPSize, maxUDPSize)
+	}
+	if s.MaxInflight < 0 || s.MaxInflight > maxInflightLimit {
+		return invalid("server.max-inflight %d: must be 1..%d", s.MaxInflight, maxInflightLimit)
+	}
+	if s.MaxTCPConnections < 0 {
+		return invalid("server.max-tcp-connections %d: must be positive", s.MaxTCPConnections)
+	}
+	if s.PacketCacheEntries < -1 {
+		return invalid("server.packet-cache-entries %d: must be -1 (off), 0 (default) or positive", s.PacketCacheEntries)
+	}
+	for i, ap := range s.Listen {
+		if ap.Addr().Zone() != "" {
+			return invalid("server.listen[%d] %v: zones are not supported", i, ap)
+		}
+	}
+	a := &c.Access
+	if a.RateLimit < 0 || a.RateBurst < 0 || a.RateLimitEntries < 0 {
+		return invalid("access: rate-limit, rate-burst and rate-limit-entries must not be negative")
+	}
+	r := &c.Resolver
+	if r.Port < 0 || r.Port > 65535 {
+		return invalid("resolver.port %d: must be 0..65535", r.Port)
+	}
+	if r.IPv4 != nil && r.IPv6 != nil && !*r.IPv4 && !*r.IPv6 {
+		return invalid("resolver: ipv4 and ipv6 are both off")
+	}
+	for _, d := range []struct {
+		name string
+		v    Duration
+	}{
+		{"resolver.query-timeout", r.QueryTimeout}, {"resolver.request-timeout", r.RequestTimeout},
+		{"cache.min-ttl", c.Cache.MinTTL}, {"cache.max-ttl", c.Cache.MaxTTL},
+		{"cache.max-negative-ttl", c.Cache.MaxNegativeTTL}, {"cache.stale-max", c.Cache.StaleMax},
+		{"server.tcp-idle-timeout", s.TCPIdleTimeout}, {"server.shutdown-grace", s.ShutdownGrace},
+	} {
+		if d.v < 0 {
+			return invalid("%s %v: must not be negative", d.name, d.v)
+		}
+	}
+	if c.Cache.MaxTTL > 0 && c.Cache.MinTTL > c.Cache.MaxTTL {
+		return invalid("cache.min-ttl %v is above cache.max-ttl %v", c.Cache.MinTTL, c.Cache.MaxTTL)
+	}
+	if c.Cache.PrefetchMinHits < 0 {
+		return invalid("cache.prefetch-min-hits must not be negative")
+	}
+	for _, zl := range []struct {
+		key   string
+		zones []Zone
+	}{{"forward-zone", c.Forward}, {"stub-zone", c.Stub}} {
+		seen := map[string]bool{}
+		for i, z := range zl.zones {
+			name := dns.CanonicalName(dns.Fqdn(z.Zone))
+			if _, ok := dns.IsDomainName(name); !ok || z.Zone == "" {
+				return invalid("%s[%d].zone %q: not a domain name", zl.key, i, z.Zone)
+			}
+			if seen[name] {
+				return invalid("%s[%d].zone %s: listed twice", zl.key, i, name)
+			}
+			seen[name] = true
+			if len(z.Servers) == 0 {
+				return invalid("%s[%d] (%s): no servers", zl.key, i, name)
+			}
+		}
+	}
+	for i, line := range c.Local.Records {
+		rr, err := dns.NewRR(line)
+		if err != nil || rr == nil {
+			return invalid("local.records[%d] %q: not a zone-file record: %v", i, line, err)
+		}
+		if !strings.HasSuffix(strings.Fields(line)[0], ".") {
+			return invalid("local.records[%d] %q: the owner name must be absolute (end in a dot)", i, line)
+		}
+	}
+	return nil
+}
+
+// ApplyDefaults fills unset values with the defaults.
+func (c *Config) ApplyDefaults() {
+	if len(c.Server.Listen) == 0 {
+		c.Server.Listen = DefaultListen()
+	}
+	if c.Server.UDPSize == 0 {
+		c.Server.UDPSize = DefaultUDPSize
+	}
+	if c.Server.ShutdownGrace == 0 {
+		c.Server.ShutdownGrace = Duration(DefaultShutdownGrace)
+	}
+	if c.Cache.ServeStale && c.Cache.StaleMax == 0 {
+		c.Cache.StaleMax = Duration(DefaultStaleMax)
+	}
+}
+
+// QNAMEMinimisationOn reports whether QNAME minimisation is on.
+func (r *Resolver) QNAMEMinimisationOn() bool {
+	return r.QNAMEMinimisation == nil || *r.QNAMEMinimisation
+}
+
+// Duration is a time.Duration written as a string, e.g. "1500ms" or "24h".
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (like \"1500ms\" or \"24h\"): %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// String returns the duration as time.Duration prints it.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// ByteSize is a size in bytes written as a string with an optional unit:
+// "65536", "512KiB", "64MiB", "1GiB" (KB, MB and GB mean the same powers
+// of 1024).
+type ByteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (b *ByteSize) UnmarshalText(t []byte) error {
+	s := strings.TrimSpace(string(t))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return fmt.Errorf("not a size (like \"64MiB\"): %q", t)
+	}
+	*b = ByteSize(n * mult)
+	return nil
+}
+
+// ServerAddr is an upstream server address, "192.0.2.1" or
+// "[2001:db8::1]:5353"; the port defaults to 53.
+type ServerAddr netip.AddrPort
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (a *ServerAddr) UnmarshalText(t []byte) error {
+	s := string(t)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		*a = ServerAddr(ap)
+		return nil
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return fmt.Errorf("not an address or address:port: %q", s)
+	}
+	*a = ServerAddr(netip.AddrPortFrom(ip, 53))
+	return nil
+}
+
+// AddrPort returns the address as a netip.AddrPort.
+func (a ServerAddr) AddrPort() netip.AddrPort { return netip.AddrPort(a) }

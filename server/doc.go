@@ -1,0 +1,39 @@
+// Package server is addrwalk's local recursive DNS server: the query path
+// (Handler), the UDP and TCP listeners, access control, rate limiting,
+// local data, a packet cache in front of the resolver, Prometheus metrics
+// and debug endpoints.
+//
+// The query path is transport independent: Handler.Handle takes the raw
+// bytes of a query, the client's address and the transport and returns the
+// raw bytes of the reply. The listeners and the conformance runner drive
+// exactly that path.
+//
+// Standards implemented at the server edge:
+//
+//   - RFC 1034/1035: message format, RD/RA, QR=1 queries dropped,
+//     FORMERR for malformed queries, NOTIMP for opcodes other than QUERY,
+//     TC=1 and 512-octet UDP replies without EDNS (RFC 1035 §4.2.1);
+//   - RFC 6891: EDNS(0), the OPT record echoed with our payload size,
+//     BADVERS for unknown versions, replies truncated to the smaller of
+//     the client's and our payload size;
+//   - RFC 3225 and RFC 4035 §3.2.1: the DO bit; without it RRSIG, NSEC
+//     and NSEC3 records are left out unless the question asked for them;
+//   - RFC 6840 §5.7-5.8: AD set on answers the resolver validated, for
+//     clients that asked with DO or AD;
+//   - RFC 8914: Extended DNS Errors on SERVFAIL and REFUSED replies;
+//   - RFC 7766: DNS over TCP with pipelining and out-of-order replies,
+//     idle timeouts and a bound on connections;
+//   - RFC 2308: negative answers carry the SOA; TTLs of cached replies
+//     count down;
+//   - RFC 8767: stale answers from the resolver carry the Stale Answer
+//     Extended DNS Error and are not kept in the packet cache;
+//   - draft-vixie-dnsext-dns0x20: the question is echoed with the exact
+//     letter case the client sent.
+//
+// A packet cache in front of the resolver keeps the wire form of recent
+// replies: a repeated question is answered by copying bytes and patching
+// the ID, flags, question case and TTLs, with no allocation. The resolver's
+// own cache, which outlives configuration reloads, stays the source of
+// truth; Handler.Reload swaps settings (resolver, access lists, local
+// data) atomically.
+package server

@@ -1,0 +1,393 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/addrwalk/addrwalk/resolver"
+)
+
+// Resolver is what the server needs of the iterative resolver;
+// *resolver.Resolver satisfies it.
+type Resolver interface {
+	Query(ctx context.Context, req resolver.Request) (*resolver.Result, error)
+}
+
+var _ Resolver = (*resolver.Resolver)(nil)
+
+const (
+	// DefaultUDPSize is the EDNS payload size we advertise and the largest
+	// UDP reply we send: 1232 octets fit the IPv6 minimum MTU without
+	// fragmentation (DNS Flag Day 2020).
+	DefaultUDPSize = 1232
+	// DefaultMaxInflight bounds concurrent resolutions (cache misses). A
+	// resolution holds a few KB and a socket at a time; 1000 is Unbound's
+	// default num-queries-per-thread for one thread, and keeps memory and
+	// file descriptors well inside default limits.
+	DefaultMaxInflight = 1000
+	// DefaultResolveTimeout bounds one resolution started by the server,
+	// whoever waits for it; the resolver's own RequestTimeout is usually
+	// shorter.
+	DefaultResolveTimeout = 15 * time.Second
+	// maxReplyHint sizes reply buffers so most replies need no growth.
+	maxReplyHint = 1500
+)
+
+// Settings are the parts of the configuration a reload may change. They
+// are swapped atomically: every query sees one whole Settings.
+type Settings struct {
+	// Resolver answers what local data and the packet cache cannot.
+	Resolver Resolver
+	// ACL says who may query; the zero value allows loopback only.
+	ACL ACL
+	// RateLimit limits queries per client network; zero is off.
+	RateLimit RateLimit
+	// Local is answered before the resolver; nil means none.
+	Local *Local
+	// QueryLog logs every query at Info level.
+	QueryLog bool
+	// MinTTL, MaxTTL and MaxNegTTL bound how long replies stay in the
+	// packet cache (and the TTLs it hands out), as the resolver's cache
+	// bounds RRsets. Zero means no bound.
+	MinTTL, MaxTTL, MaxNegTTL time.Duration
+	// Prefetch refreshes a popular packet-cache entry in the background
+	// during the last tenth of its lifetime.
+	Prefetch bool
+	// KeepAnswers keeps the packet cache across the reload that installs
+	// these settings; set it when nothing that changes answers (upstream
+	// zones, hints, TTL bounds) changed.
+	KeepAnswers bool
+}
+
+// state is Settings compiled for the query path.
+type state struct {
+	s      Settings
+	acl    compiledACL
+	rl     *rateLimiter
+	clamps ttlClamps
+}
+
+func compile(s Settings) (*state, error) {
+	if s.Resolver == nil {
+		return nil, errors.New("server: no resolver")
+	}
+	acl, err := compileACL(s.ACL)
+	if err != nil {
+		return nil, err
+	}
+	return &state{s: s, acl: acl, rl: newRateLimiter(s.RateLimit),
+		clamps: ttlClamps{min: s.MinTTL, max: s.MaxTTL, maxNeg: s.MaxNegTTL}}, nil
+}
+
+// HandlerConfig configures a Handler.
+type HandlerConfig struct {
+	Settings Settings
+	// UDPSize is the EDNS payload size we advertise; 0 means
+	// DefaultUDPSize. Values below 512 are raised to 512.
+	UDPSize uint16
+	// MaxInflight bounds concurrent resolutions; 0 means
+	// DefaultMaxInflight. Beyond it queries get SERVFAIL at once.
+	MaxInflight int
+	// ResolveTimeout bounds one resolution; 0 means DefaultResolveTimeout.
+	ResolveTimeout time.Duration
+	// PacketCacheEntries bounds the packet cache; 0 means
+	// DefaultPacketCacheEntries; negative turns it off.
+	PacketCacheEntries int
+	// Metrics receives counters; nil means none.
+	Metrics *Metrics
+	// Logger receives the query log and errors; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler is the query path: raw query in, raw reply out. It is safe for
+// concurrent use.
+type Handler struct {
+	st      atomic.Pointer[state]
+	pc      *packetCache // nil when off
+	sem     chan struct{}
+	flights singleflight.Group
+	udpSize uint16
+	rto     time.Duration
+	m       *Metrics
+	log     *slog.Logger
+	now     func() time.Time
+
+	// bg is the context of resolutions; cancelled by Close.
+	bg       context.Context
+	bgCancel context.CancelFunc
+	busy     tracker // resolutions and prefetches in flight
+}
+
+// NewHandler returns a Handler for cfg.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	st, err := compile(cfg.Settings)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{udpSize: cfg.UDPSize, rto: cfg.ResolveTimeout, m: cfg.Metrics, log: cfg.Logger, now: cfg.Now}
+	if h.udpSize == 0 {
+		h.udpSize = DefaultUDPSize
+	}
+	h.udpSize = max(h.udpSize, minUDPSize)
+	if h.rto <= 0 {
+		h.rto = DefaultResolveTimeout
+	}
+	if cfg.MaxInflight <= 0 {
+		cfg.MaxInflight = DefaultMaxInflight
+	}
+	h.sem = make(chan struct{}, cfg.MaxInflight)
+	if cfg.PacketCacheEntries >= 0 {
+		h.pc = newPacketCache(cfg.PacketCacheEntries)
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.bg, h.bgCancel = context.WithCancel(context.Background())
+	h.st.Store(st)
+	h.m.setPacketCache(h.pc)
+	return h, nil
+}
+
+// Reload installs new settings atomically. Queries in flight finish with
+// the settings they started with. The packet cache is emptied unless
+// s.KeepAnswers is set.
+func (h *Handler) Reload(s Settings) error {
+	st, err := compile(s)
+	if err != nil {
+		return err
+	}
+	h.st.Store(st)
+	if !s.KeepAnswers && h.pc != nil {
+		h.pc.flush()
+	}
+	return nil
+}
+
+// Settings returns the settings in force.
+func (h *Handler) Settings() Settings { return h.st.Load().s }
+
+// Wait waits for resolutions in flight to finish or ctx to end, whichever
+// is first; then it cancels any left.
+func (h *Handler) Wait(ctx context.Context) error {
+	select {
+	case <-h.busy.idle():
+		return nil
+	case <-ctx.Done():
+		h.bgCancel()
+		<-h.busy.idle()
+		return fmt.Errorf("server: resolutions still in flight: %w", ctx.Err())
+	}
+}
+
+// Close cancels resolutions in flight and waits for them.
+func (h *Handler) Close() {
+	h.bgCancel()
+	<-h.busy.idle()
+}
+
+// tracker counts work in flight. Unlike sync.WaitGroup it allows new work
+// to start while someone waits for the count to reach zero.
+type tracker struct {
+	mu   sync.Mutex // guards the following
+	n    int
+	zero chan struct{} // closed when n drops to 0; nil when nobody waits
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n--
+	if t.n == 0 && t.zero != nil {
+		close(t.zero)
+		t.zero = nil
+	}
+}
+
+// idle returns a channel closed once nothing is in flight.
+func (t *tracker) idle() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	if t.zero == nil {
+		t.zero = make(chan struct{})
+	}
+	return t.zero
+}
+
+// Handle answers one query: req is the raw query, client the address it
+// came from, transport "udp" or "tcp". It returns the raw reply, or
+// ok=false when the query must be dropped (unreadable header, QR set,
+// rate-limited UDP). It may block for a whole resolution; ctx cancels the
+// wait (not the resolution, which others may share).
+func (h *Handler) Handle(ctx context.Context, req []byte, client netip.AddrPort, transport string) (resp []byte, ok bool) {
+	return h.AppendHandle(ctx, make([]byte, 0, maxReplyHint), req, client, transport)
+}
+
+// AppendHandle is Handle appending the reply to out, so listeners can reuse
+// buffers.
+func (h *Handler) AppendHandle(ctx context.Context, out, req []byte, client netip.AddrPort, transport string) ([]byte, bool) {
+	var q query
+	start := h.now()
+	st := h.st.Load()
+	out, v := h.fast(out, req, client, transport, &q, st, start)
+	switch v {
+	case verdictDrop:
+		return nil, false
+	case verdictReply:
+		return out, true
+	}
+	return h.slow(ctx, out, &q, st, client, transport, start), true
+}
+
+// verdict is what the fast path decided.
+type verdict int
+
+const (
+	verdictReply   verdict = iota // out holds the reply
+	verdictDrop                   // send nothing
+	verdictResolve                // the resolver must be asked
+)
+
+// fast does everything that needs no resolution: parsing, access control,
+// rate limits, error replies, local data and packet-cache hits.
+func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string, q *query, st *state, start time.Time) ([]byte, verdict) {
+	if !parseHeader(req, q) || q.flags&flagQR != 0 {
+		h.m.dropped("malformed")
+		return out, verdictDrop
+	}
+	perr := parseQuery(req, q)
+	if !st.acl.allowed(client.Addr()) {
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeProhibited, "client not in allow list"}, start), verdictReply
+	}
+	if !st.rl.allow(client.Addr(), start) {
+		h.m.dropped("ratelimit")
+		if transport == "udp" {
+			return out, verdictDrop
+		}
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeProhibited, "rate limit exceeded"}, start), verdictReply
+	}
+	if q.opcode() != dns.OpcodeQuery {
+		// Before the parse verdict: UPDATE and NOTIFY have sections a
+		// QUERY must not, and deserve NOTIMP, not FORMERR.
+		return h.short(out, q, transport, rcodeNotImp, 0, nil, start), verdictReply
+	}
+	if perr != nil {
+		return h.short(out, q, transport, rcodeFormErr, 0, nil, start), verdictReply
+	}
+	if q.edns && q.ednsVersion != 0 {
+		return h.short(out, q, transport, rcodeBadVers, 0, nil, start), verdictReply
+	}
+	if q.qclass != dns.ClassINET {
+		// REFUSED, not NOTIMP: NOTIMP is about the kind of query (the
+		// opcode); other classes are a policy choice of a resolver that
+		// serves the Internet class only (as Unbound refuses them).
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeNotSupported, "only class IN is served"}, start), verdictReply
+	}
+	switch q.qtype {
+	case 0, dns.TypeOPT:
+		return h.short(out, q, transport, rcodeFormErr, 0, nil, start), verdictReply
+	case dns.TypeAXFR, dns.TypeIXFR:
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeNotSupported, "zone transfers are not served by a resolver"}, start), verdictReply
+	case dns.TypeMAILA, dns.TypeMAILB:
+		return h.short(out, q, transport, rcodeNotImp, 0, nil, start), verdictReply
+	}
+	if l := st.s.Local; l != nil {
+		if set, found := l.lookupWire(q.qname, q.qtype); found {
+			out = h.local(out, q, transport, set)
+			h.logQuery(st, q, client, transport, rcodeNoError, "local", start)
+			return out, verdictReply
+		}
+	}
+	if h.pc != nil {
+		var kb [maxNameLen + 5]byte
+		key := appendPKey(kb[:0], q)
+		now := start.UnixNano()
+		if e := h.pc.get(key, now); e != nil {
+			n := len(out)
+			out = e.appendReply(out, q, now)
+			out = h.finish(out, n, q, transport, e.rcode, nil)
+			h.m.query(q.qtype, e.rcode, transport, true)
+			h.logQuery(st, q, client, transport, e.rcode, "cache", start)
+			if st.s.Prefetch && e.wantsPrefetch(now) {
+				h.prefetch(q, st, string(key))
+			}
+			return out, verdictReply
+		}
+	}
+	return out, verdictResolve
+}
+
+// short appends a reply without records.
+func (h *Handler) short(out []byte, q *query, transport string, rcode int, flags uint16, ede *edeInfo, start time.Time) []byte {
+	out = appendShortReply(out, q, flags, rcode, h.udpSize, ede)
+	h.m.query(q.qtype, rcode, transport, false)
+	return out
+}
+
+// finish appends the OPT record (when the client sent one) to the reply
+// that starts at out[n:], and truncates it when it is larger than the
+// client accepts.
+func (h *Handler) finish(out []byte, n int, q *query, transport string, rcode int, ede *edeInfo) []byte {
+	if q.edns {
+		out = appendOPT(out, h.udpSize, rcode, q.do, ede)
+		ar := uint16(out[n+10])<<8 | uint16(out[n+11]) + 1
+		out[n+10], out[n+11] = byte(ar>>8), byte(ar)
+	}
+	if len(out)-n > q.maxSize(transport, h.udpSize) {
+		// RFC 1035 §4.2.1 / RFC 6891 §7: a reply that does not fit is sent
+		// with TC=1; the client retries over TCP. We send the question
+		// only, as Unbound does, rather than a partial RRset.
+		f := uint16(out[n+2])<<8 | uint16(out[n+3])
+		out = appendShortReply(out[:n], q, f&(flagAA|flagAD)|flagTC, rcode, h.udpSize, ede)
+	}
+	return out
+}
+
+// logQuery writes one query-log line when the log is on.
+func (h *Handler) logQuery(st *state, q *query, client netip.AddrPort, transport string, rcode int, source string, start time.Time) {
+	if !st.s.QueryLog {
+		return
+	}
+	name, _, _ := dns.UnpackDomainName(q.qname, 0)
+	h.log.Info("query", "client", client, "transport", transport, "name", name,
+		"type", typeString(q.qtype), "do", q.do, "rd", q.rd(), "rcode", rcodeString(rcode),
+		"source", source, "duration", h.now().Sub(start))
+}
+
+func typeString(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("TYPE%d", t)
+}
+
+func rcodeString(rc int) string {
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
+}

@@ -1,0 +1,211 @@
+package server
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/cache"
+)
+
+// CacheStatser gives the resolver cache's counters; *resolver.Resolver
+// satisfies it.
+type CacheStatser interface {
+	CacheStats() cache.Stats
+}
+
+// Metrics are the server's Prometheus metrics, on a registry of their own.
+// A nil *Metrics records nothing. It implements resolver.Metrics.
+type Metrics struct {
+	reg       *prometheus.Registry
+	queries   *prometheus.CounterVec
+	qcounters sync.Map // qlabel -> prometheus.Counter, so the hot path does not hash label strings
+	drops     *prometheus.CounterVec
+	servfails *prometheus.CounterVec
+	upstream  *prometheus.CounterVec
+	rtt       *prometheus.HistogramVec
+	lookups   *prometheus.CounterVec
+	inflightG prometheus.Gauge
+	cacheSrc  atomic.Value // cacheSource
+	pc        atomic.Pointer[packetCache]
+}
+
+var _ resolver.Metrics = (*Metrics)(nil)
+
+type cacheSource struct{ s CacheStatser }
+
+type qlabel struct {
+	qtype     uint16
+	rcode     int
+	transport string
+	cached    bool
+}
+
+// rttBuckets span loopback (well under a millisecond) to the far side of
+// the world with retries (seconds).
+var rttBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+
+// NewMetrics returns metrics registered on a new private registry, along
+// with the Go runtime and process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.queries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "addrwalk_queries_total", Help: "Queries answered, by question type, response code, transport and whether the packet cache answered.",
+	}, []string{"type", "rcode", "transport", "cached"})
+	m.drops = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "addrwalk_queries_dropped_total", Help: "Queries dropped without a reply, by reason.",
+	}, []string{"reason"})
+	m.servfails = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "addrwalk_servfail_total", Help: "Resolutions that ended in SERVFAIL, by reason.",
+	}, []string{"reason"})
+	m.upstream = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "addrwalk_upstream_queries_total", Help: "Queries sent to authoritative servers, by transport and outcome.",
+	}, []string{"transport", "outcome"})
+	m.rtt = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "addrwalk_upstream_rtt_seconds", Help: "Round-trip time of upstream queries.", Buckets: rttBuckets,
+	}, []string{"transport"})
+	m.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "addrwalk_resolver_cache_lookups_total", Help: "Resolver cache lookups, by result.",
+	}, []string{"result"})
+	m.inflightG = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "addrwalk_resolutions_in_flight", Help: "Resolutions running now.",
+	})
+	stat := func(f func(cache.Stats) float64) func() float64 {
+		return func() float64 {
+			src, _ := m.cacheSrc.Load().(cacheSource)
+			if src.s == nil {
+				return 0
+			}
+			return f(src.s.CacheStats())
+		}
+	}
+	pcStat := func(f func(*packetCache) float64) func() float64 {
+		return func() float64 {
+			if pc := m.pc.Load(); pc != nil {
+				return f(pc)
+			}
+			return 0
+		}
+	}
+	m.reg.MustRegister(m.queries, m.drops, m.servfails, m.upstream, m.rtt, m.lookups, m.inflightG,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_hits_total", Help: "Resolver cache lookups answered with fresh data."},
+			stat(func(s cache.Stats) float64 { return float64(s.Hits) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_misses_total", Help: "Resolver cache lookups that found nothing."},
+			stat(func(s cache.Stats) float64 { return float64(s.Misses) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_stale_hits_total", Help: "Resolver cache lookups answered with stale data (RFC 8767)."},
+			stat(func(s cache.Stats) float64 { return float64(s.StaleHits) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_evictions_total", Help: "Resolver cache entries evicted to stay within budget."},
+			stat(func(s cache.Stats) float64 { return float64(s.Evictions) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_cache_entries", Help: "Resolver cache entries."},
+			stat(func(s cache.Stats) float64 { return float64(s.Entries) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_cache_bytes", Help: "Approximate bytes held by the resolver cache."},
+			stat(func(s cache.Stats) float64 { return float64(s.Bytes) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_packet_cache_hits_total", Help: "Queries answered from the packet cache."},
+			pcStat(func(c *packetCache) float64 { return float64(c.hits.Load()) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_packet_cache_misses_total", Help: "Packet cache lookups that found nothing live."},
+			pcStat(func(c *packetCache) float64 { return float64(c.misses.Load()) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_packet_cache_entries", Help: "Replies held by the packet cache."},
+			pcStat(func(c *packetCache) float64 { return float64(c.len()) })),
+	)
+	return m
+}
+
+// Registry returns the private registry.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// HTTPHandler serves the metrics in the Prometheus exposition format.
+func (m *Metrics) HTTPHandler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// SetCacheSource sets where cache counters come from (the resolver; after
+// a reload, the new one, which shares the cache).
+func (m *Metrics) SetCacheSource(s CacheStatser) {
+	if m == nil {
+		return
+	}
+	m.cacheSrc.Store(cacheSource{s})
+}
+
+func (m *Metrics) setPacketCache(pc *packetCache) {
+	if m != nil {
+		m.pc.Store(pc)
+	}
+}
+
+// UpstreamQuery implements resolver.Metrics.
+func (m *Metrics) UpstreamQuery(transport string, rtt time.Duration, outcome string) {
+	if m == nil {
+		return
+	}
+	m.upstream.WithLabelValues(transport, outcome).Inc()
+	m.rtt.WithLabelValues(transport).Observe(rtt.Seconds())
+}
+
+// CacheLookup implements resolver.Metrics.
+func (m *Metrics) CacheLookup(hit bool) {
+	if m == nil {
+		return
+	}
+	if hit {
+		m.lookups.WithLabelValues("hit").Inc()
+	} else {
+		m.lookups.WithLabelValues("miss").Inc()
+	}
+}
+
+// query counts one answered query.
+func (m *Metrics) query(qtype uint16, rcode int, transport string, cached bool) {
+	if m == nil {
+		return
+	}
+	k := qlabel{qtype, rcode, transport, cached}
+	c, ok := m.qcounters.Load(k)
+	if !ok {
+		t := typeLabel(qtype)
+		cs := "false"
+		if cached {
+			cs = "true"
+		}
+		c, _ = m.qcounters.LoadOrStore(k, m.queries.WithLabelValues(t, rcodeString(rcode), transport, cs))
+	}
+	c.(prometheus.Counter).Inc()
+}
+
+// typeLabel bounds the type label to common types, so a client sending
+// every type number cannot grow the metric without bound.
+func typeLabel(t uint16) string {
+	switch t {
+	case dns.TypeA, dns.TypeNS, dns.TypeCNAME, dns.TypeSOA, dns.TypePTR, dns.TypeMX, dns.TypeTXT,
+		dns.TypeAAAA, dns.TypeSRV, dns.TypeNAPTR, dns.TypeDS, dns.TypeRRSIG, dns.TypeNSEC,
+		dns.TypeDNSKEY, dns.TypeNSEC3, dns.TypeTLSA, dns.TypeSVCB, dns.TypeHTTPS, dns.TypeANY, dns.TypeCAA:
+		return dns.TypeToString[t]
+	}
+	return "other"
+}
+
+func (m *Metrics) dropped(reason string) {
+	if m != nil {
+		m.drops.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) servfail(reason string) {
+	if m != nil {
+		m.servfails.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) inflight(d float64) {
+	if m != nil {
+		m.inflightG.Add(d)
+	}
+}

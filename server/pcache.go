@@ -1,0 +1,249 @@
+package server
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The packet cache keeps the wire form of recent replies so a repeated
+// question is answered without unpacking, resolving or packing anything:
+// the stored bytes are copied, the ID, flags and question (with the
+// client's letter case) are patched in and the TTLs counted down. It sits
+// in front of the resolver's own RRset cache, which outlives it.
+const (
+	// pcacheShards splits the table so concurrent readers rarely contend
+	// on one lock; 64 is well above the cores of any machine we run on.
+	pcacheShards = 64
+	// DefaultPacketCacheEntries bounds the packet cache when the config
+	// does not; at about 300 bytes a reply that is some 30 MB.
+	DefaultPacketCacheEntries = 100_000
+	// pcacheMaxReply is the largest reply kept: bigger ones are rare and
+	// cheap enough to rebuild.
+	pcacheMaxReply = 4096
+	// pcacheMaxTTLs bounds the records of a kept reply (each has a TTL to
+	// patch on every hit).
+	pcacheMaxTTLs = 64
+)
+
+// pkey is the key of a packet cache entry: the lower-cased question plus
+// DO and CD, which change the reply's contents.
+func appendPKey(dst []byte, q *query) []byte {
+	dst = appendLowerName(dst, q.qname)
+	dst = binary.BigEndian.AppendUint16(dst, q.qtype)
+	dst = binary.BigEndian.AppendUint16(dst, q.qclass)
+	var f byte
+	if q.do {
+		f |= 1
+	}
+	if q.cd() {
+		f |= 2
+	}
+	return append(dst, f)
+}
+
+// pentry is one kept reply. It is never changed after it is published.
+type pentry struct {
+	// wire is the reply without OPT record: header (ID and flags are
+	// patched on use), question, answer and authority sections.
+	wire []byte
+	// qend is the offset just after the question section.
+	qend int
+	// ttlOffs are the offsets of the TTL fields of every record and ttls
+	// their values when inserted.
+	ttlOffs []uint16
+	ttls    []uint32
+	// flags to set in the header (AA for local data; the rest is echoed
+	// from the query).
+	flags uint16
+	// secure is set when the resolver validated the whole answer: AD is
+	// then set for clients that asked with DO or AD (RFC 6840 §5.7, §5.8).
+	secure   bool
+	rcode    int
+	inserted int64 // unix nanoseconds
+	expires  int64
+	// prefetched is set once a refresh was started for this entry.
+	prefetched atomic.Bool
+	// lifetime is the TTL the entry was kept for, for the prefetch rule.
+	lifetime int64
+}
+
+type pshard struct {
+	mu sync.RWMutex // guards m
+	m  map[string]*pentry
+}
+
+// packetCache is a bounded map of replies.
+type packetCache struct {
+	seed     maphash.Seed
+	perShard int
+	shards   [pcacheShards]pshard
+	hits     atomic.Uint64
+	misses   atomic.Uint64
+}
+
+func newPacketCache(entries int) *packetCache {
+	if entries <= 0 {
+		entries = DefaultPacketCacheEntries
+	}
+	c := &packetCache{seed: maphash.MakeSeed(), perShard: max(1, entries/pcacheShards)}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*pentry)
+	}
+	return c
+}
+
+func (c *packetCache) shard(key []byte) *pshard {
+	return &c.shards[maphash.Bytes(c.seed, key)%pcacheShards]
+}
+
+// get returns the live entry for key at now.
+func (c *packetCache) get(key []byte, now int64) *pentry {
+	s := c.shard(key)
+	s.mu.RLock()
+	e := s.m[string(key)]
+	s.mu.RUnlock()
+	if e == nil || now >= e.expires {
+		c.misses.Add(1)
+		return nil
+	}
+	c.hits.Add(1)
+	return e
+}
+
+// put stores e under key, evicting an arbitrary entry (Go's map iteration
+// order is random) when the shard is full.
+func (c *packetCache) put(key []byte, e *pentry) {
+	s := c.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[string(key)]; !ok && len(s.m) >= c.perShard {
+		for k := range s.m {
+			delete(s.m, k)
+			break
+		}
+	}
+	s.m[string(key)] = e
+}
+
+// flush empties the cache.
+func (c *packetCache) flush() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		clear(s.m)
+		s.mu.Unlock()
+	}
+}
+
+// len returns the number of entries.
+func (c *packetCache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// ttlClamps bound the lifetime of kept replies, as the resolver's cache
+// bounds its RRsets.
+type ttlClamps struct {
+	min, max, maxNeg time.Duration
+}
+
+// newPEntry builds an entry from a reply we packed (without OPT), or
+// returns nil when it should not be kept.
+func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time, cl ttlClamps) *pentry {
+	if len(wire) > pcacheMaxReply || (rcode != rcodeNoError && rcode != rcodeNXDomain) {
+		return nil
+	}
+	e := &pentry{wire: append([]byte(nil), wire...), flags: flags, rcode: rcode, secure: secure}
+	minTTL := uint32(1<<31 - 1)
+	negative := rcode == rcodeNXDomain || binary.BigEndian.Uint16(wire[6:]) == 0
+	ok := rrWalk(e.wire, func(off int, _ uint16) {
+		if len(e.ttls) >= pcacheMaxTTLs {
+			e.ttls = nil
+			return
+		}
+		ttl := binary.BigEndian.Uint32(e.wire[off:])
+		e.ttlOffs = append(e.ttlOffs, uint16(off))
+		e.ttls = append(e.ttls, ttl)
+		minTTL = min(minTTL, ttl)
+	})
+	if !ok || len(e.ttls) == 0 || minTTL == 0 {
+		// Nothing to time the entry by (a NODATA without SOA), too many
+		// records, or TTL 0 data that must not be kept.
+		return nil
+	}
+	life := time.Duration(minTTL) * time.Second
+	if cl.min > 0 {
+		life = max(life, cl.min)
+	}
+	if negative && cl.maxNeg > 0 {
+		life = min(life, cl.maxNeg)
+	}
+	if cl.max > 0 {
+		life = min(life, cl.max)
+	}
+	life = life.Truncate(time.Second)
+	if life <= 0 {
+		return nil
+	}
+	// The TTLs we hand out never exceed the lifetime.
+	lifeSec := uint32(life / time.Second)
+	for i, t := range e.ttls {
+		if t > lifeSec {
+			e.ttls[i] = lifeSec
+		}
+	}
+	e.qend = headerLen
+	if q, err := skipName(e.wire, headerLen); err == nil {
+		e.qend = q + 4
+	}
+	e.inserted = now.UnixNano()
+	e.lifetime = int64(life)
+	e.expires = e.inserted + int64(life)
+	return e
+}
+
+// appendReply appends the reply e makes to q at now, without OPT.
+func (e *pentry) appendReply(dst []byte, q *query, now int64) []byte {
+	start := len(dst)
+	dst = append(dst, e.wire...)
+	out := dst[start:]
+	binary.BigEndian.PutUint16(out, q.id)
+	f := flagQR | flagRA | q.flags&(opcodeMask|flagRD|flagCD) | e.flags | uint16(e.rcode)
+	if e.secure && (q.do || q.flags&flagAD != 0) {
+		f |= flagAD
+	}
+	binary.BigEndian.PutUint16(out[2:], f)
+	// The question, with the client's letter case; it has the same length
+	// because the key matched.
+	copy(out[headerLen:e.qend], q.question)
+	elapsed := uint32((now - e.inserted) / int64(time.Second))
+	for i, off := range e.ttlOffs {
+		t := e.ttls[i]
+		if t > elapsed {
+			t -= elapsed
+		} else {
+			t = 0
+		}
+		binary.BigEndian.PutUint32(out[off:], t)
+	}
+	return dst
+}
+
+// wantsPrefetch reports, once per entry, whether the entry is in the last
+// tenth of its life and should be refreshed in the background (Unbound's
+// prefetch rule).
+func (e *pentry) wantsPrefetch(now int64) bool {
+	if (e.expires-now)*10 > e.lifetime || e.prefetched.Load() {
+		return false
+	}
+	return e.prefetched.CompareAndSwap(false, true)
+}

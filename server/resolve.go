@@ -1,0 +1,272 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
+)
+
+// answer is a reply built once from a resolution and shared by every
+// client that asked the same question at the same time.
+type answer struct {
+	e     *pentry // the reply without OPT; TTL offsets recorded
+	rcode int
+	ede   *edeInfo
+}
+
+// The Extended DNS Error of a SERVFAIL sent because every resolution slot
+// is taken. RFC 8914 has no code for overload; Other with a text says it.
+const (
+	overloadCode = dns.ExtendedErrorCodeOther
+	overloadText = "server overloaded: too many resolutions in flight"
+)
+
+// resolveRaw finishes a query that the fast path handed to the resolver;
+// req is a copy the caller no longer uses.
+func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, client netip.AddrPort, transport string, st *state, start time.Time) []byte {
+	var q query
+	parseHeader(req, &q)
+	_ = parseQuery(req, &q) // the fast path parsed it without error
+	return h.slow(ctx, out, &q, st, client, transport, start)
+}
+
+// slow resolves q and appends the reply.
+func (h *Handler) slow(ctx context.Context, out []byte, q *query, st *state, client netip.AddrPort, transport string, start time.Time) []byte {
+	var kb [maxNameLen + 5]byte
+	key := string(appendPKey(kb[:0], q))
+	name, _, err := dns.UnpackDomainName(q.qname, 0)
+	if err != nil {
+		return h.short(out, q, transport, rcodeFormErr, 0, nil, start)
+	}
+	cacheOnly := !q.rd()
+	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly}
+	flight := key
+	if cacheOnly {
+		flight += "\x00norec" // a cache-only miss must not answer recursive askers
+	}
+	mode := modeNormal
+	if cacheOnly {
+		mode = modeCacheOnly
+	}
+	ch := h.flights.DoChan(flight, func() (any, error) {
+		return h.resolve(st, req, key, mode), nil
+	})
+	var a *answer
+	select {
+	case r := <-ch:
+		a = r.Val.(*answer)
+	case <-ctx.Done():
+		a = &answer{rcode: rcodeServFail, ede: &edeInfo{dns.ExtendedErrorCodeOther, "request cancelled"}}
+	}
+	if a.e == nil {
+		return h.short(out, q, transport, a.rcode, 0, a.ede, start)
+	}
+	n := len(out)
+	out = a.e.appendReply(out, q, h.now().UnixNano())
+	out = h.finish(out, n, q, transport, a.rcode, a.ede)
+	h.m.query(q.qtype, a.rcode, transport, false)
+	h.logQuery(st, q, client, transport, a.rcode, "resolver", start)
+	return out
+}
+
+// Refresher is implemented by resolvers that can resolve a question anew,
+// bypassing their own cache, as a prefetch needs. Without it a prefetch
+// asks Query, which may answer from a cache entry about to expire.
+type Refresher interface {
+	Refresh(ctx context.Context, req resolver.Request) (*resolver.Result, error)
+}
+
+// resolveMode says how a resolution may use the resolver's cache.
+type resolveMode int
+
+const (
+	modeNormal    resolveMode = iota
+	modeCacheOnly             // RD=0: cached data only; never kept in the packet cache
+	modeRefresh               // a prefetch: bypass the resolver's cache if it can
+)
+
+// resolve runs one resolution in a slot, builds the reply and keeps it in
+// the packet cache when it may be kept.
+func (h *Handler) resolve(st *state, req resolver.Request, key string, mode resolveMode) *answer {
+	select {
+	case h.sem <- struct{}{}:
+	default:
+		h.m.servfail("overload")
+		return &answer{rcode: rcodeServFail, ede: &edeInfo{overloadCode, overloadText}}
+	}
+	h.busy.add()
+	defer func() {
+		<-h.sem
+		h.busy.done()
+	}()
+	h.m.inflight(1)
+	defer h.m.inflight(-1)
+	ctx, cancel := context.WithTimeout(h.bg, h.rto)
+	defer cancel()
+	var res *resolver.Result
+	var err error
+	if rf, ok := st.s.Resolver.(Refresher); ok && mode == modeRefresh {
+		res, err = rf.Refresh(ctx, req)
+	} else {
+		res, err = st.s.Resolver.Query(ctx, req)
+	}
+	a := h.buildAnswer(res, err, req)
+	if a.e != nil && a.rcode != rcodeServFail && a.ede == nil && h.pc != nil && mode != modeCacheOnly {
+		// Stale answers (the only ones with an EDE here) are not kept:
+		// the next question should try the servers again.
+		if ce := newPEntry(a.e.wire, 0, a.rcode, a.e.secure, h.now(), st.clamps); ce != nil {
+			h.pc.put([]byte(key), ce)
+		}
+	}
+	return a
+}
+
+// buildAnswer packs the result (without OPT) for the question of req.
+func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Request) *answer {
+	if err != nil || res == nil {
+		ede := &edeInfo{code: dns.ExtendedErrorCodeOther, text: "resolution failed"}
+		var re *resolver.Error
+		switch {
+		case errors.As(err, &re):
+			ede = &edeInfo{code: re.EDE, text: edeText(re)}
+			h.m.servfail(reasonOf(re.Err))
+		case err != nil:
+			ede.text = strings.TrimPrefix(err.Error(), "resolver: ")
+			h.m.servfail("other")
+		default:
+			h.m.servfail("other")
+		}
+		if errors.Is(err, resolver.ErrCacheMiss) {
+			ede.text = "not in cache (RD=0 asks for cached data only)"
+		}
+		return &answer{rcode: rcodeServFail, ede: ede}
+	}
+	m := res.Msg()
+	m.Question[0] = dns.Question{Name: dns.CanonicalName(req.Name), Qtype: req.Type, Qclass: req.Class}
+	if !req.DO {
+		m.Answer = stripDNSSEC(m.Answer, req.Type)
+		m.Ns = stripDNSSEC(m.Ns, req.Type)
+	}
+	m.Compress = true
+	wire, perr := m.Pack()
+	if perr != nil {
+		h.m.servfail("pack")
+		return &answer{rcode: rcodeServFail, ede: &edeInfo{dns.ExtendedErrorCodeOther, "cannot pack the answer"}}
+	}
+	e := &pentry{wire: wire, rcode: res.Rcode & rcodeMask, qend: headerLen, secure: res.Security == dnssec.Secure}
+	if off, err := skipName(wire, headerLen); err == nil {
+		e.qend = off + 4
+	}
+	rrWalk(wire, func(off int, _ uint16) {
+		e.ttlOffs = append(e.ttlOffs, uint16(off))
+		e.ttls = append(e.ttls, uint32(wire[off])<<24|uint32(wire[off+1])<<16|uint32(wire[off+2])<<8|uint32(wire[off+3]))
+	})
+	e.inserted = h.now().UnixNano()
+	a := &answer{e: e, rcode: e.rcode}
+	if res.Stale {
+		// RFC 8767 §6 / RFC 8914 §4.4: say the data is stale.
+		a.ede = &edeInfo{code: dns.ExtendedErrorCodeStaleAnswer, text: "serving stale data: every authoritative server failed"}
+	}
+	return a
+}
+
+// edeText is the short reason a SERVFAIL carries.
+func edeText(e *resolver.Error) string {
+	s := "resolution failed"
+	if e.Err != nil {
+		s = strings.TrimPrefix(e.Err.Error(), "resolver: ")
+	}
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	if len(s) > edeMaxText {
+		s = s[:edeMaxText]
+	}
+	return s
+}
+
+// reasonOf names the sentinel behind a failure, for the SERVFAIL metric.
+func reasonOf(err error) string {
+	for _, r := range []struct {
+		err  error
+		name string
+	}{
+		{resolver.ErrTimeout, "timeout"},
+		{resolver.ErrDeadline, "deadline"},
+		{resolver.ErrNoServers, "no_servers"},
+		{resolver.ErrLame, "lame"},
+		{resolver.ErrMalformed, "malformed"},
+		{resolver.ErrCNAMELoop, "cname_loop"},
+		{resolver.ErrCNAMEChain, "cname_chain"},
+		{resolver.ErrReferralDepth, "referral_depth"},
+		{resolver.ErrReferralLoop, "referral_loop"},
+		{resolver.ErrGluelessLimit, "glueless_limit"},
+		{resolver.ErrSubDepth, "sub_depth"},
+		{resolver.ErrQueryLimit, "query_limit"},
+		{resolver.ErrDependencyCycle, "dependency_cycle"},
+		{resolver.ErrInvalidQuestion, "invalid_question"},
+		{resolver.ErrRefusedUpstream, "refused_upstream"},
+		{resolver.ErrLoopbackUpstream, "loopback_upstream"},
+		{resolver.ErrCacheMiss, "cache_miss"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return "other"
+}
+
+// stripDNSSEC drops RRSIG, NSEC and NSEC3 records unless the question asked
+// for that type (RFC 4035 §3.2.1, RFC 3225 §3).
+func stripDNSSEC(rrs []dns.RR, qtype uint16) []dns.RR {
+	keep := rrs[:0:0]
+	for _, rr := range rrs {
+		switch t := rr.Header().Rrtype; t {
+		case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
+			if t != qtype {
+				continue
+			}
+		}
+		keep = append(keep, rr)
+	}
+	return keep
+}
+
+// local appends the reply from local data: AA set, the records, or NODATA.
+func (h *Handler) local(out []byte, q *query, transport string, set *localSet) []byte {
+	n := len(out)
+	var an uint16
+	if set != nil {
+		an = uint16(set.n)
+	}
+	out = appendHeader(out, q, flagAA, rcodeNoError, 1, an, 0, 0)
+	out = append(out, q.question...)
+	if set != nil {
+		out = append(out, set.wire...)
+	}
+	out = h.finish(out, n, q, transport, rcodeNoError, nil)
+	h.m.query(q.qtype, rcodeNoError, transport, false)
+	return out
+}
+
+// prefetch refreshes the packet-cache entry of q in the background when a
+// resolution slot is free; busy servers let the entry expire instead.
+func (h *Handler) prefetch(q *query, st *state, key string) {
+	name, _, err := dns.UnpackDomainName(q.qname, 0)
+	if err != nil {
+		return
+	}
+	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd()}
+	h.busy.add()
+	go func() {
+		defer h.busy.done()
+		h.flights.Do(key, func() (any, error) { return h.resolve(st, req, key, modeRefresh), nil })
+	}()
+}

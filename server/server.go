@@ -1,0 +1,281 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ErrPrivilegedPort is wrapped by Start's error when binding a port below
+// 1024 was not permitted.
+var ErrPrivilegedPort = errors.New("server: ports below 1024 need root or CAP_NET_BIND_SERVICE " +
+	"(run as root, or `sudo setcap cap_net_bind_service+ep $(command -v addrwalk)`, or listen on a high port such as 127.0.0.1:5353)")
+
+// DefaultListen are the addresses served when none are configured.
+func DefaultListen() []netip.AddrPort {
+	return []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:53"), netip.MustParseAddrPort("[::1]:53")}
+}
+
+// pendingPerSlot is how many queries may wait on resolutions per
+// resolution slot: several clients often share one resolution of a
+// popular name, but beyond this the server answers SERVFAIL rather than
+// park more goroutines.
+const pendingPerSlot = 4
+
+// Config configures a Server.
+type Config struct {
+	// Listen are the addresses served over UDP and TCP; nil means
+	// DefaultListen. Port 0 picks a free port (the same for UDP and TCP).
+	Listen []netip.AddrPort
+	// Handler answers the queries; required.
+	Handler *Handler
+	// MaxInflight is the resolution bound the Handler was made with (to
+	// size the queue of waiting queries); 0 means DefaultMaxInflight.
+	MaxInflight int
+	// MaxTCPConns, TCPIdleTimeout, TCPReadTimeout, TCPWriteTimeout and
+	// TCPMaxInflight bound TCP clients; zero values mean the defaults.
+	MaxTCPConns     int
+	TCPIdleTimeout  time.Duration
+	TCPReadTimeout  time.Duration
+	TCPWriteTimeout time.Duration
+	TCPMaxInflight  int
+	// Logger receives errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server serves a Handler over UDP and TCP.
+type Server struct {
+	cfg     Config
+	h       *Handler
+	log     *slog.Logger
+	pending chan struct{} // queries waiting on resolutions
+	wg      sync.WaitGroup
+	// stopping is set by Shutdown; TCP readers check it before each query.
+	stopping atomic.Bool
+
+	mu      sync.Mutex // guards the following
+	udp     []*net.UDPConn
+	tcp     []net.Listener
+	conns   map[net.Conn]struct{}
+	addrs   []netip.AddrPort
+	started bool
+	closing bool
+}
+
+// New returns a server for cfg; Start binds it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Handler == nil {
+		return nil, errors.New("server: no handler")
+	}
+	if len(cfg.Listen) == 0 {
+		cfg.Listen = DefaultListen()
+	}
+	for _, ap := range cfg.Listen {
+		if !ap.IsValid() {
+			return nil, fmt.Errorf("server: invalid listen address %v", ap)
+		}
+	}
+	if cfg.MaxInflight <= 0 {
+		cfg.MaxInflight = DefaultMaxInflight
+	}
+	if cfg.MaxTCPConns <= 0 {
+		cfg.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if cfg.TCPIdleTimeout <= 0 {
+		cfg.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if cfg.TCPReadTimeout <= 0 {
+		cfg.TCPReadTimeout = DefaultTCPReadTimeout
+	}
+	if cfg.TCPWriteTimeout <= 0 {
+		cfg.TCPWriteTimeout = DefaultTCPWriteTimeout
+	}
+	if cfg.TCPMaxInflight <= 0 {
+		cfg.TCPMaxInflight = DefaultTCPMaxInflight
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, h: cfg.Handler, log: log,
+		pending: make(chan struct{}, cfg.MaxInflight*pendingPerSlot),
+		conns:   map[net.Conn]struct{}{}}, nil
+}
+
+// Handler returns the server's handler.
+func (s *Server) Handler() *Handler { return s.h }
+
+// Start binds every listener (UDP and TCP on each address) and starts
+// serving. It returns once the server is ready, or with the first bind
+// error, after closing whatever it had bound.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("server: Start called twice")
+	}
+	s.started = true
+	for _, ap := range s.cfg.Listen {
+		u, t, err := bindPair(ctx, ap)
+		if err != nil {
+			s.closeListeners()
+			return err
+		}
+		bound := u.LocalAddr().(*net.UDPAddr).AddrPort()
+		s.udp = append(s.udp, u)
+		s.tcp = append(s.tcp, t)
+		s.addrs = append(s.addrs, bound)
+		if reusePort {
+			// More sockets on the same address: the kernel spreads
+			// clients over them, one reader each.
+			for range udpSockets() - 1 {
+				pc, err := reuseConfig().ListenPacket(ctx, "udp", bound.String())
+				if err != nil {
+					s.closeListeners()
+					return bindErr("udp", bound, err)
+				}
+				s.udp = append(s.udp, pc.(*net.UDPConn))
+			}
+		}
+	}
+	readers := udpSockets()
+	if reusePort {
+		readers = 1
+	}
+	for _, u := range s.udp {
+		s.serveUDP(u, readers)
+	}
+	for _, t := range s.tcp {
+		s.wg.Add(1)
+		go s.serveTCP(t)
+	}
+	return nil
+}
+
+// reuseConfig returns the listen configuration of UDP sockets.
+func reuseConfig() *net.ListenConfig {
+	return &net.ListenConfig{Control: reusePortControl}
+}
+
+// maxPortTries bounds the attempts to find a port free for both UDP and TCP
+// when port 0 is asked for; a clash is rare, so a few tries suffice.
+const maxPortTries = 10
+
+// bindPair binds UDP and TCP on ap.
+func bindPair(ctx context.Context, ap netip.AddrPort) (*net.UDPConn, net.Listener, error) {
+	var lc net.ListenConfig
+	for try := 0; ; try++ {
+		pc, err := reuseConfig().ListenPacket(ctx, "udp", ap.String())
+		if err != nil {
+			return nil, nil, bindErr("udp", ap, err)
+		}
+		u := pc.(*net.UDPConn)
+		tap := ap
+		if ap.Port() == 0 {
+			tap = netip.AddrPortFrom(ap.Addr(), u.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+		}
+		t, err := lc.Listen(ctx, "tcp", tap.String())
+		if err != nil {
+			_ = u.Close()
+			if ap.Port() == 0 && errors.Is(err, syscall.EADDRINUSE) && try < maxPortTries {
+				continue
+			}
+			return nil, nil, bindErr("tcp", tap, err)
+		}
+		return u, t, nil
+	}
+}
+
+// bindErr wraps a failed bind; err (a *net.OpError) names the address.
+func bindErr(network string, ap netip.AddrPort, err error) error {
+	var oe *net.OpError
+	if !errors.As(err, &oe) {
+		err = fmt.Errorf("listen %s %v: %w", network, ap, err)
+	}
+	if errors.Is(err, syscall.EACCES) && ap.Port() < 1024 {
+		return fmt.Errorf("%w: %w", ErrPrivilegedPort, err)
+	}
+	return fmt.Errorf("server: %w", err)
+}
+
+// Addrs returns the bound addresses (with the real port when 0 was asked).
+func (s *Server) Addrs() []netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]netip.AddrPort(nil), s.addrs...)
+}
+
+// closeListeners closes every socket; the caller holds s.mu.
+func (s *Server) closeListeners() {
+	for _, u := range s.udp {
+		_ = u.Close()
+	}
+	for _, t := range s.tcp {
+		_ = t.Close()
+	}
+}
+
+// Shutdown stops accepting queries and waits for the ones in flight to be
+// answered, until ctx ends; then it cancels the resolutions left and
+// closes every connection.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.stopping.Store(true)
+	// UDP sockets stay open until the queries in flight are answered;
+	// stop reading TCP at once: connections finish what they have.
+	for _, t := range s.tcp {
+		_ = t.Close()
+	}
+	for c := range s.conns {
+		_ = c.SetReadDeadline(time.Now())
+	}
+	udp := s.udp
+	s.mu.Unlock()
+
+	// Stop UDP readers without closing the sockets: a read deadline in
+	// the past makes them return; replies can still be written.
+	for _, u := range udp {
+		_ = u.SetReadDeadline(time.Now())
+	}
+	err := s.h.Wait(ctx)
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = fmt.Errorf("server: shutdown: %w", ctx.Err())
+		}
+	}
+	s.mu.Lock()
+	s.closeListeners()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	<-done
+	return err
+}
+
+// Run starts the server, serves until ctx ends, then shuts down, giving
+// queries in flight up to grace to finish.
+func (s *Server) Run(ctx context.Context, grace time.Duration) error {
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return s.Shutdown(sctx)
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+)
+
+const (
+	// maxUDPReaders bounds the goroutines (and, with SO_REUSEPORT, the
+	// sockets) reading one UDP address. Each answers cache hits itself.
+	maxUDPReaders = 16
+	// udpReadBuf is the read buffer of one reader: the largest UDP
+	// payload, so no query is cut short.
+	udpReadBuf = 65535
+)
+
+// udpSockets is how many readers serve each UDP address: about one per
+// core keeps every core busy; more only adds scheduling.
+func udpSockets() int { return min(maxUDPReaders, max(1, runtime.GOMAXPROCS(0))) }
+
+// serveUDP reads queries from conn with the given number of goroutines
+// until it is closed. Cache hits and errors are answered by the reading
+// goroutine, with buffers it reuses; resolutions go to a goroutine each,
+// bounded by the pending semaphore.
+func (s *Server) serveUDP(conn *net.UDPConn, readers int) {
+	for range readers {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.udpReader(conn)
+		}()
+	}
+}
+
+func (s *Server) udpReader(conn *net.UDPConn) {
+	h := s.h
+	buf := make([]byte, udpReadBuf)
+	out := make([]byte, 0, maxReplyHint)
+	for {
+		n, client, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return // closed, or Shutdown set a deadline to stop reading
+			}
+			s.log.Debug("udp read", "err", err) // e.g. ICMP errors surfacing on the socket
+			continue
+		}
+		client = netip.AddrPortFrom(client.Addr().Unmap(), client.Port())
+		var q query
+		st := h.st.Load()
+		start := h.now()
+		var v verdict
+		out, v = h.fast(out[:0], buf[:n], client, "udp", &q, st, start)
+		switch v {
+		case verdictReply:
+			_, _ = conn.WriteToUDPAddrPort(out, client)
+			continue
+		case verdictDrop:
+			continue
+		}
+		if !s.enterPending() {
+			out = h.short(out[:0], &q, "udp", rcodeServFail, 0, &edeInfo{overloadCode, overloadText}, start)
+			_, _ = conn.WriteToUDPAddrPort(out, client)
+			continue
+		}
+		req := append([]byte(nil), buf[:n]...)
+		go func() {
+			defer s.leavePending()
+			resp := h.resolveRaw(context.Background(), make([]byte, 0, maxReplyHint), req, client, "udp", st, start)
+			_, _ = conn.WriteToUDPAddrPort(resp, client)
+		}()
+	}
+}
+
+// enterPending takes a slot for a query waiting on a resolution; false
+// means the server is overloaded.
+func (s *Server) enterPending() bool {
+	select {
+	case s.pending <- struct{}{}:
+		s.wg.Add(1)
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) leavePending() {
+	<-s.pending
+	s.wg.Done()
+}
