@@ -218,7 +218,10 @@ func (e *pentry) appendReply(dst []byte, q *query, now int64) []byte {
 	out := dst[start:]
 	binary.BigEndian.PutUint16(out, q.id)
 	f := flagQR | flagRA | q.flags&(opcodeMask|flagRD|flagCD) | e.flags | uint16(e.rcode)
-	if e.secure && (q.do || q.flags&flagAD != 0) {
+	// AD only for validated data, to clients that asked for it (DO or
+	// AD, RFC 6840 §5.7), and not when they disabled checking (CD): then
+	// nothing was vouched for on their behalf.
+	if e.secure && (q.do || q.flags&flagAD != 0) && q.flags&flagCD == 0 {
 		f |= flagAD
 	}
 	binary.BigEndian.PutUint16(out[2:], f)

@@ -146,7 +146,16 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 		if errors.Is(err, resolver.ErrCacheMiss) {
 			ede.text = "not in cache (RD=0 asks for cached data only)"
 		}
-		return &answer{rcode: rcodeServFail, ede: ede}
+		if res == nil || len(res.Answer) == 0 || !errors.Is(err, resolver.ErrCNAMELoop) {
+			return &answer{rcode: rcodeServFail, ede: ede}
+		}
+		// A CNAME/DNAME loop: SERVFAIL with the chain up to the loop, so
+		// the client sees where it loops (as Knot Resolver answers).
+		a := h.buildAnswer(res, nil, req)
+		if a.e != nil {
+			a.e.rcode, a.rcode, a.ede, a.e.secure = rcodeServFail, rcodeServFail, ede, false
+		}
+		return a
 	}
 	m := res.Msg()
 	m.Question[0] = dns.Question{Name: dns.CanonicalName(req.Name), Qtype: req.Type, Qclass: req.Class}

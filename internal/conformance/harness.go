@@ -116,6 +116,10 @@ func NewHarness(sc *replay.Scenario, qmin bool, logf func(format string, args ..
 	h, err := server.NewHandler(server.HandlerConfig{
 		Settings: server.Settings{Resolver: r},
 		Now:      c.Now,
+		// Deckard's client advertises 4096 bytes and expects the whole
+		// answer over UDP; the default 1232 would truncate large signed
+		// answers (Deckard's resolver templates raise the size too).
+		UDPSize: 4096,
 	})
 	if err != nil {
 		r.Close()
