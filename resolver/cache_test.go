@@ -386,3 +386,31 @@ func TestInfraSelection(t *testing.T) {
 		}
 	}
 }
+
+func TestRefresh(t *testing.T) {
+	lab := startLab(t)
+	r := newResolver(t, lab, nil)
+	mustResolve(t, r, "www.example.org.", dns.TypeA)
+	lab.ResetQueries()
+	res, err := r.Refresh(context.Background(), resolver.Request{Name: "www.example.org", Type: dns.TypeA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := queriedServers(lab); len(got) != 1 || res.Upstream != 1 {
+		t.Errorf("refresh sent %v (upstream %d), want one query straight to example.org.'s servers", got, res.Upstream)
+	}
+}
+
+func TestEventKindText(t *testing.T) {
+	for k := resolver.EventQuery; k <= resolver.EventValidate; k++ {
+		b, _ := k.MarshalText()
+		var back resolver.EventKind
+		if err := back.UnmarshalText(b); err != nil || back != k {
+			t.Errorf("%v: round trip gave %v, %v", k, back, err)
+		}
+	}
+	var k resolver.EventKind
+	if err := k.UnmarshalText([]byte("nonsense")); err == nil {
+		t.Errorf("unknown kind accepted")
+	}
+}

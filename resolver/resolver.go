@@ -366,6 +366,22 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	}
 }
 
+// Refresh resolves req anew, skipping the cached answer for the question
+// itself (delegations and other cached data are still used), and stores
+// the fresh answer: what a prefetch needs.
+func (r *Resolver) Refresh(ctx context.Context, req Request) (*Result, error) {
+	if _, ok := dns.IsDomainName(req.Name); !ok || req.Name == "" {
+		return nil, &Error{Name: req.Name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "not a domain name", EDE: edeOther}
+	}
+	req.Name = dns.Fqdn(req.Name)
+	if req.Class == 0 {
+		req.Class = dns.ClassINET
+	}
+	req.refresh = cacheKey(req.Name, req.Type, req.Class)
+	req.CacheOnly = false
+	return r.query(ctx, req)
+}
+
 // query runs one resolution.
 func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	name := req.Name

@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -32,6 +33,18 @@ func (k EventKind) String() string {
 
 // MarshalText implements encoding.TextMarshaler.
 func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler, so a JSON trace can
+// be read back.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	for i, n := range eventKindNames {
+		if i > 0 && n == string(b) {
+			*k = EventKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("resolver: unknown event kind %q", b)
+}
 
 // Event is one step of a resolution. Which fields are set depends on Kind.
 // Events are emitted as they happen, in order; Depth is the nesting level
