@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -249,7 +250,14 @@ func (h *Handler) Handle(ctx context.Context, req []byte, client netip.AddrPort,
 
 // AppendHandle is Handle appending the reply to out, so listeners can reuse
 // buffers.
-func (h *Handler) AppendHandle(ctx context.Context, out, req []byte, client netip.AddrPort, transport string) ([]byte, bool) {
+func (h *Handler) AppendHandle(ctx context.Context, out, req []byte, client netip.AddrPort, transport string) (resp []byte, ok bool) {
+	// A bug must cost one query, not the server: drop the query, log.
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", client, "stack", string(debug.Stack()))
+			resp, ok = nil, false
+		}
+	}()
 	var q query
 	start := h.now()
 	st := h.st.Load()

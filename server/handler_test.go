@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -624,5 +625,50 @@ func TestADBit(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// manyResolver answers with n A records and counts the questions it got.
+type manyResolver struct {
+	n     int
+	calls *atomic.Int32
+}
+
+func (r manyResolver) Query(_ context.Context, req resolver.Request) (*resolver.Result, error) {
+	r.calls.Add(1)
+	res := &resolver.Result{Name: req.Name, Type: req.Type, Class: req.Class}
+	for i := 0; i < r.n; i++ {
+		res.Answer = append(res.Answer, &dns.A{Hdr: dns.RR_Header{Name: req.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+			A: []byte{192, 0, 2, byte(i)}})
+	}
+	return res, nil
+}
+
+// TestPacketCacheManyRecords is the regression test for a crash: a reply
+// with more records than the packet cache keeps TTLs for was cached with
+// mismatched offsets, and the next hit indexed out of range.
+func TestPacketCacheManyRecords(t *testing.T) {
+	for _, n := range []int{63, 64, 65, 70} { // 70 A records still fit in 1232 bytes
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			calls := new(atomic.Int32)
+			h, err := server.NewHandler(server.HandlerConfig{Settings: server.Settings{Resolver: manyResolver{n: n, calls: calls}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			for i := 0; i < 3; i++ {
+				r := handle(t, h, loopClient, pack(t, withEDNS(question("many.example.org.", dns.TypeA), 4096, false)))
+				if len(r.Answer) != n {
+					t.Fatalf("answer %d: %d records, want %d", i, len(r.Answer), n)
+				}
+			}
+			wantCalls := int32(1) // kept in the packet cache
+			if n > 64 {
+				wantCalls = 3 // too many records to keep: resolved each time
+			}
+			if got := calls.Load(); got != wantCalls {
+				t.Errorf("resolver asked %d times, want %d", got, wantCalls)
+			}
+		})
 	}
 }

@@ -165,9 +165,12 @@ func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time,
 	e := &pentry{wire: append([]byte(nil), wire...), flags: flags, rcode: rcode, secure: secure}
 	minTTL := uint32(1<<31 - 1)
 	negative := rcode == rcodeNXDomain || binary.BigEndian.Uint16(wire[6:]) == 0
+	tooMany := false
 	ok := rrWalk(e.wire, func(off int, _ uint16) {
-		if len(e.ttls) >= pcacheMaxTTLs {
-			e.ttls = nil
+		if tooMany || len(e.ttls) >= pcacheMaxTTLs {
+			// ttlOffs and ttls must stay the same length: stop here
+			// and keep nothing.
+			tooMany = true
 			return
 		}
 		ttl := binary.BigEndian.Uint32(e.wire[off:])
@@ -175,7 +178,7 @@ func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time,
 		e.ttls = append(e.ttls, ttl)
 		minTTL = min(minTTL, ttl)
 	})
-	if !ok || len(e.ttls) == 0 || minTTL == 0 {
+	if !ok || tooMany || len(e.ttls) == 0 || minTTL == 0 {
 		// Nothing to time the entry by (a NODATA without SOA), too many
 		// records, or TTL 0 data that must not be kept.
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -94,7 +95,16 @@ const (
 
 // resolve runs one resolution in a slot, builds the reply and keeps it in
 // the packet cache when it may be kept.
-func (h *Handler) resolve(st *state, req resolver.Request, key string, mode resolveMode) *answer {
+func (h *Handler) resolve(st *state, req resolver.Request, key string, mode resolveMode) (a *answer) {
+	// This runs on its own goroutine (singleflight): a panic here would
+	// end the process, so it becomes a SERVFAIL for the waiters.
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("server: panic while resolving", "panic", p, "name", req.Name, "stack", string(debug.Stack()))
+			h.m.servfail("panic")
+			a = &answer{rcode: rcodeServFail, ede: &edeInfo{dns.ExtendedErrorCodeOther, "internal error"}}
+		}
+	}()
 	select {
 	case h.sem <- struct{}{}:
 	default:
@@ -117,7 +127,7 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 	} else {
 		res, err = st.s.Resolver.Query(ctx, req)
 	}
-	a := h.buildAnswer(res, err, req)
+	a = h.buildAnswer(res, err, req)
 	if a.e != nil && a.rcode != rcodeServFail && a.ede == nil && h.pc != nil && mode != modeCacheOnly {
 		// Stale answers (the only ones with an EDE here) are not kept:
 		// the next question should try the servers again.
