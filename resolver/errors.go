@@ -30,6 +30,7 @@ var (
 	ErrCacheMiss        = errors.New("resolver: not in cache")
 	ErrCachedFailure    = errors.New("resolver: failed recently (cached failure)")
 	ErrBogus            = errors.New("resolver: DNSSEC validation failed (bogus)")
+	ErrSentinel         = errors.New("resolver: root key sentinel (RFC 8509)")
 )
 
 // Extended DNS Error codes (RFC 8914 §4) used when a resolution fails.

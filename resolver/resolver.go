@@ -427,6 +427,15 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 			r.cache.MarkFailed(name, req.Type, req.Class, err)
 		}
 	}
+	if err == nil && r.anchors != nil && !req.CD && (req.Type == dns.TypeA || req.Type == dns.TypeAAAA) &&
+		rq.status() == dnssec.Secure && dnssec.SentinelServfail(name, r.anchors) {
+		// RFC 8509 §3: a validated A/AAAA answer for a key-sentinel name
+		// fails when the named root key is (not-ta) or is not (is-ta) one
+		// of ours, so a client can tell which root keys its resolver
+		// trusts. CD turns the logic off.
+		err = &Error{Name: name, Type: req.Type, Err: ErrSentinel, EDE: edeOther,
+			Detail: "RFC 8509 key sentinel: the named root key is not in the expected trust-anchor state"}
+	}
 	stale := false
 	if err != nil && !req.CacheOnly && r.staleOK && !errors.Is(err, ErrCachedFailure) || err != nil && errors.Is(err, ErrCachedFailure) && r.staleOK {
 		// RFC 8767: the authorities failed; answer from expired data.
