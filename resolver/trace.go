@@ -76,6 +76,31 @@ type Event struct {
 	Negative []string      `json:"authority,omitempty"` // SOA of a negative answer
 	Target   string        `json:"target,omitempty"`    // restart target
 	Err      string        `json:"error,omitempty"`
+
+	// DNSSEC is set on validate events: one link of the chain of trust
+	// (a zone's keys) or the verdict on one RRset or denial proof.
+	DNSSEC *DNSSECInfo `json:"dnssec,omitempty"`
+}
+
+// DNSSECInfo describes one step of DNSSEC validation.
+type DNSSECInfo struct {
+	// Zone is the zone whose keys this link establishes, or the signer
+	// of the RRset.
+	Zone string `json:"zone"`
+	// RRset names the checked data ("www.example.org. A", "NXDOMAIN
+	// proof for …"); empty for a zone-keys link.
+	RRset  string `json:"rrset,omitempty"`
+	Status string `json:"status"` // Secure, Insecure, Bogus, Indeterminate
+	Reason string `json:"reason,omitempty"`
+	// Anchor is set when a configured trust anchor vouched for the keys;
+	// otherwise Parent's DS did.
+	Anchor bool     `json:"anchor,omitempty"`
+	Parent string   `json:"parent,omitempty"`
+	DS     []string `json:"ds,omitempty"`     // "keytag alg N digest N"
+	DNSKEY []string `json:"dnskey,omitempty"` // "keytag alg N KSK|ZSK"
+	// Signatures are the RRSIGs that verified, with their windows.
+	Signatures []string `json:"signatures,omitempty"`
+	Cached     bool     `json:"cached,omitempty"` // validated in an earlier request
 }
 
 // ReferralInfo is what a referral taught: the child zone, its NS names,

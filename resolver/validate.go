@@ -84,6 +84,14 @@ type zoneKeys struct {
 	status dnssec.Status
 	keys   []*dns.DNSKEY
 	err    error // why the zone is not Secure
+
+	// How the keys were reached, for the chain-of-trust view.
+	anchor bool       // a configured trust anchor vouched for them
+	parent string     // the zone whose DS vouched for them
+	ds     []*dns.DS  // the DS (or anchor DS) set used
+	dsSig  *dns.RRSIG // the parent's signature over the DS set
+	keySig *dns.RRSIG // the signature that made the DNSKEY set secure
+	cached bool       // taken from the cache, validated earlier
 }
 
 // keysFor returns the validated keys of zone, building the chain of trust
@@ -99,16 +107,40 @@ func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKey
 	}
 	rq.vkeys[zone] = zk
 	if rq.obs != nil {
-		ev := Event{Kind: EventValidate, Zone: zone, Outcome: zk.status.String(), Detail: fmt.Sprintf("DNSKEY of %s: %d keys", zone, len(zk.keys))}
-		if zk.err != nil {
-			ev.Err = zk.err.Error()
-		}
-		for _, k := range zk.keys {
-			ev.Answer = append(ev.Answer, fmt.Sprintf("key %d alg %d flags %d", k.KeyTag(), k.Algorithm, k.Flags))
-		}
-		rq.emit(ev)
+		rq.emit(Event{Kind: EventValidate, Zone: zone, Outcome: zk.status.String(),
+			Detail: "zone keys of " + zone, DNSSEC: zk.info()})
 	}
 	return zk
+}
+
+// info describes a zone's link in the chain of trust.
+func (zk *zoneKeys) info() *DNSSECInfo {
+	in := &DNSSECInfo{Zone: zk.zone, Status: zk.status.String(), Anchor: zk.anchor, Parent: zk.parent, Cached: zk.cached}
+	if zk.err != nil {
+		in.Reason = zk.err.Error()
+	}
+	for _, d := range zk.ds {
+		in.DS = append(in.DS, fmt.Sprintf("%d alg %d digest %d", d.KeyTag, d.Algorithm, d.DigestType))
+	}
+	for _, k := range zk.keys {
+		role := "ZSK"
+		if k.Flags&dns.SEP != 0 {
+			role = "KSK"
+		}
+		in.DNSKEY = append(in.DNSKEY, fmt.Sprintf("%d alg %d %s", k.KeyTag(), k.Algorithm, role))
+	}
+	for _, s := range []*dns.RRSIG{zk.dsSig, zk.keySig} {
+		if s != nil {
+			in.Signatures = append(in.Signatures, sigString(s))
+		}
+	}
+	return in
+}
+
+// sigString describes a signature: what it covers, the key, the window.
+func sigString(s *dns.RRSIG) string {
+	return fmt.Sprintf("RRSIG %s %s by %s key %d, valid %s to %s", s.Hdr.Name, dns.TypeToString[s.TypeCovered],
+		s.SignerName, s.KeyTag, dns.TimeToString(s.Inception), dns.TimeToString(s.Expiration))
 }
 
 func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneKeys {
@@ -126,19 +158,21 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 	}
 	// Cached keys validated earlier.
 	if h, ok := r.cache.Lookup(zone, dns.TypeDNSKEY, rq.class, cache.LookupOpts{}); ok && h.Security == cache.SecuritySecure {
-		return &zoneKeys{zone: zone, status: dnssec.Secure, keys: dnskeys(h.RRs)}
+		return &zoneKeys{zone: zone, status: dnssec.Secure, keys: dnskeys(h.RRs), cached: true}
 	}
 	anchorDS, anchorKeys := r.anchors.Lookup(zone)
+	link := &zoneKeys{zone: zone}
 	var ds []*dns.DS
 	if len(anchorDS) > 0 || len(anchorKeys) > 0 {
-		ds = anchorDS
+		ds, link.anchor = anchorDS, true
 	} else {
 		var zk *zoneKeys
-		ds, zk = rq.fetchDS(ctx, zone, depth)
+		ds, zk = rq.fetchDS(ctx, zone, depth, link)
 		if zk != nil {
 			return zk
 		}
 	}
+	link.ds = ds
 	// The zone's DNSKEY RRset, from the zone itself.
 	out, err := rq.lookup(ctx, zone, dns.TypeDNSKEY)
 	if err != nil {
@@ -150,19 +184,21 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
 			Reason: "no DNSKEY RRset at " + zone, Err: dnssec.ErrDNSKEYMissing}}
 	}
-	_, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
-	status := dnssec.StatusOf(verr)
-	if status == dnssec.Secure {
+	sig, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+	link.status, link.keySig = dnssec.StatusOf(verr), sig
+	if link.status == dnssec.Secure {
 		rq.markSecure(out.answer, out.sigs)
-		return &zoneKeys{zone: zone, status: dnssec.Secure, keys: keys}
+		link.keys = keys
+		return link
 	}
-	return &zoneKeys{zone: zone, status: status, err: verr}
+	link.err = verr
+	return link
 }
 
 // fetchDS returns the validated DS RRset of zone from its parent, or the
 // zone's keys when the DS lookup settles the matter (an insecure or bogus
 // delegation, or an insecure parent).
-func (rq *request) fetchDS(ctx context.Context, zone string, depth int) ([]*dns.DS, *zoneKeys) {
+func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zoneKeys) ([]*dns.DS, *zoneKeys) {
 	if zone == "." {
 		return nil, &zoneKeys{zone: zone, status: dnssec.Indeterminate, err: errors.New("no trust anchor for the root")}
 	}
@@ -189,6 +225,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int) ([]*dns.
 	if parent == "" || !dns.IsSubDomain(parent, zone) || dns.CanonicalName(parent) == zone {
 		parent = parentZoneGuess(zone)
 	}
+	link.parent = parent
 	pk := rq.keysFor(ctx, parent, depth+1)
 	if pk.status != dnssec.Secure {
 		return nil, &zoneKeys{zone: zone, status: pk.status, err: pk.err}
@@ -197,9 +234,11 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int) ([]*dns.
 	switch out.kind {
 	case KindAnswer:
 		ds := dsRecords(out.answer)
-		if _, err := dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget()); err != nil {
-			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err}
+		sig, err := dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget())
+		if err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err, parent: parent}
 		}
+		link.dsSig = sig
 		rq.markSecure(out.answer, out.sigs)
 		if _, err := dnssec.UsableDS(ds); err != nil {
 			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err}
@@ -217,7 +256,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int) ([]*dns.
 			perr = dnssec.ProveNSEC3InsecureDelegation(zone, parent, nsec3s)
 		}
 		if perr == nil || dnssec.StatusOf(perr) == dnssec.Insecure {
-			return nil, &zoneKeys{zone: zone, status: dnssec.Insecure, err: fmt.Errorf("unsigned delegation: %s has no DS in %s", zone, parent)}
+			return nil, &zoneKeys{zone: zone, status: dnssec.Insecure, parent: parent, err: fmt.Errorf("unsigned delegation: %s has no DS in %s", zone, parent)}
 		}
 		return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: perr}
 	default:
@@ -278,24 +317,43 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		}
 		zk := rq.keysFor(ctx, signer, 0)
 		if zk.status != dnssec.Secure {
+			if rq.obs != nil {
+				in := &DNSSECInfo{Zone: zk.zone, RRset: h.Name + " " + dns.TypeToString[h.Rrtype], Status: zk.status.String(),
+					Reason: "the zone " + zk.zone + " is " + zk.status.String()}
+				rq.emit(Event{Kind: EventValidate, Outcome: in.Status, Detail: in.RRset, DNSSEC: in})
+			}
 			worse(zk.status, zk.err)
 			continue
 		}
 		sig, err := dnssec.VerifyRRset(set, sigs, zk.keys, now, rq.budget())
+		if err == nil {
+			if wc, ok := dnssec.WildcardExpansion(sig, h.Name); ok {
+				err = rq.proveWildcard(out, zk, h.Name, wc)
+			}
+		}
+		rq.rrsetEvent(zk.zone, h.Name+" "+dns.TypeToString[h.Rrtype], sig, err)
 		if err != nil {
 			worse(dnssec.StatusOf(err), err)
 			continue
 		}
-		if wc, ok := dnssec.WildcardExpansion(sig, h.Name); ok {
-			if err := rq.proveWildcard(out, zk, h.Name, wc); err != nil {
-				worse(dnssec.StatusOf(err), err)
-				continue
-			}
-		}
 		rq.markSecure(set, out.sigs)
 	}
 	if out.kind == KindNXDomain || out.kind == KindNoData {
-		worse(rq.validateDenial(ctx, out, qname, qtype))
+		s, err := rq.validateDenial(ctx, out, qname, qtype)
+		if rq.obs != nil {
+			in := &DNSSECInfo{Zone: signerOf(*out), RRset: fmt.Sprintf("%s proof for %s %s", out.kind, qname, dns.TypeToString[qtype]),
+				Status: s.String()}
+			if err != nil {
+				in.Reason = err.Error()
+			}
+			for _, rr := range out.proof {
+				if rr.Header().Rrtype != dns.TypeRRSIG {
+					in.Signatures = append(in.Signatures, strings.ReplaceAll(rr.String(), "\t", " "))
+				}
+			}
+			rq.emit(Event{Kind: EventValidate, Outcome: s.String(), Detail: in.RRset, DNSSEC: in})
+		}
+		worse(s, err)
 	}
 	out.security = status
 	switch status {
@@ -532,4 +590,19 @@ func proofRecords(rrs []dns.RR) ([]*dns.NSEC, []*dns.NSEC3) {
 		}
 	}
 	return nsecs, nsec3s
+}
+
+// rrsetEvent reports the verdict on one RRset of an answer.
+func (rq *request) rrsetEvent(zone, rrset string, sig *dns.RRSIG, err error) {
+	if rq.obs == nil {
+		return
+	}
+	in := &DNSSECInfo{Zone: zone, RRset: rrset, Status: dnssec.StatusOf(err).String()}
+	if err != nil {
+		in.Reason = err.Error()
+	}
+	if sig != nil {
+		in.Signatures = []string{sigString(sig)}
+	}
+	rq.emit(Event{Kind: EventValidate, Outcome: in.Status, Detail: rrset, DNSSEC: in})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
 // ResolverFlags are the resolver settings shared by resolve, demo and path.
@@ -27,6 +28,8 @@ type ResolverFlags struct {
 	AllowLoopback bool          `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1 learned from delegations."`
 	Port          uint16        `default:"53" help:"Port of the authoritative servers."`
 	NoQmin        bool          `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation, RFC 9156)."`
+	TrustAnchor   []string      `name:"trust-anchor" placeholder:"FILE" help:"DNSSEC trust anchors (DS or DNSKEY records, zone-file text); turns validation on. Default: IANA's root keys when the built-in root hints are used."`
+	NoValidate    bool          `name:"no-validate" help:"Do not validate DNSSEC."`
 }
 
 // config turns the flags into a resolver configuration.
@@ -55,6 +58,29 @@ func (f *ResolverFlags) config() (resolver.Config, error) {
 		}
 		cfg.Hints = h
 	}
+	switch {
+	case f.NoValidate:
+	case len(f.TrustAnchor) > 0:
+		var text strings.Builder
+		for _, file := range f.TrustAnchor {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return cfg, withExit(ExitUsage, fmt.Errorf("trust anchor: %w", err))
+			}
+			text.Write(b)
+			text.WriteString("\n")
+		}
+		a, err := dnssec.ParseAnchors(text.String())
+		if err != nil {
+			return cfg, withExit(ExitUsage, fmt.Errorf("trust anchor: %w", err))
+		}
+		cfg.TrustAnchors = a
+	case f.RootHints == "":
+		// The real root: validate with IANA's keys, as every validating
+		// resolver does. Other hints (a lab, the sim) have other keys,
+		// which --trust-anchor supplies.
+		cfg.TrustAnchors = dnssec.RootAnchors()
+	}
 	return cfg, nil
 }
 
@@ -64,6 +90,7 @@ type OutputFlags struct {
 	ShowInfra bool `name:"show-infra" help:"After the answer, print the server-selection table (RTT, RTO, timeouts, lameness per server)."`
 	JSON      bool `name:"json" help:"Print the result and trace as one JSON document."`
 	Short     bool `help:"Print only the answer data, one record per line."`
+	DNSSEC    bool `name:"dnssec" help:"Print the DNSSEC chain of trust: each zone cut's DS and DNSKEY sets, the signatures and their windows, and the verdict (needs validation: trust anchors)."`
 }
 
 // ResolveCmd is `addrwalk resolve NAME [TYPE]`.
@@ -123,12 +150,20 @@ func parseQuestion(name, typ string) (string, uint16, error) {
 func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, out OutputFlags) error {
 	req := resolver.Request{Name: name, Type: qtype}
 	var tp *tracePrinter
+	var chain chainCollector
 	if out.JSON {
 		req.Trace = true
 	} else if out.Trace {
 		tp = newTracePrinter(g.Stdout)
 		req.Observer = tp
 		fmt.Fprintf(g.Stdout, ";; walking %s %s from the root\n", name, dns.TypeToString[qtype])
+	}
+	if out.DNSSEC && !out.JSON {
+		if tp != nil {
+			req.Observer = resolver.ObserverFunc(func(e resolver.Event) { tp.Observe(e); chain.Observe(e) })
+		} else {
+			req.Observer = &chain
+		}
 	}
 	res, err := r.Query(g.Ctx, req)
 	var rerr *resolver.Error
@@ -154,6 +189,9 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 		if tp != nil {
 			tp.summary(res)
 		}
+	}
+	if out.DNSSEC && !out.JSON {
+		chain.print(g.Stdout, res)
 	}
 	if out.ShowInfra && !out.JSON {
 		printInfra(g.Stdout, r.InfraSnapshot())
@@ -191,8 +229,8 @@ func rdataString(rr dns.RR) string {
 
 // printAnswer prints the result the way dig prints its sections.
 func printAnswer(w io.Writer, res *resolver.Result, err error) {
-	fmt.Fprintf(w, ";; ->>HEADER<<- status: %s, answer: %d, authority: %d\n",
-		dns.RcodeToString[res.Rcode], len(res.Answer), len(res.Authority))
+	fmt.Fprintf(w, ";; ->>HEADER<<- status: %s, answer: %d, authority: %d, dnssec: %s\n",
+		dns.RcodeToString[res.Rcode], len(res.Answer), len(res.Authority), res.Security)
 	if err != nil {
 		fmt.Fprintf(w, ";; SERVFAIL: %v\n", err)
 	}
@@ -217,6 +255,7 @@ type jsonResult struct {
 	Name            string          `json:"name"`
 	Type            string          `json:"type"`
 	Rcode           string          `json:"rcode"`
+	Security        string          `json:"security"` // DNSSEC: Secure, Insecure, Bogus, Indeterminate
 	Answer          []string        `json:"answer"`
 	Authority       []string        `json:"authority"`
 	UpstreamQueries int             `json:"upstream_queries"`
@@ -228,7 +267,7 @@ type jsonResult struct {
 
 func writeJSON(w io.Writer, res *resolver.Result, err error) error {
 	doc := jsonResult{
-		Name: res.Name, Type: dns.TypeToString[res.Type], Rcode: dns.RcodeToString[res.Rcode],
+		Name: res.Name, Type: dns.TypeToString[res.Type], Rcode: dns.RcodeToString[res.Rcode], Security: res.Security.String(),
 		Answer: rrLines(res.Answer), Authority: rrLines(res.Authority),
 		UpstreamQueries: res.Upstream, DurationMS: float64(res.Duration.Microseconds()) / 1000,
 		Trace: res.Trace,

@@ -15,6 +15,7 @@ import (
 	"github.com/addrwalk/addrwalk/internal/config"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/server"
 )
 
@@ -307,6 +308,9 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 		}
 		rc.Hints = h
 	}
+	if err := dnssecConfig(&rc, cfg); err != nil {
+		return nil, err
+	}
 	for _, zl := range []struct {
 		in  []config.Zone
 		out *[]resolver.ZoneConfig
@@ -398,4 +402,40 @@ func (c *ServeCmd) reloadConfig(old *config.Config, shared *serveShared, metrics
 		go r.Close()
 	}
 	return next, nil
+}
+
+// dnssecConfig sets the trust anchors from the [dnssec] section: the
+// configured ones, else IANA's root keys when the real root is used
+// ("auto"), else none.
+func dnssecConfig(rc *resolver.Config, cfg *config.Config) error {
+	d := cfg.DNSSEC
+	if d.Validation == "off" {
+		return nil
+	}
+	text := strings.Join(d.TrustAnchors, "\n")
+	if d.TrustAnchorFile != "" {
+		b, err := os.ReadFile(d.TrustAnchorFile)
+		if err != nil {
+			return fmt.Errorf("dnssec.trust-anchor-file: %w", err)
+		}
+		text += "\n" + string(b)
+	}
+	switch {
+	case strings.TrimSpace(text) != "":
+		a, err := dnssec.ParseAnchors(text)
+		if err != nil {
+			return fmt.Errorf("dnssec trust anchors: %w", err)
+		}
+		rc.TrustAnchors = a
+	case cfg.Resolver.RootHints == "":
+		rc.TrustAnchors = dnssec.RootAnchors()
+	}
+	if len(d.NegativeAnchors) > 0 {
+		n, err := dnssec.NewNegativeAnchors(d.NegativeAnchors...)
+		if err != nil {
+			return fmt.Errorf("dnssec.negative-anchors: %w", err)
+		}
+		rc.NegativeAnchors = n
+	}
+	return nil
 }

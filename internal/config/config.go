@@ -26,6 +26,22 @@ type Config struct {
 	Stub     []Zone   `toml:"stub-zone"`
 	Local    Local    `toml:"local"`
 	Log      Log      `toml:"log"`
+	DNSSEC   DNSSEC   `toml:"dnssec"`
+}
+
+// DNSSEC configures validation (RFC 4033-4035).
+type DNSSEC struct {
+	// Validation is "auto" (the default: validate with IANA's root keys
+	// when the built-in root hints are used, or with the configured
+	// anchors), "on" (require anchors) or "off".
+	Validation string `toml:"validation"`
+	// TrustAnchors are DS or DNSKEY records in zone-file text, for any
+	// zone; TrustAnchorFile is a file of them.
+	TrustAnchors    []string `toml:"trust-anchors"`
+	TrustAnchorFile string   `toml:"trust-anchor-file"`
+	// NegativeAnchors are names below which validation is off (RFC 7646,
+	// Unbound's domain-insecure).
+	NegativeAnchors []string `toml:"negative-anchors"`
 }
 
 // Server configures the listeners and the bounds on work.
@@ -205,6 +221,14 @@ func (c *Config) Validate() error {
 	a := &c.Access
 	if a.RateLimit < 0 || a.RateBurst < 0 || a.RateLimitEntries < 0 {
 		return invalid("access: rate-limit, rate-burst and rate-limit-entries must not be negative")
+	}
+	switch c.DNSSEC.Validation {
+	case "", "auto", "on", "off":
+	default:
+		return invalid("dnssec.validation %q: must be auto, on or off", c.DNSSEC.Validation)
+	}
+	if c.DNSSEC.Validation == "on" && len(c.DNSSEC.TrustAnchors) == 0 && c.DNSSEC.TrustAnchorFile == "" && c.Resolver.RootHints != "" {
+		return invalid("dnssec.validation is on with custom root hints but no trust anchors: set dnssec.trust-anchors or trust-anchor-file")
 	}
 	r := &c.Resolver
 	if r.Port < 0 || r.Port > 65535 {

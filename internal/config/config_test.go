@@ -109,3 +109,23 @@ func TestByteSize(t *testing.T) {
 		})
 	}
 }
+
+func TestDNSSECSection(t *testing.T) {
+	tests := []struct {
+		name, text, wantErr string
+	}{
+		{"auto", "[dnssec]\nvalidation = \"auto\"\n", ""},
+		{"anchors", "[dnssec]\ntrust-anchors = [\". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\"]\nnegative-anchors = [\"example.org.\"]\n", ""},
+		{"bad mode", "[dnssec]\nvalidation = \"maybe\"\n", "must be auto, on or off"},
+		{"on without anchors and custom hints", "[resolver]\nroot-hints = \"x\"\n[dnssec]\nvalidation = \"on\"\n", "no trust anchors"},
+		{"unknown key", "[dnssec]\nvalidate = true\n", "unknown key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.text), "test.toml")
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -48,7 +48,8 @@ func (e *engine) answer(q *dns.Msg, udp bool) *dns.Msg {
 		return finish(q, resp, udp)
 	}
 	resp.Authoritative = true
-	z.lookup(resp, question.Name, question.Qtype)
+	opt := q.IsEdns0()
+	z.lookup(resp, question.Name, question.Qtype, opt != nil && opt.Do())
 	return finish(q, resp, udp)
 }
 
@@ -85,17 +86,19 @@ func (e *engine) zoneFor(name string, qtype uint16) *zone {
 // lookup fills resp with the answer for owner/qtype from z: RFC 1034
 // section 4.3.2 step 3, with DNAME (RFC 6672) and RFC 4592 wildcards.
 // owner is the name as spelt by the client (or by the CNAME target being
-// followed); matching is case-insensitive.
-func (z *zone) lookup(resp *dns.Msg, owner string, qtype uint16) {
+// followed); matching is case-insensitive. do asks for the DNSSEC records
+// of a signed zone (RFC 4035 section 3.1).
+func (z *zone) lookup(resp *dns.Msg, owner string, qtype uint16, do bool) {
+	sec := do && z.signed()
 	for step := 0; step < maxChainSteps; step++ {
 		name := dns.CanonicalName(owner)
 		cut, dname := z.findCutOrDNAME(name, qtype)
 		switch {
 		case cut != "":
-			z.referral(resp, cut)
+			z.referral(resp, cut, sec)
 			return
 		case dname != "":
-			target, ok := z.synthesize(resp, owner, dname)
+			target, ok := z.synthesize(resp, owner, dname, sec)
 			if !ok {
 				return
 			}
@@ -107,37 +110,68 @@ func (z *zone) lookup(resp *dns.Msg, owner string, qtype uint16) {
 		}
 
 		source := name // the node the data comes from
+		ce := ""       // closest encloser, when source is a wildcard
 		if z.nodes[name] == nil {
 			if z.names[name] {
 				// Empty non-terminal: the name exists, with no data.
-				z.nodata(resp)
+				z.nodata(resp, sec)
+				if sec {
+					z.proveNODATA(resp, name)
+				}
 				return
 			}
-			wild := "*." + z.closestEncloser(name)
+			ce = z.closestEncloser(name)
+			wild := wildcardName(ce)
 			if z.nodes[wild] == nil {
 				resp.Rcode = dns.RcodeNameError
-				resp.Ns = append(resp.Ns, z.negativeSOA())
+				if sec {
+					resp.Ns = append(resp.Ns, z.signedNegativeSOA()...)
+					z.proveNXDOMAIN(resp, name, ce)
+				} else {
+					resp.Ns = append(resp.Ns, z.negativeSOA())
+				}
 				return
 			}
 			source = wild
 		}
+		wildcard := source != name
 
-		if qtype == dns.TypeANY {
-			resp.Answer = append(resp.Answer, z.allRRsets(source, owner)...)
+		var rrs []dns.RR
+		switch {
+		case qtype == dns.TypeANY:
+			rrs = z.allRRsets(source, owner)
+		default:
+			rrs = z.rrset(source, qtype, owner)
+		}
+		final := len(rrs) > 0
+		if !final {
+			rrs = z.rrset(source, dns.TypeCNAME, owner)
+		}
+		if len(rrs) == 0 {
+			z.nodata(resp, sec)
+			switch {
+			case sec && wildcard:
+				z.proveWildcardNODATA(resp, name, ce)
+			case sec:
+				z.proveNODATA(resp, name)
+			}
 			return
 		}
-		if rrs := z.rrset(source, qtype, owner); len(rrs) > 0 {
+		if sec {
+			resp.Answer = append(resp.Answer, z.withSigs(rrs, source, owner)...)
+			if wildcard {
+				z.proveWildcardAnswer(resp, name, ce)
+			}
+		} else {
 			resp.Answer = append(resp.Answer, rrs...)
-			z.additional(resp, rrs)
+		}
+		if final {
+			if qtype != dns.TypeANY {
+				z.additional(resp, rrs)
+			}
 			return
 		}
-		cname := z.rrset(source, dns.TypeCNAME, owner)
-		if len(cname) == 0 {
-			z.nodata(resp)
-			return
-		}
-		resp.Answer = append(resp.Answer, cname...)
-		owner = cname[0].(*dns.CNAME).Target
+		owner = rrs[0].(*dns.CNAME).Target
 		if !dns.IsSubDomain(z.origin, dns.CanonicalName(owner)) {
 			// Out of zone: the resolver follows it.
 			return
@@ -185,24 +219,42 @@ func (z *zone) closestEncloser(name string) string {
 // referral answers with the delegation at cut: no AA (unless the answer
 // section already holds authoritative data), the NS RRset in authority and
 // the addresses of NS names that the zone holds (glue) in additional.
-func (z *zone) referral(resp *dns.Msg, cut string) {
+//
+// With sec, the DS RRset and its RRSIGs follow the NS RRset for a signed
+// child, and the proof that there is no DS for an unsigned one (RFC 4035
+// section 3.1.4).
+func (z *zone) referral(resp *dns.Msg, cut string, sec bool) {
 	if len(resp.Answer) == 0 {
 		resp.Authoritative = false
 	}
 	ns := z.rrset(cut, dns.TypeNS, cut)
 	resp.Ns = append(resp.Ns, ns...)
+	if sec {
+		if ds := z.rrset(cut, dns.TypeDS, cut); len(ds) > 0 {
+			resp.Ns = append(resp.Ns, z.withSigs(ds, cut, cut)...)
+		} else {
+			z.proveInsecureDelegation(resp, cut)
+		}
+	}
 	z.additional(resp, ns)
 }
 
-// nodata answers "the name exists but has no data of this type".
-func (z *zone) nodata(resp *dns.Msg) {
+// nodata answers "the name exists but has no data of this type"; with sec
+// the SOA's RRSIGs come along (the NSEC proof is the caller's).
+func (z *zone) nodata(resp *dns.Msg, sec bool) {
+	if sec {
+		resp.Ns = append(resp.Ns, z.signedNegativeSOA()...)
+		return
+	}
 	resp.Ns = append(resp.Ns, z.negativeSOA())
 }
 
 // synthesize applies the DNAME at dname to owner (RFC 6672 section 3.3):
 // the DNAME and a synthesized CNAME go to the answer section. It returns
 // the new name, or false (with YXDOMAIN set) if the result is too long.
-func (z *zone) synthesize(resp *dns.Msg, owner, dname string) (string, bool) {
+// With sec the DNAME's RRSIGs follow it; the synthesized CNAME is unsigned
+// (RFC 6672 section 5.3.1).
+func (z *zone) synthesize(resp *dns.Msg, owner, dname string, sec bool) (string, bool) {
 	rrs := z.rrset(dname, dns.TypeDNAME, dname)
 	d := rrs[0].(*dns.DNAME)
 	prefix := owner
@@ -214,6 +266,9 @@ func (z *zone) synthesize(resp *dns.Msg, owner, dname string) (string, bool) {
 		target = prefix
 	}
 	resp.Answer = append(resp.Answer, d)
+	if sec {
+		resp.Answer = append(resp.Answer, z.sigs(dname, dns.TypeDNAME, dname)...)
+	}
 	if _, ok := dns.IsDomainName(target); !ok || len(target) > 255 {
 		resp.Rcode = dns.RcodeYXDomain
 		return "", false

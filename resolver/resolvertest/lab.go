@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -32,6 +33,9 @@ type Config struct {
 	// Logger receives debug messages about replies that could not be sent;
 	// nil discards them.
 	Logger *slog.Logger
+	// Now is the clock signed zones (SignZone) are signed with at Start;
+	// nil means time.Now.
+	Now func() time.Time
 }
 
 // Lab is a set of authoritative servers on loopback addresses. Zones and
@@ -65,6 +69,9 @@ const (
 
 // New returns an empty lab.
 func New(cfg Config) *Lab {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if !cfg.ForgerAddr.IsValid() {
 		cfg.ForgerAddr = defaultForgerAddr()
 	}
@@ -156,6 +163,9 @@ func (l *Lab) Start(ctx context.Context) error {
 		return errors.New("resolvertest: no servers")
 	}
 	if err := checkLoopbackGlue(l.zones); err != nil {
+		return err
+	}
+	if err := l.signZones(l.cfg.Now()); err != nil {
 		return err
 	}
 	addrs := make([]netip.Addr, 0, len(l.servers))

@@ -22,6 +22,8 @@ type zone struct {
 	// names holds every name that exists in the zone: owners and the
 	// empty non-terminals between them and the origin (RFC 8020).
 	names map[string]bool
+	// sec is set by Lab.SignZone; its signatures and chain by Start.
+	sec *signing
 }
 
 // parseZone reads zone-file text for origin. Every record must be at or
