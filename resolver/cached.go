@@ -156,6 +156,12 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 		return
 	case KindAnswer, KindCNAME, KindNXDomain, KindNoData:
 		for _, set := range groupRRsets(r.answer) {
+			if synthesised(r.answer, set[0]) {
+				// Made from a DNAME here: it has no signature of its
+				// own, so alone in the cache it could not be validated;
+				// the DNAME is cached and makes it again.
+				continue
+			}
 			h := set[0].Header()
 			c.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(r.sigs, h.Name, h.Rrtype), Rank: ansRank})
 		}

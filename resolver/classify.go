@@ -122,21 +122,31 @@ func (c *classifier) classify(resp *dns.Msg) response {
 			return r
 		}
 		visited[lname] = true
-		final := c.rrset(resp.Answer, name, c.qtype)
-		if len(final) > 0 {
-			r.answer = append(r.answer, final...)
-			r.kind = KindAnswer
-			return r
-		}
 		if c.qtype != dns.TypeDNAME {
 			if dn, synth := c.dname(resp.Answer, name); dn != nil {
-				r.answer = append(r.answer, dn, synth)
+				if !containsRR(r.answer, dn) {
+					// One DNAME can redirect the chain more than once
+					// (x. DNAME . turns a.x.x. into a.x. then a.); it
+					// is listed once.
+					r.answer = append(r.answer, dn)
+				}
+				r.answer = append(r.answer, synth)
+				if c.qtype == dns.TypeCNAME && strings.EqualFold(synth.Hdr.Name, c.qname) {
+					r.kind = KindAnswer // the synthesised CNAME is the answer
+					return r
+				}
 				name = synth.Target
 				if !inZone(name, c.zone) {
 					break
 				}
 				continue
 			}
+		}
+		final := c.rrset(resp.Answer, name, c.qtype)
+		if len(final) > 0 {
+			r.answer = append(r.answer, final...)
+			r.kind = KindAnswer
+			return r
 		}
 		if c.qtype != dns.TypeCNAME {
 			if cn := c.rrset(resp.Answer, name, dns.TypeCNAME); len(cn) > 0 {
@@ -157,9 +167,10 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		switch {
 		case resp.Rcode == dns.RcodeNameError && inZone(name, c.zone):
 			r.kind, r.soa = KindNXDomain, soa
-		case len(soa) > 0 && inZone(name, c.zone):
-			r.kind, r.soa = KindNoData, soa
 		default:
+			// NOERROR and no data for the target: the server may just
+			// not have followed the chain (or sent a NODATA for it we
+			// cannot tell from that), so ask for the target itself.
 			r.kind = KindCNAME
 		}
 		return r
@@ -242,8 +253,11 @@ func (c *classifier) dname(rrs []dns.RR, name string) (*dns.DNAME, *dns.CNAME) {
 		if owner == lname || !dns.IsSubDomain(owner, lname) {
 			continue
 		}
-		prefix := name[:len(name)-len(owner)]
+		prefix := name[:len(name)-len(owner)] // ends with a dot
 		target := prefix + dns.Fqdn(d.Target)
+		if dns.Fqdn(d.Target) == "." {
+			target = prefix // a DNAME to the root
+		}
 		if len(target) > 255 {
 			continue // RFC 6672 §2.2: YXDOMAIN; treat as unusable
 		}
@@ -369,6 +383,15 @@ func (c *classifier) ownsOtherType(rrs []dns.RR) bool {
 func (c *classifier) upwardNS(rrs []dns.RR) bool {
 	for _, rr := range rrs {
 		if rr.Header().Rrtype == dns.TypeNS && !inZone(rr.Header().Name, c.zone) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsRR(rrs []dns.RR, rr dns.RR) bool {
+	for _, x := range rrs {
+		if x == rr {
 			return true
 		}
 	}

@@ -52,8 +52,9 @@ const (
 	// SignOptions.BreakNames (by default every RRset below the apex), as a
 	// forger would (EDE 6, DNSSEC Bogus).
 	BreakBadSignature
-	// BreakMissingNSEC leaves the NSEC or NSEC3 proofs out of NXDOMAIN and
-	// NODATA answers (EDE 12, NSEC Missing).
+	// BreakMissingNSEC leaves the NSEC or NSEC3 proofs out of NXDOMAIN,
+	// NODATA and wildcard answers (EDE 12, NSEC Missing); referrals to
+	// unsigned children keep theirs.
 	BreakMissingNSEC
 )
 
@@ -266,6 +267,9 @@ func (l *Lab) signZones(now time.Time) error {
 // and signs every authoritative RRset of z.
 func (z *zone) sign(now time.Time) error {
 	s := z.sec
+	if s.sigs != nil {
+		return nil // signed by an earlier Start that failed to bind
+	}
 	for _, k := range []zoneKey{s.ksk, s.zsk} {
 		if err := z.add(dns.Copy(k.rr)); err != nil {
 			return err

@@ -135,6 +135,9 @@ func (z *zone) proveInsecureDelegation(resp *dns.Msg, cut string) {
 // wildcard at ce, does not exist (RFC 4035 section 3.1.3.3, RFC 5155
 // section 7.2.6).
 func (z *zone) proveWildcardAnswer(resp *dns.Msg, qname, ce string) {
+	if z.sec.opts.Break == BreakMissingNSEC {
+		return
+	}
 	if !z.sec.opts.NSEC3 {
 		z.addDenial(resp, z.nsecCover(qname))
 		return
