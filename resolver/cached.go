@@ -33,6 +33,14 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 			return rq.fromHit(response{kind: KindCNAME, answer: h.RRs[:1], sigs: h.Sigs, target: target}, name, h.Rank, h.Security), true
 		}
 	}
+	if qtype != dns.TypeDNAME {
+		if r, ok := rq.cachedDNAME(name, opts); ok {
+			if qtype == dns.TypeCNAME {
+				r.kind, r.target = KindAnswer, "" // the synthesised CNAME is the answer
+			}
+			return r, true
+		}
+	}
 	if !skip {
 		if h, ok := c.LookupNegative(name, qtype, rq.class, opts); ok {
 			kind := KindNoData
@@ -300,4 +308,27 @@ func withoutSigs(rrs []dns.RR) []dns.RR {
 		}
 	}
 	return out
+}
+
+// cachedDNAME looks for a cached DNAME at an ancestor of name and, if one
+// is there, synthesises the CNAME for name from it (RFC 6672 §3.3), so a
+// redirected subtree costs no query while the DNAME lives.
+func (rq *request) cachedDNAME(name string, opts cache.LookupOpts) (response, bool) {
+	lname := dns.CanonicalName(name)
+	for off, end := dns.NextLabel(lname, 0); !end; off, end = dns.NextLabel(lname, off) {
+		owner := lname[off:]
+		h, ok := rq.r.cache.Lookup(owner, dns.TypeDNAME, rq.class, opts)
+		if !ok || len(h.RRs) == 0 || h.Rank < cache.RankAnswerNonAuth {
+			continue
+		}
+		c := classifier{zone: owner, qname: name, qclass: rq.class}
+		dn, synth := c.dname(h.RRs, name)
+		if dn == nil {
+			return response{}, false
+		}
+		rq.cacheEvent(true, fmt.Sprintf("hit: DNAME %s -> %s, TTL %d s left: %s becomes %s", owner, dn.Target, h.TTL, name, synth.Target), h.RRs)
+		r := rq.fromHit(response{kind: KindCNAME, answer: []dns.RR{dn, synth}, sigs: h.Sigs, target: synth.Target}, owner, h.Rank, h.Security)
+		return r, true
+	}
+	return response{}, false
 }

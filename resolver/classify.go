@@ -70,10 +70,13 @@ type response struct {
 	ds    []dns.RR
 	// servedBy is the zone the answering server was asked as
 	// authoritative for; security is what validation found.
-	servedBy  string
-	rank      cache.Rank // for pieces from the cache
-	security  dnssec.Status
-	validated bool
+	servedBy string
+	// dnameMismatch names the owner of a server CNAME that contradicted
+	// the DNAME it came with (RFC 6672 §3.2).
+	dnameMismatch string
+	rank          cache.Rank // for pieces from the cache
+	security      dnssec.Status
+	validated     bool
 }
 
 // classifier holds what classify needs to know about the query.
@@ -131,6 +134,13 @@ func (c *classifier) classify(resp *dns.Msg) response {
 					r.answer = append(r.answer, dn)
 				}
 				r.answer = append(r.answer, synth)
+				for _, cn := range c.rrset(resp.Answer, name, dns.TypeCNAME) {
+					if !strings.EqualFold(dns.Fqdn(cn.(*dns.CNAME).Target), synth.Target) {
+						// The server's CNAME disagrees with its DNAME: a
+						// validator treats that as tampering.
+						r.dnameMismatch = name
+					}
+				}
 				if c.qtype == dns.TypeCNAME && strings.EqualFold(synth.Hdr.Name, c.qname) {
 					r.kind = KindAnswer // the synthesised CNAME is the answer
 					return r

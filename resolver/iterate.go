@@ -101,9 +101,18 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 				seen[dns.CanonicalName(rr.Header().Name)] = true
 			}
 		}
-		chain = append(chain, out.answer...)
+		for _, rr := range out.answer {
+			if rr.Header().Rrtype == dns.TypeDNAME && containsEqual(chain, rr) {
+				continue // one DNAME redirecting the chain twice is listed once
+			}
+			chain = append(chain, rr)
+		}
 		if rq.do {
-			chain = append(chain, out.sigs...)
+			for _, rr := range out.sigs {
+				if !containsEqual(chain, rr) {
+					chain = append(chain, rr)
+				}
+			}
 		}
 		if n := countAliases(chain); n > rq.r.lim.CNAMEChain {
 			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMEChain,
@@ -322,6 +331,16 @@ func (rq *request) negAuthority(out response) []dns.RR {
 func nsAnswer(answer []dns.RR, name string) bool {
 	for _, rr := range answer {
 		if rr.Header().Rrtype == dns.TypeNS && strings.EqualFold(rr.Header().Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsEqual reports whether rrs holds a record equal to rr (TTL aside).
+func containsEqual(rrs []dns.RR, rr dns.RR) bool {
+	for _, x := range rrs {
+		if dns.IsDuplicate(x, rr) {
 			return true
 		}
 	}

@@ -305,6 +305,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		}
 	}
 	now := rq.r.now()
+	verified := map[string]bool{}
 	for _, set := range groupRRsets(out.answer) {
 		h := set[0].Header()
 		if h.Rrtype == dns.TypeCNAME && synthesised(out.answer, set[0]) {
@@ -337,6 +338,11 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 			continue
 		}
 		rq.markSecure(set, out.sigs)
+		verified[strings.ToLower(h.Name)+"|"+dns.TypeToString[h.Rrtype]] = true
+	}
+	if out.dnameMismatch != "" && status == dnssec.Secure {
+		worse(dnssec.Bogus, &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSBogus, Err: dnssec.ErrMalformed,
+			Reason: "the CNAME for " + out.dnameMismatch + " contradicts the signed DNAME it came with"})
 	}
 	if out.kind == KindNXDomain || out.kind == KindNoData {
 		s, err := rq.validateDenial(ctx, out, qname, qtype)
@@ -358,7 +364,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 	out.security = status
 	switch status {
 	case dnssec.Bogus:
-		rq.dropBogus(out)
+		rq.dropBogus(out, verified)
 	case dnssec.Insecure, dnssec.Indeterminate:
 		rq.markStatus(out, status)
 	}
@@ -481,11 +487,14 @@ func (rq *request) markSecure(set, sigs []dns.RR) {
 	}
 }
 
-// dropBogus removes what a bogus piece put in the cache.
-func (rq *request) dropBogus(out *response) {
+// dropBogus removes what a bogus piece put in the cache, except the
+// RRsets that validated on their own.
+func (rq *request) dropBogus(out *response, verified map[string]bool) {
 	for _, s := range groupRRsets(out.answer) {
 		h := s[0].Header()
-		rq.r.cache.Remove(h.Name, h.Rrtype, h.Class)
+		if !verified[strings.ToLower(h.Name)+"|"+dns.TypeToString[h.Rrtype]] {
+			rq.r.cache.Remove(h.Name, h.Rrtype, h.Class)
+		}
 	}
 }
 

@@ -32,6 +32,18 @@
 //     client's payload size, 512 octets without EDNS (RFC 1035 section
 //     4.2.1).
 //
+// Zones can be signed (SignZone, DNSSEC: RFC 4033-4035, NSEC3 RFC 5155)
+// with keys generated in memory: ECDSA P-256 by default, a KSK and a ZSK,
+// an NSEC or NSEC3 chain, and the DS of each signed child put into its
+// signed parent. For queries with DO=1 the engine then returns the RRSIGs
+// of every RRset, the DS or the NSEC/NSEC3 proof of no DS at referrals,
+// and the NSEC/NSEC3 proofs of NXDOMAIN, NODATA and wildcard answers (RFC
+// 4035 section 3.1); without DO answers are those of an unsigned zone
+// except that DNSKEY and DS RRsets exist. TrustAnchor gives the root's DS
+// for a validating resolver, and SignOptions.Break breaks a zone on
+// purpose (expired or not yet valid signatures, a DS that matches no key,
+// missing or tampered RRSIGs, missing NSEC proofs).
+//
 // Every server can be told at run time to misbehave (see Faults): latency,
 // silence, REFUSED, SERVFAIL, lameness, forced truncation, malformed
 // replies, forgeries (wrong ID, wrong question, wrong source address) and
