@@ -162,7 +162,7 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 			rq.refProofs[r.zone] = response{kind: KindReferral, proof: r.proof, servedBy: zs.zone}
 		}
 		return
-	case KindAnswer, KindCNAME, KindNXDomain, KindNoData:
+	case KindAnswer, KindCNAME, KindNXDomain, KindNoData, KindYXDomain:
 		for _, set := range groupRRsets(r.answer) {
 			if synthesised(r.answer, set[0]) {
 				// Made from a DNAME here: it has no signature of its
@@ -325,6 +325,9 @@ func (rq *request) cachedDNAME(name string, opts cache.LookupOpts) (response, bo
 		dn, synth := c.dname(h.RRs, name)
 		if dn == nil {
 			return response{}, false
+		}
+		if synth == nil {
+			return rq.fromHit(response{kind: KindYXDomain, answer: []dns.RR{dn}, sigs: h.Sigs}, owner, h.Rank, h.Security), true
 		}
 		rq.cacheEvent(true, fmt.Sprintf("hit: DNAME %s -> %s, TTL %d s left: %s becomes %s", owner, dn.Target, h.TTL, name, synth.Target), h.RRs)
 		r := rq.fromHit(response{kind: KindCNAME, answer: []dns.RR{dn, synth}, sigs: h.Sigs, target: synth.Target}, owner, h.Rank, h.Security)

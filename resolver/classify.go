@@ -24,9 +24,10 @@ const (
 	KindLame                      // the server is not authoritative for the zone it was asked about
 	KindServFail                  // SERVFAIL, REFUSED, NOTIMP, FORMERR or another error rcode
 	KindMalformed                 // the reply cannot be used
+	KindYXDomain                  // a DNAME would make a name longer than 255 octets (RFC 6672 §2.2)
 )
 
-var kindNames = [...]string{"", "answer", "cname", "nxdomain", "nodata", "referral", "lame", "servfail", "malformed"}
+var kindNames = [...]string{"", "answer", "cname", "nxdomain", "nodata", "referral", "lame", "servfail", "malformed", "yxdomain"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -104,7 +105,8 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		return r
 	}
 	switch resp.Rcode {
-	case dns.RcodeSuccess, dns.RcodeNameError:
+	case dns.RcodeSuccess, dns.RcodeNameError, dns.RcodeYXDomain:
+		// YXDOMAIN is a DNAME overflow (RFC 6672 §2.2), checked below.
 	default:
 		r.kind = KindServFail
 		r.reason = "rcode " + dns.RcodeToString[resp.Rcode]
@@ -127,6 +129,13 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		visited[lname] = true
 		if c.qtype != dns.TypeDNAME {
 			if dn, synth := c.dname(resp.Answer, name); dn != nil {
+				if synth == nil {
+					if !containsRR(r.answer, dn) {
+						r.answer = append(r.answer, dn)
+					}
+					r.kind = KindYXDomain
+					return r
+				}
 				if !containsRR(r.answer, dn) {
 					// One DNAME can redirect the chain more than once
 					// (x. DNAME . turns a.x.x. into a.x. then a.); it
@@ -169,6 +178,10 @@ func (c *classifier) classify(resp *dns.Msg) response {
 			}
 		}
 		break
+	}
+	if resp.Rcode == dns.RcodeYXDomain {
+		r.kind, r.reason, r.answer = KindServFail, "YXDOMAIN without an overflowing DNAME", nil
+		return r
 	}
 	soa := c.negativeAuthority(resp.Ns, name)
 	if len(r.answer) > 0 {
@@ -269,7 +282,9 @@ func (c *classifier) dname(rrs []dns.RR, name string) (*dns.DNAME, *dns.CNAME) {
 			target = prefix // a DNAME to the root
 		}
 		if len(target) > 255 {
-			continue // RFC 6672 §2.2: YXDOMAIN; treat as unusable
+			// RFC 6672 §2.2: the substitution overflows; the answer is
+			// YXDOMAIN with the DNAME and no CNAME.
+			return d, nil
 		}
 		return d, &dns.CNAME{
 			Hdr:    dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: c.qclass, Ttl: d.Hdr.Ttl},

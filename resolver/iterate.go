@@ -121,6 +121,8 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 		switch out.kind {
 		case KindAnswer:
 			return chain, nil, dns.RcodeSuccess, nil
+		case KindYXDomain:
+			return chain, nil, dns.RcodeYXDomain, nil
 		case KindNXDomain:
 			return chain, rq.negAuthority(out), dns.RcodeNameError, nil
 		case KindNoData:
