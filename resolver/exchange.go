@@ -92,7 +92,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			continue
 		}
 		resp = cl.classify(m)
-		resp.servedBy = zs.zone
+		resp.servedBy, resp.from = zs.zone, c.addr
 		if rq.r.anchors != nil {
 			cl.collectDNSSEC(&resp, m)
 		}

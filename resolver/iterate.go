@@ -84,11 +84,26 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 				return nil, nil, dns.RcodeServerFailure, err
 			}
 		}
-		if rq.r.anchors != nil {
+		// Validate the client's answer; addresses of name servers looked
+		// up along the way (depth > 0) only steer the walk, and data from
+		// a wrong server fails validation later anyway.
+		if rq.r.anchors != nil && rq.depth == 0 {
 			if rq.cacheOnly && !out.validated {
 				return nil, nil, dns.RcodeServerFailure, &Error{Name: cur, Type: qtype, Err: ErrCacheMiss, EDE: edeOther}
 			}
-			if err := rq.validatePiece(ctx, &out, cur, qtype); err != nil && !rq.cd {
+			err := rq.validatePiece(ctx, &out, cur, qtype)
+			for try := 0; err != nil && out.from.IsValid() && !rq.cd && try < maxBogusRetries; try++ {
+				// Bogus from one server: the zone's other servers may
+				// have good data (a spoofed or broken copy).
+				rq.distrust(out)
+				again, lerr := rq.lookup(ctx, cur, qtype)
+				if lerr != nil {
+					break
+				}
+				out = again
+				err = rq.validatePiece(ctx, &out, cur, qtype)
+			}
+			if err != nil && !rq.cd {
 				return nil, nil, dns.RcodeServerFailure, err
 			}
 			if rq.pieces == 0 || rank(out.security) > rank(rq.worst) {

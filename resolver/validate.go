@@ -17,6 +17,12 @@ import (
 // from a trust anchor down to that zone (DS in the parent, DNSKEY in the
 // zone), and checks the signatures and denial-of-existence proofs.
 
+// maxBogusRetries bounds how often data that failed validation is asked
+// for again from other servers of the zone: one bad server among several
+// should not make a name bogus, but a zone that is really broken must
+// not cause a storm of queries (Unbound retries a few times too).
+const maxBogusRetries = 2
+
 // maxChainLength bounds the zone cuts between a trust anchor and a signer:
 // one per label at most, and names have at most 127 labels; real chains
 // are under 10 long.
@@ -185,6 +191,16 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 			Reason: "no DNSKEY RRset at " + zone, Err: dnssec.ErrDNSKEYMissing}}
 	}
 	sig, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+	for try := 0; dnssec.StatusOf(verr) == dnssec.Bogus && out.from.IsValid() && try < maxBogusRetries; try++ {
+		// Another server of the zone may have the right keys.
+		rq.distrust(out)
+		again, lerr := rq.lookup(ctx, zone, dns.TypeDNSKEY)
+		if lerr != nil || again.kind != KindAnswer {
+			break
+		}
+		out, keys = again, dnskeys(again.answer)
+		sig, verr = dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+	}
 	link.status, link.keySig = dnssec.StatusOf(verr), sig
 	if link.status == dnssec.Secure {
 		rq.markSecure(out.answer, out.sigs)
@@ -203,11 +219,13 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 		return nil, &zoneKeys{zone: zone, status: dnssec.Indeterminate, err: errors.New("no trust anchor for the root")}
 	}
 	var out response
+	fromReferral := false
 	if h, ok := rq.r.cache.Lookup(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok {
 		out = response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs}
 		if h.Security == cache.SecuritySecure {
 			return dsRecords(h.RRs), nil
 		}
+		fromReferral = h.Rank < cache.RankAnswerNonAuth
 	} else if p, ok := rq.refProofs[zone]; ok {
 		out = p
 	} else {
@@ -235,6 +253,22 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 	case KindAnswer:
 		ds := dsRecords(out.answer)
 		sig, err := dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget())
+		for try := 0; err != nil && (fromReferral || out.from.IsValid()) && try < maxBogusRetries; try++ {
+			// The DS failed: a referral's copy, or one server's answer.
+			// Ask the parent's other servers directly before calling the
+			// zone bogus (a spoofed or mangled answer must not poison
+			// the chain).
+			rq.r.cache.Remove(zone, dns.TypeDS, rq.class)
+			rq.distrust(out)
+			fromReferral = false
+			again, lerr := rq.lookup(ctx, zone, dns.TypeDS)
+			if lerr != nil || again.kind != KindAnswer {
+				break
+			}
+			out = again
+			ds = dsRecords(out.answer)
+			sig, err = dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget())
+		}
 		if err != nil {
 			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err, parent: parent}
 		}
@@ -614,4 +648,12 @@ func (rq *request) rrsetEvent(zone, rrset string, sig *dns.RRSIG, err error) {
 		in.Signatures = []string{sigString(sig)}
 	}
 	rq.emit(Event{Kind: EventValidate, Outcome: in.Status, Detail: rrset, DNSSEC: in})
+}
+
+// distrust stops this request from asking again the server that sent
+// data that failed validation.
+func (rq *request) distrust(out response) {
+	if out.from.IsValid() && out.servedBy != "" {
+		rq.setBad(badKey(out.servedBy, out.from), "sent data that failed DNSSEC validation")
+	}
 }
