@@ -3,13 +3,6 @@
 //
 // main only wires the process to internal/cli; everything else is testable
 // through cli.Run.
-//
-// rsa1024min=0: Go refuses RSA keys under 1024 bits by default, but
-// DNSSEC zones signed with such keys still exist (and the conformance
-// scenarios use 512-bit keys); refusing them would turn those zones bogus
-// where Unbound and Knot Resolver validate them.
-//
-//go:debug rsa1024min=0
 package main
 
 import (

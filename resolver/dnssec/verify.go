@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -233,6 +234,14 @@ func verifyOne(sig *dns.RRSIG, k *dns.DNSKEY, rrset []dns.RR) error {
 	switch sig.Algorithm {
 	case dns.DSA, dns.DSANSEC3SHA1:
 		return verifyDSA(sig, k, rrset)
+	case dns.RSASHA1, dns.RSASHA1NSEC3SHA1, dns.RSASHA256, dns.RSASHA512:
+		// math/big handles every RSA key the standard path would
+		// refuse (exponents over 32 bits, moduli under 1024 bits).
+		err := sig.Verify(k, rrset)
+		if errors.Is(err, dns.ErrKey) || err != nil && strings.Contains(err.Error(), "crypto/rsa") && !strings.Contains(err.Error(), "verification error") {
+			return verifyRSABig(sig, k, rrset)
+		}
+		return err
 	}
 	return sig.Verify(k, rrset)
 }
