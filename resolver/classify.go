@@ -73,6 +73,7 @@ type response struct {
 	// servedBy is the zone the answering server was asked as
 	// authoritative for; security is what validation found.
 	servedBy string
+	wildcard bool       // validation found a wildcard expansion (its proof is in proof)
 	from     netip.Addr // the server that sent it (zero for cache hits)
 	// dnameMismatch names the owner of a server CNAME that contradicted
 	// the DNAME it came with (RFC 6672 §3.2).

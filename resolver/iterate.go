@@ -135,7 +135,13 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 		}
 		switch out.kind {
 		case KindAnswer:
-			return chain, nil, dns.RcodeSuccess, nil
+			var auth []dns.RR
+			if rq.do && out.wildcard {
+				// RFC 4035 §3.1.3.3: a wildcard answer carries the NSEC
+				// proving the exact name does not exist.
+				auth = out.proof
+			}
+			return chain, auth, dns.RcodeSuccess, nil
 		case KindYXDomain:
 			return chain, nil, dns.RcodeYXDomain, nil
 		case KindNXDomain:

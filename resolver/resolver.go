@@ -298,16 +298,10 @@ func (res *Result) Msg() *dns.Msg {
 	m.Rcode = res.Rcode
 	m.Question = []dns.Question{{Name: res.Name, Qtype: res.Type, Qclass: res.Class}}
 	m.Answer = res.Answer
-	if res.Rcode == dns.RcodeNameError || (res.Rcode == dns.RcodeSuccess && !res.answered()) {
-		m.Ns = res.Authority
-	}
+	// Authority is set only where it belongs: the SOA of a negative
+	// answer, and the NSEC proof of a wildcard answer for DO clients.
+	m.Ns = res.Authority
 	return m
-}
-
-// answered reports whether the answer holds the final RRset (not only a
-// chain ending in NODATA).
-func (res *Result) answered() bool {
-	return len(res.Authority) == 0 && len(res.Answer) > 0
 }
 
 // Resolve resolves name and type in class IN.

@@ -363,6 +363,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		sig, err := dnssec.VerifyRRset(set, sigs, zk.keys, now, rq.budget())
 		if err == nil {
 			if wc, ok := dnssec.WildcardExpansion(sig, h.Name); ok {
+				out.wildcard = true
 				err = rq.proveWildcard(out, zk, h.Name, wc)
 			}
 		}

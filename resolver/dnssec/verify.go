@@ -235,10 +235,13 @@ func verifyOne(sig *dns.RRSIG, k *dns.DNSKEY, rrset []dns.RR) error {
 	case dns.DSA, dns.DSANSEC3SHA1:
 		return verifyDSA(sig, k, rrset)
 	case dns.RSASHA1, dns.RSASHA1NSEC3SHA1, dns.RSASHA256, dns.RSASHA512:
-		// math/big handles every RSA key the standard path would
-		// refuse (exponents over 32 bits, moduli under 1024 bits).
+		// When the standard path fails for any reason but a signature
+		// that does not match (a key it refuses: exponent over 32 bits,
+		// modulus under 1024 bits; data it cannot put in canonical form,
+		// such as a wildcard at the root), verify with math/big over our
+		// own canonical form.
 		err := sig.Verify(k, rrset)
-		if errors.Is(err, dns.ErrKey) || err != nil && strings.Contains(err.Error(), "crypto/rsa") && !strings.Contains(err.Error(), "verification error") {
+		if err != nil && !errors.Is(err, dns.ErrSig) && !strings.Contains(err.Error(), "verification error") {
 			return verifyRSABig(sig, k, rrset)
 		}
 		return err

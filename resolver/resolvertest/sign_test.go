@@ -456,3 +456,131 @@ func TestSignZoneErrors(t *testing.T) {
 		t.Error("signed twice")
 	}
 }
+
+// TestBrokenZones checks each deliberate breakage with the pure
+// validator, independently of any resolver.
+func TestBrokenZones(t *testing.T) {
+	lab := newSignedLab(t, resolvertest.SignOptions{})
+	const kids = "ns.kids.org."
+	orgKeys := zoneKeys(t, lab, "ns1.nic.org.", "org.")
+	// keysOf returns the DNSKEY RRset of zone and its RRSIGs, unvalidated.
+	keysOf := func(zone string) ([]*dns.DNSKEY, []*dns.RRSIG) {
+		r := ask(t, lab, kids, zone, dns.TypeDNSKEY, true)
+		set, sigs := rrsetOf(r.Answer, zone, dns.TypeDNSKEY)
+		var keys []*dns.DNSKEY
+		for _, rr := range set {
+			keys = append(keys, rr.(*dns.DNSKEY))
+		}
+		return keys, sigs
+	}
+	// parentDS returns the validated DS RRset of zone from org.
+	parentDS := func(zone string) []*dns.DS {
+		r := ask(t, lab, "ns1.nic.org.", zone, dns.TypeDS, true)
+		verifySet(t, r.Answer, zone, dns.TypeDS, orgKeys)
+		var ds []*dns.DS
+		for _, rr := range r.Answer {
+			if d, ok := rr.(*dns.DS); ok {
+				ds = append(ds, d)
+			}
+		}
+		return ds
+	}
+	dnskeyErr := func(zone string) error {
+		keys, sigs := keysOf(zone)
+		_, err := dnssec.VerifyDNSKEY(keys, sigs, parentDS(zone), nil, signedNow, nil)
+		return err
+	}
+	wwwErr := func(zone string) error {
+		keys, sigs := keysOf(zone)
+		if _, err := dnssec.VerifyDNSKEY(keys, sigs, parentDS(zone), nil, signedNow, nil); err != nil {
+			t.Fatalf("DNSKEY %s: %v", zone, err)
+		}
+		r := ask(t, lab, kids, "www."+zone, dns.TypeA, true)
+		set, sigs2 := rrsetOf(r.Answer, "www."+zone, dns.TypeA)
+		_, err := dnssec.VerifyRRset(set, sigs2, keys, signedNow, nil)
+		return err
+	}
+	tests := []struct {
+		zone string
+		err  func(string) error
+		want error
+	}{
+		{"expired.org.", dnskeyErr, dnssec.ErrSignatureExpired},
+		{"not-yet-valid.org.", dnskeyErr, dnssec.ErrSignatureNotYetValid},
+		{"wrong-ds.org.", dnskeyErr, dnssec.ErrDNSKEYMissing},
+		{"missing-sig.org.", wwwErr, dnssec.ErrRRSIGsMissing},
+		{"bad-sig.org.", wwwErr, dnssec.ErrInvalidSignature},
+	}
+	for _, tc := range tests {
+		t.Run(tc.zone, func(t *testing.T) {
+			if err := tc.err(tc.zone); !errors.Is(err, tc.want) {
+				t.Errorf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+	t.Run("no-nsec.org.", func(t *testing.T) {
+		if err := wwwErr("no-nsec.org."); err != nil {
+			t.Fatalf("positive answer: %v", err)
+		}
+		for _, q := range []struct {
+			name  string
+			qtype uint16
+		}{{"nope.no-nsec.org.", dns.TypeA}, {"www.no-nsec.org.", dns.TypeMX}, {"x.wild.no-nsec.org.", dns.TypeA}} {
+			r := ask(t, lab, kids, q.name, q.qtype, true)
+			for _, rr := range r.Ns {
+				if rr.Header().Rrtype == dns.TypeNSEC {
+					t.Errorf("%s/%s: %v", q.name, dns.TypeToString[q.qtype], rr)
+				}
+			}
+		}
+	})
+}
+
+// TestBreakNames breaks only the RRsets of the names given.
+func TestBreakNames(t *testing.T) {
+	lab := resolvertest.New(resolvertest.Config{Now: func() time.Time { return signedNow }})
+	if err := lab.AddZone("example.org.", fmt.Sprintf(leafZone, "127.56.9.3")); err != nil {
+		t.Fatal(err)
+	}
+	opts := resolvertest.SignOptions{Break: resolvertest.BreakMissingRRSIG, BreakNames: []string{"www"}}
+	if err := lab.SignZone("example.org.", opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.AddServer("ns1.example.org.", netip.MustParseAddr("127.56.9.3"), "example.org."); err != nil {
+		t.Fatal(err)
+	}
+	resolvertest.Start(t, lab)
+	keys := zoneKeys(t, lab, "ns1.example.org.", "example.org.")
+	r := ask(t, lab, "ns1.example.org.", "www.example.org.", dns.TypeA, true)
+	if _, sigs := rrsetOf(r.Answer, "www.example.org.", dns.TypeA); len(sigs) != 0 {
+		t.Errorf("www has RRSIGs: %v", sigs)
+	}
+	r = ask(t, lab, "ns1.example.org.", "ns1.example.org.", dns.TypeA, true)
+	verifySet(t, r.Answer, "ns1.example.org.", dns.TypeA, keys)
+}
+
+// TestSignedDNAMEAndANY checks the RRSIGs of a DNAME (the synthesized
+// CNAME has none) and of every RRset of an ANY answer.
+func TestSignedDNAMEAndANY(t *testing.T) {
+	lab := resolvertest.New(resolvertest.Config{Now: func() time.Time { return signedNow }})
+	text := fmt.Sprintf(leafZone, "127.56.9.4") + "old DNAME example.net.\n"
+	if err := lab.AddZone("example.org.", text); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.SignZone("example.org.", resolvertest.SignOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.AddServer("ns1.example.org.", netip.MustParseAddr("127.56.9.4"), "example.org."); err != nil {
+		t.Fatal(err)
+	}
+	resolvertest.Start(t, lab)
+	keys := zoneKeys(t, lab, "ns1.example.org.", "example.org.")
+	r := ask(t, lab, "ns1.example.org.", "a.old.example.org.", dns.TypeA, true)
+	verifySet(t, r.Answer, "old.example.org.", dns.TypeDNAME, keys)
+	if _, sigs := rrsetOf(r.Answer, "a.old.example.org.", dns.TypeCNAME); len(sigs) != 0 {
+		t.Errorf("synthesized CNAME signed: %v", sigs)
+	}
+	r = ask(t, lab, "ns1.example.org.", "www.example.org.", dns.TypeANY, true)
+	verifySet(t, r.Answer, "www.example.org.", dns.TypeA, keys)
+	verifySet(t, r.Answer, "www.example.org.", dns.TypeAAAA, keys)
+}

@@ -2,6 +2,7 @@ package resolvertest_test
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,98 @@ func TestValidatingResolverBogus(t *testing.T) {
 	res, err := r.Resolve(t.Context(), "www.no-nsec.org.", dns.TypeA)
 	if err != nil || res.Security != dnssec.Secure {
 		t.Errorf("www.no-nsec.org/A: %v, %v; want Secure", res, err)
+	}
+}
+
+// TestValidatingResolverGlueless resolves a signed zone whose name
+// servers are in an unsigned zone of another signed TLD (glueless
+// delegation): the answer is Secure, since the security of data does not
+// depend on how its servers' addresses were found, and the unsigned glue
+// the net. referral carries for the name servers is not validated as if it
+// were an answer.
+func TestValidatingResolverGlueless(t *testing.T) {
+	lab := resolvertest.New(resolvertest.Config{Now: func() time.Time { return signedNow }})
+	zones := map[string]string{
+		".": `
+$TTL 86400
+@           SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
+@           NS  a.root.lab.
+a.root.lab. A   127.57.0.1
+org.        NS  ns1.nic.org.
+ns1.nic.org. A  127.57.1.1
+net.        NS  ns1.nic.net.
+ns1.nic.net. A  127.57.1.2
+`,
+		"org.": `
+$TTL 86400
+@           SOA ns1.nic hostmaster.nic 1 1800 900 604800 3600
+@           NS  ns1.nic
+ns1.nic     A   127.57.1.1
+example     NS  ns1.dnshost.net.
+example     NS  ns2.dnshost.net.
+`,
+		"net.": `
+$TTL 86400
+@           SOA ns1.nic hostmaster.nic 1 1800 900 604800 3600
+@           NS  ns1.nic
+ns1.nic     A   127.57.1.2
+dnshost     NS  ns1.dnshost
+dnshost     NS  ns2.dnshost
+ns1.dnshost A   127.57.2.1
+ns2.dnshost A   127.57.2.2
+`,
+		"dnshost.net.": `
+$TTL 3600
+@    SOA ns1 hostmaster 1 7200 3600 1209600 300
+@    NS  ns1
+@    NS  ns2
+ns1  A   127.57.2.1
+ns2  A   127.57.2.2
+`,
+		"example.org.": `
+$TTL 3600
+@    SOA ns1.dnshost.net. hostmaster 1 7200 3600 1209600 300
+@    NS  ns1.dnshost.net.
+@    NS  ns2.dnshost.net.
+www  A   192.0.2.10
+`,
+	}
+	for origin, text := range zones {
+		if err := lab.AddZone(origin, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, origin := range []string{".", "org.", "net.", "example.org."} {
+		if err := lab.SignZone(origin, resolvertest.SignOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	servers := []struct {
+		name, addr string
+		zones      []string
+	}{
+		{"a.root.lab.", "127.57.0.1", []string{"."}},
+		{"ns1.nic.org.", "127.57.1.1", []string{"org."}},
+		{"ns1.nic.net.", "127.57.1.2", []string{"net."}},
+		{"ns1.dnshost.net.", "127.57.2.1", []string{"dnshost.net.", "example.org."}},
+		{"ns2.dnshost.net.", "127.57.2.2", []string{"dnshost.net.", "example.org."}},
+	}
+	for _, s := range servers {
+		if err := lab.AddServer(s.name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolvertest.Start(t, lab)
+	r := validatingResolver(t, lab)
+	res, err := r.Resolve(t.Context(), "www.example.org.", dns.TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Security != dnssec.Secure {
+		t.Errorf("www.example.org/A: %v, want Secure", res.Security)
+	}
+	res, err = r.Resolve(t.Context(), "ns1.dnshost.net.", dns.TypeA)
+	if err != nil || res.Security != dnssec.Insecure {
+		t.Errorf("ns1.dnshost.net/A: %v, %v; want Insecure", res, err)
 	}
 }
