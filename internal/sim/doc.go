@@ -15,4 +15,14 @@
 // NODATA (RFC 2308), a dead server, lame delegations, an answer that needs
 // TCP, several record types and a reverse zone. BulkNames lists 100 hosts
 // under test. for benchmarks.
+//
+// DNSSEC (RFC 4033-4035): the root, every TLD, example.org, example.com,
+// example.net and dnssec-test.org are signed when the lab starts, with
+// keys New generates (ECDSA P-256; nothing is checked in); test. uses
+// NSEC3 with opt-out, the others NSEC. The remaining zones are unsigned,
+// so their delegations are Insecure. The children of dnssec-test.org show
+// an NSEC3 zone, an unsigned zone and deliberately broken ones named after
+// what is broken (expired, not-yet-valid, wrong-ds, missing-sig, bad-sig,
+// no-nsec); the dnssec-* examples use them. A validating resolver takes
+// its trust anchor from the lab's TrustAnchor.
 package sim

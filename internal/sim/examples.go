@@ -54,6 +54,30 @@ func Examples() []Example {
 			"reverse lookup of 192.0.2.10: arpa. delegates 2.0.192.in-addr.arpa glueless to example.net's servers"},
 		{"bulk", "www.acme.test.", dns.TypeA,
 			"one of the 100 hosts under test. used by the bulk benchmark (BulkNames)"},
+
+		// DNSSEC: validate with the lab's TrustAnchor(). The IDs say what
+		// a validating resolver reports: Secure, Insecure or Bogus
+		// (SERVFAIL); without validation they all resolve.
+		{"dnssec-secure", "www.dnssec-test.org.", dns.TypeA,
+			"signed chain root -> org -> dnssec-test.org (ECDSA P-256, NSEC); validated: Secure"},
+		{"dnssec-nsec3", "www.nsec3.dnssec-test.org.", dns.TypeA,
+			"zone signed with NSEC3 (no salt, no extra iterations) under an NSEC parent; validated: Secure"},
+		{"dnssec-wildcard", "anything.wild.dnssec-test.org.", dns.TypeA,
+			"signed wildcard answer: RRSIG labels show the expansion, an NSEC proves the name does not exist; validated: Secure"},
+		{"dnssec-insecure", "www.insecure.dnssec-test.org.", dns.TypeA,
+			"unsigned zone under a signed parent whose NSEC proves there is no DS; validated: Insecure"},
+		{"dnssec-bogus-expired", "www.expired.dnssec-test.org.", dns.TypeA,
+			"every signature of the zone has expired; a validating resolver answers SERVFAIL (Bogus, EDE 7)"},
+		{"dnssec-bogus-not-yet-valid", "www.not-yet-valid.dnssec-test.org.", dns.TypeA,
+			"the zone's signatures become valid tomorrow; a validating resolver answers SERVFAIL (Bogus, EDE 8)"},
+		{"dnssec-bogus-wrong-ds", "www.wrong-ds.dnssec-test.org.", dns.TypeA,
+			"the parent's DS matches no key of the zone; a validating resolver answers SERVFAIL (Bogus, EDE 9)"},
+		{"dnssec-bogus-missing-sig", "www.missing-sig.dnssec-test.org.", dns.TypeA,
+			"the answer comes without its RRSIG; a validating resolver answers SERVFAIL (Bogus, EDE 10)"},
+		{"dnssec-bogus-bad-sig", "www.bad-sig.dnssec-test.org.", dns.TypeA,
+			"the answer's signature was tampered with; a validating resolver answers SERVFAIL (Bogus, EDE 6)"},
+		{"dnssec-bogus-no-nsec", "anything.wild.no-nsec.dnssec-test.org.", dns.TypeA,
+			"a wildcard answer without the NSEC proving the name does not exist; a validating resolver answers SERVFAIL (Bogus, EDE 12)"},
 	}
 }
 

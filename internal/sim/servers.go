@@ -36,12 +36,14 @@ func servers() []server {
 		{name: "ns1.nic.lab.", addr: "127.10.1.7", latency: 18 * ms, zones: []string{"lab."}},
 		{name: "ns2.nic.lab.", addr: "127.10.1.8", latency: 30 * ms, zones: []string{"lab."}},
 
-		{name: "ns1.example.org.", addr: "127.10.2.1", latency: 20 * ms, zones: []string{"example.org."}},
-		{name: "ns2.example.org.", addr: "127.10.2.2", latency: 35 * ms, zones: []string{"example.org."}},
+		{name: "ns1.example.org.", addr: "127.10.2.1", latency: 20 * ms, zones: []string{"example.org.", "dnssec-test.org."}},
+		{name: "ns2.example.org.", addr: "127.10.2.2", latency: 35 * ms, zones: []string{"example.org.", "dnssec-test.org."}},
 		{name: "ns1.example.com.", addr: "127.10.2.3", latency: 15 * ms, zones: []string{"example.com."}},
 		{name: "ns2.example.com.", addr: "127.10.2.4", latency: 45 * ms, zones: []string{"example.com."}},
-		{name: "ns1.example.net.", addr: "127.10.2.5", latency: 25 * ms, zones: []string{"example.net.", "2.0.192.in-addr.arpa."}},
-		{name: "ns2.example.net.", addr: "127.10.2.6", latency: 60 * ms, zones: []string{"example.net.", "2.0.192.in-addr.arpa."}},
+		// example.org's servers also host dnssec-test.org. (as its ns1/ns2),
+		// example.net's its children (as its ns3/ns4); see signing.go.
+		{name: "ns1.example.net.", addr: "127.10.2.5", latency: 25 * ms, zones: append([]string{"example.net.", "2.0.192.in-addr.arpa."}, dnssecChildren()...)},
+		{name: "ns2.example.net.", addr: "127.10.2.6", latency: 60 * ms, zones: append([]string{"example.net.", "2.0.192.in-addr.arpa."}, dnssecChildren()...)},
 		{name: "ns1.dnshost.net.", addr: "127.10.2.7", latency: 30 * ms, zones: []string{"dnshost.net.", "quiet-harbor.org.", "paper-lantern.com."}},
 		{name: "ns2.dnshost.net.", addr: "127.10.2.8", latency: 50 * ms, zones: []string{"dnshost.net.", "quiet-harbor.org.", "paper-lantern.com."}},
 		// ns1.tideline.com. is dead.
@@ -67,6 +69,19 @@ func servers() []server {
 		{name: "ns2.dunmore.test.", addr: "127.10.3.8", latency: 70 * ms, zones: []string{"dunmore.test."}},
 		{name: "ns1.evergreen.test.", addr: "127.10.3.9", latency: 11 * ms, zones: []string{"evergreen.test."}},
 		{name: "ns2.evergreen.test.", addr: "127.10.3.10", latency: 29 * ms, zones: []string{"evergreen.test."}},
+	}
+}
+
+// aliases maps name server names that are not server names to the
+// server they designate: dnssec-test.org. and its children use
+// in-bailiwick names (with glue) for example.org's and example.net's
+// servers, so that resolving them needs no glueless sub-resolution.
+func aliases() map[string]string {
+	return map[string]string{
+		"ns1.dnssec-test.org.": "ns1.example.org.",
+		"ns2.dnssec-test.org.": "ns2.example.org.",
+		"ns3.dnssec-test.org.": "ns1.example.net.",
+		"ns4.dnssec-test.org.": "ns2.example.net.",
 	}
 }
 

@@ -33,16 +33,22 @@ type Config struct {
 	OnQuery func(resolvertest.Query)
 	// Logger receives the lab's debug messages; nil discards them.
 	Logger *slog.Logger
+	// Now is the clock the signed zones are signed with at Start; nil
+	// means time.Now. A validating resolver must use a clock within the
+	// signatures' validity (an hour before to thirty days after).
+	Now func() time.Time
 }
 
 // New builds the simulated internet as an unstarted lab: call its Start
 // (or resolvertest.Start in a test) and Close. lab.RootHints() gives the
-// hints a resolver starts from.
+// hints a resolver starts from, and lab.TrustAnchor() the DS of the
+// signed root for a validating resolver (the keys are new every time).
 func New(cfg Config) (*resolvertest.Lab, error) {
 	lab := resolvertest.New(resolvertest.Config{
 		Port:    cfg.Port,
 		OnQuery: cfg.OnQuery,
 		Logger:  cfg.Logger,
+		Now:     cfg.Now,
 	})
 	zones, err := Zones()
 	if err != nil {
@@ -57,6 +63,9 @@ func New(cfg Config) (*resolvertest.Lab, error) {
 		if err := lab.AddZone(origin, zones[origin]); err != nil {
 			return nil, fmt.Errorf("sim: %w", err)
 		}
+	}
+	if err := signZones(lab); err != nil {
+		return nil, err
 	}
 	scale := cfg.LatencyScale
 	if scale == 0 {

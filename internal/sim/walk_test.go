@@ -215,6 +215,17 @@ func TestWalkExamples(t *testing.T) {
 		"srv":  {"NOERROR", rrs(t, "_sip._tcp.example.org. 3600 IN SRV 10 60 5060 sip.example.org.")},
 		"ptr":  {"NOERROR", rrs(t, "10.2.0.192.in-addr.arpa. 3600 IN PTR www.example.org.")},
 		"bulk": {"NOERROR", rrs(t, "www.acme.test. 3600 IN A 198.18.1.10")},
+
+		"dnssec-secure":              {"NOERROR", rrs(t, "www.dnssec-test.org. 3600 IN A 192.0.2.69")},
+		"dnssec-nsec3":               {"NOERROR", rrs(t, "www.nsec3.dnssec-test.org. 3600 IN A 192.0.2.71")},
+		"dnssec-wildcard":            {"NOERROR", rrs(t, "anything.wild.dnssec-test.org. 3600 IN A 192.0.2.79")},
+		"dnssec-insecure":            {"NOERROR", rrs(t, "www.insecure.dnssec-test.org. 3600 IN A 192.0.2.70")},
+		"dnssec-bogus-expired":       {"NOERROR", rrs(t, "www.expired.dnssec-test.org. 3600 IN A 192.0.2.72")},
+		"dnssec-bogus-not-yet-valid": {"NOERROR", rrs(t, "www.not-yet-valid.dnssec-test.org. 3600 IN A 192.0.2.73")},
+		"dnssec-bogus-wrong-ds":      {"NOERROR", rrs(t, "www.wrong-ds.dnssec-test.org. 3600 IN A 192.0.2.74")},
+		"dnssec-bogus-missing-sig":   {"NOERROR", rrs(t, "www.missing-sig.dnssec-test.org. 3600 IN A 192.0.2.75")},
+		"dnssec-bogus-bad-sig":       {"NOERROR", rrs(t, "www.bad-sig.dnssec-test.org. 3600 IN A 192.0.2.76")},
+		"dnssec-bogus-no-nsec":       {"NOERROR", rrs(t, "anything.wild.no-nsec.dnssec-test.org. 3600 IN A 192.0.2.80")},
 	}
 	for _, ex := range Examples() {
 		t.Run(ex.ID, func(t *testing.T) {
