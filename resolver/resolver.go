@@ -446,6 +446,9 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		res.Rcode = dns.RcodeServerFailure
 		res.Authority = nil
+		if errors.Is(err, ErrBogus) {
+			res.Security = dnssec.Bogus
+		}
 		if !errors.Is(err, ErrCNAMELoop) {
 			// A loop's chain shows the client where it loops, as Knot
 			// Resolver does; any other failure has no partial answer.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -145,8 +146,10 @@ func (zk *zoneKeys) info() *DNSSECInfo {
 
 // sigString describes a signature: what it covers, the key, the window.
 func sigString(s *dns.RRSIG) string {
+	const layout = "2006-01-02 15:04Z"
 	return fmt.Sprintf("RRSIG %s %s by %s key %d, valid %s to %s", s.Hdr.Name, dns.TypeToString[s.TypeCovered],
-		s.SignerName, s.KeyTag, dns.TimeToString(s.Inception), dns.TimeToString(s.Expiration))
+		s.SignerName, s.KeyTag, time.Unix(int64(s.Inception), 0).UTC().Format(layout),
+		time.Unix(int64(s.Expiration), 0).UTC().Format(layout))
 }
 
 func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneKeys {

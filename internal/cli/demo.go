@@ -10,6 +10,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/internal/sim"
 	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
@@ -23,6 +24,7 @@ type DemoCmd struct {
 	JSON      bool   `name:"json" help:"Print the result and trace as JSON instead."`
 	NoQmin    bool   `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
 	ShowInfra bool   `name:"show-infra" help:"After the walk, print the server-selection table."`
+	DNSSEC    bool   `name:"dnssec" help:"Validate with the simulated root's key and print the chain of trust."`
 }
 
 // Run starts the simulated internet in process and resolves against it.
@@ -43,7 +45,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 		return fmt.Errorf("demo: starting the simulated internet: %w", err)
 	}
 	defer lab.Close()
-	r, err := labResolver(lab, c.NoQmin)
+	r, err := labResolver(lab, c.NoQmin, c.DNSSEC)
 	if err != nil {
 		return err
 	}
@@ -74,7 +76,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 				fmt.Fprintf(g.Stdout, ";; example %q: %s\n", ex.ID, ex.What)
 			}
 		}
-		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON, ShowInfra: c.ShowInfra && i == len(todo)-1})
+		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON, ShowInfra: c.ShowInfra && i == len(todo)-1, DNSSEC: c.DNSSEC})
 		if err != nil && failed == nil {
 			failed = err
 		}
@@ -121,18 +123,25 @@ func pickExample(name, typ string) (sim.Example, error) {
 	return ex, nil
 }
 
-// labResolver returns a resolver that starts from the lab's root servers.
-func labResolver(lab *resolvertest.Lab, noQmin bool) (*resolver.Resolver, error) {
+// labResolver returns a resolver that starts from the lab's root servers,
+// validating with the lab's root key when asked.
+func labResolver(lab *resolvertest.Lab, noQmin, validate bool) (*resolver.Resolver, error) {
 	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "simulated root hints")
 	if err != nil {
 		return nil, err
 	}
-	return resolver.New(resolver.Config{
+	cfg := resolver.Config{
 		Hints:                    hints,
 		Port:                     lab.Port(),
 		AllowLoopback:            true, // every simulated server is on 127.x
 		DisableQNAMEMinimisation: noQmin,
-	})
+	}
+	if validate {
+		if cfg.TrustAnchors, err = dnssec.ParseAnchors(lab.TrustAnchor()); err != nil {
+			return nil, err
+		}
+	}
+	return resolver.New(cfg)
 }
 
 // waitDone blocks until ctx ends.

@@ -120,7 +120,7 @@ func (c *PathCmd) resolve(g *Globals, name string) (netip.Addr, error) {
 			return netip.Addr{}, fmt.Errorf("path: starting the simulated internet: %w", err)
 		}
 		defer lab.Close()
-		if r, err = labResolver(lab, c.NoQmin); err != nil {
+		if r, err = labResolver(lab, c.NoQmin, false); err != nil {
 			return netip.Addr{}, err
 		}
 	} else {

@@ -183,3 +183,35 @@ func TestREADMECommands(t *testing.T) {
 		t.Errorf("README's demo: exit %d\n%s", code, out.String())
 	}
 }
+
+// TestDemoDNSSEC validates on the signed simulated internet and prints
+// the chain of trust for a secure, an insecure and a bogus name.
+func TestDemoDNSSEC(t *testing.T) {
+	tests := []struct {
+		example  string
+		wantCode int
+		want     []string
+	}{
+		{"dnssec-secure", ExitOK, []string{"dnssec: Secure", ";; DNSSEC: Secure", ".  (trust anchor)  Secure",
+			"org.  (DS in .)  Secure", "dnssec-test.org.  (DS in org.)  Secure", "www.dnssec-test.org. A  Secure",
+			"RRSIG www.dnssec-test.org. A by dnssec-test.org. key"}},
+		{"dnssec-insecure", ExitOK, []string{";; DNSSEC: Insecure", "insecure.dnssec-test.org.  (DS in dnssec-test.org.)  Insecure",
+			"why: unsigned delegation"}},
+		{"dnssec-bogus-expired", ExitDNSNoReply, []string{"status: SERVFAIL", ";; DNSSEC: Bogus", "signature expired",
+			"expired.dnssec-test.org.  (DS in dnssec-test.org.)  Bogus"}},
+		{"dnssec-bogus-wrong-ds", ExitDNSNoReply, []string{"status: SERVFAIL", ";; DNSSEC: Bogus"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.example, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "demo", "--no-latency", "--dnssec", tt.example)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d: %s", code, tt.wantCode, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
