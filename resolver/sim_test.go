@@ -9,6 +9,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/internal/sim"
 	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
@@ -136,4 +137,54 @@ func BenchmarkSimResolve(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkValidation measures what DNSSEC validation adds to a
+// resolution on the signed simulated internet: cold (new resolver: the
+// whole chain of trust is fetched and checked) and warm (the answer and
+// its validated status come from the cache).
+func BenchmarkValidation(b *testing.B) {
+	lab := startSim(b)
+	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+	if err != nil {
+		b.Fatal(err)
+	}
+	const name = "www.dnssec-test.org."
+	for _, validate := range []bool{false, true} {
+		mode := "off"
+		mod := func(c *resolver.Config) {}
+		if validate {
+			mode = "on"
+			mod = func(c *resolver.Config) { c.TrustAnchors = anchors }
+		}
+		b.Run("cold/validation-"+mode, func(b *testing.B) {
+			b.ReportAllocs()
+			q := 0
+			for b.Loop() {
+				r := newResolver(b, lab, mod)
+				res, err := r.Resolve(context.Background(), name, dns.TypeA)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if validate && res.Security != dnssec.Secure {
+					b.Fatalf("security %v", res.Security)
+				}
+				q += res.Upstream
+				r.Close()
+			}
+			b.ReportMetric(float64(q)/float64(b.N), "upstream/op")
+		})
+		b.Run("warm/validation-"+mode, func(b *testing.B) {
+			r := newResolver(b, lab, mod)
+			if _, err := r.Resolve(context.Background(), name, dns.TypeA); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Resolve(context.Background(), name, dns.TypeA); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
