@@ -236,9 +236,17 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			}
 			switch resp.kind {
 			case KindNoData, KindAnswer:
-				// No zone cut at this label: one label more, same servers.
-				labels++
-				steps++
+				// No zone cut at this label. If the zone's own servers
+				// said so authoritatively, the rest of the name is most
+				// likely inside their zone too: send it whole to them
+				// (they would see it anyway) instead of one query per
+				// label, as Knot Resolver does. Otherwise one label more.
+				if resp.authAnswer {
+					minimise = false
+				} else {
+					labels++
+					steps++
+				}
 			default:
 				// NXDOMAIN or a CNAME for a shortened name: some servers
 				// get empty non-terminals wrong, so ask the full name
