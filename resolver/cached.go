@@ -61,6 +61,11 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 			return rq.fromHit(response{kind: kind, soa: soa, proof: proof, target: name}, name, h.Rank, h.Security), true
 		}
 	}
+	if !skip {
+		if r, ok := rq.aggressiveAnswer(name, qtype); ok {
+			return r, true
+		}
+	}
 	rq.metricCache(false)
 	if rq.obs != nil {
 		rq.emit(Event{Kind: EventCache, Outcome: "miss", Name: name, Type: dns.TypeToString[qtype],

@@ -188,3 +188,51 @@ func BenchmarkValidation(b *testing.B) {
 		})
 	}
 }
+
+// TestAggressiveNSEC checks RFC 8198 on the signed simulated internet:
+// after one validated NXDOMAIN (or NODATA), other names (types) that the
+// same NSEC records deny are answered with no upstream query, still
+// Secure.
+func TestAggressiveNSEC(t *testing.T) {
+	lab := startSim(t)
+	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
+	tests := []struct {
+		name      string
+		qname     string
+		qtype     uint16
+		wantRcode int
+		fromCache bool
+	}{
+		{"first NXDOMAIN goes upstream", "nope1.dnssec-test.org.", dns.TypeA, dns.RcodeNameError, false},
+		{"another name in the same NSEC range", "nope2.dnssec-test.org.", dns.TypeA, dns.RcodeNameError, true},
+		{"another type of that name", "nope2.dnssec-test.org.", dns.TypeMX, dns.RcodeNameError, true},
+		{"first NODATA goes upstream", "www.dnssec-test.org.", dns.TypeTXT, dns.RcodeSuccess, false},
+		{"another missing type at the same name", "www.dnssec-test.org.", dns.TypeMX, dns.RcodeSuccess, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := r.Query(context.Background(), resolver.Request{Name: tt.qname, Type: tt.qtype, DO: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rcode != tt.wantRcode || res.Security != dnssec.Secure || len(res.Answer) != 0 {
+				t.Errorf("rcode %s security %v answer %v, want %s, Secure, empty", dns.RcodeToString[res.Rcode], res.Security, res.Answer, dns.RcodeToString[tt.wantRcode])
+			}
+			if tt.fromCache != (res.Upstream == 0) {
+				t.Errorf("upstream queries %d; answered from validated NSEC records: want %v", res.Upstream, tt.fromCache)
+			}
+			var soa, nsec bool
+			for _, rr := range res.Authority {
+				soa = soa || rr.Header().Rrtype == dns.TypeSOA
+				nsec = nsec || rr.Header().Rrtype == dns.TypeNSEC
+			}
+			if !soa || !nsec {
+				t.Errorf("authority %v lacks the SOA or the NSEC proof", res.Authority)
+			}
+		})
+	}
+}

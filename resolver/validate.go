@@ -466,6 +466,13 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 	if err != nil {
 		return dnssec.StatusOf(err), err
 	}
+	if len(nsecs) > 0 {
+		for _, rr := range out.soa {
+			if rr.Header().Rrtype == dns.TypeSOA {
+				rq.r.nsecs.learn(zk.zone, rr, out.proof, rq.r.now())
+			}
+		}
+	}
 	return dnssec.Secure, nil
 }
 
@@ -477,7 +484,22 @@ func (rq *request) proveWildcard(out *response, zk *zoneKeys, owner, wildcard st
 	}
 	nsecs, nsec3s := proofRecords(out.proof)
 	if len(nsecs) > 0 {
-		return dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, nsecs)
+		err := dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, nsecs)
+		if err == nil {
+			rq.r.nsecs.learn(zk.zone, nil, out.proof, rq.r.now())
+			return nil
+		}
+		if cached := rq.r.nsecs.records(zk.zone, rq.r.now()); len(cached) > 0 {
+			// RFC 8198 §5.3: validated NSEC records from the cache may
+			// supply the proof the server left out.
+			return dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, append(nsecs, cached...))
+		}
+		return err
+	}
+	if len(nsec3s) == 0 {
+		if cached := rq.r.nsecs.records(zk.zone, rq.r.now()); len(cached) > 0 {
+			return dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, cached)
+		}
 	}
 	if len(nsec3s) > 0 {
 		return dnssec.ProveNSEC3WildcardAnswer(owner, wildcard, zk.zone, nsec3s)

@@ -235,3 +235,37 @@ func ProveInsecureDelegation(child, zone string, nsecs []*dns.NSEC) error {
 	}
 	return nil
 }
+
+// AggressiveNSEC looks in validated NSEC records of zone for a proof that
+// qname/qtype has no data, as RFC 8198 allows a resolver to answer from
+// its cache: a matching NSEC whose bitmap lacks qtype (NODATA), or an NSEC
+// covering qname plus one covering the wildcard at its closest encloser
+// (NXDOMAIN). It returns the records that make the proof; ok is false
+// when the records prove nothing (a wildcard that exists is left to the
+// authoritative servers).
+func AggressiveNSEC(qname string, qtype uint16, zone string, nsecs []*dns.NSEC) (nxdomain bool, proof []*dns.NSEC, ok bool) {
+	nsecs = nsecInZone(zone, nsecs)
+	if m := findNSECMatch(nsecs, qname); m != nil {
+		if ProveNODATA(qname, qtype, zone, []*dns.NSEC{m}) == nil {
+			return false, []*dns.NSEC{m}, true
+		}
+		return false, nil, false
+	}
+	ce, err := proveNameAbsent(qname, zone, nsecs)
+	if err != nil {
+		return false, nil, false
+	}
+	wc := wildcardOf(ce)
+	if findNSECMatch(nsecs, wc) != nil {
+		return false, nil, false
+	}
+	n1, n2 := findNSECCover(zone, nsecs, qname), findNSECCover(zone, nsecs, wc)
+	if n1 == nil || n2 == nil {
+		return false, nil, false
+	}
+	proof = []*dns.NSEC{n1}
+	if n2 != n1 {
+		proof = append(proof, n2)
+	}
+	return true, proof, true
+}

@@ -1,0 +1,178 @@
+package resolver
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
+)
+
+// Aggressive use of validated NSEC records (RFC 8198): a secure negative
+// answer teaches which names and types of a zone do not exist, and later
+// questions in those ranges are answered from memory with no query.
+
+// maxAggrZones bounds the zones whose NSEC records are kept, and
+// maxAggrNSECPerZone the records per zone: enough for the busy signed
+// zones a resolver meets, small enough that a zone walking its whole NSEC
+// chain at us cannot grow memory without bound (about 200 bytes each).
+const (
+	maxAggrZones       = 1024
+	maxAggrNSECPerZone = 4096
+)
+
+// nsecEntry is a validated NSEC record with its signatures.
+type nsecEntry struct {
+	nsec    *dns.NSEC
+	sigs    []dns.RR
+	expires time.Time
+}
+
+// aggrZone holds one zone's validated NSEC records and its signed SOA,
+// which a synthesised negative answer carries.
+type aggrZone struct {
+	soa        *dns.SOA
+	soaSigs    []dns.RR
+	soaExpires time.Time
+	nsecs      map[string]nsecEntry // by lower-case owner
+}
+
+// nsecStore is the resolver's memory of validated NSEC records.
+type nsecStore struct {
+	mu    sync.Mutex // guards zones
+	zones map[string]*aggrZone
+}
+
+// learn keeps the validated NSEC records of zone: from a negative answer
+// (with its SOA, whose negative TTL bounds theirs) or from the proof of a
+// wildcard answer (soa nil).
+func (s *nsecStore) learn(zone string, soa dns.RR, proof []dns.RR, now time.Time) {
+	sr, _ := soa.(*dns.SOA)
+	negTTL := uint32(1<<31 - 1)
+	if sr != nil {
+		negTTL = min(sr.Hdr.Ttl, sr.Minttl)
+	}
+	zone = dns.CanonicalName(zone)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.zones == nil {
+		s.zones = map[string]*aggrZone{}
+	}
+	z := s.zones[zone]
+	if z == nil {
+		if len(s.zones) >= maxAggrZones {
+			return
+		}
+		z = &aggrZone{nsecs: map[string]nsecEntry{}}
+		s.zones[zone] = z
+	}
+	if sr != nil {
+		z.soa = dns.Copy(sr).(*dns.SOA)
+		z.soaSigs = copyRRs(coveringSigsRR(proof, sr.Hdr.Name, dns.TypeSOA))
+		z.soaExpires = now.Add(time.Duration(negTTL) * time.Second)
+	}
+	for _, rr := range proof {
+		n, ok := rr.(*dns.NSEC)
+		if !ok {
+			continue
+		}
+		key := strings.ToLower(n.Hdr.Name)
+		if _, have := z.nsecs[key]; !have && len(z.nsecs) >= maxAggrNSECPerZone {
+			continue
+		}
+		ttl := min(n.Hdr.Ttl, negTTL) // RFC 8198 §5.4: no longer than the SOA negative TTL
+		z.nsecs[key] = nsecEntry{nsec: dns.Copy(n).(*dns.NSEC), sigs: copyRRs(coveringSigsRR(proof, n.Hdr.Name, dns.TypeNSEC)),
+			expires: now.Add(time.Duration(ttl) * time.Second)}
+	}
+}
+
+// answer tries to prove qname/qtype absent from the NSEC records of zone.
+func (s *nsecStore) answer(zone, qname string, qtype uint16, now time.Time) (response, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zones[dns.CanonicalName(zone)]
+	if z == nil || z.soa == nil || !now.Before(z.soaExpires) {
+		return response{}, false
+	}
+	var nsecs []*dns.NSEC
+	for key, e := range z.nsecs {
+		if !now.Before(e.expires) {
+			delete(z.nsecs, key)
+			continue
+		}
+		nsecs = append(nsecs, e.nsec)
+	}
+	nx, proof, ok := dnssec.AggressiveNSEC(qname, qtype, zone, nsecs)
+	if !ok {
+		return response{}, false
+	}
+	left := func(t time.Time) uint32 { return uint32(t.Sub(now) / time.Second) }
+	soa := dns.Copy(z.soa).(*dns.SOA)
+	soa.Hdr.Ttl = left(z.soaExpires)
+	r := response{kind: KindNoData, soa: []dns.RR{soa}, target: qname, validated: true, security: dnssec.Secure,
+		rank: 0, authAnswer: true}
+	if nx {
+		r.kind = KindNXDomain
+	}
+	r.proof = append(r.proof, withTTL(z.soaSigs, soa.Hdr.Ttl)...)
+	for _, n := range proof {
+		e := z.nsecs[strings.ToLower(n.Hdr.Name)]
+		ttl := left(e.expires)
+		nn := dns.Copy(n)
+		nn.Header().Ttl = ttl
+		r.proof = append(r.proof, nn)
+		r.proof = append(r.proof, withTTL(e.sigs, ttl)...)
+	}
+	return r, true
+}
+
+// aggressiveAnswer answers name/qtype from validated NSEC records of the
+// zone that holds name, when validation is on and the client did not set
+// CD.
+func (rq *request) aggressiveAnswer(name string, qtype uint16) (response, bool) {
+	if rq.r.anchors == nil || rq.cd || rq.depth > 0 {
+		return response{}, false
+	}
+	zone := rq.zoneOf(name)
+	r, ok := rq.r.nsecs.answer(zone, name, qtype, rq.r.now())
+	if ok {
+		rq.cacheEvent(true, fmt.Sprintf("hit: %s %s is %s by validated NSEC records of %s (RFC 8198)", name, dns.TypeToString[qtype], r.kind, zone), r.soa)
+	}
+	return r, ok
+}
+
+func copyRRs(rrs []dns.RR) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+	}
+	return out
+}
+
+func withTTL(rrs []dns.RR, ttl uint32) []dns.RR {
+	out := copyRRs(rrs)
+	for _, rr := range out {
+		rr.Header().Ttl = ttl
+	}
+	return out
+}
+
+// records returns the unexpired validated NSEC records of zone.
+func (s *nsecStore) records(zone string, now time.Time) []*dns.NSEC {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zones[dns.CanonicalName(zone)]
+	if z == nil {
+		return nil
+	}
+	var out []*dns.NSEC
+	for _, e := range z.nsecs {
+		if now.Before(e.expires) {
+			out = append(out, e.nsec)
+		}
+	}
+	return out
+}
