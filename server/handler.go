@@ -282,7 +282,15 @@ const (
 
 // fast does everything that needs no resolution: parsing, access control,
 // rate limits, error replies, local data and packet-cache hits.
-func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string, q *query, st *state, start time.Time) ([]byte, verdict) {
+func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string, q *query, st *state, start time.Time) (resp []byte, v verdict) {
+	// The listeners call this directly: a bug must cost one query, not
+	// the process.
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", client, "stack", string(debug.Stack()))
+			resp, v = out[:0], verdictDrop
+		}
+	}()
 	if !parseHeader(req, q) || q.flags&flagQR != 0 {
 		h.m.dropped("malformed")
 		return out, verdictDrop

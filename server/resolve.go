@@ -31,7 +31,13 @@ const (
 
 // resolveRaw finishes a query that the fast path handed to the resolver;
 // req is a copy the caller no longer uses.
-func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, client netip.AddrPort, transport string, st *state, start time.Time) []byte {
+func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, client netip.AddrPort, transport string, st *state, start time.Time) (resp []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", client, "stack", string(debug.Stack()))
+			resp = nil
+		}
+	}()
 	var q query
 	parseHeader(req, &q)
 	_ = parseQuery(req, &q) // the fast path parsed it without error

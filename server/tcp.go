@@ -152,6 +152,9 @@ func (tc *tcpConn) serve() {
 			defer tc.s.leavePending()
 			defer func() { <-tc.slots }()
 			resp := h.resolveRaw(context.Background(), make([]byte, 2, maxReplyHint), req, tc.client, "tcp", st, start)
+			if len(resp) <= 2 {
+				return // dropped after a panic: nothing to send
+			}
 			if !tc.write(resp) {
 				_ = tc.c.Close()
 			}

@@ -71,7 +71,9 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 		go func() {
 			defer s.leavePending()
 			resp := h.resolveRaw(context.Background(), make([]byte, 0, maxReplyHint), req, client, "udp", st, start)
-			_, _ = conn.WriteToUDPAddrPort(resp, client)
+			if len(resp) > 0 {
+				_, _ = conn.WriteToUDPAddrPort(resp, client)
+			}
 		}()
 	}
 }
