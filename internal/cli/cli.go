@@ -1,5 +1,3 @@
-// Package cli implements the addrwalk command line. main calls Run; tests
-// call it too, with their own writers.
 package cli
 
 import (

@@ -1,0 +1,9 @@
+// Package cli implements the addrwalk command line (kong): resolve, demo,
+// sim, serve, arp and path. main calls Run; tests call it too, with their
+// own writers. Output for people and --json for machines come from the
+// same data (resolver.Trace, arptrace.Trace).
+//
+// Exit statuses are stable: resolve follows dig (9 when no usable reply
+// came), arp follows iputils arping (1 when no reply came, 2 for usage or
+// permission errors).
+package cli
