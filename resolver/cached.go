@@ -23,7 +23,7 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 		if h, ok := c.Lookup(name, qtype, rq.class, opts); ok && h.Rank >= cache.RankAnswerNonAuth {
 			rq.cacheEvent(true, fmt.Sprintf("hit: %s %s, TTL %d s left%s", name, dns.TypeToString[qtype], h.TTL, staleNote(h.Stale)), h.RRs)
 			rq.notePrefetch(h.Prefetch, h.Stale, name, qtype)
-			return rq.fromHit(response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs}, name, h.Rank, h.Security), true
+			return rq.fromHit(response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs, proof: h.Proof, wildcard: len(h.Proof) > 0}, name, h.Rank, h.Security), true
 		}
 	}
 	if qtype != dns.TypeCNAME {

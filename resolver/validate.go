@@ -364,9 +364,10 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 			continue
 		}
 		sig, err := dnssec.VerifyRRset(set, sigs, zk.keys, now, rq.budget())
+		var proof []dns.RR
 		if err == nil {
 			if wc, ok := dnssec.WildcardExpansion(sig, h.Name); ok {
-				out.wildcard = true
+				out.wildcard, proof = true, out.proof
 				err = rq.proveWildcard(out, zk, h.Name, wc)
 			}
 		}
@@ -375,7 +376,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 			worse(dnssec.StatusOf(err), err)
 			continue
 		}
-		rq.markSecure(set, out.sigs)
+		rq.markSecureProof(set, out.sigs, proof)
 		verified[strings.ToLower(h.Name)+"|"+dns.TypeToString[h.Rrtype]] = true
 	}
 	if out.dnameMismatch != "" && status == dnssec.Secure {
@@ -540,10 +541,14 @@ func rank(s dnssec.Status) int {
 
 // markSecure records validated RRsets in the cache as Secure, so later
 // hits skip the signature checks.
-func (rq *request) markSecure(set, sigs []dns.RR) {
+func (rq *request) markSecure(set, sigs []dns.RR) { rq.markSecureProof(set, sigs, nil) }
+
+// markSecureProof is markSecure for a wildcard answer, keeping its proof.
+func (rq *request) markSecureProof(set, sigs, proof []dns.RR) {
 	for _, s := range groupRRsets(set) {
 		h := s[0].Header()
-		rq.r.cache.Insert(cache.RRset{RRs: s, Sigs: coveringSigsRR(sigs, h.Name, h.Rrtype), Rank: cache.RankSecure, Security: cache.SecuritySecure})
+		rq.r.cache.Insert(cache.RRset{RRs: s, Sigs: coveringSigsRR(sigs, h.Name, h.Rrtype), Proof: proof,
+			Rank: cache.RankSecure, Security: cache.SecuritySecure})
 	}
 }
 

@@ -34,6 +34,7 @@ type key struct {
 type entry struct {
 	rrs      []dns.RR // the RRset, or the negative proof (NSEC, NSEC3, RRSIG)
 	sigs     []dns.RR // RRSIGs covering rrs
+	proof    []dns.RR // a wildcard-expanded RRset's proof (NSEC/NSEC3, RRSIGs)
 	soa      *dns.SOA // negative entries only
 	err      error    // failure entries only
 	inserted time.Time

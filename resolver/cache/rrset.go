@@ -19,6 +19,11 @@ var ErrInvalid = errors.New("invalid data")
 type RRset struct {
 	RRs      []dns.RR
 	Sigs     []dns.RR // RRSIGs whose type covered is the set's type
+	// Proof is kept with a wildcard-expanded RRset: the NSEC/NSEC3
+	// records (and RRSIGs) proving the exact name does not exist, which
+	// an answer to a DNSSEC client must carry (RFC 4035 §3.1.3.3). It
+	// lives as long as the RRset.
+	Proof    []dns.RR
 	Rank     Rank
 	Security Security
 }
@@ -28,6 +33,7 @@ type RRset struct {
 type Hit struct {
 	RRs      []dns.RR // TTL set to the remaining TTL (StaleTTL if Stale)
 	Sigs     []dns.RR // TTL likewise
+	Proof    []dns.RR // TTL likewise
 	Rank     Rank
 	Security Security
 	TTL      uint32 // the TTL written into RRs and Sigs
@@ -108,6 +114,7 @@ func (c *Cache) Insert(s RRset) (InsertResult, error) {
 	e := &entry{
 		rrs:      copyRRs(s.RRs, uint32(ttl/time.Second)),
 		sigs:     copyRRs(s.Sigs, uint32(ttl/time.Second)),
+		proof:    copyRRs(s.Proof, uint32(ttl/time.Second)),
 		inserted: c.now(),
 		ttl:      ttl,
 		keep:     ttl + c.cfg.StaleMax,
@@ -115,7 +122,7 @@ func (c *Cache) Insert(s RRset) (InsertResult, error) {
 		sec:      s.Security,
 		kind:     kindRRset,
 	}
-	e.weight = entryOverhead + rrsWeight(e.rrs) + rrsWeight(e.sigs)
+	e.weight = entryOverhead + rrsWeight(e.rrs) + rrsWeight(e.sigs) + rrsWeight(e.proof)
 	k := key{name: name, qtype: qtype, class: class, kind: kindRRset}
 	res := c.put(k, e)
 	if res != Outranked && s.Rank >= RankAnswerNonAuth {
@@ -140,6 +147,7 @@ func (c *Cache) Lookup(name string, qtype, qclass uint16, opts LookupOpts) (Hit,
 	return Hit{
 		RRs:      copyRRs(e.rrs, f.ttl),
 		Sigs:     copyRRs(e.sigs, f.ttl),
+		Proof:    copyRRs(e.proof, f.ttl),
 		Rank:     e.rank,
 		Security: e.sec,
 		TTL:      f.ttl,

@@ -264,3 +264,24 @@ func TestConfigErrors(t *testing.T) {
 	}
 	c.Close()
 }
+
+// TestProofKept checks that a wildcard answer's proof is kept with the
+// RRset and comes back, as copies, with the remaining TTL.
+func TestProofKept(t *testing.T) {
+	c, clock := newTestCache(t, Config{})
+	a, _ := dns.NewRR("www.example.org. 300 IN A 192.0.2.1")
+	nsec, _ := dns.NewRR("example.org. 300 IN NSEC zzz.example.org. A NS SOA RRSIG NSEC")
+	if _, err := c.Insert(RRset{RRs: []dns.RR{a}, Proof: []dns.RR{nsec}, Rank: RankSecure, Security: SecuritySecure}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(100 * time.Second)
+	h, ok := c.Lookup("www.example.org.", dns.TypeA, dns.ClassINET, LookupOpts{})
+	if !ok || len(h.Proof) != 1 || h.Proof[0].Header().Rrtype != dns.TypeNSEC || h.Proof[0].Header().Ttl != 200 {
+		t.Fatalf("hit %+v, want the NSEC proof with TTL 200", h)
+	}
+	h.Proof[0].Header().Ttl = 1
+	h2, _ := c.Lookup("www.example.org.", dns.TypeA, dns.ClassINET, LookupOpts{})
+	if h2.Proof[0].Header().Ttl != 200 {
+		t.Errorf("changing a returned proof changed the cache")
+	}
+}
