@@ -17,8 +17,8 @@ var ErrInvalid = errors.New("invalid data")
 // RRset is an RRset to insert: RRs sharing owner name, type and class, the
 // RRSIGs covering them, where it was found and its DNSSEC status.
 type RRset struct {
-	RRs      []dns.RR
-	Sigs     []dns.RR // RRSIGs whose type covered is the set's type
+	RRs  []dns.RR
+	Sigs []dns.RR // RRSIGs whose type covered is the set's type
 	// Proof is kept with a wildcard-expanded RRset: the NSEC/NSEC3
 	// records (and RRSIGs) proving the exact name does not exist, which
 	// an answer to a DNSSEC client must carry (RFC 4035 §3.1.3.3). It
