@@ -62,6 +62,12 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 	if zs, ok := rq.deleg["."]; ok {
 		return zs
 	}
+	if zc, ok := rq.r.zones["."]; ok {
+		// A forward or stub zone for the root: everything goes there.
+		zs := zc.servers()
+		rq.setDeleg(".", zs)
+		return zs
+	}
 	h := rq.r.hints
 	zs := &zoneServers{zone: dns.CanonicalName(h.Zone), trusted: true}
 	for _, s := range h.Servers {

@@ -27,6 +27,9 @@ func TestConfiguredZones(t *testing.T) {
 		{"forward zone", func(c *resolver.Config) {
 			c.Forward = []resolver.ZoneConfig{{Zone: "example.org.", Servers: []netip.AddrPort{ns1}}}
 		}, true},
+		{"forward everything (the root)", func(c *resolver.Config) {
+			c.Forward = []resolver.ZoneConfig{{Zone: ".", Servers: []netip.AddrPort{ns1}}}
+		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
