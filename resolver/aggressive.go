@@ -24,9 +24,9 @@ const (
 	maxAggrNSECPerZone = 4096
 )
 
-// nsecEntry is a validated NSEC record with its signatures.
+// nsecEntry is a validated NSEC or NSEC3 record with its signatures.
 type nsecEntry struct {
-	nsec    *dns.NSEC
+	rr      dns.RR // *dns.NSEC or *dns.NSEC3
 	sigs    []dns.RR
 	expires time.Time
 }
@@ -75,16 +75,16 @@ func (s *nsecStore) learn(zone string, soa dns.RR, proof []dns.RR, now time.Time
 		z.soaExpires = now.Add(time.Duration(negTTL) * time.Second)
 	}
 	for _, rr := range proof {
-		n, ok := rr.(*dns.NSEC)
-		if !ok {
+		t := rr.Header().Rrtype
+		if t != dns.TypeNSEC && t != dns.TypeNSEC3 {
 			continue
 		}
-		key := strings.ToLower(n.Hdr.Name)
+		key := strings.ToLower(rr.Header().Name)
 		if _, have := z.nsecs[key]; !have && len(z.nsecs) >= maxAggrNSECPerZone {
 			continue
 		}
-		ttl := min(n.Hdr.Ttl, negTTL) // RFC 8198 §5.4: no longer than the SOA negative TTL
-		z.nsecs[key] = nsecEntry{nsec: dns.Copy(n).(*dns.NSEC), sigs: copyRRs(coveringSigsRR(proof, n.Hdr.Name, dns.TypeNSEC)),
+		ttl := min(rr.Header().Ttl, negTTL) // RFC 8198 §5.4: no longer than the SOA negative TTL
+		z.nsecs[key] = nsecEntry{rr: dns.Copy(rr), sigs: copyRRs(coveringSigsRR(proof, rr.Header().Name, t)),
 			expires: now.Add(time.Duration(ttl) * time.Second)}
 	}
 }
@@ -98,14 +98,31 @@ func (s *nsecStore) answer(zone, qname string, qtype uint16, now time.Time) (res
 		return response{}, false
 	}
 	var nsecs []*dns.NSEC
+	var nsec3s []*dns.NSEC3
 	for key, e := range z.nsecs {
 		if !now.Before(e.expires) {
 			delete(z.nsecs, key)
 			continue
 		}
-		nsecs = append(nsecs, e.nsec)
+		switch v := e.rr.(type) {
+		case *dns.NSEC:
+			nsecs = append(nsecs, v)
+		case *dns.NSEC3:
+			nsec3s = append(nsec3s, v)
+		}
 	}
-	nx, proof, ok := dnssec.AggressiveNSEC(qname, qtype, zone, nsecs)
+	var proof []dns.RR
+	nx, p, ok := dnssec.AggressiveNSEC(qname, qtype, zone, nsecs)
+	for _, n := range p {
+		proof = append(proof, n)
+	}
+	if !ok && len(nsec3s) > 0 {
+		var p3 []*dns.NSEC3
+		nx, p3, ok = dnssec.AggressiveNSEC3(qname, qtype, zone, nsec3s)
+		for _, n := range p3 {
+			proof = append(proof, n)
+		}
+	}
 	if !ok {
 		return response{}, false
 	}
@@ -119,7 +136,7 @@ func (s *nsecStore) answer(zone, qname string, qtype uint16, now time.Time) (res
 	}
 	r.proof = append(r.proof, withTTL(z.soaSigs, soa.Hdr.Ttl)...)
 	for _, n := range proof {
-		e := z.nsecs[strings.ToLower(n.Hdr.Name)]
+		e := z.nsecs[strings.ToLower(n.Header().Name)]
 		ttl := left(e.expires)
 		nn := dns.Copy(n)
 		nn.Header().Ttl = ttl
@@ -170,8 +187,8 @@ func (s *nsecStore) records(zone string, now time.Time) []*dns.NSEC {
 	}
 	var out []*dns.NSEC
 	for _, e := range z.nsecs {
-		if now.Before(e.expires) {
-			out = append(out, e.nsec)
+		if n, ok := e.rr.(*dns.NSEC); ok && now.Before(e.expires) {
+			out = append(out, n)
 		}
 	}
 	return out

@@ -467,11 +467,9 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 	if err != nil {
 		return dnssec.StatusOf(err), err
 	}
-	if len(nsecs) > 0 {
-		for _, rr := range out.soa {
-			if rr.Header().Rrtype == dns.TypeSOA {
-				rq.r.nsecs.learn(zk.zone, rr, out.proof, rq.r.now())
-			}
+	for _, rr := range out.soa {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			rq.r.nsecs.learn(zk.zone, rr, out.proof, rq.r.now())
 		}
 	}
 	return dnssec.Secure, nil

@@ -353,3 +353,50 @@ func NSEC3Hash(name string, alg uint8, iterations uint16, salt string) string {
 	}
 	return dns.HashName(dns.CanonicalName(name), alg, iterations, salt)
 }
+
+// AggressiveNSEC3 is AggressiveNSEC for NSEC3 (RFC 8198 §5.2): a matching
+// NSEC3 whose bitmap lacks qtype (NODATA), or a closest encloser proof
+// plus an NSEC3 covering the wildcard (NXDOMAIN). Spans with the opt-out
+// flag prove nothing secure, so they are never used.
+func AggressiveNSEC3(qname string, qtype uint16, zone string, nsec3s []*dns.NSEC3) (nxdomain bool, proof []*dns.NSEC3, ok bool) {
+	s, f := newNSEC3Set(zone, nsec3s)
+	if f != nil {
+		return false, nil, false
+	}
+	m, f := s.match(qname)
+	if f != nil {
+		return false, nil, false
+	}
+	if m != nil {
+		if nodataBitmap(qname, zone, qtype, m.TypeBitMap) != nil {
+			return false, nil, false
+		}
+		return false, []*dns.NSEC3{m}, true
+	}
+	ce, nc, f := s.closestEncloser(qname)
+	if f != nil || nc.Flags&nsec3FlagOptOut != 0 {
+		return false, nil, false
+	}
+	cem, f := s.match(ce)
+	if f != nil || cem == nil {
+		return false, nil, false
+	}
+	wc := wildcardOf(ce)
+	if wm, f := s.match(wc); f != nil || wm != nil {
+		return false, nil, false
+	}
+	c, f := s.cover(wc)
+	if f != nil || c == nil {
+		return false, nil, false
+	}
+	for _, n := range []*dns.NSEC3{cem, nc, c} {
+		dup := false
+		for _, p := range proof {
+			dup = dup || p == n
+		}
+		if !dup {
+			proof = append(proof, n)
+		}
+	}
+	return true, proof, true
+}
