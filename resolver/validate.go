@@ -193,6 +193,7 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
 			Reason: "no DNSKEY RRset at " + zone, Err: dnssec.ErrDNSKEYMissing}}
 	}
+	rq.nextResponse()
 	sig, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
 	for try := 0; dnssec.StatusOf(verr) == dnssec.Bogus && out.from.IsValid() && try < maxBogusRetries; try++ {
 		// Another server of the zone may have the right keys.
@@ -252,6 +253,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 		return nil, &zoneKeys{zone: zone, status: pk.status, err: pk.err}
 	}
 	now := rq.r.now()
+	rq.nextResponse()
 	switch out.kind {
 	case KindAnswer:
 		ds := dsRecords(out.answer)
@@ -325,6 +327,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		return pieceErr(out.security, nil)
 	}
 	out.validated = true
+	rq.nextResponse()
 	if qtype == dns.TypeRRSIG || qtype == dns.TypeANY {
 		// RRSIGs are not signed themselves, and ANY answers mix RRsets
 		// a server picked: neither can be validated as a whole.
@@ -567,6 +570,10 @@ func (rq *request) budget() *dnssec.Budget {
 	}
 	return rq.vbudget
 }
+
+// nextResponse starts the per-response count of signature checks (the
+// per-request count goes on): one validated upstream response each.
+func (rq *request) nextResponse() { rq.budget().NextResponse() }
 
 func signerOf(r response) string {
 	for _, list := range [][]dns.RR{r.sigs, r.proof, r.ds} {
