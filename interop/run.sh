@@ -31,7 +31,17 @@
 #   5. compares rcode, AA/TC/RA/AD, TC of the UDP reply and the sorted
 #      answer records without TTLs, prints "interop: N agree, M differ" and
 #      each difference, and fails on a difference that
-#      interop/known-differences.txt does not list with a reason.
+#      interop/known-differences.txt does not list with a reason;
+#   6. (issue 7) does the same for a second, DNSSEC-signed hierarchy with a
+#      root of its own on 127.54.x.y (interop/gen/dnssec.go: a signed root,
+#      an NSEC and an NSEC3 TLD, secure, insecure and deliberately bogus
+#      zones; keys made at every run), asked with the DO or AD bit of a
+#      second pair of resolvers that validate from the root's DS: Unbound
+#      (module-config "validator iterator", trust-anchor-file) on
+#      127.0.1.3 and addrwalk serve (a [dnssec] section) on 127.0.1.4,
+#      otherwise configured like the first pair; prints
+#      "interop-dnssec: N agree, M differ". A separate tree and resolvers
+#      keep the unsigned comparison exactly as it was.
 #
 # Run from anywhere as root: bash interop/run.sh. Sends packets only to
 # 127.0.0.0/8 inside its own namespace; every wait is bounded; everything
@@ -39,7 +49,8 @@
 # exit, also on failure. INTEROP_KEEP=1 keeps the temporary directory
 # (logs, zone files, answers) for a look afterwards; ADDRWALK=FILE uses
 # that addrwalk binary instead of building one; ZONES=N sizes the
-# hierarchy; QMIN=0 turns QNAME minimisation off in both resolvers.
+# hierarchy; QMIN=0 turns QNAME minimisation off in both resolvers;
+# INTEROP_DNSSEC=0 skips the signed hierarchy (step 6).
 set -euo pipefail
 export PATH="$PATH:/usr/local/go/bin"
 
@@ -48,6 +59,10 @@ cd "$repo"
 
 UNBOUND_ADDR=127.0.1.1
 ADDRWALK_ADDR=127.0.1.2
+# The validating pair, for the signed hierarchy.
+UNBOUND_SEC_ADDR=127.0.1.3
+ADDRWALK_SEC_ADDR=127.0.1.4
+DNSSEC=${INTEROP_DNSSEC:-1}
 # ZONES is the generator's zones-per-kind-per-TLD knob: 16 gives about
 # 240 zones and 1,200 questions, each asked twice (cold, then cached).
 # The names in known-differences.txt are those of the default.
@@ -155,18 +170,24 @@ netns_made=1
 ip -n "$ns" link set lo up
 inns() { ip netns exec "$ns" "$@"; }
 
-# Authoritative servers: one NSD instance per line of instances.txt.
+# Authoritative servers: one NSD instance per line of instances.txt
+# (start_nsd DIR: those of the hierarchy in DIR).
 addrs=()
 nsd_confs=()
 nsd_logs=()
-while read -r name conf a; do
-	inns nsd -d -c "$conf" >"$hier/nsd/$name/stderr.log" 2>&1 &
-	pids+=($!)
-	nsd_confs+=("$conf")
-	nsd_logs+=("$hier/nsd/$name/nsd.log" "$hier/nsd/$name/stderr.log")
-	read -r -a more <<<"$a"
-	addrs+=("${more[@]}")
-done <"$hier/instances.txt"
+start_nsd() {
+	local name conf a more
+	while read -r name conf a; do
+		inns nsd -d -c "$conf" >"$1/nsd/$name/stderr.log" 2>&1 &
+		pids+=($!)
+		nsd_confs+=("$conf")
+		nsd_logs+=("$1/nsd/$name/nsd.log" "$1/nsd/$name/stderr.log")
+		read -r -a more <<<"$a"
+		addrs+=("${more[@]}")
+	done <"$1/instances.txt"
+}
+start_nsd "$hier"
+((DNSSEC)) && start_nsd "$hier/dnssec"
 read -r -a silent_addrs <"$hier/silent.txt"
 inns "$tmp/silent" "${silent_addrs[@]}" >"$tmp/silent.log" 2>&1 &
 pids+=($!)
@@ -176,25 +197,31 @@ echo "interop: ${#nsd_confs[@]} NSD instances on ${#addrs[@]} addresses"
 
 # Unbound: iterator only (no DNSSEC), QNAME minimisation, no prefetch,
 # minimal responses; the local zones Unbound serves by default that would
-# shadow the test data are switched off.
-mkdir -p "$tmp/unbound"
-cat >"$tmp/unbound/unbound.conf" <<EOF
+# shadow the test data are switched off. unbound_conf DIR ADDR HINTS
+# MODULES [LINE...] writes DIR/unbound.conf, the extra LINEs in the server
+# clause.
+unbound_conf() {
+	local dir=$1 addr=$2 hints=$3 modules=$4
+	shift 4
+	mkdir -p "$dir"
+	{
+		cat <<EOF
 server:
-	interface: $UNBOUND_ADDR
+	interface: $addr
 	port: 53
 	do-ip6: no
 	access-control: 127.0.0.0/8 allow
 	do-not-query-localhost: no
-	root-hints: "$hier/root.hints"
+	root-hints: "$hints"
 	qname-minimisation: $( ((QMIN)) && echo yes || echo no)
-	module-config: "iterator"
+	module-config: "$modules"
 	harden-glue: yes
 	prefetch: no
 	minimal-responses: yes
 	username: ""
 	chroot: ""
-	directory: "$tmp/unbound"
-	pidfile: "$tmp/unbound/unbound.pid"
+	directory: "$dir"
+	pidfile: "$dir/unbound.pid"
 	use-syslog: no
 	logfile: ""
 	verbosity: 1
@@ -215,26 +242,60 @@ server:
 	local-zone: "100.51.198.in-addr.arpa." nodefault
 	local-zone: "113.0.203.in-addr.arpa." nodefault
 	local-zone: "8.b.d.0.1.0.0.2.ip6.arpa." nodefault
+EOF
+		for l in "$@"; do printf '\t%s\n' "$l"; done
+		cat <<EOF
 remote-control:
 	control-enable: yes
-	control-interface: "$tmp/unbound/unbound.ctl"
+	control-interface: "$dir/unbound.ctl"
 	control-use-cert: no
 EOF
-unbound-checkconf "$tmp/unbound/unbound.conf" >/dev/null ||
-	fail "unbound-checkconf rejected the configuration"
+	} >"$dir/unbound.conf"
+	unbound-checkconf "$dir/unbound.conf" >/dev/null ||
+		fail "unbound-checkconf rejected $dir/unbound.conf"
+}
+unbound_conf "$tmp/unbound" "$UNBOUND_ADDR" "$hier/root.hints" iterator
 inns unbound -d -c "$tmp/unbound/unbound.conf" >"$tmp/unbound/unbound.log" 2>&1 &
 pids+=($!)
+unbound_pid=$!
 
 aw_flags=(--listen "$ADDRWALK_ADDR:53" --root-hints "$hier/root.hints" --allow-loopback)
 ((QMIN)) || aw_flags+=(--no-qmin)
 inns "$tmp/addrwalk" serve "${aw_flags[@]}" >"$tmp/addrwalk.log" 2>&1 &
 pids+=($!)
 addrwalk_pid=$!
-unbound_pid=${pids[-2]}
+resolvers=("$UNBOUND_ADDR" "$ADDRWALK_ADDR")
+resolver_logs=("$tmp/unbound/unbound.log" "$tmp/addrwalk.log")
 
-inns timeout --foreground $((START_TIMEOUT + 5)) "$tmp/compare" wait -timeout "${START_TIMEOUT}s" "$UNBOUND_ADDR" "$ADDRWALK_ADDR" ||
-	fail "the resolvers did not start" "$tmp/unbound/unbound.log" "$tmp/addrwalk.log"
+# The validating pair: the same configuration, the signed hierarchy's root
+# hints, and its root DS as the only trust anchor.
+if ((DNSSEC)); then
+	sec=$hier/dnssec
+	unbound_conf "$tmp/unbound-sec" "$UNBOUND_SEC_ADDR" "$sec/root.hints" "validator iterator" \
+		"trust-anchor-file: \"$sec/root.ds\"" "val-log-level: 2" "ede: yes"
+	inns unbound -d -c "$tmp/unbound-sec/unbound.conf" >"$tmp/unbound-sec/unbound.log" 2>&1 &
+	pids+=($!)
+	unbound_sec_pid=$!
+	cat >"$tmp/addrwalk-sec.toml" <<EOF
+[dnssec]
+validation = "auto"
+trust-anchor-file = "$sec/root.ds"
+EOF
+	aw_sec_flags=(--config "$tmp/addrwalk-sec.toml" --listen "$ADDRWALK_SEC_ADDR:53" --root-hints "$sec/root.hints" --allow-loopback)
+	((QMIN)) || aw_sec_flags+=(--no-qmin)
+	inns "$tmp/addrwalk" serve "${aw_sec_flags[@]}" >"$tmp/addrwalk-sec.log" 2>&1 &
+	pids+=($!)
+	addrwalk_sec_pid=$!
+	resolvers+=("$UNBOUND_SEC_ADDR" "$ADDRWALK_SEC_ADDR")
+	resolver_logs+=("$tmp/unbound-sec/unbound.log" "$tmp/addrwalk-sec.log")
+fi
+
+inns timeout --foreground $((START_TIMEOUT + 5)) "$tmp/compare" wait -timeout "${START_TIMEOUT}s" "${resolvers[@]}" ||
+	fail "the resolvers did not start" "${resolver_logs[@]}"
 echo "interop: unbound $(unbound -V | sed -n 's/^Version //p') on $UNBOUND_ADDR, addrwalk on $ADDRWALK_ADDR"
+if ((DNSSEC)); then
+	echo "interop-dnssec: validating unbound on $UNBOUND_SEC_ADDR, addrwalk on $ADDRWALK_SEC_ADDR"
+fi
 
 # nsd_queries: the queries all NSD instances received so far.
 nsd_queries() {
@@ -246,11 +307,12 @@ nsd_queries() {
 	echo "$total"
 }
 
-# pass NAME ADDR PID LOG: ask every question of the resolver NAME, then
-# make sure it is still running (a crash would show as a flood of errors).
+# pass NAME ADDR PID LOG [QUESTIONS [FLAG...]]: ask every question of the
+# resolver NAME, then make sure it is still running (a crash would show as
+# a flood of errors).
 pass() {
 	inns timeout --foreground "$PASS_TIMEOUT" "$tmp/compare" query -server "$2" \
-		-questions "$hier/questions.txt" -out "$tmp/$1.json" ||
+		-questions "${5:-$hier/questions.txt}" -out "$tmp/$1.json" "${@:6}" ||
 		fail "asking $1 failed" "$4"
 	kill -0 "$3" 2>/dev/null || fail "$1 exited while answering the questions" "$4"
 }
@@ -263,5 +325,18 @@ if ((q0 + q1 + q2 > 0)); then
 	echo "interop: upstream queries received by NSD: unbound $((q1 - q0)), addrwalk $((q2 - q1)) (lame, dead and silent servers not counted)"
 fi
 
+rc=0
 "$tmp/compare" diff -known interop/known-differences.txt \
-	unbound="$tmp/unbound.json" addrwalk="$tmp/addrwalk.json"
+	unbound="$tmp/unbound.json" addrwalk="$tmp/addrwalk.json" || rc=$?
+
+if ((DNSSEC)); then
+	q0=$(nsd_queries)
+	pass unbound-sec "$UNBOUND_SEC_ADDR" "$unbound_sec_pid" "$tmp/unbound-sec/unbound.log" "$sec/questions.txt" -dnssec
+	q1=$(nsd_queries)
+	pass addrwalk-sec "$ADDRWALK_SEC_ADDR" "$addrwalk_sec_pid" "$tmp/addrwalk-sec.log" "$sec/questions.txt" -dnssec
+	q2=$(nsd_queries)
+	echo "interop-dnssec: upstream queries received by NSD: unbound $((q1 - q0)), addrwalk $((q2 - q1))"
+	"$tmp/compare" diff -known interop/known-differences.txt -label interop-dnssec -ede -min-data 0.3 \
+		unbound="$tmp/unbound-sec.json" addrwalk="$tmp/addrwalk-sec.json" || rc=$?
+fi
+exit "$rc"

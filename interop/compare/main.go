@@ -9,16 +9,23 @@
 //	    like a plain stub with its 512-byte limit) and write the normalised
 //	    answers as JSON lines. With -rounds 2 (the default) every question
 //	    is asked a second time once all have been asked, so answers from
-//	    the cache are compared too.
-//	compare diff [-known FILE] NAME=FILE NAME=FILE
+//	    the cache are compared too. With -dnssec (issue 7) the questions
+//	    ask for DNSSEC: every third with EDNS and the DO bit, every third
+//	    with EDNS and the AD bit (RFC 6840 section 5.7), every third
+//	    without EDNS with the AD bit; the AD flag of the reply and any
+//	    RRSIGs in the answer are compared like the rest.
+//	compare diff [-known FILE] [-label L] [-ede] [-min-data F] NAME=FILE NAME=FILE
 //	    compare two query outputs: rcode, the AA/TC/RA/AD flags, TC of the
 //	    UDP reply, the sorted answer records without TTLs (names lower
 //	    case), and for NXDOMAIN and NODATA the owner of the SOA in the
-//	    authority section. Prints "interop: N agree, M differ" and every difference;
-//	    exits 1 when a difference is not listed in the known file. A
-//	    question that failed on both sides (timeout, refused) counts as a
-//	    difference: nothing was compared. So does a run where fewer than
-//	    half the questions got answer records: the hierarchy is broken.
+//	    authority section; with -ede also whether the reply has an
+//	    Extended DNS Error (RFC 8914; the codes are only shown). Prints
+//	    "L: N agree, M differ" (L is "interop" unless -label says
+//	    otherwise) and every difference; exits 1 when a difference is not
+//	    listed in the known file. A question that failed on both sides
+//	    (timeout, refused) counts as a difference: nothing was compared.
+//	    So does a run where fewer than half (-min-data) the questions got
+//	    answer records: the hierarchy is broken.
 //
 // A questions file has one "NAME TYPE" a line; "# comment" after it says
 // what the question exercises. A known-differences file has one
@@ -165,6 +172,8 @@ type result struct {
 	Type   string   `json:"type"`
 	Why    string   `json:"why,omitempty"`
 	NoEDNS bool     `json:"no_edns,omitempty"` // asked without EDNS (512 bytes)
+	DO     bool     `json:"do,omitempty"`      // asked with the DO bit
+	AD     bool     `json:"ad,omitempty"`      // asked with the AD bit
 	Round  int      `json:"round"`             // 1: cold cache, 2: asked again
 	Err    string   `json:"err,omitempty"`
 	Rcode  string   `json:"rcode,omitempty"`
@@ -175,11 +184,19 @@ type result struct {
 	// NXDOMAIN or NODATA reply (what downstream caches time the negative
 	// answer by, RFC 2308), "-" when there is none.
 	NegSOA string `json:"neg_soa,omitempty"`
-	Millis int64  `json:"ms"`
+	// EDE lists the INFO-CODEs of the Extended DNS Errors (RFC 8914) in
+	// the reply; shown with a difference; diff -ede compares whether
+	// there is one, not the codes.
+	EDE    []uint16 `json:"ede,omitempty"`
+	Millis int64    `json:"ms"`
 }
 
-// same reports whether two results agree on everything compared.
-func (r result) same(o result) bool {
+// same reports whether two results agree on everything compared; with
+// ede, also on whether the reply has an Extended DNS Error.
+func (r result) same(o result, ede bool) bool {
+	if ede && (len(r.EDE) > 0) != (len(o.EDE) > 0) {
+		return false
+	}
 	return r.Err == o.Err && r.Rcode == o.Rcode && r.Flags == o.Flags && r.UDPTC == o.UDPTC && r.NegSOA == o.NegSOA &&
 		strings.Join(r.Answer, "\n") == strings.Join(o.Answer, "\n")
 }
@@ -197,6 +214,9 @@ func (r result) format(withAnswer bool) string {
 	fmt.Fprintf(&b, "rcode=%s flags=[%s] udp-tc=%v answer=%d", r.Rcode, r.Flags, r.UDPTC, len(r.Answer))
 	if r.NegSOA != "" {
 		fmt.Fprintf(&b, " negative-soa=%s", r.NegSOA)
+	}
+	if len(r.EDE) > 0 {
+		fmt.Fprintf(&b, " ede=%v", r.EDE)
 	}
 	fmt.Fprintf(&b, " (%d ms)", r.Millis)
 	if !withAnswer {
@@ -220,6 +240,7 @@ func cmdQuery(args []string) error {
 	workers := fs.Int("workers", 8, "questions in flight at once")
 	rounds := fs.Int("rounds", 2, "times every question is asked (later rounds hit the cache)")
 	timeout := fs.Duration("timeout", 6*time.Second, "wait for one reply")
+	dnssec := fs.Bool("dnssec", false, "ask with the DO or AD bit (see the package comment)")
 	fs.Parse(args)
 	if *server == "" || *qfile == "" || *out == "" {
 		return errors.New("query: -server, -questions and -out are required")
@@ -240,7 +261,12 @@ func cmdQuery(args []string) error {
 			go func() {
 				defer wg.Done()
 				for i := range next {
-					rr[i] = ask(addr, qs[i], i%plainEvery == plainEvery-1, *timeout)
+					st := stub{noEDNS: i%plainEvery == plainEvery-1}
+					if *dnssec {
+						st.do = i%3 == 0
+						st.ad = !st.do
+					}
+					rr[i] = ask(addr, qs[i], st, *timeout)
 					rr[i].Round = round
 				}
 			}()
@@ -267,16 +293,24 @@ func cmdQuery(args []string) error {
 	return f.Close()
 }
 
+// stub says how a question is asked.
+type stub struct {
+	noEDNS bool // without EDNS (512 bytes)
+	do     bool // with the DO bit (needs EDNS)
+	ad     bool // with the AD bit in the header
+}
+
 // ask sends one question like a stub: UDP (one retry on timeout), then
 // TCP when the reply is truncated.
-func ask(addr string, q question, noEDNS bool, timeout time.Duration) (r result) {
-	r = result{Name: strings.ToLower(q.Name), Type: q.Type, Why: q.Why, NoEDNS: noEDNS}
+func ask(addr string, q question, st stub, timeout time.Duration) (r result) {
+	r = result{Name: strings.ToLower(q.Name), Type: q.Type, Why: q.Why, NoEDNS: st.noEDNS, DO: st.do, AD: st.ad}
 	m := new(dns.Msg)
 	m.SetQuestion(q.Name, qtype(q.Type))
 	m.RecursionDesired = true
+	m.AuthenticatedData = st.ad
 	udp := &dns.Client{Net: "udp", Timeout: timeout}
-	if !noEDNS {
-		m.SetEdns0(stubBufSize, false)
+	if !st.noEDNS {
+		m.SetEdns0(stubBufSize, st.do)
 		udp.UDPSize = stubBufSize
 	}
 	start := time.Now()
@@ -318,6 +352,13 @@ func ask(addr string, q question, noEDNS bool, timeout time.Duration) (r result)
 		r.Answer = append(r.Answer, normalise(rr))
 	}
 	sort.Strings(r.Answer)
+	if opt := reply.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EDE); ok {
+				r.EDE = append(r.EDE, e.InfoCode)
+			}
+		}
+	}
 	if negative(reply) {
 		r.NegSOA = "-"
 		for _, rr := range reply.Ns {
@@ -424,6 +465,9 @@ func key(name, typ string) string {
 func cmdDiff(args []string, w io.Writer) (int, error) {
 	fs := flag.NewFlagSet("diff", flag.ExitOnError)
 	knownFile := fs.String("known", "", "known differences file")
+	label := fs.String("label", "interop", "prefix of the summary lines")
+	ede := fs.Bool("ede", false, "compare whether replies have an Extended DNS Error (RFC 8914)")
+	minData := fs.Float64("min-data", 0.5, "fewer questions than this fraction with answer records means a broken hierarchy")
 	fs.Parse(args)
 	if fs.NArg() != 2 {
 		return 0, errors.New("diff: want NAME=FILE NAME=FILE")
@@ -452,6 +496,7 @@ func cmdDiff(args []string, w io.Writer) (int, error) {
 	agree, unexplained, withData := 0, 0, 0
 	var diffs []string
 	seen := map[string]bool{}
+	asked := map[string]bool{}
 	for i := range rs[0] {
 		a, b := rs[0][i], rs[1][i]
 		if a.Name != b.Name || a.Type != b.Type || a.Round != b.Round {
@@ -460,16 +505,23 @@ func cmdDiff(args []string, w io.Writer) (int, error) {
 		if a.Err == "" && a.Rcode == "NOERROR" && len(a.Answer) > 0 {
 			withData++
 		}
-		if a.same(b) && a.Err == "" {
+		k := key(a.Name, a.Type)
+		asked[k] = true
+		if a.same(b, *ede) && a.Err == "" {
 			agree++
 			continue
 		}
-		k := key(a.Name, a.Type)
 		seen[k] = true
 		var d strings.Builder
 		stub := "EDNS 1232"
 		if a.NoEDNS {
 			stub = "no EDNS"
+		}
+		if a.DO {
+			stub += ", DO"
+		}
+		if a.AD {
+			stub += ", AD"
 		}
 		if a.Round > 1 {
 			stub += ", asked again"
@@ -488,13 +540,14 @@ func cmdDiff(args []string, w io.Writer) (int, error) {
 		}
 		diffs = append(diffs, d.String())
 	}
-	fmt.Fprintf(w, "interop: %d agree, %d differ\n", agree, len(diffs))
+	fmt.Fprintf(w, "%s: %d agree, %d differ\n", *label, agree, len(diffs))
 	for _, d := range diffs {
 		fmt.Fprint(w, d)
 	}
 	var stale []string
+	// Entries for questions not asked here belong to another comparison.
 	for k := range known {
-		if !seen[k] {
+		if asked[k] && !seen[k] {
 			stale = append(stale, k)
 		}
 	}
@@ -502,12 +555,12 @@ func cmdDiff(args []string, w io.Writer) (int, error) {
 	for _, k := range stale {
 		fmt.Fprintf(w, "note: known difference %s did not occur\n", k)
 	}
-	if withData*2 < len(rs[0]) {
-		fmt.Fprintf(w, "interop: only %d of %d questions got answer records from %s: the test hierarchy is broken\n", withData, len(rs[0]), names[0])
+	if float64(withData) < *minData*float64(len(rs[0])) {
+		fmt.Fprintf(w, "%s: only %d of %d questions got answer records from %s: the test hierarchy is broken\n", *label, withData, len(rs[0]), names[0])
 		return 1, nil
 	}
 	if unexplained > 0 {
-		fmt.Fprintf(w, "interop: %d differences not in the known-differences file\n", unexplained)
+		fmt.Fprintf(w, "%s: %d differences not in the known-differences file\n", *label, unexplained)
 		return 1, nil
 	}
 	return 0, nil

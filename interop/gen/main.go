@@ -15,6 +15,9 @@
 //	instances.txt         "NAME CONF ADDR..." for every NSD instance
 //	silent.txt            addresses where a server takes queries, never answers
 //	nsd/NAME/nsd.conf     one NSD instance: config, zone files, pid, log
+//	dnssec/               the signed hierarchy (issue 7, see dnssec.go), its
+//	                      own root on 127.54.x.y, in the same layout, and
+//	                      root.ds, its root trust anchor
 //
 // Usage: gen -out DIR [-zones N]
 package main
@@ -23,7 +26,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Addresses of the server roles. Nothing listens on deadAddrs (queries get
@@ -74,11 +79,15 @@ type hier struct {
 	tld        map[string]*zone  // TLD zones by label
 	customers  []*zone           // zones that get the standard records
 	hostedBy   map[string]hoster // customer zone → its hoster
+	// rootNS and addr give the root hints: the root's name servers and
+	// every name server's address.
+	rootNS []string
+	addr   map[string]string
 }
 
 func newHier() *hier {
 	return &hier{zones: map[string]*zone{}, instAddrs: map[string][]string{},
-		tld: map[string]*zone{}, hostedBy: map[string]hoster{}}
+		tld: map[string]*zone{}, hostedBy: map[string]hoster{}, rootNS: rootNS, addr: hostAddr}
 }
 
 // zone creates zone name served by the instances insts, with an SOA and
@@ -188,6 +197,12 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("gen: %d zones, %d NSD instances, %d questions\n", len(h.zones), len(h.instAddrs), len(h.questions))
+	s, err := writeSigned(filepath.Join(*out, "dnssec"), time.Now())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen: signed hierarchy:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("gen: signed hierarchy: %d zones, %d NSD instances, %d questions\n", len(s.zones), len(s.instAddrs), len(s.questions))
 }
 
 // build returns the whole hierarchy and its questions; perTLD sizes the

@@ -19,8 +19,8 @@ func (h *hier) write(out string) error {
 	}
 	// Root hints.
 	var hints strings.Builder
-	for _, n := range []string{"a.root-servers.net.", "b.root-servers.net."} {
-		fmt.Fprintf(&hints, ".\t3600000\tNS\t%s\n%s\t3600000\tA\t%s\n", n, n, hostAddr[n])
+	for _, n := range h.rootNS {
+		fmt.Fprintf(&hints, ".\t3600000\tNS\t%s\n%s\t3600000\tA\t%s\n", n, n, h.addr[n])
 	}
 	if err := os.WriteFile(filepath.Join(abs, "root.hints"), []byte(hints.String()), 0o644); err != nil {
 		return err
