@@ -22,8 +22,9 @@ const (
 // validator answer SERVFAIL (bogus) for the names it affects.
 type breakage int
 
+// The zero breakage is a correctly signed zone.
 const (
-	notBroken breakage = iota
+	_ breakage = iota
 	// breakExpired: every signature expired thirty days ago, beyond any
 	// validator's allowance for clock skew (Unbound's is at most a day,
 	// val-sig-skew-max).
