@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
@@ -157,8 +158,59 @@ func (rq *request) aggressiveAnswer(name string, qtype uint16) (response, bool) 
 	r, ok := rq.r.nsecs.answer(zone, name, qtype, rq.r.now())
 	if ok {
 		rq.cacheEvent(true, fmt.Sprintf("hit: %s %s is %s by validated NSEC records of %s (RFC 8198)", name, dns.TypeToString[qtype], r.kind, zone), r.soa)
+		return r, true
 	}
-	return r, ok
+	return rq.synthesiseWildcard(zone, name, qtype)
+}
+
+// synthesiseWildcard answers name from a cached, validated wildcard when
+// cached NSEC records prove name itself does not exist (RFC 8198 §5.3).
+func (rq *request) synthesiseWildcard(zone, name string, qtype uint16) (response, bool) {
+	wc, proof, ok := rq.r.nsecs.wildcard(zone, name, rq.r.now())
+	if !ok {
+		return response{}, false
+	}
+	for _, t := range []uint16{qtype, dns.TypeCNAME} {
+		h, ok := rq.r.cache.Lookup(wc, t, rq.class, cache.LookupOpts{})
+		if !ok || h.Security != cache.SecuritySecure || len(h.RRs) == 0 {
+			continue
+		}
+		r := response{kind: KindAnswer, answer: renamed(h.RRs, name), sigs: renamed(h.Sigs, name), proof: proof,
+			wildcard: true, validated: true, security: dnssec.Secure, rank: h.Rank, authAnswer: true}
+		if t == dns.TypeCNAME && qtype != dns.TypeCNAME {
+			r.kind, r.target = KindCNAME, dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
+		}
+		rq.cacheEvent(true, fmt.Sprintf("hit: %s %s synthesised from the wildcard %s; validated NSEC records of %s prove %s does not exist (RFC 8198)",
+			name, dns.TypeToString[t], wc, zone, name), r.answer)
+		return r, true
+	}
+	return response{}, false
+}
+
+// wildcard finds the proof that name does not exist but the wildcard
+// that covers it does, returning the wildcard and the proof records.
+func (s *nsecStore) wildcard(zone, name string, now time.Time) (string, []dns.RR, bool) {
+	nsecs := s.records(zone, now)
+	wc, p, ok := dnssec.AggressiveWildcard(name, zone, nsecs)
+	if !ok {
+		return "", nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zones[dns.CanonicalName(zone)]
+	if z == nil {
+		return "", nil, false
+	}
+	var proof []dns.RR
+	for _, n := range p {
+		e := z.nsecs[strings.ToLower(n.Hdr.Name)]
+		ttl := uint32(e.expires.Sub(now) / time.Second)
+		nn := dns.Copy(n)
+		nn.Header().Ttl = ttl
+		proof = append(proof, nn)
+		proof = append(proof, withTTL(e.sigs, ttl)...)
+	}
+	return wc, proof, true
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {

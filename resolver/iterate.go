@@ -70,7 +70,7 @@ func (rq *request) emit(e Event) {
 // resolve answers name/qtype, following CNAME and DNAME chains across
 // zones. It returns the answer chain, the negative authority and the rcode.
 func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dns.RR, []dns.RR, int, error) {
-	var chain []dns.RR
+	var chain, wildcardProof []dns.RR
 	seen := map[string]bool{dns.CanonicalName(name): true}
 	cur := name
 	for hops := 0; ; hops++ {
@@ -129,19 +129,23 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 				}
 			}
 		}
+		if rq.do && out.wildcard {
+			// RFC 4035 §3.1.3.3: a wildcard answer (anywhere in the
+			// chain) carries the NSEC proving the exact name does not
+			// exist.
+			for _, rr := range out.proof {
+				if !containsEqual(wildcardProof, rr) {
+					wildcardProof = append(wildcardProof, rr)
+				}
+			}
+		}
 		if n := countAliases(chain); n > rq.r.lim.CNAMEChain {
 			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMEChain,
 				Detail: fmt.Sprintf("%d aliases, more than %d", n, rq.r.lim.CNAMEChain), EDE: edeOther}
 		}
 		switch out.kind {
 		case KindAnswer:
-			var auth []dns.RR
-			if rq.do && out.wildcard {
-				// RFC 4035 §3.1.3.3: a wildcard answer carries the NSEC
-				// proving the exact name does not exist.
-				auth = out.proof
-			}
-			return chain, auth, dns.RcodeSuccess, nil
+			return chain, wildcardProof, dns.RcodeSuccess, nil
 		case KindYXDomain:
 			return chain, nil, dns.RcodeYXDomain, nil
 		case KindNXDomain:

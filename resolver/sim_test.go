@@ -267,3 +267,34 @@ func TestAggressiveNSEC3(t *testing.T) {
 	}
 	t.Logf("%d of 20 names denied from cached NSEC3 records", fromMemory)
 }
+
+// TestWildcardSynthesis checks RFC 8198 §5.3: after one validated
+// wildcard answer, other names the wildcard covers are answered from the
+// cache, with the proof, still Secure.
+func TestWildcardSynthesis(t *testing.T) {
+	lab := startSim(t)
+	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
+	for i, name := range []string{"anything.wild.dnssec-test.org.", "other.wild.dnssec-test.org."} {
+		res, err := r.Query(context.Background(), resolver.Request{Name: name, Type: dns.TypeA, DO: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if res.Security != dnssec.Secure || len(res.Answer) == 0 || !strings.EqualFold(res.Answer[0].Header().Name, name) {
+			t.Errorf("%s: security %v answer %v, want a Secure answer owned by the name", name, res.Security, res.Answer)
+		}
+		if wantUpstream := i == 0; (res.Upstream > 0) != wantUpstream {
+			t.Errorf("%s: %d upstream queries, want upstream %v", name, res.Upstream, wantUpstream)
+		}
+		var nsec bool
+		for _, rr := range res.Authority {
+			nsec = nsec || rr.Header().Rrtype == dns.TypeNSEC
+		}
+		if !nsec {
+			t.Errorf("%s: no NSEC proof in authority %v", name, res.Authority)
+		}
+	}
+}

@@ -368,9 +368,10 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		}
 		sig, err := dnssec.VerifyRRset(set, sigs, zk.keys, now, rq.budget())
 		var proof []dns.RR
+		wildcardOwner := ""
 		if err == nil {
 			if wc, ok := dnssec.WildcardExpansion(sig, h.Name); ok {
-				out.wildcard, proof = true, out.proof
+				out.wildcard, proof, wildcardOwner = true, out.proof, wc
 				err = rq.proveWildcard(out, zk, h.Name, wc)
 			}
 		}
@@ -380,6 +381,12 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 			continue
 		}
 		rq.markSecureProof(set, out.sigs, proof)
+		if wildcardOwner != "" {
+			// Keep the wildcard itself too, so other names it covers can
+			// be answered from the cache (RFC 8198 §5.3).
+			wset, wsigs := renamed(set, wildcardOwner), renamed(coveringSigsRR(out.sigs, h.Name, h.Rrtype), wildcardOwner)
+			rq.markSecure(wset, wsigs)
+		}
 		verified[strings.ToLower(h.Name)+"|"+dns.TypeToString[h.Rrtype]] = true
 	}
 	if out.dnameMismatch != "" && status == dnssec.Secure {
@@ -692,4 +699,14 @@ func (rq *request) distrust(out response) {
 	if out.from.IsValid() && out.servedBy != "" {
 		rq.setBad(badKey(out.servedBy, out.from), "sent data that failed DNSSEC validation")
 	}
+}
+
+// renamed copies records with another owner name.
+func renamed(rrs []dns.RR, owner string) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+		out[i].Header().Name = owner
+	}
+	return out
 }

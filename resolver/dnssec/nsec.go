@@ -269,3 +269,25 @@ func AggressiveNSEC(qname string, qtype uint16, zone string, nsecs []*dns.NSEC) 
 	}
 	return true, proof, true
 }
+
+// AggressiveWildcard finds, in validated NSEC records of zone, the proof
+// that qname does not exist while the wildcard at its closest encloser
+// does, so an answer may be synthesised from the cached wildcard RRset
+// (RFC 8198 §5.3). It returns the wildcard's name and the NSEC covering
+// qname.
+func AggressiveWildcard(qname, zone string, nsecs []*dns.NSEC) (wildcard string, proof []*dns.NSEC, ok bool) {
+	nsecs = nsecInZone(zone, nsecs)
+	ce, err := proveNameAbsent(qname, zone, nsecs)
+	if err != nil {
+		return "", nil, false
+	}
+	wc := wildcardOf(ce)
+	if findNSECMatch(nsecs, wc) == nil {
+		return "", nil, false
+	}
+	n := findNSECCover(zone, nsecs, qname)
+	if n == nil {
+		return "", nil, false
+	}
+	return wc, []*dns.NSEC{n}, true
+}
