@@ -190,8 +190,18 @@ func (rq *request) synthesiseWildcard(zone, name string, qtype uint16) (response
 // wildcard finds the proof that name does not exist but the wildcard
 // that covers it does, returning the wildcard and the proof records.
 func (s *nsecStore) wildcard(zone, name string, now time.Time) (string, []dns.RR, bool) {
-	nsecs := s.records(zone, now)
-	wc, p, ok := dnssec.AggressiveWildcard(name, zone, nsecs)
+	var owners []dns.RR
+	wc, p, ok := dnssec.AggressiveWildcard(name, zone, s.records(zone, now))
+	for _, n := range p {
+		owners = append(owners, n)
+	}
+	if !ok {
+		var p3 []*dns.NSEC3
+		wc, p3, ok = dnssec.AggressiveWildcardNSEC3(name, zone, s.records3(zone, now))
+		for _, n := range p3 {
+			owners = append(owners, n)
+		}
+	}
 	if !ok {
 		return "", nil, false
 	}
@@ -202,8 +212,8 @@ func (s *nsecStore) wildcard(zone, name string, now time.Time) (string, []dns.RR
 		return "", nil, false
 	}
 	var proof []dns.RR
-	for _, n := range p {
-		e := z.nsecs[strings.ToLower(n.Hdr.Name)]
+	for _, n := range owners {
+		e := z.nsecs[strings.ToLower(n.Header().Name)]
 		ttl := uint32(e.expires.Sub(now) / time.Second)
 		nn := dns.Copy(n)
 		nn.Header().Ttl = ttl
@@ -240,6 +250,23 @@ func (s *nsecStore) records(zone string, now time.Time) []*dns.NSEC {
 	var out []*dns.NSEC
 	for _, e := range z.nsecs {
 		if n, ok := e.rr.(*dns.NSEC); ok && now.Before(e.expires) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// records3 returns the unexpired validated NSEC3 records of zone.
+func (s *nsecStore) records3(zone string, now time.Time) []*dns.NSEC3 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zones[dns.CanonicalName(zone)]
+	if z == nil {
+		return nil
+	}
+	var out []*dns.NSEC3
+	for _, e := range z.nsecs {
+		if n, ok := e.rr.(*dns.NSEC3); ok && now.Before(e.expires) {
 			out = append(out, n)
 		}
 	}

@@ -511,7 +511,11 @@ func (rq *request) proveWildcard(out *response, zk *zoneKeys, owner, wildcard st
 		}
 	}
 	if len(nsec3s) > 0 {
-		return dnssec.ProveNSEC3WildcardAnswer(owner, wildcard, zk.zone, nsec3s)
+		err := dnssec.ProveNSEC3WildcardAnswer(owner, wildcard, zk.zone, nsec3s)
+		if err == nil {
+			rq.r.nsecs.learn(zk.zone, nil, out.proof, rq.r.now())
+		}
+		return err
 	}
 	return &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeNSECMissing,
 		Reason: "wildcard answer for " + owner + " without a proof that it does not exist", Err: dnssec.ErrWildcardProofMissing}

@@ -400,3 +400,24 @@ func AggressiveNSEC3(qname string, qtype uint16, zone string, nsec3s []*dns.NSEC
 	}
 	return true, proof, true
 }
+
+// AggressiveWildcardNSEC3 is AggressiveWildcard for NSEC3: a closest
+// encloser proof for qname whose next closer name is covered (not in an
+// opt-out span) while the wildcard at the closest encloser exists. The
+// proof a wildcard answer carries is the NSEC3 covering the next closer
+// name (RFC 5155 §7.2.6).
+func AggressiveWildcardNSEC3(qname, zone string, nsec3s []*dns.NSEC3) (wildcard string, proof []*dns.NSEC3, ok bool) {
+	s, f := newNSEC3Set(zone, nsec3s)
+	if f != nil {
+		return "", nil, false
+	}
+	ce, nc, f := s.closestEncloser(qname)
+	if f != nil || nc.Flags&nsec3FlagOptOut != 0 {
+		return "", nil, false
+	}
+	wc := wildcardOf(ce)
+	if m, f := s.match(wc); f != nil || m == nil {
+		return "", nil, false
+	}
+	return wc, []*dns.NSEC3{nc}, true
+}
