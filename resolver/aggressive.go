@@ -154,7 +154,13 @@ func (rq *request) aggressiveAnswer(name string, qtype uint16) (response, bool) 
 	if rq.r.anchors == nil || rq.cd || rq.depth > 0 {
 		return response{}, false
 	}
+	// The cut cached for name may lie above the zone that signed the
+	// NSEC records: a child served by its parent's servers is never seen
+	// through a referral. The deepest zone with validated records wins.
 	zone := rq.zoneOf(name)
+	if nz, ok := rq.r.nsecs.deepest(name); ok && nz != zone && dns.IsSubDomain(zone, nz) {
+		zone = nz
+	}
 	r, ok := rq.r.nsecs.answer(zone, name, qtype, rq.r.now())
 	if ok {
 		rq.cacheEvent(true, fmt.Sprintf("hit: %s %s is %s by validated NSEC records of %s (RFC 8198)", name, dns.TypeToString[qtype], r.kind, zone), r.soa)
@@ -221,6 +227,20 @@ func (s *nsecStore) wildcard(zone, name string, now time.Time) (string, []dns.RR
 		proof = append(proof, withTTL(e.sigs, ttl)...)
 	}
 	return wc, proof, true
+}
+
+// deepest returns the deepest zone enclosing name (name included) whose
+// validated NSEC records are held.
+func (s *nsecStore) deepest(name string) (string, bool) {
+	name = dns.CanonicalName(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		if z := s.zones[name[off:]]; z != nil && len(z.nsecs) > 0 {
+			return name[off:], true
+		}
+	}
+	return "", false
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {

@@ -46,17 +46,26 @@ func TestTraceScenario(t *testing.T) {
 		}
 		st, _ := strconv.Atoi(f[0])
 		h.nw.SetStep(st)
-		res, err := h.r.Query(context.Background(), resolver.Request{Name: f[1], Type: dns.StringToType[f[2]], DO: true})
+		res, err := h.r.Query(context.Background(), resolver.Request{Name: f[1], Type: traceType(f[2]), DO: true})
 		t.Logf("before: %s %s: %v %v", f[1], f[2], res, err)
 	}
 	step, _ := strconv.Atoi(os.Getenv("ADDRWALK_TRACE_STEP"))
 	h.nw.SetStep(step)
 	req := resolver.Request{
-		Name: os.Getenv("ADDRWALK_TRACE_NAME"), Type: dns.StringToType[os.Getenv("ADDRWALK_TRACE_TYPE")], DO: true,
+		Name: os.Getenv("ADDRWALK_TRACE_NAME"), Type: traceType(os.Getenv("ADDRWALK_TRACE_TYPE")), DO: true,
 		Observer: resolver.ObserverFunc(func(e resolver.Event) {
 			t.Logf("%s depth=%d zone=%s %s %s %s -> %s: %s %s %v", e.Kind, e.Depth, e.Zone, e.Name, e.Type, e.Server, e.Outcome, e.Detail, e.Err, e.Answer)
 		}),
 	}
 	res, err := h.r.Query(context.Background(), req)
 	t.Logf("result: %+v, error: %v", res, err)
+}
+
+// traceType reads a type mnemonic or the RFC 3597 form TYPEnnn.
+func traceType(s string) uint16 {
+	if t, ok := dns.StringToType[s]; ok {
+		return t
+	}
+	n, _ := strconv.ParseUint(strings.TrimPrefix(s, "TYPE"), 10, 16)
+	return uint16(n)
 }

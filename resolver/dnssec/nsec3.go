@@ -401,23 +401,38 @@ func AggressiveNSEC3(qname string, qtype uint16, zone string, nsec3s []*dns.NSEC
 	return true, proof, true
 }
 
-// AggressiveWildcardNSEC3 is AggressiveWildcard for NSEC3: a closest
-// encloser proof for qname whose next closer name is covered (not in an
-// opt-out span) while the wildcard at the closest encloser exists. The
-// proof a wildcard answer carries is the NSEC3 covering the next closer
-// name (RFC 5155 §7.2.6).
+// AggressiveWildcardNSEC3 is AggressiveWildcard for NSEC3: validated
+// records prove that qname does not exist and that the closest encloser is
+// the parent of the wildcard returned. The closest encloser is an ancestor
+// known to exist (an NSEC3 matches it, or it is the zone apex, which always
+// exists) whose child towards qname, the next closer name, is covered by
+// an NSEC3 outside any opt-out span. The wildcard's existence is not
+// proven here: the caller must hold the validated wildcard RRset itself.
+// The proof a wildcard answer carries is the NSEC3 covering the next
+// closer name (RFC 5155 §7.2.6).
 func AggressiveWildcardNSEC3(qname, zone string, nsec3s []*dns.NSEC3) (wildcard string, proof []*dns.NSEC3, ok bool) {
 	s, f := newNSEC3Set(zone, nsec3s)
-	if f != nil {
+	if f != nil || !isSubdomain(s.zone, qname) || equalNames(qname, s.zone) {
 		return "", nil, false
 	}
-	ce, nc, f := s.closestEncloser(qname)
-	if f != nil || nc.Flags&nsec3FlagOptOut != 0 {
+	if m, f := s.match(qname); f != nil || m != nil {
 		return "", nil, false
 	}
-	wc := wildcardOf(ce)
-	if m, f := s.match(wc); f != nil || m == nil {
-		return "", nil, false
+	next := qname
+	for cand := parentName(qname); ; next, cand = cand, parentName(cand) {
+		m, f := s.match(cand)
+		if f != nil {
+			return "", nil, false
+		}
+		if m != nil && (isDelegation(m.TypeBitMap) || hasType(m.TypeBitMap, dns.TypeDNAME)) {
+			return "", nil, false // names below are not the zone's to synthesise
+		}
+		if m != nil || equalNames(cand, s.zone) {
+			c, f := s.cover(next)
+			if f != nil || c == nil || c.Flags&nsec3FlagOptOut != 0 {
+				return "", nil, false
+			}
+			return wildcardOf(dns.CanonicalName(cand)), []*dns.NSEC3{c}, true
+		}
 	}
-	return wc, []*dns.NSEC3{nc}, true
 }

@@ -264,3 +264,62 @@ func TestNSEC3HashLimit(t *testing.T) {
 		t.Errorf("ProveNSEC3NXDOMAIN(%d labels): %v", dns.CountLabel(qname), err)
 	}
 }
+
+func TestAggressiveWildcardNSEC3(t *testing.T) {
+	t.Parallel()
+	const zone = "example.org."
+	full := buildNSEC3(t, zone, nsec3Zone(true), 0, "", false)
+	optOut := buildNSEC3(t, zone, nsec3Zone(false), 0, "", true)
+	s, f := newNSEC3Set(zone, full)
+	if f != nil {
+		t.Fatal(f)
+	}
+	only := func(names ...string) nsec3Chain {
+		var out nsec3Chain
+		for _, n := range names {
+			c, _ := s.cover(n)
+			if c == nil {
+				c, _ = s.match(n)
+			}
+			if c == nil {
+				t.Fatalf("no NSEC3 matches or covers %s", n)
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		qname  string
+		set    nsec3Chain
+		wantWC string // "" when nothing may be synthesised
+	}{
+		{name: "whole chain", qname: "q.w.example.org.", set: full, wantWC: "*.w.example.org."},
+		{name: "apex as closest encloser with only the next closer cover", qname: "nx.example.org.", set: only("nx.example.org."), wantWC: "*.example.org."},
+		{name: "deep name under the apex", qname: "p.q.nx.example.org.", set: only("nx.example.org."), wantWC: "*.example.org."},
+		{name: "closest encloser not known to exist", qname: "q.w.example.org.", set: only("q.w.example.org.")},
+		{name: "closest encloser known", qname: "q.w.example.org.", set: only("q.w.example.org.", "w.example.org."), wantWC: "*.w.example.org."},
+		{name: "existing name", qname: "a.example.org.", set: full},
+		{name: "below a delegation", qname: "www.d.example.org.", set: full},
+		{name: "opt-out span", qname: "nx.example.org.", set: optOut},
+		{name: "the apex itself", qname: "example.org.", set: full},
+		{name: "outside the zone", qname: "nx.example.net.", set: full},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			wc, proof, ok := AggressiveWildcardNSEC3(tc.qname, zone, tc.set)
+			if diff := cmp.Diff(tc.wantWC, wc); diff != "" {
+				t.Errorf("wildcard (-want +got):\n%s", diff)
+			}
+			if ok != (tc.wantWC != "") || (ok && len(proof) != 1) {
+				t.Errorf("ok = %v with %d proof records", ok, len(proof))
+			}
+			if ok {
+				if err := ProveNSEC3WildcardAnswer(tc.qname, tc.wantWC, zone, proof); err != nil {
+					t.Errorf("the proof does not validate a wildcard answer: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,136 @@
+package resolver_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// startSharedServerLab starts a signed hierarchy in which child.org. is
+// served by org.'s own server, so without QNAME minimisation no referral
+// ever shows the cut: answers for child.org come straight back
+// authoritative. child.org is signed with NSEC3 and has a wildcard at its
+// apex.
+func startSharedServerLab(t *testing.T) (*resolvertest.Lab, *dnssec.Anchors) {
+	t.Helper()
+	zones := map[string]string{
+		".": `
+$TTL 86400
+@ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
+@ IN NS a.root.lab.
+a.root.lab. IN A 127.53.0.1
+org. IN NS ns1.nic.org.
+ns1.nic.org. IN A 127.53.1.1
+`,
+		"org.": `
+$TTL 86400
+@ IN SOA ns1.nic.org. hostmaster.nic.org. 1 1800 900 604800 3600
+@ IN NS ns1.nic.org.
+ns1.nic IN A 127.53.1.1
+child IN NS ns1.nic.org.
+`,
+		"child.org.": `
+$TTL 3600
+@ IN SOA ns1.nic.org. hostmaster.nic.org. 1 1800 900 604800 3600
+@ IN NS ns1.nic.org.
+@ IN TXT "apex"
+www IN A 192.0.2.1
+* IN A 192.0.2.99
+`,
+	}
+	lab := resolvertest.New(resolvertest.Config{})
+	for origin, text := range zones {
+		if err := lab.AddZone(origin, text); err != nil {
+			t.Fatalf("AddZone(%s): %v", origin, err)
+		}
+	}
+	for _, s := range []struct {
+		name, addr string
+		zones      []string
+	}{
+		{"a.root.lab.", "127.53.0.1", []string{"."}},
+		{"ns1.nic.org.", "127.53.1.1", []string{"org.", "child.org."}},
+	} {
+		if err := lab.AddServer(s.name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
+			t.Fatalf("AddServer(%s): %v", s.name, err)
+		}
+	}
+	for origin, opts := range map[string]resolvertest.SignOptions{".": {}, "org.": {}, "child.org.": {NSEC3: true}} {
+		if err := lab.SignZone(origin, opts); err != nil {
+			t.Fatalf("SignZone(%s): %v", origin, err)
+		}
+	}
+	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := lab.Start(ctx); err != nil {
+		t.Fatalf("lab.Start: %v", err)
+	}
+	t.Cleanup(func() { lab.Close() })
+	return lab, anchors
+}
+
+// TestAggressiveUnseenCut checks that validated NSEC3 records of a zone
+// whose cut was never seen in a referral still answer from memory: the
+// zone that signed them, not the deepest cached cut (org.), is the one
+// searched.
+func TestAggressiveUnseenCut(t *testing.T) {
+	lab, anchors := startSharedServerLab(t)
+	r := newResolver(t, lab, func(c *resolver.Config) {
+		c.TrustAnchors = anchors
+		c.DisableQNAMEMinimisation = true
+	})
+	ask := func(t *testing.T, name string, qtype uint16) *resolver.Result {
+		t.Helper()
+		res, err := r.Query(context.Background(), resolver.Request{Name: name, Type: qtype, DO: true})
+		if err != nil {
+			t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
+		}
+		if res.Security != dnssec.Secure {
+			t.Errorf("%s %s: security %v, want Secure", name, dns.TypeToString[qtype], res.Security)
+		}
+		return res
+	}
+	t.Run("NODATA at the apex, then another type", func(t *testing.T) {
+		if res := ask(t, "child.org.", dns.TypeMX); res.Upstream == 0 || len(res.Answer) != 0 {
+			t.Fatalf("first NODATA: %d upstream, answer %v; want upstream and no answer", res.Upstream, res.Answer)
+		}
+		res := ask(t, "child.org.", dns.TypeSRV)
+		if res.Upstream != 0 || res.Rcode != dns.RcodeSuccess || len(res.Answer) != 0 {
+			t.Errorf("second NODATA: %d upstream, rcode %s, answer %v; want 0 upstream, NOERROR, no answer",
+				res.Upstream, dns.RcodeToString[res.Rcode], res.Answer)
+		}
+	})
+	t.Run("wildcard at the apex", func(t *testing.T) {
+		ask(t, "first.child.org.", dns.TypeA) // learns the wildcard and one NSEC3 range
+		fromCache := 0
+		for i := 1; i <= 20; i++ {
+			name := fmt.Sprintf("host%d.child.org.", i)
+			res := ask(t, name, dns.TypeA)
+			if len(res.Answer) == 0 || !strings.EqualFold(res.Answer[0].Header().Name, name) {
+				t.Errorf("%s: answer %v, want the wildcard's A owned by the name", name, res.Answer)
+			}
+			if res.Upstream == 0 {
+				fromCache++
+			}
+		}
+		// The zone has five names, so five hashed ranges; twenty names
+		// cannot all miss the ranges learned so far. Hashes depend only on
+		// the names, so the count is fixed.
+		if fromCache == 0 {
+			t.Errorf("no wildcard answer was synthesised from cached NSEC3 records")
+		}
+		t.Logf("%d of 20 wildcard answers synthesised from cached NSEC3 records", fromCache)
+	})
+}
