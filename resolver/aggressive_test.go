@@ -134,3 +134,69 @@ func TestAggressiveUnseenCut(t *testing.T) {
 		t.Logf("%d of 20 wildcard answers synthesised from cached NSEC3 records", fromCache)
 	})
 }
+
+// TestWildcardAuthorityNS checks what a DO client sees in the authority
+// section of a wildcard answer: the proof always, and the zone's signed
+// NS set only in the fresh reply that carried it (Result.FreshOnly), not
+// in later answers from the cache; a forged NS set is dropped without
+// making the answer bogus.
+func TestWildcardAuthorityNS(t *testing.T) {
+	lab, anchors := startSharedServerLab(t)
+	// The zone's signed NS RRset, as the server itself gives it.
+	q := new(dns.Msg)
+	q.SetQuestion("child.org.", dns.TypeNS)
+	q.SetEdns0(1232, true)
+	in, _, err := (&dns.Client{}).Exchange(q, lab.Server("ns1.nic.org.").AddrPort().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedNS := in.Answer
+	if len(signedNS) != 2 {
+		t.Fatalf("child.org NS with DO: %v, want the NS and its RRSIG", in.Answer)
+	}
+	forgedNS := []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: "child.org.", Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 3600}, Ns: "evil.example."},
+		dns.Copy(signedNS[1])}
+	tests := []struct {
+		name      string
+		add       []dns.RR
+		wantFresh bool
+	}{
+		{"signed NS passed on", signedNS, true},
+		{"forged NS dropped", forgedNS, false},
+		{"no NS sent", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lab.Server("ns1.nic.org.").SetFaults(resolvertest.Faults{Mutate: func(q, resp *dns.Msg) {
+				if len(resp.Answer) > 0 && q.Question[0].Qtype == dns.TypeA {
+					for _, rr := range tc.add {
+						resp.Ns = append(resp.Ns, dns.Copy(rr))
+					}
+				}
+			}})
+			t.Cleanup(func() { lab.Server("ns1.nic.org.").SetFaults(resolvertest.Faults{}) })
+			r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
+			for i, wantNS := range []bool{tc.wantFresh, false} {
+				res, err := r.Query(context.Background(), resolver.Request{Name: "wild.child.org.", Type: dns.TypeA, DO: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ns, nsec3 int
+				for _, rr := range res.Authority {
+					switch rr.Header().Rrtype {
+					case dns.TypeNS:
+						ns++
+					case dns.TypeNSEC3:
+						nsec3++
+					}
+				}
+				if res.Security != dnssec.Secure || nsec3 == 0 {
+					t.Errorf("query %d: security %v, %d NSEC3; want Secure with the proof", i, res.Security, nsec3)
+				}
+				if (ns > 0) != wantNS || res.FreshOnly != wantNS {
+					t.Errorf("query %d (upstream %d): %d NS in authority, FreshOnly %v; want NS and FreshOnly %v", i, res.Upstream, ns, res.FreshOnly, wantNS)
+				}
+			}
+		})
+	}
+}

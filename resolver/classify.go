@@ -70,6 +70,12 @@ type response struct {
 	sigs  []dns.RR
 	proof []dns.RR
 	ds    []dns.RR
+	// apexNS is the zone's own NS RRset and its RRSIGs from the authority
+	// section of a positive answer; a validated wildcard answer passes
+	// them on with its proof, as Knot Resolver does.
+	apexNS []dns.RR
+	// freshNS is set once apexNS validated; until then it is unchecked.
+	freshNS bool
 	// servedBy is the zone the answering server was asked as
 	// authoritative for; security is what validation found.
 	servedBy string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ type request struct {
 	refProofs map[string]response
 	pieces    int
 	worst     dnssec.Status
+	freshOnly bool // the reply carries a zone's NS next to a wildcard proof (Result.FreshOnly)
 }
 
 // status is the security of the answer assembled so far.
@@ -133,7 +135,11 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 			// RFC 4035 §3.1.3.3: a wildcard answer (anywhere in the
 			// chain) carries the NSEC proving the exact name does not
 			// exist.
-			for _, rr := range out.proof {
+			extra := []dns.RR(nil)
+			if out.freshNS {
+				rq.freshOnly, extra = true, out.apexNS
+			}
+			for _, rr := range append(slices.Clip(out.proof), extra...) {
 				if !containsEqual(wildcardProof, rr) {
 					wildcardProof = append(wildcardProof, rr)
 				}

@@ -282,6 +282,11 @@ type Result struct {
 	// Shared is set when the answer came from a resolution another
 	// identical concurrent question started.
 	Shared bool
+	// FreshOnly is set when Authority holds records only a fresh
+	// resolution gives (the zone's signed NS set that came with a
+	// wildcard proof): a cache hit answers without them, so a packet
+	// cache should not replay this reply.
+	FreshOnly bool
 	// Upstream counts the queries sent to authoritative servers.
 	Upstream int
 	// Duration is the wall time the resolution took.
@@ -441,7 +446,7 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{
 		Name: name, Type: req.Type, Class: req.Class,
-		Rcode: rcode, Answer: ans, Authority: auth, Stale: stale, Security: rq.status(),
+		Rcode: rcode, Answer: ans, Authority: auth, Stale: stale, Security: rq.status(), FreshOnly: rq.freshOnly,
 		Upstream: rq.upstream, Duration: r.now().Sub(rq.start),
 	}
 	if err != nil {

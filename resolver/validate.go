@@ -48,7 +48,12 @@ func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
 		if !inZone(h.Name, c.zone) {
 			continue
 		}
+		positive := r.kind == KindAnswer || r.kind == KindCNAME
 		switch v := rr.(type) {
+		case *dns.NS:
+			if positive && strings.EqualFold(h.Name, c.zone) {
+				r.apexNS = append(r.apexNS, rr)
+			}
 		case *dns.NSEC, *dns.NSEC3:
 			r.proof = append(r.proof, rr)
 		case *dns.DS:
@@ -62,6 +67,10 @@ func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
 			case dns.TypeDS:
 				if r.kind == KindReferral && strings.EqualFold(h.Name, r.zone) {
 					r.ds = append(r.ds, rr)
+				}
+			case dns.TypeNS:
+				if positive && strings.EqualFold(h.Name, c.zone) {
+					r.apexNS = append(r.apexNS, rr)
 				}
 			case dns.TypeSOA:
 				if r.kind == KindNXDomain || r.kind == KindNoData {
@@ -371,8 +380,12 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		wildcardOwner := ""
 		if err == nil {
 			if wc, ok := dnssec.WildcardExpansion(sig, h.Name); ok {
-				out.wildcard, proof, wildcardOwner = true, out.proof, wc
+				out.wildcard, wildcardOwner = true, wc
 				err = rq.proveWildcard(out, zk, h.Name, wc)
+				proof = out.proof
+				if err == nil && !out.freshNS {
+					rq.checkApexNS(out, zk)
+				}
 			}
 		}
 		rq.rrsetEvent(zk.zone, h.Name+" "+dns.TypeToString[h.Rrtype], sig, err)
@@ -519,6 +532,33 @@ func (rq *request) proveWildcard(out *response, zk *zoneKeys, owner, wildcard st
 	}
 	return &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeNSECMissing,
 		Reason: "wildcard answer for " + owner + " without a proof that it does not exist", Err: dnssec.ErrWildcardProofMissing}
+}
+
+// checkApexNS keeps the zone's signed NS RRset, when the server sent it
+// with a wildcard answer and it validates, for the authority section of
+// this fresh reply: a validating client then sees what the zone served.
+// The cache keeps the proof alone. Knot Resolver answers the same way.
+// An NS RRset that fails is dropped; it does not make the answer bogus.
+func (rq *request) checkApexNS(out *response, zk *zoneKeys) {
+	ns := out.apexNS
+	out.apexNS = nil
+	var set []dns.RR
+	for _, rr := range ns {
+		if rr.Header().Rrtype == dns.TypeNS && strings.EqualFold(rr.Header().Name, zk.zone) {
+			set = append(set, rr)
+		}
+	}
+	if len(set) == 0 {
+		return
+	}
+	sigs := coveringSigs(ns, zk.zone, dns.TypeNS)
+	if _, err := dnssec.VerifyRRset(set, sigs, zk.keys, rq.r.now(), rq.budget()); err != nil {
+		return
+	}
+	for _, s := range sigs {
+		set = append(set, s)
+	}
+	out.apexNS, out.freshNS = set, true
 }
 
 // pieceErr turns a Bogus status into the error that fails the request.

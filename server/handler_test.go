@@ -628,15 +628,17 @@ func TestADBit(t *testing.T) {
 	}
 }
 
-// manyResolver answers with n A records and counts the questions it got.
+// manyResolver answers with n A records and counts the questions it got;
+// with freshOnly its results say a cache hit would answer differently.
 type manyResolver struct {
-	n     int
-	calls *atomic.Int32
+	n         int
+	calls     *atomic.Int32
+	freshOnly bool
 }
 
 func (r manyResolver) Query(_ context.Context, req resolver.Request) (*resolver.Result, error) {
 	r.calls.Add(1)
-	res := &resolver.Result{Name: req.Name, Type: req.Type, Class: req.Class}
+	res := &resolver.Result{Name: req.Name, Type: req.Type, Class: req.Class, FreshOnly: r.freshOnly}
 	for i := 0; i < r.n; i++ {
 		res.Answer = append(res.Answer, &dns.A{Hdr: dns.RR_Header{Name: req.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
 			A: []byte{192, 0, 2, byte(i)}})
@@ -668,6 +670,32 @@ func TestPacketCacheManyRecords(t *testing.T) {
 			}
 			if got := calls.Load(); got != wantCalls {
 				t.Errorf("resolver asked %d times, want %d", got, wantCalls)
+			}
+		})
+	}
+}
+
+// TestPacketCacheSkipsFreshOnly checks that a reply the resolver marks
+// FreshOnly (its authority holds records a cache hit would not give) is
+// not replayed from the packet cache.
+func TestPacketCacheSkipsFreshOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		freshOnly bool
+		wantCalls int32
+	}{{"ordinary reply kept", false, 1}, {"fresh-only reply not kept", true, 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := new(atomic.Int32)
+			h, err := server.NewHandler(server.HandlerConfig{Settings: server.Settings{Resolver: manyResolver{n: 1, calls: calls, freshOnly: tc.freshOnly}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			for i := 0; i < 3; i++ {
+				handle(t, h, loopClient, pack(t, question("one.example.org.", dns.TypeA)))
+			}
+			if got := calls.Load(); got != tc.wantCalls {
+				t.Errorf("resolver asked %d times, want %d", got, tc.wantCalls)
 			}
 		})
 	}

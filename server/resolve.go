@@ -134,9 +134,10 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		res, err = st.s.Resolver.Query(ctx, req)
 	}
 	a = h.buildAnswer(res, err, req)
-	if a.e != nil && a.rcode != rcodeServFail && a.ede == nil && h.pc != nil && mode != modeCacheOnly {
+	if a.e != nil && a.rcode != rcodeServFail && a.ede == nil && h.pc != nil && mode != modeCacheOnly && (res == nil || !res.FreshOnly) {
 		// Stale answers (the only ones with an EDE here) are not kept:
-		// the next question should try the servers again.
+		// the next question should try the servers again. Nor are
+		// replies the resolver's own cache would answer differently.
 		if ce := newPEntry(a.e.wire, 0, a.rcode, a.e.secure, h.now(), st.clamps); ce != nil {
 			h.pc.put([]byte(key), ce)
 		}
