@@ -258,9 +258,10 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 					steps++
 				}
 			default:
-				// NXDOMAIN or a CNAME for a shortened name: some servers
-				// get empty non-terminals wrong, so ask the full name
-				// (relaxed minimisation, as Unbound and Knot Resolver).
+				// NXDOMAIN, a CNAME or a failure for a shortened name:
+				// some servers get empty non-terminals or NS questions
+				// wrong, so ask the full name (relaxed minimisation, as
+				// Unbound and Knot Resolver).
 				minimise = false
 			}
 			continue

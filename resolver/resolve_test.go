@@ -289,3 +289,44 @@ func TestTraceJSONShape(t *testing.T) {
 		t.Errorf("trace question = %s %s", doc.Name, doc.Type)
 	}
 }
+
+// TestMinimisedQuestionFails checks relaxed QNAME minimisation: when every
+// server of a zone fails the shortened NS question but answers the real
+// one, the full question is sent and answered.
+func TestMinimisedQuestionFails(t *testing.T) {
+	for _, rcode := range []int{dns.RcodeServerFailure, dns.RcodeRefused, dns.RcodeNotImplemented} {
+		t.Run(dns.RcodeToString[rcode], func(t *testing.T) {
+			lab := startLab(t)
+			// The org. server fails NS questions for names below the zone
+			// (the shortened "example.org. NS"), so the walk cannot learn
+			// the cut by minimising; the full question gets the referral.
+			lab.Server("ns1.nic.org.").SetFaults(resolvertest.Faults{Mutate: func(q, resp *dns.Msg) {
+				if q.Question[0].Qtype == dns.TypeNS && !strings.EqualFold(q.Question[0].Name, "org.") {
+					// Keep the OPT record: without it NOTIMP means "no EDNS".
+					opt := resp.IsEdns0()
+					resp.Rcode, resp.Answer, resp.Ns, resp.Extra = rcode, nil, nil, nil
+					if opt != nil {
+						resp.Extra = []dns.RR{opt}
+					}
+				}
+			}})
+			r := newResolver(t, lab, nil)
+			res, err := r.Resolve(context.Background(), "www.example.org.", dns.TypeA)
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if diff := cmp.Diff([]string{"www.example.org. A 192.0.2.10"}, answerStrings(res.Answer)); diff != "" {
+				t.Errorf("answer (-want +got):\n%s", diff)
+			}
+			var sent []string
+			for _, q := range lab.Queries() {
+				if q.Server == "ns1.nic.org." {
+					sent = append(sent, q.Name+" "+dns.TypeToString[q.Type])
+				}
+			}
+			if diff := cmp.Diff([]string{"example.org. NS", "www.example.org. A"}, sent); diff != "" {
+				t.Errorf("questions to the org. server (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -196,6 +196,13 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			if zs.forward && resp.kind == KindReferral {
 				resp.kind, resp.reason = KindLame, "a forwarder sent a referral"
 			}
+			if minimised && resp.kind == KindServFail {
+				// Some servers fail the shortened NS question and answer
+				// the real one: the caller asks again with the full name,
+				// this server included (relaxed minimisation, as Knot
+				// Resolver and Unbound).
+				return resp, nil
+			}
 			switch resp.kind {
 			case KindLame, KindServFail, KindMalformed:
 				if resp.kind == KindLame {
