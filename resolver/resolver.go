@@ -67,6 +67,11 @@ type Config struct {
 	TrustAnchors *dnssec.Anchors
 	// NegativeAnchors are names below which validation is off (RFC 7646).
 	NegativeAnchors *dnssec.NegativeAnchors
+	// Validation bounds the work validating one request may do (KeyTrap,
+	// CVE-2023-50387) and sets the clock skew allowed around signature
+	// validity periods; zero fields keep dnssec's defaults (Unbound's
+	// skew: a tenth of the period, 1 h to 24 h).
+	Validation dnssec.Limits
 
 	// Stub lists zones resolved by iterating from the given authoritative
 	// servers instead of from the root (Unbound's stub-zone).

@@ -617,7 +617,7 @@ func (rq *request) dropBogus(out *response, verified map[string]bool) {
 
 func (rq *request) budget() *dnssec.Budget {
 	if rq.vbudget == nil {
-		rq.vbudget = dnssec.NewBudget(dnssec.Limits{})
+		rq.vbudget = dnssec.NewBudget(rq.r.cfg.Validation)
 	}
 	return rq.vbudget
 }

@@ -430,6 +430,15 @@ func dnssecConfig(rc *resolver.Config, cfg *config.Config) error {
 	case cfg.Resolver.RootHints == "":
 		rc.TrustAnchors = dnssec.RootAnchors()
 	}
+	if d.SigSkewMin != nil {
+		rc.Validation.SigSkewMin = max(time.Duration(*d.SigSkewMin), time.Nanosecond) // 0 would mean the default
+	}
+	if d.SigSkewMax != nil {
+		rc.Validation.SigSkewMax = time.Duration(*d.SigSkewMax)
+		if rc.Validation.SigSkewMax == 0 {
+			rc.Validation.SigSkewMax = -1 // exact: no allowance
+		}
+	}
 	if len(d.NegativeAnchors) > 0 {
 		n, err := dnssec.NewNegativeAnchors(d.NegativeAnchors...)
 		if err != nil {

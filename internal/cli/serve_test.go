@@ -14,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
@@ -191,4 +195,29 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestDNSSECConfigSkew(t *testing.T) {
+	dur := func(d time.Duration) *config.Duration { c := config.Duration(d); return &c }
+	tests := []struct {
+		name     string
+		min, max *config.Duration
+		want     dnssec.Limits
+	}{
+		{"unset keeps the defaults", nil, nil, dnssec.Limits{}},
+		{"bounds", dur(10 * time.Minute), dur(2 * time.Hour), dnssec.Limits{SigSkewMin: 10 * time.Minute, SigSkewMax: 2 * time.Hour}},
+		{"exact", dur(0), dur(0), dnssec.Limits{SigSkewMin: time.Nanosecond, SigSkewMax: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var rc resolver.Config
+			cfg := &config.Config{DNSSEC: config.DNSSEC{SigSkewMin: tc.min, SigSkewMax: tc.max}}
+			if err := dnssecConfig(&rc, cfg); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, rc.Validation); diff != "" {
+				t.Errorf("limits (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

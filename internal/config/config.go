@@ -42,6 +42,12 @@ type DNSSEC struct {
 	// NegativeAnchors are names below which validation is off (RFC 7646,
 	// Unbound's domain-insecure).
 	NegativeAnchors []string `toml:"negative-anchors"`
+	// SigSkewMin and SigSkewMax bound the clock skew allowed on each side
+	// of a signature's validity period: a tenth of the period, clamped to
+	// [min, max] (Unbound's val-sig-skew-min/max). Unset keeps 1h and
+	// 24h; a max of "0s" checks the times exactly.
+	SigSkewMin *Duration `toml:"sig-skew-min"`
+	SigSkewMax *Duration `toml:"sig-skew-max"`
 }
 
 // Server configures the listeners and the bounds on work.
@@ -226,6 +232,19 @@ func (c *Config) Validate() error {
 	case "", "auto", "on", "off":
 	default:
 		return invalid("dnssec.validation %q: must be auto, on or off", c.DNSSEC.Validation)
+	}
+	for _, d := range []struct {
+		name string
+		v    *Duration
+	}{{"sig-skew-min", c.DNSSEC.SigSkewMin}, {"sig-skew-max", c.DNSSEC.SigSkewMax}} {
+		if d.v != nil && (*d.v < 0 || time.Duration(*d.v) > 7*24*time.Hour) {
+			// A week bounds it: beyond that a replayed old signature
+			// would be accepted long after its zone withdrew it.
+			return invalid("dnssec.%s %v: must be between 0s and 168h", d.name, *d.v)
+		}
+	}
+	if c.DNSSEC.SigSkewMin != nil && c.DNSSEC.SigSkewMax != nil && *c.DNSSEC.SigSkewMin > *c.DNSSEC.SigSkewMax {
+		return invalid("dnssec.sig-skew-min %v is above sig-skew-max %v", *c.DNSSEC.SigSkewMin, *c.DNSSEC.SigSkewMax)
 	}
 	if c.DNSSEC.Validation == "on" && len(c.DNSSEC.TrustAnchors) == 0 && c.DNSSEC.TrustAnchorFile == "" && c.Resolver.RootHints != "" {
 		return invalid("dnssec.validation is on with custom root hints but no trust anchors: set dnssec.trust-anchors or trust-anchor-file")

@@ -119,6 +119,10 @@ func TestDNSSECSection(t *testing.T) {
 		{"bad mode", "[dnssec]\nvalidation = \"maybe\"\n", "must be auto, on or off"},
 		{"on without anchors and custom hints", "[resolver]\nroot-hints = \"x\"\n[dnssec]\nvalidation = \"on\"\n", "no trust anchors"},
 		{"unknown key", "[dnssec]\nvalidate = true\n", "unknown key"},
+		{"skew", "[dnssec]\nsig-skew-min = \"30m\"\nsig-skew-max = \"0s\"\n", "sig-skew-min 30m0s is above sig-skew-max 0s"},
+		{"skew exact", "[dnssec]\nsig-skew-min = \"0s\"\nsig-skew-max = \"0s\"\n", ""},
+		{"skew too large", "[dnssec]\nsig-skew-max = \"400h\"\n", "between 0s and 168h"},
+		{"skew negative", "[dnssec]\nsig-skew-min = \"-1h\"\n", "between 0s and 168h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

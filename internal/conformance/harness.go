@@ -88,6 +88,9 @@ func NewHarness(sc *replay.Scenario, qmin bool, logf func(format string, args ..
 		// for a runaway; Deckard waits 5 s per query.
 		QueryTimeout:   time.Second,
 		RequestTimeout: 4 * time.Second,
+		// Signature times are checked exactly, as Knot Resolver (whose
+		// suite this is) does: no Unbound-style clock-skew allowance.
+		Validation: dnssec.Limits{SigSkewMax: -1},
 	}
 	if len(cfg.TrustAnchors) > 0 {
 		a, err := dnssec.NewAnchors(cfg.TrustAnchors...)

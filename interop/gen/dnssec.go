@@ -162,11 +162,12 @@ func buildSigned(now time.Time) (*hier, string, error) {
 		h.ask("abc.wild."+l.name, "TXT", why+": wildcard NODATA")
 		h.ask("mail."+l.name, "A", why)
 	}
-	// Signatures that expired an hour ago: within Unbound's allowance for
-	// clock skew (a tenth of the validity period, at most a day).
+	// Signatures that expired an hour ago: within the allowance for clock
+	// skew both give (a tenth of the validity period, at most a day), so
+	// both answer Secure.
 	je := leaf("justexpired.secure.", secure, hostA, "s-hosta", &signSpec{brk: breakJustExpired})
 	je.rr("www", "A 192.0.2.190")
-	h.ask("www.justexpired.secure.", "A", "dnssec: signatures expired an hour ago")
+	h.ask("www.justexpired.secure.", "A", "dnssec: signatures expired an hour ago, within the clock-skew allowance")
 
 	// Answers that cross zones of different security.
 	okSecure.rr("tohashed", "CNAME www.ok.hashed.")

@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -25,11 +26,28 @@ const (
 	DefaultMaxKeyTagCollisions = 4
 )
 
-// Limits configures a Budget. Zero fields take the defaults above.
+// Default clock-skew allowance around a signature's validity period: a
+// tenth of the period, at least DefaultSigSkewMin and at most
+// DefaultSigSkewMax, as Unbound's val-sig-skew-min and val-sig-skew-max.
+// A validator whose clock is a little off, or a zone re-signed a little
+// late, then still validates; a signature that expired a day ago does not.
+const (
+	DefaultSigSkewMin = time.Hour
+	DefaultSigSkewMax = 24 * time.Hour
+)
+
+// Limits configures a Budget: the work one request's validation may do,
+// and the clock skew allowed when checking signature validity periods.
+// Zero fields take the defaults above.
 type Limits struct {
 	MaxVerificationsPerResponse int
 	MaxVerificationsPerRequest  int
 	MaxKeyTagCollisions         int
+	// SigSkewMin and SigSkewMax bound the skew allowed on each side of a
+	// signature's validity period: a tenth of the period, clamped to
+	// [SigSkewMin, SigSkewMax]. A negative SigSkewMax allows none, as
+	// Knot Resolver and BIND do.
+	SigSkewMin, SigSkewMax time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -42,6 +60,16 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxKeyTagCollisions <= 0 {
 		l.MaxKeyTagCollisions = DefaultMaxKeyTagCollisions
 	}
+	if l.SigSkewMax == 0 {
+		l.SigSkewMax = DefaultSigSkewMax
+	}
+	if l.SigSkewMin == 0 {
+		l.SigSkewMin = DefaultSigSkewMin
+	}
+	if l.SigSkewMax < 0 {
+		l.SigSkewMin, l.SigSkewMax = 0, 0
+	}
+	l.SigSkewMin = min(l.SigSkewMin, l.SigSkewMax)
 	return l
 }
 
@@ -87,6 +115,13 @@ func (b *Budget) Used() (response, request int) {
 
 // collisions returns the key tag collision limit.
 func (b *Budget) collisions() int { return b.limits.MaxKeyTagCollisions }
+
+// skew is the allowance, in seconds, around sig's validity period.
+func (b *Budget) skew(sig *dns.RRSIG) uint32 {
+	period := time.Duration(sig.Expiration-sig.Inception) * time.Second // serial difference
+	s := min(max(period/10, b.limits.SigSkewMin), b.limits.SigSkewMax)
+	return uint32(s / time.Second)
+}
 
 // spend takes one verification from the budget, or returns a Bogus failure
 // when the budget is exhausted.

@@ -101,7 +101,7 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 			continue
 		}
 		supportedSig = true
-		if !validAt(sig, now) {
+		if !validAt(sig, now, b.skew(sig)) {
 			fs.note(stageTime, validityFailure(sig, now))
 			continue
 		}
@@ -198,13 +198,15 @@ func sigMatchesRRset(sig *dns.RRSIG, h *dns.RR_Header) *Failure {
 }
 
 // validAt reports whether now lies within the RRSIG's validity period
-// (RFC 4035 §5.3.1), comparing the 32-bit times with RFC 1982 serial
-// arithmetic (RFC 4034 §3.1.5) so that it keeps working after 2106.
-// miekg/dns's RRSIG.ValidityPeriod gets the wrap wrong (an expiration just
-// past 2^32 seconds reads as 1970), hence this version.
-func validAt(sig *dns.RRSIG, now time.Time) bool {
+// (RFC 4035 §5.3.1) widened by skew seconds on each side, comparing the
+// 32-bit times with RFC 1982 serial arithmetic (RFC 4034 §3.1.5) so that
+// it keeps working after 2106. miekg/dns's RRSIG.ValidityPeriod gets the
+// wrap wrong (an expiration just past 2^32 seconds reads as 1970), hence
+// this version. An inception after the expiration is never valid.
+func validAt(sig *dns.RRSIG, now time.Time, skew uint32) bool {
 	t := uint32(now.Unix())
-	return serialLE(sig.Inception, t) && serialLE(t, sig.Expiration)
+	return serialLE(sig.Inception, sig.Expiration) &&
+		serialLE(sig.Inception-skew, t) && serialLE(t, sig.Expiration+skew)
 }
 
 // serialLE is a <= b in RFC 1982 serial number arithmetic on 32 bits.

@@ -77,6 +77,7 @@ func TestVerifyRRsetFailures(t *testing.T) {
 		sigs       func(t *testing.T, rrset []dns.RR) []*dns.RRSIG
 		keys       []*dns.DNSKEY
 		now        time.Time
+		limits     *Limits // nil: the default budget
 		want       error
 		wantStatus Status
 		wantEDE    uint16
@@ -90,15 +91,58 @@ func TestVerifyRRsetFailures(t *testing.T) {
 		rrset: a,
 		sigs:  func(t *testing.T, r []dns.RR) []*dns.RRSIG { return []*dns.RRSIG{zsk.sign(t, r, nil)} },
 		keys:  []*dns.DNSKEY{zsk.key},
-		now:   testNow.Add(2 * time.Hour),
+		now:   testNow.Add(3 * time.Hour), // an hour past expiry and the 1 h skew allowance
 		want:  ErrSignatureExpired, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureExpired,
+	}, {
+		name:  "expired within the skew allowance",
+		rrset: a,
+		sigs:  func(t *testing.T, r []dns.RR) []*dns.RRSIG { return []*dns.RRSIG{zsk.sign(t, r, nil)} },
+		keys:  []*dns.DNSKEY{zsk.key},
+		now:   testNow.Add(90 * time.Minute),
+	}, {
+		name:   "expired with no skew allowance",
+		rrset:  a,
+		sigs:   func(t *testing.T, r []dns.RR) []*dns.RRSIG { return []*dns.RRSIG{zsk.sign(t, r, nil)} },
+		keys:   []*dns.DNSKEY{zsk.key},
+		now:    testNow.Add(90 * time.Minute),
+		limits: &Limits{SigSkewMax: -1},
+		want:   ErrSignatureExpired, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureExpired,
+	}, {
+		name:  "skew is a tenth of a long period, at most a day",
+		rrset: a,
+		sigs: func(t *testing.T, r []dns.RR) []*dns.RRSIG {
+			return []*dns.RRSIG{zsk.sign(t, r, func(s *dns.RRSIG) {
+				s.Inception = uint32(testNow.Add(-30 * 24 * time.Hour).Unix())
+				s.Expiration = uint32(testNow.Unix())
+			})}
+		},
+		keys: []*dns.DNSKEY{zsk.key},
+		now:  testNow.Add(25 * time.Hour),
+		want: ErrSignatureExpired, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureExpired,
+	}, {
+		name:  "a day-long skew for a long period",
+		rrset: a,
+		sigs: func(t *testing.T, r []dns.RR) []*dns.RRSIG {
+			return []*dns.RRSIG{zsk.sign(t, r, func(s *dns.RRSIG) {
+				s.Inception = uint32(testNow.Add(-30 * 24 * time.Hour).Unix())
+				s.Expiration = uint32(testNow.Unix())
+			})}
+		},
+		keys: []*dns.DNSKEY{zsk.key},
+		now:  testNow.Add(23 * time.Hour),
 	}, {
 		name:  "not yet valid",
 		rrset: a,
 		sigs:  func(t *testing.T, r []dns.RR) []*dns.RRSIG { return []*dns.RRSIG{zsk.sign(t, r, nil)} },
 		keys:  []*dns.DNSKEY{zsk.key},
-		now:   testNow.Add(-2 * time.Hour),
+		now:   testNow.Add(-3 * time.Hour),
 		want:  ErrSignatureNotYetValid, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureNotYetValid,
+	}, {
+		name:  "not yet valid within the skew allowance",
+		rrset: a,
+		sigs:  func(t *testing.T, r []dns.RR) []*dns.RRSIG { return []*dns.RRSIG{zsk.sign(t, r, nil)} },
+		keys:  []*dns.DNSKEY{zsk.key},
+		now:   testNow.Add(-90 * time.Minute),
 	}, {
 		name:  "valid across the 2106 wrap of 32-bit time",
 		rrset: a,
@@ -252,7 +296,11 @@ func TestVerifyRRsetFailures(t *testing.T) {
 			if now.IsZero() {
 				now = testNow
 			}
-			sig, err := VerifyRRset(rrset, tc.sigs(t, rrset), tc.keys, now, nil)
+			var budget *Budget
+			if tc.limits != nil {
+				budget = NewBudget(*tc.limits)
+			}
+			sig, err := VerifyRRset(rrset, tc.sigs(t, rrset), tc.keys, now, budget)
 			checkErr(t, err, tc.want, tc.wantStatus, tc.wantEDE)
 			if tc.want == nil && sig == nil {
 				t.Fatal("nil RRSIG for a secure RRset")

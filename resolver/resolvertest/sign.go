@@ -286,10 +286,12 @@ func (z *zone) sign(now time.Time) error {
 	}
 	inception, expiration := now.Add(-sigInceptionSlack), now.Add(sigLifetime)
 	switch s.opts.Break {
+	// Two days out: beyond the largest clock-skew allowance a validator
+	// gives (a day, Unbound's val-sig-skew-max).
 	case BreakExpired:
-		inception, expiration = now.Add(-sigLifetime), now.Add(-time.Hour)
+		inception, expiration = now.Add(-sigLifetime), now.Add(-48*time.Hour)
 	case BreakNotYetValid:
-		inception, expiration = now.Add(24*time.Hour), now.Add(24*time.Hour+sigLifetime)
+		inception, expiration = now.Add(48*time.Hour), now.Add(48*time.Hour+sigLifetime)
 	}
 	s.sigs = map[string]map[uint16][]*dns.RRSIG{}
 	sign := func(rrs []dns.RR) error {
