@@ -320,8 +320,11 @@ func TestFailureCache(t *testing.T) {
 	lab.ResetQueries()
 	_, err := r.Resolve(context.Background(), "www.dead.org.", dns.TypeA)
 	var rerr *resolver.Error
-	if !errors.As(err, &rerr) || !errors.Is(err, resolver.ErrCachedFailure) || rerr.EDE != dns.ExtendedErrorCodeCachedError {
-		t.Fatalf("second: %v, want a cached failure with EDE Cached Error", err)
+	// The cached failure keeps the original reason: its sentinel and its
+	// EDE code (No Reachable Authority).
+	if !errors.As(err, &rerr) || !errors.Is(err, resolver.ErrCachedFailure) || !errors.Is(err, resolver.ErrNoServers) ||
+		rerr.EDE != dns.ExtendedErrorCodeNoReachableAuthority {
+		t.Fatalf("second: %v, want a cached failure keeping ErrNoServers and EDE No Reachable Authority", err)
 	}
 	if q := lab.Queries(); len(q) != 0 {
 		t.Errorf("a cached failure still sent %d queries", len(q))

@@ -421,7 +421,14 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	if f, failed := r.cache.Failed(name, req.Type, req.Class); failed && !req.CacheOnly && req.refresh == "" {
 		// RFC 9520: a question that just failed is not resolved again
 		// for a short while; the authoritative servers get a rest.
-		err = &Error{Name: name, Type: req.Type, Err: fmt.Errorf("%w: %v", ErrCachedFailure, f.Err), EDE: edeCachedErrorMarker,
+		// The original reason stays in the chain (errors.Is finds
+		// ErrBogus or a dnssec sentinel) and its EDE code is kept: a
+		// client is told "DNSSEC Bogus" again, not only "cached".
+		ede := uint16(edeCachedErrorMarker)
+		if oe := (*Error)(nil); errors.As(f.Err, &oe) && oe.EDE != 0 {
+			ede = oe.EDE
+		}
+		err = &Error{Name: name, Type: req.Type, Err: fmt.Errorf("%w: %w", ErrCachedFailure, f.Err), EDE: ede,
 			Detail: fmt.Sprintf("failed %s ago; retried in %s", r.cache.Settings().FailureTTL-f.Remaining, f.Remaining.Round(time.Millisecond))}
 		if rq.obs != nil {
 			rq.emit(Event{Kind: EventCache, Outcome: "failure", Detail: "recent failure cached (RFC 9520): " + err.Error()})

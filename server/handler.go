@@ -297,14 +297,14 @@ func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string,
 	}
 	perr := parseQuery(req, q)
 	if !st.acl.allowed(client.Addr()) {
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeProhibited, "client not in allow list"}, start), verdictReply
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "client not in allow list"}, start), verdictReply
 	}
 	if !st.rl.allow(client.Addr(), start) {
 		h.m.dropped("ratelimit")
 		if transport == "udp" {
 			return out, verdictDrop
 		}
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeProhibited, "rate limit exceeded"}, start), verdictReply
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "rate limit exceeded"}, start), verdictReply
 	}
 	if q.opcode() != dns.OpcodeQuery {
 		// Before the parse verdict: UPDATE and NOTIFY have sections a
@@ -321,13 +321,13 @@ func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string,
 		// REFUSED, not NOTIMP: NOTIMP is about the kind of query (the
 		// opcode); other classes are a policy choice of a resolver that
 		// serves the Internet class only (as Unbound refuses them).
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeNotSupported, "only class IN is served"}, start), verdictReply
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeNotSupported, text: "only class IN is served"}, start), verdictReply
 	}
 	switch q.qtype {
 	case 0, dns.TypeOPT:
 		return h.short(out, q, transport, rcodeFormErr, 0, nil, start), verdictReply
 	case dns.TypeAXFR, dns.TypeIXFR:
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{dns.ExtendedErrorCodeNotSupported, "zone transfers are not served by a resolver"}, start), verdictReply
+		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeNotSupported, text: "zone transfers are not served by a resolver"}, start), verdictReply
 	case dns.TypeMAILA, dns.TypeMAILB:
 		return h.short(out, q, transport, rcodeNotImp, 0, nil, start), verdictReply
 	}

@@ -488,6 +488,12 @@ func TestServfailCarriesEDE(t *testing.T) {
 	if e == nil || e.InfoCode != dns.ExtendedErrorCodeNoReachableAuthority || e.ExtraText == "" {
 		t.Errorf("EDE %v, want No Reachable Authority with a reason", e)
 	}
+	// Asked again within the failure window (RFC 9520): the original
+	// reason first, then Cached Error, in one OPT record.
+	again := handle(t, h, loopClient, pack(t, withEDNS(question("www.slow.org.", dns.TypeA), 1232, false)))
+	if diff := cmp.Diff([]uint16{dns.ExtendedErrorCodeNoReachableAuthority, dns.ExtendedErrorCodeCachedError}, edeCodes(again)); diff != "" {
+		t.Errorf("cached failure EDE codes (-want +got):\n%s", diff)
+	}
 	// Without EDNS there is no OPT to carry it, but the rcode stands.
 	if r := handle(t, h, loopClient, pack(t, question("www.slow.org.", dns.TypeA))); r.Rcode != dns.RcodeServerFailure || r.IsEdns0() != nil {
 		t.Errorf("without EDNS: %s, OPT %v", dns.RcodeToString[r.Rcode], r.IsEdns0())

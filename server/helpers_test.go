@@ -243,6 +243,19 @@ func ede(m *dns.Msg) *dns.EDNS0_EDE {
 	return nil
 }
 
+// edeCodes returns the codes of every Extended DNS Error of m, in order.
+func edeCodes(m *dns.Msg) []uint16 {
+	var out []uint16
+	if opt := m.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EDE); ok {
+				out = append(out, e.InfoCode)
+			}
+		}
+	}
+	return out
+}
+
 // rrTexts returns the records as text with TTLs zeroed.
 func rrTexts(rrs []dns.RR) []string {
 	var out []string

@@ -70,7 +70,7 @@ func (h *Handler) slow(ctx context.Context, out []byte, q *query, st *state, cli
 	case r := <-ch:
 		a = r.Val.(*answer)
 	case <-ctx.Done():
-		a = &answer{rcode: rcodeServFail, ede: &edeInfo{dns.ExtendedErrorCodeOther, "request cancelled"}}
+		a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "request cancelled"}}
 	}
 	if a.e == nil {
 		return h.short(out, q, transport, a.rcode, 0, a.ede, start)
@@ -108,14 +108,14 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		if p := recover(); p != nil {
 			h.log.Error("server: panic while resolving", "panic", p, "name", req.Name, "stack", string(debug.Stack()))
 			h.m.servfail("panic")
-			a = &answer{rcode: rcodeServFail, ede: &edeInfo{dns.ExtendedErrorCodeOther, "internal error"}}
+			a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "internal error"}}
 		}
 	}()
 	select {
 	case h.sem <- struct{}{}:
 	default:
 		h.m.servfail("overload")
-		return &answer{rcode: rcodeServFail, ede: &edeInfo{overloadCode, overloadText}}
+		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: overloadCode, text: overloadText}}
 	}
 	h.busy.add()
 	defer func() {
@@ -153,6 +153,10 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 		switch {
 		case errors.As(err, &re):
 			ede = &edeInfo{code: re.EDE, text: edeText(re)}
+			if errors.Is(err, resolver.ErrCachedFailure) && re.EDE != dns.ExtendedErrorCodeCachedError {
+				// The original reason first, then "Cached Error".
+				ede.next = &edeInfo{code: dns.ExtendedErrorCodeCachedError, text: "failed recently; not retried yet (RFC 9520)"}
+			}
 			h.m.servfail(reasonOf(re.Err))
 		case err != nil:
 			ede.text = strings.TrimPrefix(err.Error(), "resolver: ")
@@ -184,7 +188,7 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 	wire, perr := m.Pack()
 	if perr != nil {
 		h.m.servfail("pack")
-		return &answer{rcode: rcodeServFail, ede: &edeInfo{dns.ExtendedErrorCodeOther, "cannot pack the answer"}}
+		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "cannot pack the answer"}}
 	}
 	e := &pentry{wire: wire, rcode: res.Rcode & rcodeMask, qend: headerLen, secure: res.Security == dnssec.Secure}
 	if off, err := skipName(wire, headerLen); err == nil {

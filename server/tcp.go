@@ -140,7 +140,7 @@ func (tc *tcpConn) serve() {
 		tc.slots <- struct{}{}
 		if !tc.s.enterPending() {
 			<-tc.slots
-			out = h.short(out[:2], &q, "tcp", rcodeServFail, 0, &edeInfo{overloadCode, overloadText}, start)
+			out = h.short(out[:2], &q, "tcp", rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
 			if !tc.write(out) {
 				return
 			}

@@ -63,7 +63,7 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 			continue
 		}
 		if !s.enterPending() {
-			out = h.short(out[:0], &q, "udp", rcodeServFail, 0, &edeInfo{overloadCode, overloadText}, start)
+			out = h.short(out[:0], &q, "udp", rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
 			_, _ = conn.WriteToUDPAddrPort(out, client)
 			continue
 		}

@@ -284,24 +284,36 @@ func appendOPT(dst []byte, payload uint16, rcode int, do bool, ede *edeInfo) []b
 		ttl |= 0x8000
 	}
 	dst = binary.BigEndian.AppendUint32(dst, ttl)
-	if ede == nil {
-		return binary.BigEndian.AppendUint16(dst, 0)
+	var rdlen int
+	for e := ede; e != nil; e = e.next {
+		rdlen += 4 + 2 + len(e.clipped())
 	}
-	text := ede.text
-	if len(text) > edeMaxText {
-		text = text[:edeMaxText]
+	dst = binary.BigEndian.AppendUint16(dst, uint16(rdlen))
+	for e := ede; e != nil; e = e.next {
+		text := e.clipped()
+		dst = binary.BigEndian.AppendUint16(dst, optEDE)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(2+len(text)))
+		dst = binary.BigEndian.AppendUint16(dst, e.code)
+		dst = append(dst, text...)
 	}
-	dst = binary.BigEndian.AppendUint16(dst, uint16(4+2+len(text)))
-	dst = binary.BigEndian.AppendUint16(dst, optEDE)
-	dst = binary.BigEndian.AppendUint16(dst, uint16(2+len(text)))
-	dst = binary.BigEndian.AppendUint16(dst, ede.code)
-	return append(dst, text...)
+	return dst
 }
 
-// edeInfo is an Extended DNS Error (RFC 8914) to attach to a reply.
+// edeInfo is an Extended DNS Error (RFC 8914) to attach to a reply, and
+// the next one when a reply carries two (RFC 8914 §2 allows several):
+// callers link at most two, so the OPT record stays small.
 type edeInfo struct {
 	code uint16
 	text string
+	next *edeInfo
+}
+
+// clipped is the text cut to edeMaxText bytes.
+func (e *edeInfo) clipped() string {
+	if len(e.text) > edeMaxText {
+		return e.text[:edeMaxText]
+	}
+	return e.text
 }
 
 // appendShortReply appends a reply with no records: header, the question
