@@ -70,6 +70,14 @@ func TestVerifyRRsetFailures(t *testing.T) {
 	proto := newKey(t, "example.org.", dns.ED25519, 256, dns.ZONE, "")
 	proto.key.Protocol = 2
 	a := func(t *testing.T) []dns.RR { return rrs(t, "www 300 IN A 192.0.2.1\n") }
+	// monthLong signs for the 30 days up to testNow: a 3-day tenth,
+	// capped at the 1-day skew maximum.
+	monthLong := func(t *testing.T, r []dns.RR) []*dns.RRSIG {
+		return []*dns.RRSIG{zsk.sign(t, r, func(s *dns.RRSIG) {
+			s.Inception = uint32(testNow.Add(-30 * 24 * time.Hour).Unix())
+			s.Expiration = uint32(testNow.Unix())
+		})}
+	}
 
 	tests := []struct {
 		name       string
@@ -110,26 +118,16 @@ func TestVerifyRRsetFailures(t *testing.T) {
 	}, {
 		name:  "skew is a tenth of a long period, at most a day",
 		rrset: a,
-		sigs: func(t *testing.T, r []dns.RR) []*dns.RRSIG {
-			return []*dns.RRSIG{zsk.sign(t, r, func(s *dns.RRSIG) {
-				s.Inception = uint32(testNow.Add(-30 * 24 * time.Hour).Unix())
-				s.Expiration = uint32(testNow.Unix())
-			})}
-		},
-		keys: []*dns.DNSKEY{zsk.key},
-		now:  testNow.Add(25 * time.Hour),
-		want: ErrSignatureExpired, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureExpired,
+		sigs:  monthLong,
+		keys:  []*dns.DNSKEY{zsk.key},
+		now:   testNow.Add(25 * time.Hour),
+		want:  ErrSignatureExpired, wantStatus: Bogus, wantEDE: dns.ExtendedErrorCodeSignatureExpired,
 	}, {
 		name:  "a day-long skew for a long period",
 		rrset: a,
-		sigs: func(t *testing.T, r []dns.RR) []*dns.RRSIG {
-			return []*dns.RRSIG{zsk.sign(t, r, func(s *dns.RRSIG) {
-				s.Inception = uint32(testNow.Add(-30 * 24 * time.Hour).Unix())
-				s.Expiration = uint32(testNow.Unix())
-			})}
-		},
-		keys: []*dns.DNSKEY{zsk.key},
-		now:  testNow.Add(23 * time.Hour),
+		sigs:  monthLong,
+		keys:  []*dns.DNSKEY{zsk.key},
+		now:   testNow.Add(23 * time.Hour),
 	}, {
 		name:  "not yet valid",
 		rrset: a,
