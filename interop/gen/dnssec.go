@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
 // The signed hierarchy (issue 7) is a second, separate tree with a root of
@@ -83,7 +85,7 @@ func buildSigned(now time.Time) (*hier, string, error) {
 		return z
 	}
 	secure := tld("secure.", "ns1.nic.secure.", "s-secure", &signSpec{})
-	hashed := tld("hashed.", "ns1.nic.hashed.", "s-hashed", &signSpec{nsec3: true})
+	hashed := tld("hashed.", "ns1.nic.hashed.", "s-hashed", &signSpec{NSEC3: true})
 	plain := tld("plain.", "ns1.nic.plain.", "s-plain", nil)
 	for _, n := range []string{"a.ns.secure.", "ns1.nic.secure.", "ns1.host.secure.", "ns2.host.secure.", "ns3.host.secure."} {
 		secure.rr(n, "A "+secHostAddr[n])
@@ -120,14 +122,14 @@ func buildSigned(now time.Time) (*hier, string, error) {
 		{"unsig.ok.secure.", okSecure, []string{"ns3.host.secure."}, "s-hostb", nil, "insecure"},
 		{"two.secure.", secure, hostA, "s-hosta", &signSpec{}, "secure"},
 		{"insec.secure.", secure, hostA, "s-hosta", nil, "insecure"},
-		{"expired.secure.", secure, hostA, "s-hosta", &signSpec{brk: breakExpired}, "bogus"},
-		{"notyet.secure.", secure, hostA, "s-hosta", &signSpec{brk: breakNotYetValid}, "bogus"},
-		{"wrongds.secure.", secure, hostA, "s-hosta", &signSpec{brk: breakWrongDS}, "bogus"},
-		{"nosig.secure.", secure, hostA, "s-hosta", &signSpec{brk: breakNoSig, breakName: "www.nosig.secure."}, "bogus at www"},
-		{"badsig.secure.", secure, hostA, "s-hosta", &signSpec{brk: breakBadSig, breakName: "www.badsig.secure."}, "bogus at www"},
-		{"ok.hashed.", hashed, []string{"ns1.host.hashed."}, "s-hostd", &signSpec{nsec3: true}, "secure"},
+		{"expired.secure.", secure, hostA, "s-hosta", &signSpec{Break: resolvertest.BreakExpired, ExpiredAgo: 30 * 24 * time.Hour}, "bogus"},
+		{"notyet.secure.", secure, hostA, "s-hosta", &signSpec{Break: resolvertest.BreakNotYetValid}, "bogus"},
+		{"wrongds.secure.", secure, hostA, "s-hosta", &signSpec{Break: resolvertest.BreakWrongDS}, "bogus"},
+		{"nosig.secure.", secure, hostA, "s-hosta", &signSpec{Break: resolvertest.BreakMissingRRSIG, BreakNames: []string{"www.nosig.secure."}}, "bogus at www"},
+		{"badsig.secure.", secure, hostA, "s-hosta", &signSpec{Break: resolvertest.BreakBadSignature, BreakNames: []string{"www.badsig.secure."}}, "bogus at www"},
+		{"ok.hashed.", hashed, []string{"ns1.host.hashed."}, "s-hostd", &signSpec{NSEC3: true}, "secure"},
 		{"insec.hashed.", hashed, []string{"ns1.host.hashed."}, "s-hostd", nil, "insecure"},
-		{"badsig.hashed.", hashed, []string{"ns1.host.hashed."}, "s-hostd", &signSpec{nsec3: true, brk: breakBadSig, breakName: "www.badsig.hashed."}, "bogus at www"},
+		{"badsig.hashed.", hashed, []string{"ns1.host.hashed."}, "s-hostd", &signSpec{NSEC3: true, Break: resolvertest.BreakBadSignature, BreakNames: []string{"www.badsig.hashed."}}, "bogus at www"},
 		{"signed.plain.", plain, []string{"ns.host.plain."}, "s-hostc", &signSpec{}, "insecure (signed below an insecure delegation)"},
 	}
 	all := []leafZone{{name: okSecure.name, kind: "secure"}}
@@ -165,7 +167,7 @@ func buildSigned(now time.Time) (*hier, string, error) {
 	// Signatures that expired an hour ago: within the allowance for clock
 	// skew both give (a tenth of the validity period, at most a day), so
 	// both answer Secure.
-	je := leaf("justexpired.secure.", secure, hostA, "s-hosta", &signSpec{brk: breakJustExpired})
+	je := leaf("justexpired.secure.", secure, hostA, "s-hosta", &signSpec{Break: resolvertest.BreakExpired, ExpiredAgo: time.Hour})
 	je.rr("www", "A 192.0.2.190")
 	h.ask("www.justexpired.secure.", "A", "dnssec: signatures expired an hour ago, within the clock-skew allowance")
 

@@ -35,10 +35,12 @@ type Breakage int
 const (
 	// NotBroken signs the zone correctly.
 	NotBroken Breakage = iota
-	// BreakExpired signs with signatures that expired an hour before the
-	// lab started (RFC 8914 EDE 7, Signature Expired).
+	// BreakExpired signs with signatures that expired two days (or
+	// SignOptions.ExpiredAgo) before the lab started: beyond the largest
+	// clock-skew allowance a validator gives, a day (RFC 8914 EDE 7,
+	// Signature Expired).
 	BreakExpired
-	// BreakNotYetValid signs with signatures whose inception is a day
+	// BreakNotYetValid signs with signatures whose inception is two days
 	// after the lab started (EDE 8, Signature Not Yet Valid).
 	BreakNotYetValid
 	// BreakWrongDS makes the parent zone (when it is signed in the same
@@ -77,6 +79,10 @@ type SignOptions struct {
 	// RRsets owned by these names (relative to the origin, or fully
 	// qualified); empty means every RRset below the apex.
 	BreakNames []string
+	// ExpiredAgo is, with BreakExpired, how long before the signing time
+	// the signatures expired; zero means two days. An hour tests a
+	// validator's clock-skew allowance.
+	ExpiredAgo time.Duration
 }
 
 // zoneKey is one key pair of a signed zone.
@@ -112,12 +118,6 @@ type signing struct {
 // hour before Config.Now at Start to thirty days after.
 func (l *Lab) SignZone(origin string, opts SignOptions) error {
 	origin = dns.CanonicalName(origin)
-	if opts.Algorithm == 0 {
-		opts.Algorithm = dns.ECDSAP256SHA256
-	}
-	if opts.OptOut && !opts.NSEC3 {
-		return fmt.Errorf("resolvertest: zone %q: OptOut needs NSEC3", origin)
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.state != stateNew {
@@ -130,17 +130,29 @@ func (l *Lab) SignZone(origin string, opts SignOptions) error {
 	if z.sec != nil {
 		return fmt.Errorf("resolvertest: zone %q signed twice", origin)
 	}
+	var err error
+	z.sec, err = newSigning(z, opts)
+	return err
+}
+
+// newSigning checks opts and makes the keys of zone z.
+func newSigning(z *zone, opts SignOptions) (*signing, error) {
+	if opts.Algorithm == 0 {
+		opts.Algorithm = dns.ECDSAP256SHA256
+	}
+	if opts.OptOut && !opts.NSEC3 {
+		return nil, fmt.Errorf("resolvertest: zone %q: OptOut needs NSEC3", z.origin)
+	}
 	ttl := z.soa.Hdr.Ttl
-	ksk, err := newZoneKey(origin, opts.Algorithm, flagsKSK, ttl)
+	ksk, err := newZoneKey(z.origin, opts.Algorithm, flagsKSK, ttl)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	zsk, err := newZoneKey(origin, opts.Algorithm, flagsZSK, ttl)
+	zsk, err := newZoneKey(z.origin, opts.Algorithm, flagsZSK, ttl)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	z.sec = &signing{opts: opts, ksk: ksk, zsk: zsk}
-	return nil
+	return &signing{opts: opts, ksk: ksk, zsk: zsk}, nil
 }
 
 // TrustAnchor returns, as zone-file text for dnssec.ParseAnchors, the DS
@@ -289,7 +301,11 @@ func (z *zone) sign(now time.Time) error {
 	// Two days out: beyond the largest clock-skew allowance a validator
 	// gives (a day, Unbound's val-sig-skew-max).
 	case BreakExpired:
-		inception, expiration = now.Add(-sigLifetime), now.Add(-48*time.Hour)
+		ago := s.opts.ExpiredAgo
+		if ago <= 0 {
+			ago = 48 * time.Hour
+		}
+		inception, expiration = now.Add(-ago-sigLifetime), now.Add(-ago)
 	case BreakNotYetValid:
 		inception, expiration = now.Add(48*time.Hour), now.Add(48*time.Hour+sigLifetime)
 	}
