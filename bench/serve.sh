@@ -6,7 +6,7 @@
 #      which is `addrwalk sim` plus a count of the queries received);
 #   2. starts addrwalk serve on 127.77.0.2:53 and Unbound on 127.77.0.3:53,
 #      both from the sim's root hints (Unbound: do-not-query-localhost: no,
-#      local-zone "test." nodefault, iterator only: no DNSSEC, no trust
+#      local-zone "test." nodefault, iterator only unless VALIDATE=1: no trust
 #      anchor, no extra queries);
 #   3. warms both caches with the same names, then runs dnsperf against
 #      each for DURATION seconds with the same clients and prints QPS,
@@ -21,6 +21,9 @@
 # (dnsperf -q, default 100), ROUNDS (alternating rounds, default 3),
 # SIM_LATENCY=1 keeps the sim's simulated latency
 # in the cold run (default off: it measures the resolvers, not the sleeps).
+# VALIDATE=1 makes both validate DNSSEC from the sim's signed root (Unbound:
+# module-config "validator iterator" with the sim's trust anchor; addrwalk:
+# --trust-anchor), to measure what validation costs each.
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -28,6 +31,7 @@ CLIENTS=${CLIENTS:-10}
 OUTSTANDING=${OUTSTANDING:-100}
 ROUNDS=${ROUNDS:-3}
 SIM_LATENCY=${SIM_LATENCY:-0}
+VALIDATE=${VALIDATE:-0}
 AW_ADDR=127.77.0.2
 UB_ADDR=127.77.0.3
 COUNTER=127.77.0.1:8053
@@ -62,7 +66,7 @@ echo "building addrwalk and simcount" >&2
 
 simflags=()
 [[ $SIM_LATENCY == 1 ]] || simflags+=(-no-latency)
-(cd "$work" && exec ./simcount -port 53 -hints sim-root.hints -names names.txt -http "$COUNTER" "${simflags[@]}" >simcount.log 2>&1) &
+(cd "$work" && exec ./simcount -port 53 -hints sim-root.hints -anchor sim-root.ds -names names.txt -http "$COUNTER" "${simflags[@]}" >simcount.log 2>&1) &
 pids+=($!)
 
 # wait_dns ADDR: poll until ADDR answers a query (bounded).
@@ -85,6 +89,14 @@ wait_http() {
 wait_http "$COUNTER/count"
 nnames=$(wc -l <"$work/names.txt")
 
+ub_modules=iterator ub_anchor="" aw_dnssec=(--no-validate) mode="no validation"
+if [[ $VALIDATE == 1 ]]; then
+	ub_modules="validator iterator"
+	ub_anchor="	trust-anchor-file: \"$work/sim-root.ds\""
+	aw_dnssec=(--trust-anchor "$work/sim-root.ds")
+	mode="both validating"
+fi
+
 cat >"$work/unbound.conf" <<EOF
 server:
 	interface: $UB_ADDR
@@ -95,7 +107,8 @@ server:
 	root-hints: "$work/sim-root.hints"
 	local-zone: "test." nodefault
 	local-zone: "2.0.192.in-addr.arpa." nodefault
-	module-config: "iterator"
+	module-config: "$ub_modules"
+$ub_anchor
 	trust-anchor-signaling: no
 	root-key-sentinel: no
 	harden-dnssec-stripped: no
@@ -120,7 +133,7 @@ EOF
 
 start_addrwalk() {
 	"$work/addrwalk" serve --listen "$AW_ADDR:53" --root-hints "$work/sim-root.hints" \
-		--allow-loopback --metrics "$METRICS" --log-level warn 2>>"$work/addrwalk.log" &
+		--allow-loopback --metrics "$METRICS" --log-level warn "${aw_dnssec[@]}" 2>>"$work/addrwalk.log" &
 	aw_pid=$!
 	pids+=("$aw_pid")
 }
@@ -148,7 +161,7 @@ cold() {
 		"$1" "$nnames" "$(get_count)" "$(echo "$(get_count) / $nnames" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" "$lost"
 }
 
-echo "== cold runs ($nnames names, sim latency $([[ $SIM_LATENCY == 1 ]] && echo on || echo off)) =="
+echo "== cold runs ($nnames names, sim latency $([[ $SIM_LATENCY == 1 ]] && echo on || echo off), $mode) =="
 start_addrwalk
 wait_dns "$AW_ADDR"
 # wait_dns resolved www.example.org; restart for a truly cold cache.

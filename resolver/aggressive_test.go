@@ -181,3 +181,41 @@ func TestWildcardAuthorityNS(t *testing.T) {
 		})
 	}
 }
+
+// TestInsecureDelegationRemembered checks that once a zone is proven
+// insecure (its parent's signed NSEC denies a DS), later requests for
+// other names in it send one query each, the question itself: no DS
+// lookup, whether the proof came with a referral (QNAME minimisation on)
+// or from a DS query.
+func TestInsecureDelegationRemembered(t *testing.T) {
+	lab := startSim(t)
+	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, noQmin := range []bool{false, true} {
+		t.Run(map[bool]string{false: "qmin", true: "no qmin"}[noQmin], func(t *testing.T) {
+			r := newResolver(t, lab, func(c *resolver.Config) {
+				c.TrustAnchors = anchors
+				c.DisableQNAMEMinimisation = noQmin
+			})
+			for i, name := range []string{"www.acme.test.", "api.acme.test.", "cdn.acme.test.", "shop.acme.test."} {
+				lab.ResetQueries()
+				res, err := r.Query(context.Background(), resolver.Request{Name: name, Type: dns.TypeA, DO: true})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if res.Security != dnssec.Insecure {
+					t.Errorf("%s: security %v, want Insecure", name, res.Security)
+				}
+				var sent []string
+				for _, q := range lab.Queries() {
+					sent = append(sent, q.Name+" "+dns.TypeToString[q.Type])
+				}
+				if i > 0 && len(sent) != 1 {
+					t.Errorf("%s: sent %v, want only the question", name, sent)
+				}
+			}
+		})
+	}
+}

@@ -314,8 +314,10 @@ func TestFailureCache(t *testing.T) {
 		c.Now = clock.Now
 		c.QueryTimeout = 50 * time.Millisecond
 	})
-	if _, err := r.Resolve(context.Background(), "www.dead.org.", dns.TypeA); !errors.Is(err, resolver.ErrNoServers) {
-		t.Fatalf("first: %v", err)
+	_, first := r.Resolve(context.Background(), "www.dead.org.", dns.TypeA)
+	var ferr *resolver.Error
+	if !errors.Is(first, resolver.ErrNoServers) || !errors.As(first, &ferr) || ferr.RetryAfter != cache.DefaultFailureTTL {
+		t.Fatalf("first: %v, want ErrNoServers kept for %v", first, cache.DefaultFailureTTL)
 	}
 	lab.ResetQueries()
 	_, err := r.Resolve(context.Background(), "www.dead.org.", dns.TypeA)
@@ -325,6 +327,9 @@ func TestFailureCache(t *testing.T) {
 	if !errors.As(err, &rerr) || !errors.Is(err, resolver.ErrCachedFailure) || !errors.Is(err, resolver.ErrNoServers) ||
 		rerr.EDE != dns.ExtendedErrorCodeNoReachableAuthority {
 		t.Fatalf("second: %v, want a cached failure keeping ErrNoServers and EDE No Reachable Authority", err)
+	}
+	if rerr.RetryAfter <= 0 || rerr.RetryAfter > cache.DefaultFailureTTL {
+		t.Errorf("second: RetryAfter %v, want the time left of %v", rerr.RetryAfter, cache.DefaultFailureTTL)
 	}
 	if q := lab.Queries(); len(q) != 0 {
 		t.Errorf("a cached failure still sent %d queries", len(q))

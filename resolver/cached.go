@@ -152,7 +152,10 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 		for i, n := range r.ns {
 			ns[i] = n
 		}
-		c.Insert(cache.RRset{RRs: ns, Rank: cache.RankAuthorityNonAuth})
+		// An unsigned delegation's proof (NSEC with NS, no DS) rides
+		// with the NS set, so a later request learns the zone is
+		// insecure without asking for its DS.
+		c.Insert(cache.RRset{RRs: ns, Proof: r.proof, Rank: cache.RankAuthorityNonAuth})
 		for _, set := range groupRRsets(r.glue) {
 			c.Insert(cache.RRset{RRs: set, Rank: cache.RankAdditional})
 		}

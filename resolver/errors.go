@@ -3,6 +3,7 @@ package resolver
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -54,6 +55,10 @@ type Error struct {
 	Err    error
 	EDE    uint16
 	Detail string // human detail, e.g. "3 servers for example.org. timed out"
+	// RetryAfter is how long the failure stays cached (RFC 9520): the
+	// same question fails at once, with no upstream query, until then.
+	// Zero when it is not cached.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

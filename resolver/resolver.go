@@ -428,7 +428,7 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		if oe := (*Error)(nil); errors.As(f.Err, &oe) && oe.EDE != 0 {
 			ede = oe.EDE
 		}
-		err = &Error{Name: name, Type: req.Type, Err: fmt.Errorf("%w: %w", ErrCachedFailure, f.Err), EDE: ede,
+		err = &Error{Name: name, Type: req.Type, Err: fmt.Errorf("%w: %w", ErrCachedFailure, f.Err), EDE: ede, RetryAfter: f.Remaining,
 			Detail: fmt.Sprintf("failed %s ago; retried in %s", r.cache.Settings().FailureTTL-f.Remaining, f.Remaining.Round(time.Millisecond))}
 		if rq.obs != nil {
 			rq.emit(Event{Kind: EventCache, Outcome: "failure", Detail: "recent failure cached (RFC 9520): " + err.Error()})
@@ -436,7 +436,15 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	} else {
 		ans, auth, rcode, err = rq.resolve(ctx, name, req.Type)
 		if err != nil && !req.CacheOnly && !errors.Is(err, ErrCacheMiss) {
-			r.cache.MarkFailed(name, req.Type, req.Class, err)
+			// Set before the error is published in the failure cache,
+			// where other requests read it.
+			e := (*Error)(nil)
+			if errors.As(err, &e) {
+				e.RetryAfter = r.cache.Settings().FailureTTL
+			}
+			if r.cache.MarkFailed(name, req.Type, req.Class, err) != nil && e != nil {
+				e.RetryAfter = 0
+			}
 		}
 	}
 	if err == nil && r.anchors != nil && !req.CD && (req.Type == dns.TypeA || req.Type == dns.TypeAAAA) &&

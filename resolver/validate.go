@@ -241,6 +241,11 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 		fromReferral = h.Rank < cache.RankAnswerNonAuth
 	} else if p, ok := rq.refProofs[zone]; ok {
 		out = p
+	} else if p, insecure, ok := rq.cachedDSDenial(zone); ok {
+		if insecure != nil {
+			return nil, insecure
+		}
+		out = p
 	} else {
 		var err error
 		out, err = rq.lookup(ctx, zone, dns.TypeDS)
@@ -304,6 +309,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 			perr = dnssec.ProveNSEC3InsecureDelegation(zone, parent, nsec3s)
 		}
 		if perr == nil || dnssec.StatusOf(perr) == dnssec.Insecure {
+			rq.markInsecureDelegation(zone, out.proof)
 			return nil, &zoneKeys{zone: zone, status: dnssec.Insecure, parent: parent, err: fmt.Errorf("unsigned delegation: %s has no DS in %s", zone, parent)}
 		}
 		return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: perr}
@@ -311,6 +317,51 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 		return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSBogus,
 			Reason: fmt.Sprintf("DS lookup for %s gave %s", zone, out.kind), Err: dnssec.ErrMalformed}}
 	}
+}
+
+// cachedDSDenial finds in the cache what denies zone a DS: the negative
+// DS answer, or the NSEC proof kept with a referral's NS set. insecure is
+// set when that proof was validated by an earlier request (the NS set is
+// marked Insecure), so the zone is insecure with no further work.
+func (rq *request) cachedDSDenial(zone string) (out response, insecure *zoneKeys, ok bool) {
+	c := rq.r.cache
+	if h, ok := c.Lookup(zone, dns.TypeNS, rq.class, cache.LookupOpts{}); ok && len(h.Proof) > 0 {
+		if h.Security == cache.SecurityInsecure {
+			parent := signerOf(response{proof: h.Proof})
+			return response{}, &zoneKeys{zone: zone, status: dnssec.Insecure, parent: parent, cached: true,
+				err: fmt.Errorf("unsigned delegation: %s has no DS in %s (proven earlier)", zone, parent)}, true
+		}
+		return response{kind: KindReferral, proof: h.Proof}, nil, true
+	}
+	if h, ok := c.LookupNegative(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok && h.Kind == cache.NoData {
+		out := response{kind: KindNoData, soa: []dns.RR{h.SOA}, target: zone}
+		for _, rr := range h.Proof {
+			switch rr.Header().Rrtype {
+			case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+				out.proof = append(out.proof, rr)
+			}
+		}
+		if len(out.proof) > 0 {
+			return out, nil, true
+		}
+	}
+	return response{}, nil, false
+}
+
+// markInsecureDelegation remembers that the proof denies zone a DS: the
+// cached NS set of the delegation keeps the proof and is marked Insecure,
+// for as long as it stays cached.
+func (rq *request) markInsecureDelegation(zone string, proof []dns.RR) {
+	c := rq.r.cache
+	h, ok := c.Lookup(zone, dns.TypeNS, rq.class, cache.LookupOpts{})
+	if !ok || h.Security == cache.SecurityInsecure {
+		return
+	}
+	ttl := h.TTL
+	for _, rr := range proof {
+		ttl = min(ttl, rr.Header().Ttl)
+	}
+	c.Insert(cache.RRset{RRs: withTTL(h.RRs, ttl), Proof: withTTL(proof, ttl), Rank: h.Rank, Security: cache.SecurityInsecure})
 }
 
 // verifyProof checks the signatures of the NSEC/NSEC3 RRsets of a proof.

@@ -345,10 +345,10 @@ func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string,
 		if e := h.pc.get(key, now); e != nil {
 			n := len(out)
 			out = e.appendReply(out, q, now)
-			out = h.finish(out, n, q, transport, e.rcode, nil)
+			out = h.finish(out, n, q, transport, e.rcode, e.ede)
 			h.m.query(q.qtype, e.rcode, transport, true)
 			h.logQuery(st, q, client, transport, e.rcode, "cache", start)
-			if st.s.Prefetch && e.wantsPrefetch(now) {
+			if st.s.Prefetch && e.rcode != rcodeServFail && e.wantsPrefetch(now) {
 				h.prefetch(q, st, string(key))
 			}
 			return out, verdictReply

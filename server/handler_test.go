@@ -706,3 +706,59 @@ func TestPacketCacheSkipsFreshOnly(t *testing.T) {
 		})
 	}
 }
+
+// failingResolver fails every question the way a resolver with a failure
+// cache does (RFC 9520: RetryAfter set) and counts the calls.
+type failingResolver struct {
+	calls      atomic.Int32
+	retryAfter time.Duration
+}
+
+func (r *failingResolver) Query(_ context.Context, req resolver.Request) (*resolver.Result, error) {
+	r.calls.Add(1)
+	return nil, &resolver.Error{Name: req.Name, Type: req.Type, Err: resolver.ErrBogus, EDE: dns.ExtendedErrorCodeSignatureExpired,
+		Detail: "fake", RetryAfter: r.retryAfter}
+}
+
+// TestPacketCacheKeepsFailures checks that a SERVFAIL the resolver keeps
+// in its failure cache is repeated from the packet cache, with the
+// original EDE and Cached Error, until the resolver would retry; and that
+// a failure it does not keep is not kept either.
+func TestPacketCacheKeepsFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		retryAfter time.Duration
+		wantCalls  int32
+	}{{"kept for RetryAfter", 5 * time.Second, 1}, {"not kept without RetryAfter", 0, 3}, {"under a second is not kept", 500 * time.Millisecond, 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			fr := &failingResolver{retryAfter: tc.retryAfter}
+			h, err := server.NewHandler(server.HandlerConfig{Now: clock.Now, Settings: server.Settings{Resolver: fr}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			for i := 0; i < 3; i++ {
+				r := handle(t, h, loopClient, pack(t, withEDNS(question("Bogus.Example.org.", dns.TypeA), 1232, true)))
+				if r.Rcode != dns.RcodeServerFailure || r.Question[0].Name != "Bogus.Example.org." {
+					t.Fatalf("reply %d: %s for %v, want SERVFAIL echoing the question", i, dns.RcodeToString[r.Rcode], r.Question)
+				}
+				want := []uint16{dns.ExtendedErrorCodeSignatureExpired}
+				if i > 0 && tc.wantCalls == 1 {
+					want = append(want, dns.ExtendedErrorCodeCachedError)
+				}
+				if diff := cmp.Diff(want, edeCodes(r)); diff != "" {
+					t.Errorf("reply %d EDE codes (-want +got):\n%s", i, diff)
+				}
+			}
+			if got := fr.calls.Load(); got != tc.wantCalls {
+				t.Errorf("resolver asked %d times, want %d", got, tc.wantCalls)
+			}
+			clock.Advance(6 * time.Second)
+			handle(t, h, loopClient, pack(t, question("bogus.example.org.", dns.TypeA)))
+			if got := fr.calls.Load(); got != tc.wantCalls+1 {
+				t.Errorf("after the failure window: resolver asked %d times, want %d", got, tc.wantCalls+1)
+			}
+		})
+	}
+}

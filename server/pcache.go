@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // The packet cache keeps the wire form of recent replies so a repeated
@@ -62,7 +64,8 @@ type pentry struct {
 	// then set for clients that asked with DO or AD (RFC 6840 §5.7, §5.8).
 	secure   bool
 	rcode    int
-	inserted int64 // unix nanoseconds
+	ede      *edeInfo // the Extended DNS Errors of a kept SERVFAIL
+	inserted int64    // unix nanoseconds
 	expires  int64
 	// prefetched is set once a refresh was started for this entry.
 	prefetched atomic.Bool
@@ -211,6 +214,34 @@ func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time,
 	e.inserted = now.UnixNano()
 	e.lifetime = int64(life)
 	e.expires = e.inserted + int64(life)
+	return e
+}
+
+// newFailEntry keeps a SERVFAIL for the question name/qtype/qclass for
+// life, the time the resolver's own failure cache refuses to retry it
+// (RFC 9520), so repeats are answered here at packet-cache speed. ede is
+// the reason; "Cached Error" is added after it. Under a second, nothing
+// is kept.
+func newFailEntry(name string, qtype, qclass uint16, ede *edeInfo, life time.Duration, now time.Time) *pentry {
+	life = life.Truncate(time.Second)
+	if life <= 0 {
+		return nil
+	}
+	wire := make([]byte, headerLen, headerLen+len(name)+6)
+	binary.BigEndian.PutUint16(wire[4:], 1) // QDCOUNT
+	wire = append(wire, make([]byte, len(name)+2)...)
+	n, err := dns.PackDomainName(dns.CanonicalName(name), wire, headerLen, nil, false)
+	if err != nil {
+		return nil
+	}
+	wire = binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(wire[:n], qtype), qclass)
+	cached := &edeInfo{code: dns.ExtendedErrorCodeCachedError, text: "failed recently; not retried yet (RFC 9520)"}
+	if ede != nil && ede.code != dns.ExtendedErrorCodeCachedError {
+		cached = &edeInfo{code: ede.code, text: ede.text, next: cached}
+	}
+	e := &pentry{wire: wire, qend: len(wire), rcode: rcodeServFail, ede: cached,
+		inserted: now.UnixNano(), lifetime: int64(life)}
+	e.expires = e.inserted + e.lifetime
 	return e
 }
 

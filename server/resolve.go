@@ -134,6 +134,18 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		res, err = st.s.Resolver.Query(ctx, req)
 	}
 	a = h.buildAnswer(res, err, req)
+	var re *resolver.Error
+	if a.rcode == rcodeServFail && a.e == nil && h.pc != nil && mode != modeCacheOnly && errors.As(err, &re) && re.RetryAfter > 0 {
+		// A failure the resolver keeps (RFC 9520): until it retries,
+		// repeats get the same SERVFAIL from the packet cache.
+		reason := a.ede
+		if reason != nil && reason.next != nil {
+			reason = &edeInfo{code: reason.code, text: reason.text} // "Cached Error" is added again
+		}
+		if ce := newFailEntry(req.Name, req.Type, req.Class, reason, re.RetryAfter, h.now()); ce != nil {
+			h.pc.put([]byte(key), ce)
+		}
+	}
 	if a.e != nil && a.rcode != rcodeServFail && a.ede == nil && h.pc != nil && mode != modeCacheOnly && (res == nil || !res.FreshOnly) {
 		// Stale answers (the only ones with an EDE here) are not kept:
 		// the next question should try the servers again. Nor are

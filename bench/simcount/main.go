@@ -40,6 +40,7 @@ func run(ctx context.Context, args []string) error {
 	port := fs.Uint("port", 53, "port of the simulated servers")
 	hints := fs.String("hints", "sim-root.hints", "where to write the root hints")
 	names := fs.String("names", "names.txt", "where to write the name list (dnsperf format)")
+	anchor := fs.String("anchor", "sim-root.ds", "where to write the trust anchor (the signed root's DS)")
 	httpAddr := fs.String("http", "127.77.0.1:8053", "loopback address of the counter endpoint")
 	noLatency := fs.Bool("no-latency", false, "turn off the simulated latency")
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +57,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer lab.Close()
 	if err := os.WriteFile(*hints, []byte(lab.RootHints()), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*anchor, []byte(lab.TrustAnchor()), 0o644); err != nil {
 		return err
 	}
 	var b strings.Builder

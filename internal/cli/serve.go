@@ -29,6 +29,8 @@ type ServeCmd struct {
 	AllowLoopback bool     `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1."`
 	Port          uint16   `name:"port" help:"Port of upstream servers (default 53)."`
 	NoQmin        bool     `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
+	TrustAnchor   string   `name:"trust-anchor" placeholder:"FILE" help:"Validate with the DS or DNSKEY records in FILE (any zone) instead of IANA's root keys."`
+	NoValidate    bool     `name:"no-validate" help:"Do not validate DNSSEC."`
 	LogLevel      string   `name:"log-level" placeholder:"LEVEL" help:"debug, info, warn or error (default info)."`
 	QueryLog      bool     `name:"query-log" help:"Log every query."`
 	CheckConfig   bool     `name:"check-config" help:"Validate the configuration and exit."`
@@ -224,6 +226,15 @@ func (c *ServeCmd) applyFlags(cfg *config.Config) error {
 	if c.NoQmin {
 		off := false
 		cfg.Resolver.QNAMEMinimisation = &off
+	}
+	if c.TrustAnchor != "" {
+		cfg.DNSSEC.TrustAnchorFile, cfg.DNSSEC.TrustAnchors = c.TrustAnchor, nil
+		if cfg.DNSSEC.Validation == "off" {
+			cfg.DNSSEC.Validation = "on"
+		}
+	}
+	if c.NoValidate {
+		cfg.DNSSEC.Validation = "off"
 	}
 	if c.LogLevel != "" {
 		if err := cfg.Log.Level.UnmarshalText([]byte(c.LogLevel)); err != nil {

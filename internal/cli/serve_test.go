@@ -221,3 +221,32 @@ func TestDNSSECConfigSkew(t *testing.T) {
 		})
 	}
 }
+
+func TestServeDNSSECFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		cmd  ServeCmd
+		from config.DNSSEC
+		want config.DNSSEC
+	}{
+		{"none", ServeCmd{}, config.DNSSEC{Validation: "auto"}, config.DNSSEC{Validation: "auto"}},
+		{"trust anchor replaces the configured ones", ServeCmd{TrustAnchor: "sim-root.ds"},
+			config.DNSSEC{TrustAnchors: []string{". DS 1 8 2 00"}},
+			config.DNSSEC{TrustAnchorFile: "sim-root.ds"}},
+		{"trust anchor turns validation back on", ServeCmd{TrustAnchor: "a.ds"}, config.DNSSEC{Validation: "off"},
+			config.DNSSEC{Validation: "on", TrustAnchorFile: "a.ds"}},
+		{"no-validate wins", ServeCmd{TrustAnchor: "a.ds", NoValidate: true}, config.DNSSEC{},
+			config.DNSSEC{Validation: "off", TrustAnchorFile: "a.ds"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &config.Config{DNSSEC: tc.from}
+			if err := tc.cmd.applyFlags(cfg); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, cfg.DNSSEC); diff != "" {
+				t.Errorf("[dnssec] (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 type SimCmd struct {
 	Port      uint16  `default:"53" help:"Port every simulated server listens on (53 needs root or CAP_NET_BIND_SERVICE)."`
 	Hints     string  `default:"sim-root.hints" placeholder:"FILE" help:"Where to write the root hints file for other resolvers."`
+	Anchor    string  `default:"sim-root.ds" placeholder:"FILE" help:"Where to write the trust anchor (the signed root's DS) for validating resolvers."`
 	NoLatency bool    `name:"no-latency" help:"Turn off the simulated network latency."`
 	Latency   float64 `name:"latency-scale" default:"1" help:"Multiply every server's simulated latency."`
 	Quiet     bool    `help:"Do not print the server table."`
@@ -39,6 +40,9 @@ func (c *SimCmd) Run(g *Globals) error {
 	if err := os.WriteFile(c.Hints, []byte(lab.RootHints()), 0o644); err != nil {
 		return fmt.Errorf("sim: writing hints: %w", err)
 	}
+	if err := os.WriteFile(c.Anchor, []byte(lab.TrustAnchor()), 0o644); err != nil {
+		return fmt.Errorf("sim: writing the trust anchor: %w", err)
+	}
 	if !c.Quiet {
 		addrs := lab.Addrs()
 		names := make([]string, 0, len(addrs))
@@ -53,7 +57,7 @@ func (c *SimCmd) Run(g *Globals) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(g.Stdout, "serving %d servers on port %d; root hints in %s; Ctrl-C stops\n", len(lab.Servers()), lab.Port(), c.Hints)
+	fmt.Fprintf(g.Stdout, "serving %d servers on port %d; root hints in %s, trust anchor in %s; Ctrl-C stops\n", len(lab.Servers()), lab.Port(), c.Hints, c.Anchor)
 	fmt.Fprintf(g.Stdout, "try: dig @%s -p %d www.example.org A +norec\n", firstRoot(lab.RootHints()), lab.Port())
 	waitDone(g.Ctx)
 	return nil
