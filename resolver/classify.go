@@ -76,6 +76,10 @@ type response struct {
 	apexNS []dns.RR
 	// freshNS is set once apexNS validated; until then it is unchecked.
 	freshNS bool
+	// keysBogus is set when validation failed because the keys of the
+	// zone that sent it are bogus: asking its other servers for the same
+	// data cannot help (the keys were already retried).
+	keysBogus bool
 	// servedBy is the zone the answering server was asked as
 	// authoritative for; security is what validation found.
 	servedBy string

@@ -94,9 +94,10 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 				return nil, nil, dns.RcodeServerFailure, &Error{Name: cur, Type: qtype, Err: ErrCacheMiss, EDE: edeOther}
 			}
 			err := rq.validatePiece(ctx, &out, cur, qtype)
-			for try := 0; err != nil && out.from.IsValid() && !rq.cd && try < maxBogusRetries; try++ {
+			for try := 0; err != nil && out.from.IsValid() && !out.keysBogus && !rq.cd && try < maxBogusRetries; try++ {
 				// Bogus from one server: the zone's other servers may
-				// have good data (a spoofed or broken copy).
+				// have good data (a spoofed or broken copy). Not when the
+				// zone's keys are the problem: their fetch was retried.
 				rq.distrust(out)
 				again, lerr := rq.lookup(ctx, cur, qtype)
 				if lerr != nil {

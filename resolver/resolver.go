@@ -118,7 +118,8 @@ type Resolver struct {
 	ownInfra  bool
 	staleOK   bool // serve-stale is on
 	flights   singleflight.Group
-	prefetchq chan struct{} // semaphore bounding background prefetches
+	keyFlight singleflight.Group // zone-key builds shared by concurrent requests
+	prefetchq chan struct{}      // semaphore bounding background prefetches
 	bg        sync.WaitGroup
 	bgCtx     context.Context
 	bgCancel  context.CancelFunc
@@ -418,7 +419,10 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	var ans, auth []dns.RR
 	var rcode int
 	var err error
-	if f, failed := r.cache.Failed(name, req.Type, req.Class); failed && !req.CacheOnly && req.refresh == "" {
+	if f, failed := r.cache.Failed(name, req.Type, req.Class); failed && !req.CacheOnly && req.refresh == "" &&
+		!(req.CD && errors.Is(f.Err, ErrBogus)) {
+		// (A CD client asked for the data unchecked: a validation
+		// failure is not its failure.)
 		// RFC 9520: a question that just failed is not resolved again
 		// for a short while; the authoritative servers get a rest.
 		// The original reason stays in the chain (errors.Is finds

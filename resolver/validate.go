@@ -110,14 +110,34 @@ type zoneKeys struct {
 	cached bool       // taken from the cache, validated earlier
 }
 
+// keyFailureClass is the class under which zones whose keys failed are
+// remembered in the failure cache: NONE (254), which no client question
+// uses (the server refuses classes other than IN), so the mark never
+// answers a client's own DNSKEY question.
+const keyFailureClass = dns.ClassNONE
+
 // keysFor returns the validated keys of zone, building the chain of trust
-// from the closest trust anchor.
+// from the closest trust anchor. A zone whose keys failed validation stays
+// Bogus for the failure cache's time (RFC 9520; Unbound keeps bad keys for
+// val-bogus-ttl), so questions about it do not fetch its keys again and
+// again. Concurrent top-level requests share one build per zone.
 func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKeys {
 	zone = dns.CanonicalName(zone)
 	if zk, ok := rq.vkeys[zone]; ok {
 		return zk
 	}
-	zk := rq.buildKeys(ctx, zone, depth)
+	var zk *zoneKeys
+	if f, failed := rq.r.cache.Failed(zone, dns.TypeDNSKEY, keyFailureClass); failed {
+		zk = &zoneKeys{zone: zone, status: dnssec.StatusOf(f.Err), err: f.Err, cached: true}
+		if zk.status != dnssec.Bogus {
+			zk.status = dnssec.Bogus
+		}
+	} else {
+		zk = rq.sharedKeys(ctx, zone, depth)
+		if zk.status == dnssec.Bogus && zk.err != nil && !errors.Is(zk.err, dnssec.ErrBudgetExceeded) && !errIsFatal(zk.err) {
+			rq.r.cache.MarkFailed(zone, dns.TypeDNSKEY, keyFailureClass, zk.err)
+		}
+	}
 	if rq.vkeys == nil {
 		rq.vkeys = map[string]*zoneKeys{}
 	}
@@ -159,6 +179,35 @@ func sigString(s *dns.RRSIG) string {
 	return fmt.Sprintf("RRSIG %s %s by %s key %d, valid %s to %s", s.Hdr.Name, dns.TypeToString[s.TypeCovered],
 		s.SignerName, s.KeyTag, time.Unix(int64(s.Inception), 0).UTC().Format(layout),
 		time.Unix(int64(s.Expiration), 0).UTC().Format(layout))
+}
+
+// sharedKeys builds zone's keys, sharing the work with concurrent
+// requests building the same zone. Only requests at the top (not inside
+// an NS-name sub-resolution) share: a build then waits only for builds of
+// its ancestors, which are strictly shallower, so no two builds can wait
+// for each other. A waiter whose leader ran out of time builds anew.
+func (rq *request) sharedKeys(ctx context.Context, zone string, depth int) *zoneKeys {
+	if rq.depth > 0 || len(rq.nsStack) > 0 {
+		return rq.buildKeys(ctx, zone, depth)
+	}
+	ch := rq.r.keyFlight.DoChan(zone, func() (any, error) {
+		return rq.buildKeys(ctx, zone, depth), nil
+	})
+	select {
+	case <-ctx.Done():
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: fmt.Errorf("%w: %v", ErrDeadline, ctx.Err())}
+	case res := <-ch:
+		zk := res.Val.(*zoneKeys)
+		if !res.Shared {
+			return zk
+		}
+		if zk.status == dnssec.Bogus && zk.err != nil && (errIsFatal(zk.err) || errors.Is(zk.err, dnssec.ErrBudgetExceeded)) {
+			return rq.buildKeys(ctx, zone, depth) // the leader's limits, not the zone's fault
+		}
+		cp := *zk
+		cp.cached = true
+		return &cp
+	}
 }
 
 func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneKeys {
@@ -334,16 +383,17 @@ func (rq *request) cachedDSDenial(zone string) (out response, insecure *zoneKeys
 		return response{kind: KindReferral, proof: h.Proof}, nil, true
 	}
 	if h, ok := c.LookupNegative(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok && h.Kind == cache.NoData {
-		out := response{kind: KindNoData, soa: []dns.RR{h.SOA}, target: zone}
+		// With or without a proof: it is what asking again would give
+		// (from an unsigned parent there is none, and the parent's
+		// status settles it; from a signed one its absence is bogus).
+		out := response{kind: KindNoData, soa: []dns.RR{h.SOA}, target: zone, servedBy: h.SOA.Hdr.Name}
 		for _, rr := range h.Proof {
 			switch rr.Header().Rrtype {
 			case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
 				out.proof = append(out.proof, rr)
 			}
 		}
-		if len(out.proof) > 0 {
-			return out, nil, true
-		}
+		return out, nil, true
 	}
 	return response{}, nil, false
 }
@@ -423,6 +473,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 					Reason: "the zone " + zk.zone + " is " + zk.status.String()}
 				rq.emit(Event{Kind: EventValidate, Outcome: in.Status, Detail: in.RRset, DNSSEC: in})
 			}
+			out.keysBogus = out.keysBogus || zk.status == dnssec.Bogus && strings.EqualFold(zk.zone, out.servedBy)
 			worse(zk.status, zk.err)
 			continue
 		}
@@ -501,6 +552,7 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 	}
 	zk := rq.keysFor(ctx, signer, 0)
 	if zk.status != dnssec.Secure {
+		out.keysBogus = out.keysBogus || zk.status == dnssec.Bogus && strings.EqualFold(zk.zone, out.servedBy)
 		return zk.status, zk.err
 	}
 	if len(out.proof) == 0 {

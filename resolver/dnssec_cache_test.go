@@ -2,7 +2,11 @@ package resolver_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -218,4 +222,79 @@ func TestInsecureDelegationRemembered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestZoneKeysFetchedOnce checks the cost of keys: concurrent cold
+// requests for names of one signed zone share one DNSKEY fetch per zone of
+// the chain, and a zone whose keys are bogus is not asked for them again
+// by later requests while the failure is cached (RFC 9520).
+func TestZoneKeysFetchedOnce(t *testing.T) {
+	lab := startSim(t)
+	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnskeyQueries := func() map[string]int {
+		n := map[string]int{}
+		for _, q := range lab.Queries() {
+			if q.Type == dns.TypeDNSKEY {
+				n[dns.CanonicalName(q.Name)]++
+			}
+		}
+		return n
+	}
+	t.Run("concurrent requests share the build", func(t *testing.T) {
+		lab.ResetQueries()
+		r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("host%d.wild.dnssec-test.org.", i)
+				res, err := r.Query(context.Background(), resolver.Request{Name: name, Type: dns.TypeA, DO: true})
+				if err != nil || res.Security != dnssec.Secure {
+					t.Errorf("%s: %v, security %v; want Secure", name, err, res.Security)
+				}
+			}()
+		}
+		wg.Wait()
+		for zone, n := range dnskeyQueries() {
+			if n > 1 {
+				t.Errorf("DNSKEY of %s fetched %d times by 20 concurrent requests, want once", zone, n)
+			}
+		}
+	})
+	t.Run("bogus keys are remembered", func(t *testing.T) {
+		lab.ResetQueries()
+		r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
+		for i, name := range []string{"www.expired.dnssec-test.org.", "a.wild.expired.dnssec-test.org.", "nope.expired.dnssec-test.org."} {
+			_, err := r.Query(context.Background(), resolver.Request{Name: name, Type: dns.TypeA, DO: true})
+			var rerr *resolver.Error
+			if !errors.Is(err, resolver.ErrBogus) || !errors.As(err, &rerr) || rerr.EDE != dns.ExtendedErrorCodeSignatureExpired {
+				t.Errorf("%s: %v, want Bogus with EDE Signature Expired", name, err)
+			}
+			// The first request may try the zone's other server once
+			// (bogus retries); later ones fetch nothing.
+			if n := dnskeyQueries()["expired.dnssec-test.org."]; i > 0 && n > 2 {
+				t.Errorf("after %s: DNSKEY of the bogus zone fetched %d times", name, n)
+			}
+			// The keys are the problem, not one server's copy of the
+			// answer: the question is not retried at other servers.
+			asked := 0
+			for _, q := range lab.Queries() {
+				if strings.EqualFold(q.Name, name) && q.Type == dns.TypeA {
+					asked++
+				}
+			}
+			if asked != 1 {
+				t.Errorf("%s A sent %d times, want once", name, asked)
+			}
+		}
+		// Checking disabled: the data, although its failure is cached.
+		res, err := r.Query(context.Background(), resolver.Request{Name: "www.expired.dnssec-test.org.", Type: dns.TypeA, DO: true, CD: true})
+		if err != nil || len(res.Answer) == 0 {
+			t.Errorf("CD after a cached bogus failure: %v, answer %v; want the data", err, res)
+		}
+	})
 }
