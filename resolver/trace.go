@@ -100,7 +100,12 @@ type DNSSECInfo struct {
 	DNSKEY []string `json:"dnskey,omitempty"` // "keytag alg N KSK|ZSK"
 	// Signatures are the RRSIGs that verified, with their windows.
 	Signatures []string `json:"signatures,omitempty"`
-	Cached     bool     `json:"cached,omitempty"` // validated in an earlier request
+	// Rejected, for a zone whose keys did not validate, are the DNSKEYs
+	// the zone sent ("keytag alg N KSK|ZSK") and the RRSIGs over them
+	// that failed, with their windows: what the verdict was about.
+	RejectedDNSKEY     []string `json:"rejected_dnskey,omitempty"`
+	RejectedSignatures []string `json:"rejected_signatures,omitempty"`
+	Cached             bool     `json:"cached,omitempty"` // validated in an earlier request
 }
 
 // ReferralInfo is what a referral taught: the child zone, its NS names,

@@ -108,6 +108,10 @@ type zoneKeys struct {
 	dsSig  *dns.RRSIG // the parent's signature over the DS set
 	keySig *dns.RRSIG // the signature that made the DNSKEY set secure
 	cached bool       // taken from the cache, validated earlier
+	// For keys that did not validate: the DNSKEY RRset the zone sent and
+	// the RRSIGs over it, for the chain-of-trust view.
+	rejected     []*dns.DNSKEY
+	rejectedSigs []*dns.RRSIG
 }
 
 // keyFailureClass is the class under which zones whose keys failed are
@@ -158,12 +162,10 @@ func (zk *zoneKeys) info() *DNSSECInfo {
 	for _, d := range zk.ds {
 		in.DS = append(in.DS, fmt.Sprintf("%d alg %d digest %d", d.KeyTag, d.Algorithm, d.DigestType))
 	}
-	for _, k := range zk.keys {
-		role := "ZSK"
-		if k.Flags&dns.SEP != 0 {
-			role = "KSK"
-		}
-		in.DNSKEY = append(in.DNSKEY, fmt.Sprintf("%d alg %d %s", k.KeyTag(), k.Algorithm, role))
+	in.DNSKEY = keyStrings(zk.keys)
+	in.RejectedDNSKEY = keyStrings(zk.rejected)
+	for _, s := range zk.rejectedSigs {
+		in.RejectedSignatures = append(in.RejectedSignatures, sigString(s))
 	}
 	for _, s := range []*dns.RRSIG{zk.dsSig, zk.keySig} {
 		if s != nil {
@@ -171,6 +173,19 @@ func (zk *zoneKeys) info() *DNSSECInfo {
 		}
 	}
 	return in
+}
+
+// keyStrings describes keys: tag, algorithm and role.
+func keyStrings(keys []*dns.DNSKEY) []string {
+	var out []string
+	for _, k := range keys {
+		role := "ZSK"
+		if k.Flags&dns.SEP != 0 {
+			role = "KSK"
+		}
+		out = append(out, fmt.Sprintf("%d alg %d %s", k.KeyTag(), k.Algorithm, role))
+	}
+	return out
 }
 
 // sigString describes a signature: what it covers, the key, the window.
@@ -270,6 +285,7 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 		return link
 	}
 	link.err = verr
+	link.rejected, link.rejectedSigs = keys, rrsigs(out.sigs, dns.TypeDNSKEY)
 	return link
 }
 

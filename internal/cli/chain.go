@@ -62,6 +62,12 @@ func (c *chainCollector) print(w io.Writer, res *resolver.Result) {
 		for _, sig := range s.Signatures {
 			fmt.Fprintf(w, "%s    %s\n", ind, sig)
 		}
+		if len(s.RejectedDNSKEY) > 0 {
+			fmt.Fprintf(w, "%s    DNSKEY %s  (sent, not trusted)\n", ind, strings.Join(s.RejectedDNSKEY, ", "))
+		}
+		for _, sig := range s.RejectedSignatures {
+			fmt.Fprintf(w, "%s    %s  (did not verify)\n", ind, sig)
+		}
 		if s.Reason != "" {
 			fmt.Fprintf(w, "%s    why: %s\n", ind, s.Reason)
 		}

@@ -198,7 +198,8 @@ func TestDemoDNSSEC(t *testing.T) {
 		{"dnssec-insecure", ExitOK, []string{";; DNSSEC: Insecure", "insecure.dnssec-test.org.  (DS in dnssec-test.org.)  Insecure",
 			"why: unsigned delegation"}},
 		{"dnssec-bogus-expired", ExitDNSNoReply, []string{"status: SERVFAIL", ";; DNSSEC: Bogus", "signature expired",
-			"expired.dnssec-test.org.  (DS in dnssec-test.org.)  Bogus"}},
+			"expired.dnssec-test.org.  (DS in dnssec-test.org.)  Bogus", "alg 13 ZSK  (sent, not trusted)",
+			"RRSIG expired.dnssec-test.org. DNSKEY by expired.dnssec-test.org. key"}},
 		{"dnssec-bogus-wrong-ds", ExitDNSNoReply, []string{"status: SERVFAIL", ";; DNSSEC: Bogus"}},
 	}
 	for _, tt := range tests {
