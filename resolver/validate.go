@@ -112,6 +112,10 @@ type zoneKeys struct {
 	// the RRSIGs over it, for the chain-of-trust view.
 	rejected     []*dns.DNSKEY
 	rejectedSigs []*dns.RRSIG
+	// unreachable is set when the DS or DNSKEY could not be fetched at
+	// all: the resolver's failure cache for those questions applies, not
+	// a verdict on the zone's keys.
+	unreachable bool
 }
 
 // keyFailureClass is the class under which zones whose keys failed are
@@ -138,7 +142,7 @@ func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKey
 		}
 	} else {
 		zk = rq.sharedKeys(ctx, zone, depth)
-		if zk.status == dnssec.Bogus && zk.err != nil && !errors.Is(zk.err, dnssec.ErrBudgetExceeded) && !errIsFatal(zk.err) {
+		if zk.status == dnssec.Bogus && zk.err != nil && !zk.unreachable && !errors.Is(zk.err, dnssec.ErrBudgetExceeded) && !errIsFatal(zk.err) {
 			rq.r.cache.MarkFailed(zone, dns.TypeDNSKEY, keyFailureClass, zk.err)
 		}
 	}
@@ -258,7 +262,7 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 	// The zone's DNSKEY RRset, from the zone itself.
 	out, err := rq.lookup(ctx, zone, dns.TypeDNSKEY)
 	if err != nil {
-		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, unreachable: true, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
 			Reason: "fetching DNSKEY of " + zone + ": " + err.Error(), Err: dnssec.ErrDNSKEYMissing}}
 	}
 	keys := dnskeys(out.answer)
@@ -315,7 +319,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 		var err error
 		out, err = rq.lookup(ctx, zone, dns.TypeDS)
 		if err != nil {
-			return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: fmt.Errorf("fetching DS of %s: %w", zone, err)}
+			return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, unreachable: true, err: fmt.Errorf("fetching DS of %s: %w", zone, err)}
 		}
 	}
 	// The parent is whoever signed the DS answer or its denial.
