@@ -421,13 +421,13 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	var err error
 	if f, failed := r.cache.Failed(name, req.Type, req.Class); failed && !req.CacheOnly && req.refresh == "" &&
 		!(req.CD && errors.Is(f.Err, ErrBogus)) {
-		// (A CD client asked for the data unchecked: a validation
-		// failure is not its failure.)
 		// RFC 9520: a question that just failed is not resolved again
-		// for a short while; the authoritative servers get a rest.
-		// The original reason stays in the chain (errors.Is finds
-		// ErrBogus or a dnssec sentinel) and its EDE code is kept: a
-		// client is told "DNSSEC Bogus" again, not only "cached".
+		// for a short while; the authoritative servers get a rest. (A
+		// validation failure does not count for a CD client, which
+		// asked for the data unchecked.) The original reason stays in
+		// the chain (errors.Is finds ErrBogus or a dnssec sentinel) and
+		// its EDE code is kept: a client is told "DNSSEC Bogus" again,
+		// not only "cached".
 		ede := uint16(edeCachedErrorMarker)
 		if oe := (*Error)(nil); errors.As(f.Err, &oe) && oe.EDE != 0 {
 			ede = oe.EDE

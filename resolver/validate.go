@@ -204,29 +204,29 @@ func sigString(s *dns.RRSIG) string {
 // requests building the same zone. Only requests at the top (not inside
 // an NS-name sub-resolution) share: a build then waits only for builds of
 // its ancestors, which are strictly shallower, so no two builds can wait
-// for each other. A waiter whose leader ran out of time builds anew.
+// for each other. The first request builds on its own goroutine (its
+// request state is not safe to share) and within its own deadline, which
+// bounds the others' wait; a waiter whose leader ran out of time or
+// budget builds anew.
 func (rq *request) sharedKeys(ctx context.Context, zone string, depth int) *zoneKeys {
 	if rq.depth > 0 || len(rq.nsStack) > 0 {
 		return rq.buildKeys(ctx, zone, depth)
 	}
-	ch := rq.r.keyFlight.DoChan(zone, func() (any, error) {
+	leader := false // set by fn, which runs on the leader's goroutine only
+	v, _, _ := rq.r.keyFlight.Do(zone, func() (any, error) {
+		leader = true
 		return rq.buildKeys(ctx, zone, depth), nil
 	})
-	select {
-	case <-ctx.Done():
-		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: fmt.Errorf("%w: %v", ErrDeadline, ctx.Err())}
-	case res := <-ch:
-		zk := res.Val.(*zoneKeys)
-		if !res.Shared {
-			return zk
-		}
-		if zk.status == dnssec.Bogus && zk.err != nil && (errIsFatal(zk.err) || errors.Is(zk.err, dnssec.ErrBudgetExceeded)) {
-			return rq.buildKeys(ctx, zone, depth) // the leader's limits, not the zone's fault
-		}
-		cp := *zk
-		cp.cached = true
-		return &cp
+	zk := v.(*zoneKeys)
+	if leader {
+		return zk
 	}
+	if zk.status == dnssec.Bogus && zk.err != nil && (errIsFatal(zk.err) || errors.Is(zk.err, dnssec.ErrBudgetExceeded)) {
+		return rq.buildKeys(ctx, zone, depth) // the leader's limits, not the zone's fault
+	}
+	cp := *zk
+	cp.cached = true
+	return &cp
 }
 
 func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneKeys {
