@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/resolver"
@@ -297,4 +298,42 @@ func TestZoneKeysFetchedOnce(t *testing.T) {
 			t.Errorf("CD after a cached bogus failure: %v, answer %v; want the data", err, res)
 		}
 	})
+}
+
+// TestKeyTagSignal checks RFC 8145 §5 signalling: off by default (no
+// query the user did not ask for); when on, one "_ta-<tag>." NULL query
+// for the root anchor's key tag when the root's keys are validated.
+func TestKeyTagSignal(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprintf("KeyTagSignal=%v", on), func(t *testing.T) {
+			lab, anchors := startSharedServerLab(t)
+			ds, _ := anchors.Lookup(".")
+			if len(ds) != 1 {
+				t.Fatalf("root anchor: %v", ds)
+			}
+			want := fmt.Sprintf("_ta-%04x.", ds[0].KeyTag)
+			r := newResolver(t, lab, func(c *resolver.Config) {
+				c.TrustAnchors = anchors
+				c.KeyTagSignal = on
+			})
+			if _, err := r.Query(context.Background(), resolver.Request{Name: "www.child.org.", Type: dns.TypeA, DO: true}); err != nil {
+				t.Fatal(err)
+			}
+			r.Query(context.Background(), resolver.Request{Name: "child.org.", Type: dns.TypeTXT, DO: true})
+			r.Close() // waits for the background signal
+			var signals []string
+			for _, q := range lab.Queries() {
+				if strings.HasPrefix(q.Name, "_ta-") {
+					signals = append(signals, q.Name+" "+dns.TypeToString[q.Type]+" to "+q.Server)
+				}
+			}
+			var wantSignals []string
+			if on {
+				wantSignals = []string{want + " NULL to a.root.lab."}
+			}
+			if diff := cmp.Diff(wantSignals, signals); diff != "" {
+				t.Errorf("signals (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -67,6 +67,11 @@ type Config struct {
 	TrustAnchors *dnssec.Anchors
 	// NegativeAnchors are names below which validation is off (RFC 7646).
 	NegativeAnchors *dnssec.NegativeAnchors
+	// KeyTagSignal sends RFC 8145 §5 trust-anchor signals ("_ta-4f66."
+	// NULL to the root) when an anchored zone's keys are validated
+	// afresh, so zone operators can see which keys resolvers trust. Off
+	// by default: no traffic the user did not ask for.
+	KeyTagSignal bool
 	// Validation bounds the work validating one request may do (KeyTrap,
 	// CVE-2023-50387) and sets the clock skew allowed around signature
 	// validity periods; zero fields keep dnssec's defaults (Unbound's

@@ -286,6 +286,9 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 	if link.status == dnssec.Secure {
 		rq.markSecure(out.answer, out.sigs)
 		link.keys = keys
+		if link.anchor {
+			r.signalKeyTags(zone, anchorDS, anchorKeys)
+		}
 		return link
 	}
 	link.err = verr

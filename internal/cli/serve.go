@@ -441,6 +441,7 @@ func dnssecConfig(rc *resolver.Config, cfg *config.Config) error {
 	case cfg.Resolver.RootHints == "":
 		rc.TrustAnchors = dnssec.RootAnchors()
 	}
+	rc.KeyTagSignal = d.TrustAnchorSignaling
 	if d.SigSkewMin != nil {
 		rc.Validation.SigSkewMin = max(time.Duration(*d.SigSkewMin), time.Nanosecond) // 0 would mean the default
 	}

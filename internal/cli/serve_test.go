@@ -208,6 +208,10 @@ func TestDNSSECConfigSkew(t *testing.T) {
 		{"bounds", dur(10 * time.Minute), dur(2 * time.Hour), dnssec.Limits{SigSkewMin: 10 * time.Minute, SigSkewMax: 2 * time.Hour}},
 		{"exact", dur(0), dur(0), dnssec.Limits{SigSkewMin: time.Nanosecond, SigSkewMax: -1}},
 	}
+	var rc resolver.Config
+	if err := dnssecConfig(&rc, &config.Config{DNSSEC: config.DNSSEC{TrustAnchorSignaling: true}}); err != nil || !rc.KeyTagSignal {
+		t.Errorf("trust-anchor-signaling = true: KeyTagSignal %v, err %v", rc.KeyTagSignal, err)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var rc resolver.Config

@@ -48,6 +48,10 @@ type DNSSEC struct {
 	// 24h; a max of "0s" checks the times exactly.
 	SigSkewMin *Duration `toml:"sig-skew-min"`
 	SigSkewMax *Duration `toml:"sig-skew-max"`
+	// TrustAnchorSignaling sends RFC 8145 key-tag queries ("_ta-4f66."
+	// NULL) when an anchored zone's keys are validated afresh, as
+	// Unbound's trust-anchor-signaling does. Off by default.
+	TrustAnchorSignaling bool `toml:"trust-anchor-signaling"`
 }
 
 // Server configures the listeners and the bounds on work.
