@@ -700,7 +700,7 @@ func pieceErr(s dnssec.Status, err error) error {
 	if errors.As(err, &f) && f.EDE != dnssec.NoEDE {
 		ede = f.EDE
 	}
-	return &Error{Err: fmt.Errorf("%w: %w", ErrBogus, err), EDE: ede, Detail: "DNSSEC validation failed"}
+	return &Error{Err: fmt.Errorf("%w: %w", ErrBogus, err), EDE: ede}
 }
 
 // rank orders statuses from best to worst for combining pieces.
