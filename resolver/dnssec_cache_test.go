@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
@@ -336,4 +337,57 @@ func TestKeyTagSignal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRefreshTrustAnchors checks the RFC 5011 active refresh against a
+// signed lab: a trust point seeded with the root's DS learns the root's
+// KSK (Valid, state saved), answers validate, and the next refresh is due
+// per RFC 5011 §2.3. A trust point left with no trusted key makes the
+// zone Bogus, never unvalidated.
+func TestRefreshTrustAnchors(t *testing.T) {
+	lab, anchors := startSharedServerLab(t)
+	seed, _ := anchors.Lookup(".")
+	var saved []string
+	at := dnssec.NewAutoTrust([]*dnssec.TrustPoint{{Zone: ".", Seed: seed}}, func(tps []*dnssec.TrustPoint) error {
+		var b strings.Builder
+		if err := dnssec.WriteTrustPoints(&b, tps); err != nil {
+			return err
+		}
+		saved = append(saved, b.String())
+		return nil
+	})
+	r := newResolver(t, lab, func(c *resolver.Config) { c.AutoTrust = at })
+	if _, err := r.RefreshTrustAnchors(context.Background()); err != nil {
+		t.Fatalf("first refresh: %v", err)
+	}
+	next, err := r.RefreshTrustAnchors(context.Background())
+	if err != nil || next < time.Hour || next > 15*24*time.Hour {
+		t.Errorf("second refresh: next in %v, err %v; want 1 h to 15 days", next, err)
+	}
+	points := at.Points()
+	if len(points) != 1 || len(points[0].Seed) != 0 || len(points[0].Keys) != 1 || points[0].Keys[0].State != dnssec.KeyValid ||
+		points[0].Keys[0].Key.KeyTag() != seed[0].KeyTag {
+		t.Errorf("trust point after refresh: %+v, want the seeded KSK Valid", points)
+	}
+	if len(saved) != 1 || !strings.Contains(saved[0], "state=VALID") {
+		t.Errorf("saved states %q, want one save with the key VALID", saved)
+	}
+	res, err := r.Query(context.Background(), resolver.Request{Name: "www.child.org.", Type: dns.TypeA, DO: true})
+	if err != nil || res.Security != dnssec.Secure {
+		t.Errorf("with the learned key: %v, security %v; want Secure", err, res)
+	}
+
+	t.Run("no trusted key left", func(t *testing.T) {
+		nothing := dnssec.NewAutoTrust([]*dnssec.TrustPoint{{Zone: ".", Keys: []dnssec.AutoKey{{Key: lab.DNSKEYs(".")[0], State: dnssec.KeyRevoked, Since: time.Now()}}}}, nil)
+		r := newResolver(t, lab, func(c *resolver.Config) { c.AutoTrust = nothing })
+		_, err := r.Query(context.Background(), resolver.Request{Name: "www.child.org.", Type: dns.TypeA, DO: true})
+		if !errors.Is(err, resolver.ErrBogus) {
+			t.Errorf("err %v, want Bogus", err)
+		}
+	})
+	t.Run("exclusive with TrustAnchors", func(t *testing.T) {
+		if _, err := resolver.New(resolver.Config{AutoTrust: at, TrustAnchors: anchors}); err == nil {
+			t.Error("no error")
+		}
+	})
 }

@@ -13,7 +13,12 @@
 //   - RFC 7766: retry over TCP when a UDP reply has TC=1;
 //   - RFC 9156: QNAME minimisation (relaxed, as Unbound's default);
 //   - RFC 5452: random query IDs and source ports, and replies accepted
-//     only when source, ID and question all match.
+//     only when source, ID and question all match;
+//   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (validate.go),
+//     RFC 8198 aggressive use of NSEC/NSEC3 (aggressive.go), RFC 9520
+//     failure caching, RFC 8145 trust-anchor signalling (signal.go, off
+//     by default) and the RFC 5011 active refresh (autotrust.go, run only
+//     when called).
 //
 // The network is reached only through the Exchanger interface, so tests,
 // the offline demo and the conformance runner plug in their own network.

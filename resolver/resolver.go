@@ -67,6 +67,10 @@ type Config struct {
 	TrustAnchors *dnssec.Anchors
 	// NegativeAnchors are names below which validation is off (RFC 7646).
 	NegativeAnchors *dnssec.NegativeAnchors
+	// AutoTrust, instead of TrustAnchors, gives trust anchors that follow
+	// the zones' key rollovers (RFC 5011). They change only when
+	// RefreshTrustAnchors runs.
+	AutoTrust *dnssec.AutoTrust
 	// KeyTagSignal sends RFC 8145 §5 trust-anchor signals ("_ta-4f66."
 	// NULL to the root) when an anchored zone's keys are validated
 	// afresh, so zone operators can see which keys resolvers trust. Off
@@ -181,6 +185,12 @@ func New(cfg Config) (*Resolver, error) {
 		return nil, ErrNoAddressFamily
 	}
 	r.anchors, r.ntas = cfg.TrustAnchors, cfg.NegativeAnchors
+	if cfg.AutoTrust != nil {
+		if cfg.TrustAnchors != nil {
+			return nil, errors.New("resolver: TrustAnchors and AutoTrust are exclusive: give the anchors to the trust points")
+		}
+		r.anchors = cfg.AutoTrust.Anchors()
+	}
 	r.cache, r.infra = cfg.Cache, cfg.Infra
 	if r.cache == nil {
 		cc := cfg.CacheConfig

@@ -247,6 +247,12 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 		return &zoneKeys{zone: zone, status: dnssec.Secure, keys: dnskeys(h.RRs), cached: true}
 	}
 	anchorDS, anchorKeys := r.anchors.Lookup(zone)
+	if len(anchorDS) == 0 && len(anchorKeys) == 0 && r.anchors.Has(zone) {
+		// An RFC 5011 trust point whose keys were all revoked.
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, anchor: true, err: &dnssec.Failure{Status: dnssec.Bogus,
+			EDE: dns.ExtendedErrorCodeDNSKEYMissing, Err: dnssec.ErrDNSKEYMissing,
+			Reason: "the trust anchor of " + zone + " trusts no key (all revoked or pending)"}}
+	}
 	link := &zoneKeys{zone: zone}
 	var ds []*dns.DS
 	if len(anchorDS) > 0 || len(anchorKeys) > 0 {

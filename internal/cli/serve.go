@@ -111,6 +111,16 @@ func (c *ServeCmd) Run(g *Globals) error {
 		defer func() { _ = dbg.Shutdown(context.Background()) }()
 		metricsAddr = dbg.Addr()
 	}
+	if shared.trust != nil {
+		// Stopped with the context; waited for before the caches close.
+		refreshCtx, stopRefresh := context.WithCancel(g.Ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			refreshTrustAnchors(refreshCtx, h, log)
+		}()
+		defer func() { stopRefresh(); <-done }()
+	}
 	log.Info("serving", "listen", srv.Addrs(), "metrics", metricsAddr)
 	if c.ready != nil {
 		c.ready(srv.Addrs(), metricsAddr)
@@ -247,10 +257,12 @@ func (c *ServeCmd) applyFlags(cfg *config.Config) error {
 	return nil
 }
 
-// serveShared is what outlives reloads: the caches.
+// serveShared is what outlives reloads: the caches, and the RFC 5011
+// trust points (nil when not configured).
 type serveShared struct {
 	cache *cache.Cache
 	infra *cache.Infra
+	trust *dnssec.AutoTrust
 }
 
 func newServeShared(cfg *config.Config) (*serveShared, error) {
@@ -264,7 +276,13 @@ func newServeShared(cfg *config.Config) (*serveShared, error) {
 		c.Close()
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	return &serveShared{cache: c, infra: in}, nil
+	trust, err := loadAutoTrust(cfg)
+	if err != nil {
+		c.Close()
+		in.Close()
+		return nil, err
+	}
+	return &serveShared{cache: c, infra: in, trust: trust}, nil
 }
 
 func (s *serveShared) close() {
@@ -321,6 +339,10 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 	}
 	if err := dnssecConfig(&rc, cfg); err != nil {
 		return nil, err
+	}
+	if shared.trust != nil && cfg.DNSSEC.Validation != "off" {
+		// The trust points hold the anchors now, and keep them current.
+		rc.TrustAnchors, rc.AutoTrust = nil, shared.trust
 	}
 	for _, zl := range []struct {
 		in  []config.Zone
@@ -385,6 +407,9 @@ func (c *ServeCmd) reloadConfig(old *config.Config, shared *serveShared, metrics
 	}
 	if !reflect.DeepEqual(old.Cache, next.Cache) {
 		warn = append(warn, "[cache] size and TTL bounds")
+	}
+	if old.DNSSEC.AutoTrustAnchorFile != next.DNSSEC.AutoTrustAnchorFile {
+		warn = append(warn, "[dnssec] auto-trust-anchor-file")
 	}
 	if len(warn) > 0 {
 		log.Warn("changes need a restart to take effect", "sections", strings.Join(warn, ", "))

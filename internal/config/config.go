@@ -52,6 +52,13 @@ type DNSSEC struct {
 	// NULL) when an anchored zone's keys are validated afresh, as
 	// Unbound's trust-anchor-signaling does. Off by default.
 	TrustAnchorSignaling bool `toml:"trust-anchor-signaling"`
+	// AutoTrustAnchorFile keeps the trust anchors up to date with the
+	// zones' key rollovers (RFC 5011, Unbound's auto-trust-anchor-file):
+	// the file holds their state and is rewritten as keys change; when it
+	// does not exist it is created from the configured anchors (IANA's
+	// root keys by default). The DNSKEY RRsets are probed every 1 h to
+	// 15 days. Unset means no probing.
+	AutoTrustAnchorFile string `toml:"auto-trust-anchor-file"`
 }
 
 // Server configures the listeners and the bounds on work.

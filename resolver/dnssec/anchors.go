@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -22,11 +23,52 @@ const rootAnchorsText = `
 // handful of anchors per zone.
 const maxAnchorRecords = 4096
 
-// Anchors is an immutable set of trust anchors (DS or DNSKEY records) for
-// any number of zones. It is safe for concurrent use.
+// Anchors is a set of trust anchors (DS or DNSKEY records) for any number
+// of zones. It is safe for concurrent use. It changes only through Set,
+// which an RFC 5011 trust point uses to publish the keys it now trusts.
 type Anchors struct {
+	mu   sync.RWMutex             // guards ds and keys
 	ds   map[string][]*dns.DS     // by canonical zone name
 	keys map[string][]*dns.DNSKEY // by canonical zone name
+}
+
+// Set replaces the anchors of zone. With none left the zone stays an
+// anchor point that trusts nothing (its data is then Bogus, never
+// Indeterminate: revoking every key must not turn validation off).
+func (a *Anchors) Set(zone string, ds []*dns.DS, keys []*dns.DNSKEY) {
+	z := dns.CanonicalName(zone)
+	var cds []*dns.DS
+	for _, d := range ds {
+		cds = append(cds, dns.Copy(d).(*dns.DS))
+	}
+	var ckeys []*dns.DNSKEY
+	for _, k := range keys {
+		ckeys = append(ckeys, dns.Copy(k).(*dns.DNSKEY))
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.ds, z)
+	delete(a.keys, z)
+	if len(cds) > 0 {
+		a.ds[z] = cds
+	}
+	if len(ckeys) > 0 || len(cds) == 0 {
+		a.keys[z] = ckeys // possibly empty: the zone stays anchored
+	}
+}
+
+// Has reports whether zone is an anchor point, even one that trusts
+// nothing any more.
+func (a *Anchors) Has(zone string) bool {
+	if a == nil {
+		return false
+	}
+	z := dns.CanonicalName(zone)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ds := a.ds[z]
+	_, keys := a.keys[z]
+	return ds || keys
 }
 
 // RootAnchors returns the IANA root trust anchors (key tags 20326 and 38696).
@@ -86,6 +128,8 @@ func (a *Anchors) Lookup(zone string) (ds []*dns.DS, keys []*dns.DNSKEY) {
 		return nil, nil
 	}
 	z := dns.CanonicalName(zone)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	for _, d := range a.ds[z] {
 		ds = append(ds, dns.Copy(d).(*dns.DS))
 	}
@@ -102,8 +146,12 @@ func (a *Anchors) Closest(name string) (zone string, ok bool) {
 	if a == nil {
 		return "", false
 	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	for n := dns.CanonicalName(name); ; n = parentName(n) {
-		if len(a.ds[n]) > 0 || len(a.keys[n]) > 0 {
+		_, ds := a.ds[n]
+		_, keys := a.keys[n]
+		if ds || keys {
 			return n, true
 		}
 		if n == "." {
@@ -117,6 +165,8 @@ func (a *Anchors) Zones() []string {
 	if a == nil {
 		return nil
 	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	var zs []string
 	for z := range a.ds {
 		zs = append(zs, z)
@@ -137,6 +187,8 @@ func (a *Anchors) HasKeyTag(zone string, tag uint16) bool {
 		return false
 	}
 	z := dns.CanonicalName(zone)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	for _, d := range a.ds[z] {
 		if d.KeyTag == tag {
 			return true

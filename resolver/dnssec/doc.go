@@ -24,6 +24,9 @@
 //     NOT; see AlgorithmSupported).
 //   - RFC 4509 (SHA-256 DS, preferred over SHA-1), RFC 6605 (ECDSA),
 //     RFC 8080 (Ed25519), RFC 5702 (RSA/SHA-2).
+//   - RFC 5011: automated updates of trust anchors ([TrustPoint],
+//     [AutoTrust]: hold-down timers, revocation, a state file); the
+//     probing itself is the resolver's.
 //   - RFC 5155: NSEC3 (§8 validator behaviour, opt-out).
 //   - RFC 6840: clarifications (§4.1 ancestor delegation NSEC/NSEC3, §4.3
 //     CNAME bit in no-data proofs, §4.4 insecure delegation proofs with
