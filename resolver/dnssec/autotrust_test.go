@@ -3,6 +3,7 @@ package dnssec
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,5 +254,24 @@ func TestRefreshInterval(t *testing.T) {
 				t.Errorf("RefreshInterval = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestAutoTrustSaveError checks that a state file that cannot be written
+// is reported while the new trust still takes effect in memory.
+func TestAutoTrustSaveError(t *testing.T) {
+	z := newRollover(t)
+	at := NewAutoTrust([]*TrustPoint{{Zone: "example.", Seed: []*dns.DS{z.ksk1.key.ToDS(dns.SHA256)}}},
+		func([]*TrustPoint) error { return errors.New("disk full") })
+	set, sigs := publish(t, testNow, []*testKey{z.ksk1, z.zsk}, z.ksk1)
+	changed, err := at.Update("example.", set, sigs, testNow, nil)
+	if !changed || err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Update: changed %v, err %v; want changed and the save error", changed, err)
+	}
+	if _, keys := at.Anchors().Lookup("example."); len(keys) != 1 || !sameKey(keys[0], z.ksk1.key) {
+		t.Errorf("published keys %v, want the seeded KSK", keys)
+	}
+	if _, err := at.Update("other.", set, sigs, testNow, nil); !errors.Is(err, ErrTrustPoint) {
+		t.Errorf("unknown zone: %v, want ErrTrustPoint", err)
 	}
 }
