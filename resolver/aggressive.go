@@ -243,22 +243,6 @@ func (s *nsecStore) deepest(name string) (string, bool) {
 	return "", false
 }
 
-func copyRRs(rrs []dns.RR) []dns.RR {
-	out := make([]dns.RR, len(rrs))
-	for i, rr := range rrs {
-		out[i] = dns.Copy(rr)
-	}
-	return out
-}
-
-func withTTL(rrs []dns.RR, ttl uint32) []dns.RR {
-	out := copyRRs(rrs)
-	for _, rr := range out {
-		rr.Header().Ttl = ttl
-	}
-	return out
-}
-
 // records returns the unexpired validated NSEC records of zone.
 func (s *nsecStore) records(zone string, now time.Time) []*dns.NSEC {
 	s.mu.Lock()

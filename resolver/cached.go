@@ -201,24 +201,6 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 	c.InsertNegative(name, qtype, rq.class, cache.Negative{Kind: kind, SOA: soa, Proof: proof, Rank: authRank})
 }
 
-// groupRRsets splits records into RRsets by owner, type and class, in the
-// order they first appear.
-func groupRRsets(rrs []dns.RR) [][]dns.RR {
-	var sets [][]dns.RR
-	idx := map[string]int{}
-	for _, rr := range rrs {
-		h := rr.Header()
-		k := strings.ToLower(h.Name) + "|" + dns.TypeToString[h.Rrtype] + "|" + dns.ClassToString[h.Class]
-		if i, ok := idx[k]; ok {
-			sets[i] = append(sets[i], rr)
-			continue
-		}
-		idx[k] = len(sets)
-		sets = append(sets, []dns.RR{rr})
-	}
-	return sets
-}
-
 func cacheKey(name string, qtype, class uint16) string {
 	return fmt.Sprintf("%s|%d|%d", strings.ToLower(name), qtype, class)
 }
@@ -306,16 +288,6 @@ func (rq *request) markStatus(r *response, status dnssec.Status) {
 		h := set[0].Header()
 		rq.r.cache.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(r.sigs, h.Name, h.Rrtype), Rank: rank, Security: sec})
 	}
-}
-
-func withoutSigs(rrs []dns.RR) []dns.RR {
-	var out []dns.RR
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != dns.TypeRRSIG {
-			out = append(out, rr)
-		}
-	}
-	return out
 }
 
 // cachedDNAME looks for a cached DNAME at an ancestor of name and, if one

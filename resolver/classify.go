@@ -435,3 +435,68 @@ func containsRR(rrs []dns.RR, rr dns.RR) bool {
 	}
 	return false
 }
+
+// collectDNSSEC keeps the DNSSEC records of a reply that classification
+// drops: RRSIGs over the answer records, NSEC/NSEC3 proofs and the DS set
+// of a referral, all inside the server's bailiwick.
+func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
+	owners := map[string]bool{}
+	for _, rr := range r.answer {
+		owners[strings.ToLower(rr.Header().Name)+"|"+dns.TypeToString[rr.Header().Rrtype]] = true
+	}
+	for _, rr := range m.Answer {
+		sig, ok := rr.(*dns.RRSIG)
+		if ok && inZone(sig.Hdr.Name, c.zone) && owners[strings.ToLower(sig.Hdr.Name)+"|"+dns.TypeToString[sig.TypeCovered]] {
+			r.sigs = append(r.sigs, sig)
+		}
+	}
+	for _, rr := range m.Ns {
+		h := rr.Header()
+		if !inZone(h.Name, c.zone) {
+			continue
+		}
+		positive := r.kind == KindAnswer || r.kind == KindCNAME
+		switch v := rr.(type) {
+		case *dns.NS:
+			if positive && strings.EqualFold(h.Name, c.zone) {
+				r.apexNS = append(r.apexNS, rr)
+			}
+		case *dns.NSEC, *dns.NSEC3:
+			r.proof = append(r.proof, rr)
+		case *dns.DS:
+			if r.kind == KindReferral && strings.EqualFold(h.Name, r.zone) {
+				r.ds = append(r.ds, rr)
+			}
+		case *dns.RRSIG:
+			switch v.TypeCovered {
+			case dns.TypeNSEC, dns.TypeNSEC3:
+				r.proof = append(r.proof, rr)
+			case dns.TypeDS:
+				if r.kind == KindReferral && strings.EqualFold(h.Name, r.zone) {
+					r.ds = append(r.ds, rr)
+				}
+			case dns.TypeNS:
+				if positive && strings.EqualFold(h.Name, c.zone) {
+					r.apexNS = append(r.apexNS, rr)
+				}
+			case dns.TypeSOA:
+				if r.kind == KindNXDomain || r.kind == KindNoData {
+					r.proof = append(r.proof, rr)
+				}
+			}
+		}
+	}
+	if r.kind == KindNXDomain || r.kind == KindNoData {
+		// The negative authority as classified holds NSEC records too;
+		// keep one copy of the proof, in proof.
+		var soa []dns.RR
+		for _, rr := range r.soa {
+			switch rr.Header().Rrtype {
+			case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+			default:
+				soa = append(soa, rr)
+			}
+		}
+		r.soa = soa
+	}
+}

@@ -14,7 +14,8 @@
 //   - RFC 9156: QNAME minimisation (relaxed, as Unbound's default);
 //   - RFC 5452: random query IDs and source ports, and replies accepted
 //     only when source, ID and question all match;
-//   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (validate.go),
+//   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (chain.go builds
+//     the chain of trust, validate.go checks answers and denials),
 //     RFC 8198 aggressive use of NSEC/NSEC3 (aggressive.go), RFC 9520
 //     failure caching, RFC 8145 trust-anchor signalling (signal.go, off
 //     by default) and the RFC 5011 active refresh (autotrust.go, run only

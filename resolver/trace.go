@@ -5,6 +5,10 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
 // EventKind says what a trace event describes.
@@ -192,4 +196,62 @@ func (m multiObserver) Observe(e Event) {
 	for _, o := range m {
 		o.Observe(e)
 	}
+}
+
+// info describes a zone's link in the chain of trust.
+func (zk *zoneKeys) info() *DNSSECInfo {
+	in := &DNSSECInfo{Zone: zk.zone, Status: zk.status.String(), Anchor: zk.anchor, Parent: zk.parent, Cached: zk.cached}
+	if zk.err != nil {
+		in.Reason = zk.err.Error()
+	}
+	for _, d := range zk.ds {
+		in.DS = append(in.DS, fmt.Sprintf("%d alg %d digest %d", d.KeyTag, d.Algorithm, d.DigestType))
+	}
+	in.DNSKEY = keyStrings(zk.keys)
+	in.RejectedDNSKEY = keyStrings(zk.rejected)
+	for _, s := range zk.rejectedSigs {
+		in.RejectedSignatures = append(in.RejectedSignatures, sigString(s))
+	}
+	for _, s := range []*dns.RRSIG{zk.dsSig, zk.keySig} {
+		if s != nil {
+			in.Signatures = append(in.Signatures, sigString(s))
+		}
+	}
+	return in
+}
+
+// keyStrings describes keys: tag, algorithm and role.
+func keyStrings(keys []*dns.DNSKEY) []string {
+	var out []string
+	for _, k := range keys {
+		role := "ZSK"
+		if k.Flags&dns.SEP != 0 {
+			role = "KSK"
+		}
+		out = append(out, fmt.Sprintf("%d alg %d %s", k.KeyTag(), k.Algorithm, role))
+	}
+	return out
+}
+
+// sigString describes a signature: what it covers, the key, the window.
+func sigString(s *dns.RRSIG) string {
+	const layout = "2006-01-02 15:04Z"
+	return fmt.Sprintf("RRSIG %s %s by %s key %d, valid %s to %s", s.Hdr.Name, dns.TypeToString[s.TypeCovered],
+		s.SignerName, s.KeyTag, time.Unix(int64(s.Inception), 0).UTC().Format(layout),
+		time.Unix(int64(s.Expiration), 0).UTC().Format(layout))
+}
+
+// rrsetEvent reports the verdict on one RRset of an answer.
+func (rq *request) rrsetEvent(zone, rrset string, sig *dns.RRSIG, err error) {
+	if rq.obs == nil {
+		return
+	}
+	in := &DNSSECInfo{Zone: zone, RRset: rrset, Status: dnssec.StatusOf(err).String()}
+	if err != nil {
+		in.Reason = err.Error()
+	}
+	if sig != nil {
+		in.Signatures = []string{sigString(sig)}
+	}
+	rq.emit(Event{Kind: EventValidate, Outcome: in.Status, Detail: rrset, DNSSEC: in})
 }

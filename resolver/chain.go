@@ -1,0 +1,351 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
+)
+
+// This file builds a zone's chain of trust (RFC 4035 §5): from the closest
+// trust anchor, each zone's DS set is fetched from its parent and checked
+// with the parent's keys, then the zone's DNSKEY set is checked against
+// that DS set. Verdicts are remembered per request, shared between
+// concurrent requests, and kept in the cache (Secure keys, proven-insecure
+// delegations, bogus keys in the failure cache).
+
+// maxChainLength bounds the zone cuts between a trust anchor and a signer:
+// one per label at most, and names have at most 127 labels; real chains
+// are under 10 long.
+const maxChainLength = 32
+
+// zoneKeys is a zone's validated DNSKEY set, or why there is none.
+type zoneKeys struct {
+	zone   string
+	status dnssec.Status
+	keys   []*dns.DNSKEY
+	err    error // why the zone is not Secure
+
+	// How the keys were reached, for the chain-of-trust view.
+	anchor bool       // a configured trust anchor vouched for them
+	parent string     // the zone whose DS vouched for them
+	ds     []*dns.DS  // the DS (or anchor DS) set used
+	dsSig  *dns.RRSIG // the parent's signature over the DS set
+	keySig *dns.RRSIG // the signature that made the DNSKEY set secure
+	cached bool       // taken from the cache, validated earlier
+	// For keys that did not validate: the DNSKEY RRset the zone sent and
+	// the RRSIGs over it, for the chain-of-trust view.
+	rejected     []*dns.DNSKEY
+	rejectedSigs []*dns.RRSIG
+	// unreachable is set when the DS or DNSKEY could not be fetched at
+	// all: the resolver's failure cache for those questions applies, not
+	// a verdict on the zone's keys.
+	unreachable bool
+}
+
+// keyFailureClass is the class under which zones whose keys failed are
+// remembered in the failure cache: NONE (254), which no client question
+// uses (the server refuses classes other than IN), so the mark never
+// answers a client's own DNSKEY question.
+const keyFailureClass = dns.ClassNONE
+
+// keysFor returns the validated keys of zone, building the chain of trust
+// from the closest trust anchor. A zone whose keys failed validation stays
+// Bogus for the failure cache's time (RFC 9520; Unbound keeps bad keys for
+// val-bogus-ttl), so questions about it do not fetch its keys again and
+// again. Concurrent top-level requests share one build per zone.
+func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKeys {
+	zone = dns.CanonicalName(zone)
+	if zk, ok := rq.vkeys[zone]; ok {
+		return zk
+	}
+	var zk *zoneKeys
+	if f, failed := rq.r.cache.Failed(zone, dns.TypeDNSKEY, keyFailureClass); failed {
+		zk = &zoneKeys{zone: zone, status: dnssec.StatusOf(f.Err), err: f.Err, cached: true}
+		if zk.status != dnssec.Bogus {
+			zk.status = dnssec.Bogus
+		}
+	} else {
+		zk = rq.sharedKeys(ctx, zone, depth)
+		if zk.status == dnssec.Bogus && zk.err != nil && !zk.unreachable && !errors.Is(zk.err, dnssec.ErrBudgetExceeded) && !errIsFatal(zk.err) {
+			rq.r.cache.MarkFailed(zone, dns.TypeDNSKEY, keyFailureClass, zk.err)
+		}
+	}
+	if rq.vkeys == nil {
+		rq.vkeys = map[string]*zoneKeys{}
+	}
+	rq.vkeys[zone] = zk
+	if rq.obs != nil {
+		rq.emit(Event{Kind: EventValidate, Zone: zone, Outcome: zk.status.String(),
+			Detail: "zone keys of " + zone, DNSSEC: zk.info()})
+	}
+	return zk
+}
+
+// sharedKeys builds zone's keys, sharing the work with concurrent
+// requests building the same zone. Only requests at the top (not inside
+// an NS-name sub-resolution) share: a build then waits only for builds of
+// its ancestors, which are strictly shallower, so no two builds can wait
+// for each other. The first request builds on its own goroutine (its
+// request state is not safe to share) and within its own deadline, which
+// bounds the others' wait; a waiter whose leader ran out of time or
+// budget builds anew.
+func (rq *request) sharedKeys(ctx context.Context, zone string, depth int) *zoneKeys {
+	if rq.depth > 0 || len(rq.nsStack) > 0 {
+		return rq.buildKeys(ctx, zone, depth)
+	}
+	leader := false // set by fn, which runs on the leader's goroutine only
+	v, _, _ := rq.r.keyFlight.Do(zone, func() (any, error) {
+		leader = true
+		return rq.buildKeys(ctx, zone, depth), nil
+	})
+	zk := v.(*zoneKeys)
+	if leader {
+		return zk
+	}
+	if zk.status == dnssec.Bogus && zk.err != nil && (errIsFatal(zk.err) || errors.Is(zk.err, dnssec.ErrBudgetExceeded)) {
+		return rq.buildKeys(ctx, zone, depth) // the leader's limits, not the zone's fault
+	}
+	cp := *zk
+	cp.cached = true
+	return &cp
+}
+
+func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneKeys {
+	r := rq.r
+	if r.ntas != nil {
+		if err := r.ntas.Check(zone); err != nil {
+			return &zoneKeys{zone: zone, status: dnssec.Insecure, err: err}
+		}
+	}
+	if _, ok := r.anchors.Closest(zone); !ok {
+		return &zoneKeys{zone: zone, status: dnssec.Indeterminate, err: errors.New("no trust anchor at or above " + zone)}
+	}
+	if depth > maxChainLength {
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: errors.New("chain of trust too long")}
+	}
+	// Cached keys validated earlier.
+	if h, ok := r.cache.Lookup(zone, dns.TypeDNSKEY, rq.class, cache.LookupOpts{}); ok && h.Security == cache.SecuritySecure {
+		return &zoneKeys{zone: zone, status: dnssec.Secure, keys: dnskeys(h.RRs), cached: true}
+	}
+	anchorDS, anchorKeys := r.anchors.Lookup(zone)
+	if len(anchorDS) == 0 && len(anchorKeys) == 0 && r.anchors.Has(zone) {
+		// An RFC 5011 trust point whose keys were all revoked.
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, anchor: true, err: &dnssec.Failure{Status: dnssec.Bogus,
+			EDE: dns.ExtendedErrorCodeDNSKEYMissing, Err: dnssec.ErrDNSKEYMissing,
+			Reason: "the trust anchor of " + zone + " trusts no key (all revoked or pending)"}}
+	}
+	link := &zoneKeys{zone: zone}
+	var ds []*dns.DS
+	if len(anchorDS) > 0 || len(anchorKeys) > 0 {
+		ds, link.anchor = anchorDS, true
+	} else {
+		var zk *zoneKeys
+		ds, zk = rq.fetchDS(ctx, zone, depth, link)
+		if zk != nil {
+			return zk
+		}
+	}
+	link.ds = ds
+	// The zone's DNSKEY RRset, from the zone itself.
+	out, err := rq.lookup(ctx, zone, dns.TypeDNSKEY)
+	if err != nil {
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, unreachable: true, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
+			Reason: "fetching DNSKEY of " + zone + ": " + err.Error(), Err: dnssec.ErrDNSKEYMissing}}
+	}
+	keys := dnskeys(out.answer)
+	if out.kind != KindAnswer || len(keys) == 0 {
+		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
+			Reason: "no DNSKEY RRset at " + zone, Err: dnssec.ErrDNSKEYMissing}}
+	}
+	rq.nextResponse()
+	sig, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+	for try := 0; dnssec.StatusOf(verr) == dnssec.Bogus && out.from.IsValid() && try < maxBogusRetries; try++ {
+		// Another server of the zone may have the right keys.
+		rq.distrust(out)
+		again, lerr := rq.lookup(ctx, zone, dns.TypeDNSKEY)
+		if lerr != nil || again.kind != KindAnswer {
+			break
+		}
+		out, keys = again, dnskeys(again.answer)
+		sig, verr = dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+	}
+	link.status, link.keySig = dnssec.StatusOf(verr), sig
+	if link.status == dnssec.Secure {
+		rq.markSecure(out.answer, out.sigs)
+		link.keys = keys
+		if link.anchor {
+			r.signalKeyTags(zone, anchorDS, anchorKeys)
+		}
+		return link
+	}
+	link.err = verr
+	link.rejected, link.rejectedSigs = keys, rrsigs(out.sigs, dns.TypeDNSKEY)
+	return link
+}
+
+// fetchDS returns the validated DS RRset of zone from its parent, or the
+// zone's keys when the DS lookup settles the matter (an insecure or bogus
+// delegation, or an insecure parent).
+func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zoneKeys) ([]*dns.DS, *zoneKeys) {
+	if zone == "." {
+		return nil, &zoneKeys{zone: zone, status: dnssec.Indeterminate, err: errors.New("no trust anchor for the root")}
+	}
+	var out response
+	fromReferral := false
+	if h, ok := rq.r.cache.Lookup(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok {
+		out = response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs}
+		if h.Security == cache.SecuritySecure {
+			return dsRecords(h.RRs), nil
+		}
+		fromReferral = h.Rank < cache.RankAnswerNonAuth
+	} else if p, ok := rq.refProofs[zone]; ok {
+		out = p
+	} else if p, insecure, ok := rq.cachedDSDenial(zone); ok {
+		if insecure != nil {
+			return nil, insecure
+		}
+		out = p
+	} else {
+		var err error
+		out, err = rq.lookup(ctx, zone, dns.TypeDS)
+		if err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, unreachable: true, err: fmt.Errorf("fetching DS of %s: %w", zone, err)}
+		}
+	}
+	// The parent is whoever signed the DS answer or its denial.
+	parent := signerOf(out)
+	if parent == "" {
+		parent = out.servedBy
+	}
+	if parent == "" || !dns.IsSubDomain(parent, zone) || dns.CanonicalName(parent) == zone {
+		parent = parentZoneGuess(zone)
+	}
+	link.parent = parent
+	pk := rq.keysFor(ctx, parent, depth+1)
+	if pk.status != dnssec.Secure {
+		return nil, &zoneKeys{zone: zone, status: pk.status, err: pk.err}
+	}
+	now := rq.r.now()
+	rq.nextResponse()
+	switch out.kind {
+	case KindAnswer:
+		ds := dsRecords(out.answer)
+		sig, err := dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget())
+		for try := 0; err != nil && (fromReferral || out.from.IsValid()) && try < maxBogusRetries; try++ {
+			// The DS failed: a referral's copy, or one server's answer.
+			// Ask the parent's other servers directly before calling the
+			// zone bogus (a spoofed or mangled answer must not poison
+			// the chain).
+			rq.r.cache.Remove(zone, dns.TypeDS, rq.class)
+			rq.distrust(out)
+			fromReferral = false
+			again, lerr := rq.lookup(ctx, zone, dns.TypeDS)
+			if lerr != nil || again.kind != KindAnswer {
+				break
+			}
+			out = again
+			ds = dsRecords(out.answer)
+			sig, err = dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget())
+		}
+		if err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err, parent: parent}
+		}
+		link.dsSig = sig
+		rq.markSecure(out.answer, out.sigs)
+		if _, err := dnssec.UsableDS(ds); err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err}
+		}
+		return ds, nil
+	case KindNoData, KindReferral:
+		if err := rq.verifyProof(out.proof, pk); err != nil {
+			return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: err}
+		}
+		nsecs, nsec3s := proofRecords(out.proof)
+		var perr error
+		if len(nsecs) > 0 {
+			perr = dnssec.ProveInsecureDelegation(zone, parent, nsecs)
+		} else {
+			perr = dnssec.ProveNSEC3InsecureDelegation(zone, parent, nsec3s)
+		}
+		if perr == nil || dnssec.StatusOf(perr) == dnssec.Insecure {
+			rq.markInsecureDelegation(zone, out.proof)
+			return nil, &zoneKeys{zone: zone, status: dnssec.Insecure, parent: parent, err: fmt.Errorf("unsigned delegation: %s has no DS in %s", zone, parent)}
+		}
+		return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: perr}
+	default:
+		return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSBogus,
+			Reason: fmt.Sprintf("DS lookup for %s gave %s", zone, out.kind), Err: dnssec.ErrMalformed}}
+	}
+}
+
+// cachedDSDenial finds in the cache what denies zone a DS: the negative
+// DS answer, or the NSEC proof kept with a referral's NS set. insecure is
+// set when that proof was validated by an earlier request (the NS set is
+// marked Insecure), so the zone is insecure with no further work.
+func (rq *request) cachedDSDenial(zone string) (out response, insecure *zoneKeys, ok bool) {
+	c := rq.r.cache
+	if h, ok := c.Lookup(zone, dns.TypeNS, rq.class, cache.LookupOpts{}); ok && len(h.Proof) > 0 {
+		if h.Security == cache.SecurityInsecure {
+			parent := signerOf(response{proof: h.Proof})
+			return response{}, &zoneKeys{zone: zone, status: dnssec.Insecure, parent: parent, cached: true,
+				err: fmt.Errorf("unsigned delegation: %s has no DS in %s (proven earlier)", zone, parent)}, true
+		}
+		return response{kind: KindReferral, proof: h.Proof}, nil, true
+	}
+	if h, ok := c.LookupNegative(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok && h.Kind == cache.NoData {
+		// With or without a proof: it is what asking again would give
+		// (from an unsigned parent there is none, and the parent's
+		// status settles it; from a signed one its absence is bogus).
+		out := response{kind: KindNoData, soa: []dns.RR{h.SOA}, target: zone, servedBy: h.SOA.Hdr.Name}
+		for _, rr := range h.Proof {
+			switch rr.Header().Rrtype {
+			case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:
+				out.proof = append(out.proof, rr)
+			}
+		}
+		return out, nil, true
+	}
+	return response{}, nil, false
+}
+
+// markInsecureDelegation remembers that the proof denies zone a DS: the
+// cached NS set of the delegation keeps the proof and is marked Insecure,
+// for as long as it stays cached.
+func (rq *request) markInsecureDelegation(zone string, proof []dns.RR) {
+	c := rq.r.cache
+	h, ok := c.Lookup(zone, dns.TypeNS, rq.class, cache.LookupOpts{})
+	if !ok || h.Security == cache.SecurityInsecure {
+		return
+	}
+	ttl := h.TTL
+	for _, rr := range proof {
+		ttl = min(ttl, rr.Header().Ttl)
+	}
+	c.Insert(cache.RRset{RRs: withTTL(h.RRs, ttl), Proof: withTTL(proof, ttl), Rank: h.Rank, Security: cache.SecurityInsecure})
+}
+
+func signerOf(r response) string {
+	for _, list := range [][]dns.RR{r.sigs, r.proof, r.ds} {
+		for _, rr := range list {
+			if s, ok := rr.(*dns.RRSIG); ok {
+				return dns.CanonicalName(s.SignerName)
+			}
+		}
+	}
+	return ""
+}
+
+// parentZoneGuess is the name one label up, used only when nothing says
+// which zone is the parent.
+func parentZoneGuess(zone string) string {
+	off, end := dns.NextLabel(zone, 0)
+	if end {
+		return "."
+	}
+	return zone[off:]
+}
