@@ -21,8 +21,13 @@
 //   - RFC 6840 §5.7-5.8: AD set on answers the resolver validated, for
 //     clients that asked with DO or AD;
 //   - RFC 8914: Extended DNS Errors on SERVFAIL and REFUSED replies;
-//   - RFC 7766: DNS over TCP with pipelining and out-of-order replies,
-//     idle timeouts and a bound on connections;
+//   - RFC 7766: DNS over TCP with pipelining and out-of-order replies;
+//     a malformed frame closes the connection, a no-progress timer that
+//     only valid queries reset closes stalled ones (slowloris, empty
+//     frames), connections are bounded in total and per client address,
+//     and the idle connection with the oldest progress is closed to make
+//     room (tcp.go: the stream rules any stream transport reuses;
+//     conntable.go: the bounds);
 //   - RFC 2308: negative answers carry the SOA; TTLs of cached replies
 //     count down;
 //   - RFC 8767: stale answers from the resolver carry the Stale Answer

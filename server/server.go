@@ -39,13 +39,16 @@ type Config struct {
 	// MaxInflight is the resolution bound the Handler was made with (to
 	// size the queue of waiting queries); 0 means DefaultMaxInflight.
 	MaxInflight int
-	// MaxTCPConns, TCPIdleTimeout, TCPReadTimeout, TCPWriteTimeout and
-	// TCPMaxInflight bound TCP clients; zero values mean the defaults.
-	MaxTCPConns     int
-	TCPIdleTimeout  time.Duration
-	TCPReadTimeout  time.Duration
-	TCPWriteTimeout time.Duration
-	TCPMaxInflight  int
+	// MaxTCPConns, MaxTCPConnsPerClient, TCPIdleTimeout, TCPReadTimeout,
+	// TCPWriteTimeout and TCPMaxInflight bound TCP clients; zero values
+	// mean the defaults. TCPIdleTimeout is a no-progress timer: only valid
+	// queries (and replies) reset it.
+	MaxTCPConns          int
+	MaxTCPConnsPerClient int
+	TCPIdleTimeout       time.Duration
+	TCPReadTimeout       time.Duration
+	TCPWriteTimeout      time.Duration
+	TCPMaxInflight       int
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -57,13 +60,13 @@ type Server struct {
 	log     *slog.Logger
 	pending chan struct{} // queries waiting on resolutions
 	wg      sync.WaitGroup
+	conns   *connTable // open stream connections
 	// stopping is set by Shutdown; TCP readers check it before each query.
 	stopping atomic.Bool
 
 	mu      sync.Mutex // guards the following
 	udp     []*net.UDPConn
 	tcp     []net.Listener
-	conns   map[net.Conn]struct{}
 	addrs   []netip.AddrPort
 	started bool
 	closing bool
@@ -88,6 +91,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxTCPConns <= 0 {
 		cfg.MaxTCPConns = DefaultMaxTCPConns
 	}
+	if cfg.MaxTCPConnsPerClient <= 0 {
+		cfg.MaxTCPConnsPerClient = min(DefaultMaxTCPConnsPerClient, cfg.MaxTCPConns)
+	}
 	if cfg.TCPIdleTimeout <= 0 {
 		cfg.TCPIdleTimeout = DefaultTCPIdleTimeout
 	}
@@ -106,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	return &Server{cfg: cfg, h: cfg.Handler, log: log,
 		pending: make(chan struct{}, cfg.MaxInflight*pendingPerSlot),
-		conns:   map[net.Conn]struct{}{}}, nil
+		conns:   newConnTable(cfg.MaxTCPConns, cfg.MaxTCPConnsPerClient)}, nil
 }
 
 // Handler returns the server's handler.
@@ -234,9 +240,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, t := range s.tcp {
 		_ = t.Close()
 	}
-	for c := range s.conns {
-		_ = c.SetReadDeadline(time.Now())
-	}
+	s.conns.stopReading()
 	udp := s.udp
 	s.mu.Unlock()
 
@@ -260,10 +264,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.closeListeners()
-	for c := range s.conns {
-		_ = c.Close()
-	}
 	s.mu.Unlock()
+	s.conns.closeAll()
 	<-done
 	return err
 }

@@ -135,56 +135,6 @@ func TestTCPPipeliningOutOfOrder(t *testing.T) {
 	}
 }
 
-func TestTCPConnectionCap(t *testing.T) {
-	lab := startLab(t)
-	h := newHandler(t, lab, nil)
-	addr := startServer(t, h, func(c *server.Config) { c.MaxTCPConns = 2 }).Addrs()[0]
-	var conns []*dns.Conn
-	for range 2 {
-		c, err := dns.Dial("tcp", addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		// A reply proves the server registered the connection.
-		if err := c.WriteMsg(question("www.example.org.", dns.TypeA)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.ReadMsg(); err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-	}
-	third, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer third.Close()
-	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := third.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
-		t.Errorf("third connection: read error %v, want it closed by the server", err)
-	}
-	// Closing one frees a slot.
-	conns[0].Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := dns.Dial("tcp", addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		_ = c.WriteMsg(question("www.example.org.", dns.TypeA))
-		_, err = c.ReadMsg()
-		c.Close()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no slot freed: %v", err)
-		}
-	}
-}
-
 func isReset(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "connection reset")
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,10 +18,15 @@ const (
 	// DefaultMaxTCPConns bounds open client connections; each costs a file
 	// descriptor and two small buffers. Unbound's default is 10 per thread
 	// (incoming-num-tcp); a local resolver with 256 is never the limit for
-	// honest clients.
+	// honest clients, and idle connections are closed to make room.
 	DefaultMaxTCPConns = 256
-	// DefaultTCPIdleTimeout closes a connection with no query for this
-	// long; RFC 7766 §6.2.3 suggests a few seconds, Unbound uses 30 s.
+	// DefaultMaxTCPConnsPerClient bounds the connections of one client
+	// address: an eighth of the total, so one address alone can never hold
+	// every slot, while a NAT gateway's clients still get plenty.
+	DefaultMaxTCPConnsPerClient = 32
+	// DefaultTCPIdleTimeout closes a connection that made no progress (sent
+	// no valid query) for this long, whatever else it sends; RFC 7766
+	// §6.2.3 suggests a few seconds, Unbound uses 30 s.
 	DefaultTCPIdleTimeout = 10 * time.Second
 	// DefaultTCPReadTimeout bounds reading one query once its length
 	// prefix arrived, so a client trickling bytes cannot hold a slot.
@@ -39,19 +45,45 @@ const (
 	maxAcceptBackoff = time.Second
 )
 
-// tcpConn is one client connection.
-type tcpConn struct {
-	s      *Server
-	c      net.Conn
-	client netip.AddrPort
-	wmu    sync.Mutex // serialises replies
-	slots  chan struct{}
-	wg     sync.WaitGroup // queries of this connection in flight
+// streamConn is one client connection over a stream transport. The rules
+// (frame reading, the no-progress timer, closing on a malformed frame, the
+// connection table) are the same for every stream transport; serveStream
+// takes any net.Listener, so DoT reuses them with a TLS listener.
+type streamConn struct {
+	s         *Server
+	c         net.Conn
+	client    netip.AddrPort
+	transport string
+	wmu       sync.Mutex // serialises replies
+	slots     chan struct{}
+	wg        sync.WaitGroup // queries of this connection in flight
+
+	// progress is when the connection last made progress (accepted, a
+	// valid query read, a reply written), in Unix nanoseconds. Only
+	// progress moves the idle deadline.
+	progress atomic.Int64
+	inflight atomic.Int32
+	evicted  atomic.Bool
+}
+
+func (sc *streamConn) touch() { sc.progress.Store(time.Now().UnixNano()) }
+
+// evict makes the reader stop at its next read; queries in flight are
+// still answered.
+func (sc *streamConn) evict() {
+	sc.evicted.Store(true)
+	_ = sc.c.SetReadDeadline(time.Unix(1, 0))
 }
 
 // serveTCP accepts connections until ln is closed.
 func (s *Server) serveTCP(ln net.Listener) {
 	defer s.wg.Done()
+	s.serveStream(ln, "tcp")
+}
+
+// serveStream accepts connections on ln until it is closed, and serves
+// each under the connection rules; transport names it in metrics and logs.
+func (s *Server) serveStream(ln net.Listener, transport string) {
 	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
@@ -62,116 +94,180 @@ func (s *Server) serveTCP(ln net.Listener) {
 			// EMFILE and the like: the next Accept may work. Back off as
 			// net/http does, so a persistent error does not spin.
 			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
-			s.log.Warn("tcp accept", "err", err, "retry_in", backoff)
+			s.log.Warn(transport+" accept", "err", err, "retry_in", backoff)
 			time.Sleep(backoff)
 			continue
 		}
 		backoff = 0
-		if !s.addConn(c) {
-			s.h.m.dropped("tcp_conn_limit")
+		sc := &streamConn{s: s, c: c, client: clientAddr(c), transport: transport,
+			slots: make(chan struct{}, s.cfg.TCPMaxInflight)}
+		sc.touch()
+		switch s.conns.admit(sc) {
+		case admitPerClient:
+			s.h.m.dropped(transport + "_conn_per_client_limit")
 			_ = c.Close()
 			continue
+		case admitFull, admitClosing:
+			s.h.m.dropped(transport + "_conn_limit")
+			_ = c.Close()
+			continue
+		case admitEvicted:
+			s.h.m.dropped(transport + "_conn_evicted_idle")
 		}
-		ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
-		tc := &tcpConn{s: s, c: c, client: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()),
-			slots: make(chan struct{}, s.cfg.TCPMaxInflight)}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer s.removeConn(c)
-			tc.serve()
+			defer func() {
+				s.conns.remove(sc)
+				_ = c.Close()
+			}()
+			sc.serve()
 		}()
 	}
 }
 
-// addConn registers c unless the connection cap is reached or the server
-// is shutting down.
-func (s *Server) addConn(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing || len(s.conns) >= s.cfg.MaxTCPConns {
-		return false
+// frameClass says what a query read from a stream did to the connection.
+type frameClass int
+
+const (
+	frameProgress frameClass = iota // a valid query: resets the idle timer
+	frameNeutral                    // answered (REFUSED, NOTIMP…), no progress
+	frameClose                      // malformed: close the connection
+)
+
+// classify decides what a fast-path verdict means for the connection: a
+// frame that cannot be a query (too short, QR set) or that is answered
+// FORMERR closes it (RFC 7766 §6.2.4 lets a server close on a malformed
+// message, and Unbound does); only queries we serve count as progress.
+func classify(v verdict, reply []byte) frameClass {
+	switch v {
+	case verdictDrop:
+		return frameClose
+	case verdictResolve:
+		return frameProgress
 	}
-	s.conns[c] = struct{}{}
-	return true
+	if len(reply) < 2+headerLen {
+		return frameClose
+	}
+	switch int(reply[2+3] & rcodeMask) {
+	case rcodeFormErr:
+		return frameClose
+	case rcodeNoError, rcodeNXDomain, rcodeServFail:
+		return frameProgress
+	}
+	return frameNeutral
 }
 
-func (s *Server) removeConn(c net.Conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-	_ = c.Close()
+// readDeadline is when the read in progress must end: the no-progress
+// deadline, and within a frame also the per-frame read timeout.
+func (sc *streamConn) readDeadline(frameStart time.Time) time.Time {
+	d := time.Unix(0, sc.progress.Load()).Add(sc.s.cfg.TCPIdleTimeout)
+	if !frameStart.IsZero() {
+		if f := frameStart.Add(sc.s.cfg.TCPReadTimeout); f.Before(d) {
+			d = f
+		}
+	}
+	return d
+}
+
+// setReadDeadline sets the deadline, unless the connection was evicted
+// (checked after setting, so an eviction racing with it is never lost).
+func (sc *streamConn) setReadDeadline(d time.Time) bool {
+	_ = sc.c.SetReadDeadline(d)
+	return !sc.evicted.Load()
 }
 
 // serve reads pipelined queries and answers each as soon as its reply is
 // ready, in whatever order (RFC 7766 §6.2.1.1).
-func (tc *tcpConn) serve() {
-	defer tc.wg.Wait()
-	h := tc.s.h
+func (sc *streamConn) serve() {
+	defer sc.wg.Wait()
+	s := sc.s
+	h := s.h
 	var lenBuf [2]byte
 	out := make([]byte, 2, maxReplyHint)
-	for !tc.s.stopping.Load() {
-		_ = tc.c.SetReadDeadline(time.Now().Add(tc.s.cfg.TCPIdleTimeout))
-		if _, err := io.ReadFull(tc.c, lenBuf[:]); err != nil {
+	for !s.stopping.Load() {
+		if !sc.setReadDeadline(sc.readDeadline(time.Time{})) {
+			return
+		}
+		if _, err := io.ReadFull(sc.c, lenBuf[:1]); err != nil {
+			return
+		}
+		if !sc.setReadDeadline(sc.readDeadline(time.Now())) {
+			return
+		}
+		if _, err := io.ReadFull(sc.c, lenBuf[1:]); err != nil {
 			return
 		}
 		n := int(binary.BigEndian.Uint16(lenBuf[:]))
-		_ = tc.c.SetReadDeadline(time.Now().Add(tc.s.cfg.TCPReadTimeout))
+		if n < headerLen {
+			// An empty or header-less frame can never be a query.
+			h.m.dropped(sc.transport + "_malformed_frame")
+			return
+		}
 		req := make([]byte, n)
-		if _, err := io.ReadFull(tc.c, req); err != nil {
+		if _, err := io.ReadFull(sc.c, req); err != nil {
 			return
 		}
 		var q query
 		st := h.st.Load()
 		start := h.now()
 		var v verdict
-		out, v = h.fast(out[:2], req, tc.client, "tcp", &q, st, start)
+		out, v = h.fast(out[:2], req, sc.client, sc.transport, &q, st, start)
+		fc := classify(v, out)
+		if fc == frameProgress {
+			sc.touch()
+		}
 		switch v {
 		case verdictDrop:
-			continue
+			h.m.dropped(sc.transport + "_malformed_frame")
+			return
 		case verdictReply:
-			if !tc.write(out) {
+			if !sc.write(out) || fc == frameClose {
 				return
 			}
 			continue
 		}
 		// Wait for a slot: this stops reading from a client that has too
 		// many queries open, which is the back-pressure TCP is for.
-		tc.slots <- struct{}{}
-		if !tc.s.enterPending() {
-			<-tc.slots
-			out = h.short(out[:2], &q, "tcp", rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
-			if !tc.write(out) {
+		sc.slots <- struct{}{}
+		if !s.enterPending() {
+			<-sc.slots
+			out = h.short(out[:2], &q, sc.transport, rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
+			if !sc.write(out) {
 				return
 			}
 			continue
 		}
-		tc.wg.Add(1)
+		sc.inflight.Add(1)
+		sc.wg.Add(1)
 		go func() {
-			defer tc.wg.Done()
-			defer tc.s.leavePending()
-			defer func() { <-tc.slots }()
-			resp := h.resolveRaw(context.Background(), make([]byte, 2, maxReplyHint), req, tc.client, "tcp", st, start)
+			defer sc.wg.Done()
+			defer s.leavePending()
+			defer func() { <-sc.slots }()
+			defer sc.inflight.Add(-1)
+			resp := h.resolveRaw(context.Background(), make([]byte, 2, maxReplyHint), req, sc.client, sc.transport, st, start)
 			if len(resp) <= 2 {
 				return // dropped after a panic: nothing to send
 			}
-			if !tc.write(resp) {
-				_ = tc.c.Close()
+			if !sc.write(resp) {
+				_ = sc.c.Close()
+				return
 			}
+			sc.touch()
 		}()
 	}
 }
 
 // write sends one reply; b has two bytes of room for the length prefix at
 // its start. It reports false when the connection is unusable.
-func (tc *tcpConn) write(b []byte) bool {
+func (sc *streamConn) write(b []byte) bool {
 	if len(b)-2 > maxTCPSize {
 		return true // cannot happen: replies are packed below 64 KiB
 	}
 	binary.BigEndian.PutUint16(b, uint16(len(b)-2))
-	tc.wmu.Lock()
-	defer tc.wmu.Unlock()
-	_ = tc.c.SetWriteDeadline(time.Now().Add(tc.s.cfg.TCPWriteTimeout))
-	_, err := tc.c.Write(b)
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	_ = sc.c.SetWriteDeadline(time.Now().Add(sc.s.cfg.TCPWriteTimeout))
+	_, err := sc.c.Write(b)
 	return err == nil
 }

@@ -88,12 +88,13 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	defer h.Close()
 	srv, err := server.New(server.Config{
-		Listen:         cfg.Server.Listen,
-		Handler:        h,
-		MaxInflight:    cfg.Server.MaxInflight,
-		MaxTCPConns:    cfg.Server.MaxTCPConnections,
-		TCPIdleTimeout: time.Duration(cfg.Server.TCPIdleTimeout),
-		Logger:         log,
+		Listen:               cfg.Server.Listen,
+		Handler:              h,
+		MaxInflight:          cfg.Server.MaxInflight,
+		MaxTCPConns:          cfg.Server.MaxTCPConnections,
+		MaxTCPConnsPerClient: cfg.Server.MaxTCPConnectionsPerClient,
+		TCPIdleTimeout:       time.Duration(cfg.Server.TCPIdleTimeout),
+		Logger:               log,
 	})
 	if err != nil {
 		return withExit(ExitUsage, err)

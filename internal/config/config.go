@@ -74,7 +74,11 @@ type Server struct {
 	MaxInflight int `toml:"max-inflight"`
 	// MaxTCPConnections bounds open TCP connections.
 	MaxTCPConnections int `toml:"max-tcp-connections"`
-	// TCPIdleTimeout closes idle TCP connections.
+	// MaxTCPConnectionsPerClient bounds the TCP connections of one
+	// client address.
+	MaxTCPConnectionsPerClient int `toml:"max-tcp-connections-per-client"`
+	// TCPIdleTimeout closes TCP connections that sent no valid query for
+	// this long, whatever else they send.
 	TCPIdleTimeout Duration `toml:"tcp-idle-timeout"`
 	// PacketCacheEntries bounds the server's reply cache; 0 is the
 	// default, -1 turns it off.
@@ -226,6 +230,9 @@ func (c *Config) Validate() error {
 	}
 	if s.MaxTCPConnections < 0 {
 		return invalid("server.max-tcp-connections %d: must be positive", s.MaxTCPConnections)
+	}
+	if s.MaxTCPConnectionsPerClient < 0 {
+		return invalid("server.max-tcp-connections-per-client %d: must be positive", s.MaxTCPConnectionsPerClient)
 	}
 	if s.PacketCacheEntries < -1 {
 		return invalid("server.packet-cache-entries %d: must be -1 (off), 0 (default) or positive", s.PacketCacheEntries)
