@@ -74,7 +74,10 @@ type state struct {
 	s      Settings
 	acl    compiledACL
 	rl     *rateLimiter
-	clamps ttlClamps
+	// refuseRL limits the REFUSED replies to clients outside the allow
+	// list, per network, so spoofed queries cannot aim them at a victim.
+	refuseRL *rateLimiter
+	clamps   ttlClamps
 }
 
 func compile(s Settings) (*state, error) {
@@ -85,7 +88,7 @@ func compile(s Settings) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &state{s: s, acl: acl, rl: newRateLimiter(s.RateLimit),
+	return &state{s: s, acl: acl, rl: newRateLimiter(s.RateLimit), refuseRL: newRateLimiter(refuseRate),
 		clamps: ttlClamps{min: s.MinTTL, max: s.MaxTTL, maxNeg: s.MaxNegTTL}}, nil
 }
 
@@ -297,7 +300,7 @@ func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string,
 	}
 	perr := parseQuery(req, q)
 	if !st.acl.allowed(client.Addr()) {
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "client not in allow list"}, start), verdictReply
+		return h.refuse(out, req, q, st, client, transport, start)
 	}
 	if !st.rl.allow(client.Addr(), start) {
 		h.m.dropped("ratelimit")

@@ -263,7 +263,16 @@ func TestACL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.client, func(t *testing.T) {
-			r := handle(t, h, tt.client, pack(t, withEDNS(question("www.example.org.", dns.TypeA), 1232, false)))
+			// Over TCP: a refusal over UDP carries no EDE text (see
+			// TestRefusalDoesNotAmplify).
+			resp, ok := h.Handle(t.Context(), pack(t, withEDNS(question("www.example.org.", dns.TypeA), 1232, false)), netip.MustParseAddrPort(tt.client), "tcp")
+			if !ok {
+				t.Fatal("query dropped")
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(resp); err != nil {
+				t.Fatal(err)
+			}
 			if r.Rcode != tt.wantRcode {
 				t.Fatalf("rcode %s, want %s", dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.wantRcode])
 			}
