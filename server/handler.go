@@ -71,9 +71,9 @@ type Settings struct {
 
 // state is Settings compiled for the query path.
 type state struct {
-	s      Settings
-	acl    compiledACL
-	rl     *rateLimiter
+	s   Settings
+	acl compiledACL
+	rl  *rateLimiter
 	// refuseRL limits the REFUSED replies to clients outside the allow
 	// list, per network, so spoofed queries cannot aim them at a victim.
 	refuseRL *rateLimiter
