@@ -284,9 +284,16 @@ func (rq *request) markStatus(r *response, status dnssec.Status) {
 			rank = cache.RankAnswerAuth
 		}
 	}
+	var proof []dns.RR
+	if r.wildcard {
+		// An Insecure wildcard answer (its next closer name in an
+		// opt-out span) keeps its proof like a Secure one, so a DO
+		// client gets the same sections from the cache.
+		proof = r.proof
+	}
 	for _, set := range groupRRsets(r.answer) {
 		h := set[0].Header()
-		rq.r.cache.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(r.sigs, h.Name, h.Rrtype), Rank: rank, Security: sec})
+		rq.r.cache.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(r.sigs, h.Name, h.Rrtype), Proof: proof, Rank: rank, Security: sec})
 	}
 }
 

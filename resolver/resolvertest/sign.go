@@ -67,9 +67,18 @@ type SignOptions struct {
 	// dns.ECDSAP384SHA384, dns.ED25519, dns.RSASHA256 or dns.RSASHA512
 	// (2048-bit keys, slow to generate).
 	Algorithm uint8
-	// NSEC3 denies existence with hashed names (RFC 5155): SHA-1, no salt,
-	// no extra iterations, as RFC 9276 recommends.
+	// NSEC3 denies existence with hashed names (RFC 5155): SHA-1 and, by
+	// default, no salt and no extra iterations, as RFC 9276 recommends.
 	NSEC3 bool
+	// NSEC3Iterations and NSEC3Salt (hex, "" for none) are the NSEC3
+	// hash parameters (RFC 5155 section 3.1), for zones that must look
+	// like older ones: RFC 5155's own example uses 12 and "aabbccdd".
+	NSEC3Iterations uint16
+	NSEC3Salt       string
+	// OptOutFlagWrong, with OptOut, leaves the unsigned delegations out
+	// of the chain but clears the opt-out flag in every NSEC3, as a
+	// broken signer would: a validator must then find no proof for them.
+	OptOutFlagWrong bool
 	// OptOut sets the NSEC3 opt-out flag and leaves unsigned delegations
 	// out of the NSEC3 chain (RFC 5155 section 6). Only with NSEC3.
 	OptOut bool
@@ -142,6 +151,12 @@ func newSigning(z *zone, opts SignOptions) (*signing, error) {
 	}
 	if opts.OptOut && !opts.NSEC3 {
 		return nil, fmt.Errorf("resolvertest: zone %q: OptOut needs NSEC3", z.origin)
+	}
+	if (opts.NSEC3Iterations > 0 || opts.NSEC3Salt != "") && !opts.NSEC3 {
+		return nil, fmt.Errorf("resolvertest: zone %q: NSEC3 parameters need NSEC3", z.origin)
+	}
+	if len(opts.NSEC3Salt) > 2*255 || hexInvalid(opts.NSEC3Salt) {
+		return nil, fmt.Errorf("resolvertest: zone %q: NSEC3 salt %q is not hex of at most 255 octets", z.origin, opts.NSEC3Salt)
 	}
 	ttl := z.soa.Hdr.Ttl
 	ksk, err := newZoneKey(z.origin, opts.Algorithm, flagsKSK, ttl)
@@ -289,8 +304,11 @@ func (z *zone) sign(now time.Time) error {
 	}
 	if s.opts.NSEC3 {
 		param := &dns.NSEC3PARAM{
-			Hdr:  dns.RR_Header{Name: z.origin, Rrtype: dns.TypeNSEC3PARAM, Class: dns.ClassINET, Ttl: 0},
-			Hash: dns.SHA1,
+			Hdr:        dns.RR_Header{Name: z.origin, Rrtype: dns.TypeNSEC3PARAM, Class: dns.ClassINET, Ttl: 0},
+			Hash:       dns.SHA1,
+			Iterations: s.opts.NSEC3Iterations,
+			SaltLength: uint8(len(s.opts.NSEC3Salt) / 2),
+			Salt:       nsec3Salt(s.opts.NSEC3Salt),
 		}
 		if err := z.add(param); err != nil {
 			return err
@@ -488,7 +506,7 @@ func (z *zone) buildNSEC3() {
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].hash < entries[j].hash })
 	var flags uint8
-	if s.opts.OptOut {
+	if s.opts.OptOut && !s.opts.OptOutFlagWrong {
 		flags = 1
 	}
 	s.nsec3s = make([]*dns.NSEC3, len(entries))
@@ -500,6 +518,9 @@ func (z *zone) buildNSEC3() {
 			Hdr:        dns.RR_Header{Name: e.hash + "." + strings.TrimPrefix(z.origin, "."), Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: z.denialTTL()},
 			Hash:       dns.SHA1,
 			Flags:      flags,
+			Iterations: s.opts.NSEC3Iterations,
+			SaltLength: uint8(len(s.opts.NSEC3Salt) / 2),
+			Salt:       nsec3Salt(s.opts.NSEC3Salt),
 			HashLength: 20,
 			NextDomain: strings.ToUpper(next),
 			TypeBitMap: e.types,
@@ -507,9 +528,28 @@ func (z *zone) buildNSEC3() {
 	}
 }
 
-// hash returns the NSEC3 hash of name, lower case base32hex.
+// hash returns the NSEC3 hash of name, lower case base32hex, with the
+// zone's iterations and salt.
 func (z *zone) hash(name string) string {
-	return strings.ToLower(dns.HashName(name, dns.SHA1, 0, ""))
+	return strings.ToLower(dns.HashName(name, dns.SHA1, z.sec.opts.NSEC3Iterations, z.sec.opts.NSEC3Salt))
+}
+
+// nsec3Salt is the salt as miekg/dns keeps it: upper case hex, "-" for
+// none in presentation format but "" in the struct.
+func nsec3Salt(hexSalt string) string { return strings.ToUpper(hexSalt) }
+
+// hexInvalid reports whether s has a character that is not a hex digit
+// or an odd length.
+func hexInvalid(s string) bool {
+	if len(s)%2 != 0 {
+		return true
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return true
+		}
+	}
+	return false
 }
 
 // sortCanonical sorts canonical (lower case) names in DNSSEC canonical
