@@ -44,6 +44,10 @@
 // purpose (expired or not yet valid signatures, a DS that matches no key,
 // missing or tampered RRSIGs, missing NSEC proofs).
 //
+// RFC4035Example and RFC5155Example rebuild the example zones of RFC 4035
+// and RFC 5155 Appendix A (rfcexamples.go) below a signed root, so the
+// RFCs' example responses (their Appendix B) can be asked of a validator.
+//
 // Every server can be told at run time to misbehave (see Faults): latency,
 // silence, REFUSED, SERVFAIL, lameness, forced truncation, malformed
 // replies, forgeries (wrong ID, wrong question, wrong source address) and
