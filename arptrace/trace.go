@@ -44,18 +44,20 @@ func NewTracer(cfg Config) *Tracer {
 // Defaults and bounds of TraceOptions.
 const (
 	DefaultCount    = 3
-	DefaultTimeout  = time.Second
 	DefaultInterval = time.Second
-	// DefaultDuplicateWindow is how long a probe keeps listening after its
-	// first reply, to catch a second host answering for the same IP. On a
-	// LAN replies come within a millisecond or two; 100 ms leaves slack for
-	// a loaded host without slowing a trace noticeably.
-	DefaultDuplicateWindow = 100 * time.Millisecond
+	// Unlimited as TraceOptions.Count sends until the deadline, a reply
+	// that ends the trace, or cancellation, as arping without -c does;
+	// MaxCount still bounds it.
+	Unlimited = -1
 	// MaxCount bounds probes per trace: at the default 1 s interval that is
 	// more than a day, far beyond any diagnostic use.
 	MaxCount = 100000
+	// MinInterval is the shortest interval between probes. arping takes
+	// whole seconds (and -i 0 there disarms its timer, so it never stops);
+	// a millisecond keeps even a long trace from flooding the link.
+	MinInterval = time.Millisecond
 	// maxRepliesPerProbe bounds replies kept per probe: a storm of forged
-	// replies must not grow memory without limit.
+	// replies must not grow memory without limit (they are still counted).
 	maxRepliesPerProbe = 64
 )
 
@@ -64,52 +66,74 @@ type Mode string
 
 // Trace modes.
 const (
-	ModeRequest  Mode = "request"  // RFC 826 who-has
-	ModeDAD      Mode = "dad"      // RFC 5227 probe from 0.0.0.0
-	ModeAnnounce Mode = "announce" // RFC 5227 announcement / gratuitous ARP
+	ModeRequest  Mode = "request"  // RFC 826 who-has (arping)
+	ModeDAD      Mode = "dad"      // RFC 5227 probe from 0.0.0.0 (arping -D)
+	ModeAnnounce Mode = "announce" // gratuitous request, sender IP = target IP (arping -U)
+	ModeAnswer   Mode = "answer"   // gratuitous reply (arping -A)
 )
 
-// TraceOptions are arping-like options. The zero value sends DefaultCount
-// broadcast requests one DefaultInterval apart, each waiting DefaultTimeout.
+// TraceObserver is told about a trace as it happens, so that a command
+// line can stream it; every method runs on the tracing goroutine.
+type TraceObserver interface {
+	// Ready: route, interface, source and cache lookup are known; nothing
+	// has been sent yet.
+	Ready(tr *Trace)
+	// Sent: a probe went out.
+	Sent(tr *Trace, p Probe)
+	// Received: a frame answering the trace came in (r is also appended
+	// to the last probe sent, when there is room).
+	Received(tr *Trace, p Probe, r Reply)
+}
+
+// TraceOptions are arping's options. The zero value sends DefaultCount
+// broadcast requests one DefaultInterval apart.
 type TraceOptions struct {
-	Count    int           // probes to send (arping -c); 0 means DefaultCount
-	Timeout  time.Duration // wait per probe (arping -W)
-	Interval time.Duration // between probes (arping -i)
-	Deadline time.Duration // stop the whole trace after this (arping -w); 0 none
+	// Count is how many frames to send (arping -c); 0 means DefaultCount,
+	// Unlimited means until Deadline, StopOnReply or cancellation. As in
+	// arping the trace ends one Interval after the last frame.
+	Count int
+	// Interval between frames (arping -i); 0 means DefaultInterval.
+	Interval time.Duration
+	// Deadline ends the whole trace after this long (arping -w); 0 means
+	// none. With a Count, the trace also ends once Count replies came.
+	Deadline time.Duration
 	// Direct probes the address itself even when the route says it is off
 	// link (by default the gateway is traced instead).
 	Direct bool
 	// NoCache skips the neighbour cache lookups before and after.
 	NoCache bool
-	// Unicast sends re-probes to the MAC already known (from the cache or
-	// a first reply) instead of broadcasting, as arping does after a reply.
-	Unicast bool
-	// DAD sends RFC 5227 probes (sender IP 0.0.0.0): a reply means the
-	// address is in use.
-	DAD bool
-	// Announce sends gratuitous ARP announcements (sender IP = target IP).
-	Announce bool
-	// DuplicateWindow: see DefaultDuplicateWindow; negative means 0.
-	DuplicateWindow time.Duration
-	// StopOnReply ends the trace after the first probe that got a reply.
+	// BroadcastOnly keeps broadcasting after a reply (arping -b); by
+	// default later requests go by unicast to the MAC that answered.
+	BroadcastOnly bool
+	// Mode: ModeRequest when empty.
+	Mode Mode
+	// Source is the sender IP (arping -s); zero means: 0.0.0.0 for DAD,
+	// the target for announcements, else the route's source.
+	Source netip.Addr
+	// StopOnReply ends the trace at the first reply (arping -f; always on
+	// for DAD, where one reply settles it).
 	StopOnReply bool
+	// Observer, if set, sees the trace as it happens.
+	Observer TraceObserver
 }
 
 func (o TraceOptions) withDefaults() TraceOptions {
-	if o.Count <= 0 {
+	switch {
+	case o.Count == 0:
 		o.Count = DefaultCount
-	}
-	o.Count = min(o.Count, MaxCount)
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
+	case o.Count < 0 || o.Count > MaxCount:
+		o.Count = MaxCount
 	}
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
-	if o.DuplicateWindow == 0 {
-		o.DuplicateWindow = DefaultDuplicateWindow
+	o.Interval = max(o.Interval, MinInterval)
+	if o.Mode == "" {
+		o.Mode = ModeRequest
 	}
-	o.DuplicateWindow = max(o.DuplicateWindow, 0)
+	if o.Mode == ModeDAD {
+		o.StopOnReply = true
+	}
 	return o
 }
 
@@ -120,51 +144,69 @@ type CacheLookup struct {
 	Error string     `json:"error,omitempty"`
 }
 
-// Reply is one frame received for a probe.
+// Reply is one frame received that answers the trace.
 type Reply struct {
-	Frame     Frame         `json:"frame"`
-	At        time.Time     `json:"at"`
-	RTT       time.Duration `json:"rtt_ns"`
-	RTTMicros float64       `json:"rtt_us"`
+	Frame Frame     `json:"frame"`
+	At    time.Time `json:"at"`
+	// Offset is the time since the trace's first frame went out.
+	Offset Millis `json:"offset_ms"`
+	// RTT is the time since the last frame sent, as arping measures it.
+	RTT Millis `json:"rtt_ms"`
+	// Unicast: the frame was addressed to our MAC (arping's "Unicast"),
+	// not broadcast.
+	Unicast bool `json:"unicast"`
 	// Conflict is set when this reply's MAC differs from an earlier
 	// reply's MAC for the same IP.
 	Conflict bool `json:"conflict,omitempty"`
 }
 
-// Probe is one request sent and what came back for it.
+// Probe is one frame sent and what came back before the next one.
 type Probe struct {
-	Seq     int       `json:"seq"`
-	Sent    Frame     `json:"sent"`
-	SentAt  time.Time `json:"sent_at"`
-	Unicast bool      `json:"unicast,omitempty"`
-	Replies []Reply   `json:"replies"`
+	Seq    int       `json:"seq"`
+	Sent   Frame     `json:"sent"`
+	SentAt time.Time `json:"sent_at"`
+	// Offset is the time since the trace's first frame went out.
+	Offset  Millis  `json:"offset_ms"`
+	Unicast bool    `json:"unicast,omitempty"` // sent to a known MAC, not broadcast
+	Replies []Reply `json:"replies,omitempty"`
 }
 
 // Summary closes a trace like arping's last lines.
 type Summary struct {
-	Sent      int           `json:"sent"`
-	Received  int           `json:"received"` // probes that got at least one reply
-	Replies   int           `json:"replies"`  // every reply, duplicates included
-	MinRTT    time.Duration `json:"rtt_min_ns"`
-	AvgRTT    time.Duration `json:"rtt_avg_ns"`
-	MaxRTT    time.Duration `json:"rtt_max_ns"`
-	MACs      []MAC         `json:"macs"`     // distinct MACs that replied, first first
-	Conflict  bool          `json:"conflict"` // more than one MAC replied
-	InUse     bool          `json:"in_use"`   // DAD: someone answers for the address
-	Cancelled bool          `json:"cancelled,omitempty"`
+	Sent       int `json:"sent"`
+	Broadcasts int `json:"broadcasts"` // frames sent to ff:ff:ff:ff:ff:ff
+	// Received counts every frame that answered, as arping's "responses".
+	Received int `json:"received"`
+	// Answered counts probes that got at least one reply.
+	Answered int `json:"answered"`
+	// Requests and BroadcastReplies are arping's "(N request(s), M
+	// broadcast(s))": answers that were ARP requests, or not unicast to us.
+	Requests         int    `json:"requests,omitempty"`
+	BroadcastReplies int    `json:"broadcast_replies,omitempty"`
+	MinRTT           Millis `json:"rtt_min_ms,omitempty"`
+	AvgRTT           Millis `json:"rtt_avg_ms,omitempty"`
+	MaxRTT           Millis `json:"rtt_max_ms,omitempty"`
+	MACs             []MAC  `json:"macs,omitempty"` // distinct MACs that replied, first first
+	Conflict         bool   `json:"conflict"`       // more than one MAC replied
+	InUse            bool   `json:"in_use"`         // DAD: someone answers for the address
+	Elapsed          Millis `json:"elapsed_ms"`
+	Cancelled        bool   `json:"cancelled,omitempty"`
 }
 
 // Trace is everything one Trace call saw, step by step.
 type Trace struct {
-	Target     netip.Addr   `json:"target"`
+	Target netip.Addr `json:"target"`
+	// Host is the name the caller resolved to Target, if any.
+	Host       string       `json:"host,omitempty"`
 	Probed     netip.Addr   `json:"probed"` // Target, or its gateway when off-link
 	Mode       Mode         `json:"mode"`
 	Route      *RouteInfo   `json:"route,omitempty"`
 	RouteError string       `json:"route_error,omitempty"`
 	ViaGateway bool         `json:"via_gateway"` // Probed is the gateway, not Target
 	Interface  Interface    `json:"interface"`
-	Source     netip.Addr   `json:"source"` // sender IP in our requests
+	Source     netip.Addr   `json:"source"` // sender IP in our frames
 	Before     *CacheLookup `json:"before,omitempty"`
+	Start      time.Time    `json:"start"` // when the first frame went out
 	Probes     []Probe      `json:"probes"`
 	After      *CacheLookup `json:"after,omitempty"`
 	AfterNote  string       `json:"after_note,omitempty"` // why the table did (not) change
@@ -180,14 +222,11 @@ func (t *Tracer) Trace(ctx context.Context, ip netip.Addr, opts TraceOptions) (*
 	if !ip.Is4() || ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return nil, fmt.Errorf("%w: %v is not a unicast IPv4 address", ErrInvalidAddress, ip)
 	}
-	opts = opts.withDefaults()
-	tr := &Trace{Target: ip, Probed: ip, Mode: ModeRequest}
-	switch {
-	case opts.DAD:
-		tr.Mode = ModeDAD
-	case opts.Announce:
-		tr.Mode = ModeAnnounce
+	if opts.Source.IsValid() && !opts.Source.Is4() {
+		return nil, fmt.Errorf("%w: source %v is not an IPv4 address", ErrInvalidAddress, opts.Source)
 	}
+	opts = opts.withDefaults()
+	tr := &Trace{Target: ip, Probed: ip, Mode: opts.Mode}
 
 	// Step 1: route.
 	ri, rerr := Route(ctx, ip)
@@ -231,20 +270,21 @@ func (t *Tracer) Trace(ctx context.Context, ip netip.Addr, opts TraceOptions) (*
 	if len(ifi.Addrs) == 0 {
 		tr.Notes = append(tr.Notes, fmt.Sprintf("%s has no IPv4 address: requests are sent from 0.0.0.0", ifi.Name))
 	}
-	switch tr.Mode {
-	case ModeDAD:
+	switch {
+	case opts.Source.IsValid():
+		tr.Source = opts.Source
+	case tr.Mode == ModeDAD:
 		tr.Source = netip.IPv4Unspecified()
-	case ModeAnnounce:
+	case tr.Mode == ModeAnnounce, tr.Mode == ModeAnswer:
 		tr.Source = tr.Probed
 	}
 
 	// Step 2: cache before.
-	var known MAC
 	if !opts.NoCache {
 		tr.Before = t.lookup(ctx, ifi.Name, tr.Probed)
-		if tr.Before.Entry != nil && tr.Before.Entry.HasMAC {
-			known = tr.Before.Entry.MAC
-		}
+	}
+	if opts.Observer != nil {
+		opts.Observer.Ready(tr)
 	}
 
 	// Step 3: the wire.
@@ -252,7 +292,7 @@ func (t *Tracer) Trace(ctx context.Context, ip netip.Addr, opts TraceOptions) (*
 	if err != nil {
 		return tr, err
 	}
-	err = t.probe(ctx, l, tr, opts, known)
+	err = t.probe(ctx, l, tr, opts)
 	if cerr := l.close(); err == nil && cerr != nil {
 		err = fmt.Errorf("arptrace: close: %w", cerr)
 	}
@@ -289,119 +329,157 @@ func (t *Tracer) lookup(ctx context.Context, iface string, ip netip.Addr) *Cache
 	return &CacheLookup{Found: true, Entry: &n}
 }
 
-// matches reports whether f answers a probe for ip in mode m.
-func matches(f Frame, ip netip.Addr, m Mode) bool {
+// frameFor builds what mode m sends: a who-has (request, DAD, -U) or a
+// gratuitous is-at (-A, whose target MAC is our own, as arping's).
+func frameFor(m Mode, dst, own MAC, src, target netip.Addr) Frame {
+	if m == ModeAnswer {
+		f := Frame{EthDst: dst, EthSrc: own, Op: 2, SenderMAC: own, SenderIP: src, TargetMAC: own, TargetIP: target}
+		f.Kind = classify(f)
+		return f
+	}
+	return whoHas(dst, own, src, target)
+}
+
+// answers reports whether f answers a trace for ip sent from (own, src),
+// with arping's rules: outside DAD the sender must be ip and the target
+// us (our IP and our MAC); in DAD any frame from another station whose
+// sender is ip (and, if we probe from an address, whose target it is).
+func answers(f Frame, m Mode, ip, src netip.Addr, own MAC) bool {
 	if f.SenderIP != ip {
 		return false
 	}
-	switch m {
-	case ModeDAD, ModeAnnounce:
-		// Any ARP claiming the address from another station defends it.
-		return true
-	default:
-		return f.Op == 2
+	if m == ModeDAD {
+		return f.SenderMAC != own && (src.IsUnspecified() || f.TargetIP == src)
 	}
+	return f.TargetIP == src && f.TargetMAC == own
 }
 
-func (t *Tracer) probe(ctx context.Context, l link, tr *Trace, opts TraceOptions, known MAC) error {
-	start := time.Now()
-	var overall time.Time
-	if opts.Deadline > 0 {
-		overall = start.Add(opts.Deadline)
-	}
+// probe sends frames on arping's schedule: the first at once, then one
+// per interval tick; the tick after the Count-th frame ends the trace, as
+// does the deadline (a tick that falls on it is handled first, as in
+// arping), the first reply with StopOnReply, or Count replies when a
+// deadline is set.
+func (t *Tracer) probe(ctx context.Context, l link, tr *Trace, opts TraceOptions) error {
 	s := &tr.Summary
+	own := tr.Interface.MAC
+	dst := Broadcast
+	startReal := time.Now()
+	var deadline time.Time
+	if opts.Deadline > 0 {
+		deadline = startReal.Add(opts.Deadline)
+	}
 	var rttSum time.Duration
-	for seq := 1; seq <= opts.Count; seq++ {
-		if ctx.Err() != nil || (!overall.IsZero() && !time.Now().Before(overall)) {
-			break
+	defer func() {
+		if s.Answered > 0 {
+			s.AvgRTT = Millis(rttSum / time.Duration(s.Answered))
 		}
-		dst := Broadcast
-		if opts.Unicast && !known.IsZero() {
-			dst = known
+		s.Conflict = len(s.MACs) > 1
+		s.InUse = tr.Mode == ModeDAD && s.Received > 0
+		s.Elapsed = Millis(time.Since(startReal))
+		if ctx.Err() != nil {
+			s.Cancelled = true
 		}
-		f := whoHas(dst, tr.Interface.MAC, tr.Source, tr.Probed)
-		p := Probe{Seq: seq, Sent: f, Unicast: dst != Broadcast}
-		sendReal := time.Now()
+	}()
+	var lastSent time.Time // real clock, for RTTs
+	send := func() error {
+		f := frameFor(tr.Mode, dst, own, tr.Source, tr.Probed)
+		p := Probe{Seq: s.Sent + 1, Sent: f, Unicast: dst != Broadcast}
+		lastSent = time.Now()
 		p.SentAt = t.now()
+		if s.Sent == 0 {
+			tr.Start = p.SentAt
+		}
+		p.Offset = Millis(lastSent.Sub(startReal))
 		if err := l.send(f); err != nil {
 			return err
 		}
 		s.Sent++
-		t.log.Debug("arptrace: sent", "seq", seq, "dst", dst, "target", tr.Probed)
-		end := sendReal.Add(opts.Timeout)
-		if seq < opts.Count {
-			end = sendReal.Add(max(opts.Interval, opts.Timeout))
-		}
-		if !overall.IsZero() && overall.Before(end) {
-			end = overall
-		}
-		replyEnd := time.Time{}
-		for len(p.Replies) < maxRepliesPerProbe {
-			wait := end
-			if !replyEnd.IsZero() && replyEnd.Before(wait) {
-				wait = replyEnd
-			}
-			if !time.Now().Before(wait) {
-				break
-			}
-			rf, at, err := l.recv(ctx, wait)
-			if err != nil {
-				if isTimeout(err) {
-					break
-				}
-				if ctx.Err() != nil {
-					s.Cancelled = true
-					break
-				}
-				return err
-			}
-			if !matches(rf, tr.Probed, tr.Mode) {
-				continue
-			}
-			rtt := at.Sub(p.SentAt)
-			r := Reply{Frame: rf, At: at, RTT: rtt, RTTMicros: float64(rtt.Nanoseconds()) / 1e3}
-			if len(s.MACs) > 0 && !containsMAC(s.MACs, rf.SenderMAC) {
-				r.Conflict = true
-			}
-			if !containsMAC(s.MACs, rf.SenderMAC) {
-				s.MACs = append(s.MACs, rf.SenderMAC)
-			}
-			if len(p.Replies) == 0 {
-				s.Received++
-				rttSum += rtt
-				if s.MinRTT == 0 || rtt < s.MinRTT {
-					s.MinRTT = rtt
-				}
-				s.MaxRTT = max(s.MaxRTT, rtt)
-				replyEnd = time.Now().Add(opts.DuplicateWindow)
-				if known.IsZero() {
-					known = rf.SenderMAC
-				}
-			}
-			s.Replies++
-			p.Replies = append(p.Replies, r)
+		if !p.Unicast {
+			s.Broadcasts++
 		}
 		tr.Probes = append(tr.Probes, p)
-		if s.Cancelled || (opts.StopOnReply && len(p.Replies) > 0) {
-			break
+		t.log.Debug("arptrace: sent", "seq", p.Seq, "dst", dst, "target", tr.Probed)
+		if opts.Observer != nil {
+			opts.Observer.Sent(tr, p)
 		}
-		if seq < opts.Count && len(p.Replies) > 0 {
-			// Replied early: wait out the interval before the next probe.
-			if err := sleepUntil(ctx, sendReal.Add(opts.Interval), overall); err != nil {
-				s.Cancelled = true
-				break
+		return nil
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	tick := 1
+	for {
+		nextTick := startReal.Add(time.Duration(tick) * opts.Interval)
+		wait := nextTick
+		if !deadline.IsZero() && deadline.Before(wait) {
+			wait = deadline
+		}
+		rf, at, err := l.recv(ctx, wait)
+		switch {
+		case err == nil:
+		case isTimeout(err):
+			if !time.Now().Before(nextTick) {
+				// The interval tick (handled before a deadline falling on it).
+				if tick >= opts.Count {
+					return nil
+				}
+				tick++
+				if err := send(); err != nil {
+					return err
+				}
 			}
+			if !deadline.IsZero() && !time.Now().Before(deadline) {
+				return nil
+			}
+			continue
+		case ctx.Err() != nil:
+			return nil
+		default:
+			return err
+		}
+		if !answers(rf, tr.Mode, tr.Probed, tr.Source, own) {
+			continue
+		}
+		p := &tr.Probes[len(tr.Probes)-1]
+		rtt := at.Sub(p.SentAt) // on the injected clock
+		if rtt < 0 {
+			rtt = time.Since(lastSent) // a clock that went backwards
+		}
+		r := Reply{Frame: rf, At: at, Offset: Millis(at.Sub(tr.Start)), RTT: Millis(rtt), Unicast: rf.EthDst == own}
+		if len(s.MACs) > 0 && !containsMAC(s.MACs, rf.SenderMAC) {
+			r.Conflict = true
+		}
+		if !containsMAC(s.MACs, rf.SenderMAC) {
+			s.MACs = append(s.MACs, rf.SenderMAC)
+		}
+		if len(p.Replies) == 0 {
+			s.Answered++
+			rttSum += rtt
+			if s.MinRTT == 0 || Millis(rtt) < s.MinRTT {
+				s.MinRTT = Millis(rtt)
+			}
+			s.MaxRTT = max(s.MaxRTT, Millis(rtt))
+		}
+		s.Received++
+		if !r.Unicast {
+			s.BroadcastReplies++
+		}
+		if rf.Op == 1 {
+			s.Requests++
+		}
+		if len(p.Replies) < maxRepliesPerProbe {
+			p.Replies = append(p.Replies, r)
+		}
+		if opts.Observer != nil {
+			opts.Observer.Received(tr, *p, r)
+		}
+		if (!deadline.IsZero() && opts.Count > 0 && s.Received == opts.Count) || opts.StopOnReply {
+			return nil
+		}
+		if !opts.BroadcastOnly {
+			dst = rf.SenderMAC
 		}
 	}
-	if s.Received > 0 {
-		s.AvgRTT = rttSum / time.Duration(s.Received)
-	}
-	s.Conflict = len(s.MACs) > 1
-	s.InUse = tr.Mode == ModeDAD && s.Replies > 0
-	if ctx.Err() != nil {
-		s.Cancelled = true
-	}
-	return nil
 }
 
 func containsMAC(ms []MAC, m MAC) bool {

@@ -36,7 +36,7 @@ func TestTracePair(t *testing.T) {
 	err := netlab.Do(h1.NS, func() error {
 		var err error
 		tr, err = arptrace.NewTracer(arptrace.Config{}).Trace(ctx, h2.Addr.Addr(),
-			arptrace.TraceOptions{Count: 2, Interval: 50 * time.Millisecond, Timeout: 500 * time.Millisecond})
+			arptrace.TraceOptions{Count: 2, Interval: 50 * time.Millisecond})
 		return err
 	})
 	if err != nil {
@@ -139,7 +139,7 @@ func TestTraceErrors(t *testing.T) {
 			ctx := ctxFor(t)
 			err := netlab.Do(h1.NS, func() error {
 				_, err := arptrace.NewTracer(arptrace.Config{Interface: tc.iface}).Trace(ctx,
-					netip.MustParseAddr(tc.ip), arptrace.TraceOptions{Count: 1, Timeout: 100 * time.Millisecond})
+					netip.MustParseAddr(tc.ip), arptrace.TraceOptions{Count: 1, Interval: 100 * time.Millisecond})
 				return err
 			})
 			if !errors.Is(err, tc.want) {
@@ -188,7 +188,7 @@ func TestTraceCancel(t *testing.T) {
 	err := netlab.Do(h1.NS, func() error {
 		var err error
 		tr, err = arptrace.NewTracer(arptrace.Config{}).Trace(ctx, netip.MustParseAddr("192.0.2.99"),
-			arptrace.TraceOptions{Count: 5, Timeout: 10 * time.Second, Interval: 10 * time.Second})
+			arptrace.TraceOptions{Count: 5, Interval: 10 * time.Second})
 		return err
 	})
 	if err != nil {

@@ -46,22 +46,33 @@ func TestArpProbeCLI(t *testing.T) {
 		want     []string // substrings of stdout
 	}{
 		{"reply", []string{"arp", "192.0.2.2", "-c", "1"}, ExitOK,
-			[]string{"1. route: 192.0.2.2 is on-link on eth0", "2. neighbour cache before: no entry",
-				"who-has 192.0.2.2 tell 192.0.2.1", "eth dst ff:ff:ff:ff:ff:ff src " + h1.MAC,
-				"is-at " + h2.MAC, "1 probes sent, 1 answered"}},
-		{"no reply", []string{"arp", "192.0.2.9", "-c", "2", "-W", "0.2", "-I", "0.2"}, ExitNoReply,
-			[]string{"<- #2 no reply", "2 probes sent, 0 answered"}},
-		{"dad in use", []string{"arp", "-D", "192.0.2.2", "-c", "1", "-i", "eth0"}, ExitNoReply,
-			[]string{"probe who-has 192.0.2.2 tell 0.0.0.0", "DAD: 192.0.2.2 is in use by " + h2.MAC}},
-		{"dad free", []string{"arp", "-D", "192.0.2.77", "-c", "1", "-W", "0.2"}, ExitOK,
+			[]string{"ARPING 192.0.2.2 from 192.0.2.1 eth0\n", "  route: 192.0.2.2 is on-link on eth0",
+				"  neighbour cache before: no entry", "-> #1 who-has 192.0.2.2 tell 192.0.2.1  [broadcast to ff:ff:ff:ff:ff:ff from " + h1.MAC,
+				"Unicast reply from 192.0.2.2 [" + strings.ToUpper(h2.MAC) + "]  ", "Sent 1 probes (1 broadcast(s))\nReceived 1 response(s)\n"}},
+		{"no reply", []string{"arp", "192.0.2.9", "-c", "2", "-i", "0.1"}, ExitNoReply,
+			[]string{"-> #2 who-has 192.0.2.9", "Sent 2 probes (2 broadcast(s))\nReceived 0 response(s)\n"}},
+		{"dad in use", []string{"arp", "-D", "192.0.2.2", "-c", "1", "-I", "eth0"}, ExitNoReply,
+			[]string{"ARPING 192.0.2.2 from 0.0.0.0 eth0", "probe who-has 192.0.2.2 tell 0.0.0.0", "DAD: 192.0.2.2 is in use by " + h2.MAC}},
+		{"dad free", []string{"arp", "-D", "192.0.2.77", "-c", "1", "-i", "200ms"}, ExitOK,
 			[]string{"DAD: 192.0.2.77 appears free"}},
-		{"announce", []string{"arp", "-U", "192.0.2.1", "-c", "1", "-W", "0.1"}, ExitOK,
-			[]string{"-> #1 gratuitous who-has 192.0.2.1 tell 192.0.2.1"}},
-		{"unicast reprobe", []string{"arp", "-u", "192.0.2.2", "-c", "2", "-I", "0.05", "--no-cache"}, ExitOK,
-			[]string{"-> #2 who-has 192.0.2.2 tell 192.0.2.1  [eth dst " + h2.MAC, "skipped (--no-cache)"}},
+		{"announce", []string{"arp", "-U", "192.0.2.1", "-c", "1", "-i", "0.1"}, ExitOK,
+			[]string{"-> #1 gratuitous who-has 192.0.2.1 tell 192.0.2.1", "Received 0 response(s)"}},
+		{"answer", []string{"arp", "-A", "192.0.2.1", "-c", "1", "-i", "0.1"}, ExitOK,
+			[]string{"-> #1 gratuitous 192.0.2.1 is-at " + h1.MAC}},
+		{"unicast after reply", []string{"arp", "192.0.2.2", "-c", "2", "-i", "0.05", "--no-cache"}, ExitOK,
+			[]string{"-> #2 who-has 192.0.2.2 tell 192.0.2.1  [unicast to " + h2.MAC, "neighbour cache before: skipped (--no-cache)"}},
+		{"broadcast only", []string{"arp", "192.0.2.2", "-b", "-c", "2", "-i", "0.05"}, ExitOK,
+			[]string{"-> #2 who-has 192.0.2.2 tell 192.0.2.1  [broadcast to ff:ff:ff:ff:ff:ff", "Sent 2 probes (2 broadcast(s))"}},
+		{"quit on reply", []string{"arp", "192.0.2.2", "-f", "--interval", "5"}, ExitOK, []string{"Sent 1 probes"}},
+		{"quiet", []string{"arp", "192.0.2.2", "-q", "-c", "1", "-i", "0.05"}, ExitOK, nil},
+		{"ipv6 goes to ndp", []string{"arp", "2001:db8::1"}, ExitUsage, nil},
 		{"bad ip", []string{"arp", "192.0.2.300"}, ExitUsage, nil},
-		{"loopback", []string{"arp", "127.0.0.1", "-i", "lo"}, ExitUsage, nil},
-		{"unknown interface", []string{"arp", "192.0.2.2", "-i", "nope0"}, ExitUsage, nil},
+		{"old -i interface", []string{"arp", "192.0.2.2", "-i", "eth0"}, ExitUsage, nil},
+		{"zero count", []string{"arp", "192.0.2.2", "-c", "0"}, ExitUsage, nil},
+		{"dad and unsolicited", []string{"arp", "-D", "-U", "192.0.2.2"}, ExitUsage, nil},
+		{"foreign source", []string{"arp", "-s", "192.0.2.50", "192.0.2.2"}, ExitUsage, nil},
+		{"loopback", []string{"arp", "127.0.0.1", "-I", "lo"}, ExitUsage, nil},
+		{"unknown interface", []string{"arp", "192.0.2.2", "-I", "nope0"}, ExitUsage, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +84,12 @@ func TestArpProbeCLI(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
+			}
+			if tc.want == nil && out != "" {
+				t.Errorf("stdout not empty:\n%s", out)
+			}
+			if tc.wantCode == ExitUsage && errOut == "" {
+				t.Errorf("exit %d without a message on stderr", tc.wantCode)
 			}
 		})
 	}

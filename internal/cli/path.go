@@ -91,7 +91,7 @@ func (c *PathCmd) Run(g *Globals) error {
 		iface = route.Interface
 	}
 	tr, err := arptrace.NewTracer(arptrace.Config{Interface: iface}).Trace(g.Ctx, route.NextHop,
-		arptrace.TraceOptions{Count: 1, Timeout: wait, StopOnReply: true, Direct: true})
+		arptrace.TraceOptions{Count: 1, Interval: wait, StopOnReply: true, Direct: true})
 	if err != nil {
 		return arpErr(err)
 	}

@@ -229,3 +229,19 @@ func Do(ns string, fn func() error) error {
 	}()
 	return <-errc
 }
+
+// HostsFile gives namespace ns its own /etc/hosts for programs started
+// with `ip netns exec` (which bind-mounts /etc/netns/NS/* over /etc), so
+// a test can resolve lab names the way the system resolver does without
+// touching the machine's /etc/hosts. Removed at cleanup.
+func (l *Lab) HostsFile(ns, content string) {
+	l.t.Helper()
+	dir := "/etc/netns/" + ns
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		l.t.Fatalf("netlab: %v", err)
+	}
+	l.t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.WriteFile(dir+"/hosts", []byte(content), 0o644); err != nil {
+		l.t.Fatalf("netlab: %v", err)
+	}
+}
