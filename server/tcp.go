@@ -249,11 +249,10 @@ func (sc *streamConn) serve() {
 			if len(resp) <= 2 {
 				return // dropped after a panic: nothing to send
 			}
+			sc.touch() // before the write, so a client that read the reply sees it
 			if !sc.write(resp) {
 				_ = sc.c.Close()
-				return
 			}
-			sc.touch()
 		}()
 	}
 }
