@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/addrwalk/addrwalk/internal/control"
 )
 
 // Exit statuses shared by every subcommand. resolve follows dig (9 for no
@@ -58,6 +60,7 @@ type cliRoot struct {
 	Arp     ArpCmd     `cmd:"" help:"Trace, scan, watch and show IPv4 neighbour (ARP) resolution."`
 	Path    PathCmd    `cmd:"" help:"Follow a name all the way: hosts file, DNS, route, next hop, MAC."`
 	Serve   ServeCmd   `cmd:"" help:"Run a local recursive DNS server (UDP and TCP, loopback-only by default)."`
+	Ctl     CtlCmd     `cmd:"" help:"Control a running serve over its control socket (status, stats, reload, flush, dump-cache...)."`
 }
 
 // kongExit is panicked by kong's exit hook (after --help) and recovered in Run.
@@ -81,6 +84,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { panic(kongExit{c}) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"control_socket": control.DefaultSocket},
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "addrwalk: %v\n", err)

@@ -7,12 +7,14 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/internal/control"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
@@ -34,6 +36,7 @@ type ServeCmd struct {
 	LogLevel      string   `name:"log-level" placeholder:"LEVEL" help:"debug, info, warn or error (default info)."`
 	QueryLog      bool     `name:"query-log" help:"Log every query."`
 	CheckConfig   bool     `name:"check-config" help:"Validate the configuration and exit."`
+	Control       string   `name:"control" placeholder:"PATH" help:"Listen for 'addrwalk ctl' on this Unix socket (mode 0600; \"default\" is /run/addrwalk/control.sock)."`
 
 	// ready, when set (by tests), receives the bound addresses once the
 	// server is serving.
@@ -62,7 +65,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	defer shared.close()
 	var metrics *server.Metrics
-	if cfg.Server.Metrics != nil {
+	if cfg.Server.Metrics != nil || cfg.Control.ControlSocket() != "" {
 		metrics = server.NewMetrics()
 	}
 	res, err := buildResolver(cfg, shared, metrics, log)
@@ -122,7 +125,26 @@ func (c *ServeCmd) Run(g *Globals) error {
 		}()
 		defer func() { stopRefresh(); <-done }()
 	}
-	log.Info("serving", "listen", srv.Addrs(), "metrics", metricsAddr)
+	ctl := &serveControl{reloads: make(chan chan error)}
+	ctl.cfg.Store(cfg)
+	if path := cfg.Control.ControlSocket(); path != "" {
+		var ls []control.Listener
+		for _, a := range srv.Addrs() {
+			ls = append(ls, control.Listener{Transport: "udp", Addr: a.String()}, control.Listener{Transport: "tcp", Addr: a.String()})
+		}
+		if metricsAddr.IsValid() {
+			ls = append(ls, control.Listener{Transport: "metrics", Addr: metricsAddr.String()})
+		}
+		ctlCtx, stopCtl := context.WithCancel(g.Ctx)
+		wait, err := ctl.start(ctlCtx, path, c.Config, shared, h, metrics, ls, log)
+		if err != nil {
+			stopCtl()
+			_ = srv.Shutdown(context.Background())
+			return withExit(ExitUsage, err)
+		}
+		defer func() { stopCtl(); wait() }()
+	}
+	log.Info("serving", "listen", srv.Addrs(), "metrics", metricsAddr, "control", cfg.Control.ControlSocket())
 	if c.ready != nil {
 		c.ready(srv.Addrs(), metricsAddr)
 	}
@@ -144,17 +166,24 @@ func (c *ServeCmd) Run(g *Globals) error {
 		}()
 		reload = ch
 	}
+	doReload := func() error {
+		next, err := c.reloadConfig(cfg, shared, metrics, log, h)
+		if err != nil {
+			log.Error("reload failed; keeping the running configuration", "err", err)
+			return err
+		}
+		level.Set(next.Log.Level)
+		cfg = next
+		ctl.cfg.Store(cfg)
+		log.Info("configuration reloaded")
+		return nil
+	}
 	for {
 		select {
 		case <-reload:
-			next, err := c.reloadConfig(cfg, shared, metrics, log, h)
-			if err != nil {
-				log.Error("reload failed; keeping the running configuration", "err", err)
-				continue
-			}
-			level.Set(next.Log.Level)
-			cfg = next
-			log.Info("configuration reloaded")
+			_ = doReload()
+		case reply := <-ctl.reloads:
+			reply <- doReload()
 		case <-g.Ctx.Done():
 			log.Info("shutting down", "grace", time.Duration(cfg.Server.ShutdownGrace))
 			sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownGrace))
@@ -254,6 +283,16 @@ func (c *ServeCmd) applyFlags(cfg *config.Config) error {
 	}
 	if c.QueryLog {
 		cfg.Log.Queries = true
+	}
+	if c.Control != "" {
+		cfg.Control.Socket = c.Control
+		if c.Control != "default" {
+			abs, err := filepath.Abs(c.Control)
+			if err != nil {
+				return fmt.Errorf("--control %q: %w", c.Control, err)
+			}
+			cfg.Control.Socket = abs
+		}
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ type Config struct {
 	Local    Local    `toml:"local"`
 	Log      Log      `toml:"log"`
 	DNSSEC   DNSSEC   `toml:"dnssec"`
+	Control  Control  `toml:"control"`
 }
 
 // DNSSEC configures validation (RFC 4033-4035).
@@ -311,6 +312,9 @@ func (c *Config) Validate() error {
 				return invalid("%s[%d] (%s): no servers", zl.key, i, name)
 			}
 		}
+	}
+	if err := c.validateControl(); err != nil {
+		return err
 	}
 	for i, line := range c.Local.Records {
 		rr, err := dns.NewRR(line)

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/addrwalk/addrwalk/internal/control"
+)
+
+// CtlCmd is `addrwalk ctl`: commands to a running serve over its control
+// socket, like unbound-control.
+type CtlCmd struct {
+	Socket  string        `name:"socket" short:"s" placeholder:"PATH" default:"${control_socket}" help:"Control socket of the running serve ([control] socket)."`
+	JSON    bool          `name:"json" help:"JSON output (status, stats)."`
+	Timeout time.Duration `name:"timeout" default:"60s" help:"Give up after this long."`
+	Command string        `arg:"" name:"command" help:"The command; see the list below."`
+	Args    []string      `arg:"" optional:"" name:"args" help:"Its arguments."`
+}
+
+// Help lists the commands under `addrwalk ctl --help`.
+func (c *CtlCmd) Help() string {
+	return "Commands:\n" + control.Usage() + "\nload-cache reads the dump from FILE, or standard input when FILE is - or absent:\n  addrwalk ctl dump-cache > cache.txt; addrwalk ctl load-cache cache.txt"
+}
+
+// Run sends the command and prints its output.
+func (c *CtlCmd) Run(g *Globals) error {
+	req := control.Request{Cmd: c.Command, Args: c.Args, JSON: c.JSON}
+	var upload io.Reader
+	if c.Command == "load-cache" {
+		if len(c.Args) > 1 {
+			return usageErr("usage: addrwalk ctl load-cache [FILE]")
+		}
+		upload = os.Stdin
+		if len(c.Args) == 1 && c.Args[0] != "-" {
+			f, err := os.Open(c.Args[0])
+			if err != nil {
+				return withExit(ExitUsage, err)
+			}
+			defer f.Close()
+			upload = f
+		}
+		req.Args = nil
+	}
+	ctx, cancel := context.WithTimeout(g.Ctx, c.Timeout)
+	defer cancel()
+	err := control.Do(ctx, c.Socket, req, upload, g.Stdout)
+	var se *control.ServerError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, control.ErrUsage):
+		return withExit(ExitUsage, fmt.Errorf("ctl %s: %w", c.Command, err))
+	case errors.As(err, &se):
+		return withExit(ExitFailure, fmt.Errorf("ctl %s: %w", c.Command, err))
+	case errors.Is(err, control.ErrInsecureSocket):
+		return withExit(ExitUsage, err)
+	}
+	return withExit(ExitFailure, err)
+}

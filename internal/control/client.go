@@ -1,0 +1,77 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+)
+
+// ErrUsage is wrapped by Do's error when the server refused the request
+// itself (unknown command, wrong arguments).
+var ErrUsage = errors.New("usage")
+
+// ServerError is a command that the server ran and that failed.
+type ServerError struct{ Msg string }
+
+func (e *ServerError) Error() string { return e.Msg }
+
+// Do sends req to the server at socket, with upload (may be nil) as the
+// body, and copies the output to out. The socket is checked first
+// (CheckSocket). ctx bounds the whole exchange.
+func Do(ctx context.Context, socket string, req Request, upload io.Reader, out io.Writer) error {
+	if err := CheckSocket(socket); err != nil {
+		return err
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		return fmt.Errorf("control: %w", err)
+	}
+	c := nc.(*net.UnixConn)
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer stop()
+	b, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("control: %w", err)
+	}
+	// The upload goes while the server reads it; the reply comes after.
+	werr := make(chan error, 1)
+	go func() {
+		_, err := c.Write(append(b, '\n'))
+		if err == nil && upload != nil {
+			_, err = io.Copy(c, upload)
+		}
+		_ = c.CloseWrite()
+		werr <- err
+	}()
+	br := bufio.NewReader(c)
+	line, err := readLine(br, maxRequestLine)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("control: %w", ctx.Err())
+		}
+		if e := <-werr; e != nil {
+			return fmt.Errorf("control: sending: %w", e)
+		}
+		return fmt.Errorf("control: reading the reply: %w", err)
+	}
+	var resp Response
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return fmt.Errorf("control: reply is not JSON: %w", err)
+	}
+	if !resp.OK {
+		if resp.Usage {
+			return fmt.Errorf("%w: %s", ErrUsage, resp.Error)
+		}
+		return &ServerError{resp.Error}
+	}
+	if _, err := io.Copy(out, br); err != nil {
+		return fmt.Errorf("control: reading the output: %w", err)
+	}
+	return nil
+}
