@@ -25,6 +25,7 @@ type DemoCmd struct {
 	NoQmin    bool   `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
 	ShowInfra bool   `name:"show-infra" help:"After the walk, print the server-selection table."`
 	DNSSEC    bool   `name:"dnssec" help:"Validate with the simulated root's key and print the chain of trust."`
+	PictureFlags
 }
 
 // Run starts the simulated internet in process and resolves against it.
@@ -67,6 +68,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 			len(lab.Servers()), lab.Port(), latencyNote(c.NoLatency))
 	}
 	var failed error
+	pics := newPictures(c.PictureFlags)
 	for i, ex := range todo {
 		if !c.JSON {
 			if i > 0 {
@@ -76,10 +78,13 @@ func (c *DemoCmd) Run(g *Globals) error {
 				fmt.Fprintf(g.Stdout, ";; example %q: %s\n", ex.ID, ex.What)
 			}
 		}
-		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON, ShowInfra: c.ShowInfra && i == len(todo)-1, DNSSEC: c.DNSSEC})
+		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON, ShowInfra: c.ShowInfra && i == len(todo)-1, DNSSEC: c.DNSSEC, pics: pics})
 		if err != nil && failed == nil {
 			failed = err
 		}
+	}
+	if err := pics.write("addrwalk demo: walks on the simulated internet"); err != nil {
+		return err
 	}
 	return failed
 }

@@ -91,6 +91,8 @@ type OutputFlags struct {
 	JSON      bool `name:"json" help:"Print the result and trace as one JSON document."`
 	Short     bool `help:"Print only the answer data, one record per line."`
 	DNSSEC    bool `name:"dnssec" help:"Print the DNSSEC chain of trust: each zone cut's DS and DNSKEY sets, the signatures and their windows, and the verdict (needs validation: trust anchors)."`
+	PictureFlags
+	pics *pictures // collects the resolutions --svg and --html draw
 }
 
 // ResolveCmd is `addrwalk resolve NAME [TYPE]`.
@@ -116,7 +118,12 @@ func (c *ResolveCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	defer r.Close()
-	return runResolution(g, r, name, qtype, c.OutputFlags)
+	c.pics = newPictures(c.PictureFlags)
+	err = runResolution(g, r, name, qtype, c.OutputFlags)
+	if werr := c.pics.write("addrwalk: " + name + " " + c.Type); werr != nil {
+		return werr
+	}
+	return err
 }
 
 // parseQuestion validates the name (converting an IDN with IDNA 2008
@@ -165,7 +172,11 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 			req.Observer = &chain
 		}
 	}
+	if out.pics != nil {
+		req.Trace = true
+	}
 	res, err := r.Query(g.Ctx, req)
+	out.pics.add(name, qtype, res, err)
 	var rerr *resolver.Error
 	if err != nil && !errors.As(err, &rerr) {
 		return withExit(ExitUsage, err)
