@@ -171,6 +171,12 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 		}
 		return
 	case KindAnswer, KindCNAME, KindNXDomain, KindNoData, KindYXDomain:
+		if qtype == dns.TypeANY && r.kind == KindAnswer {
+			// An ANY answer is whatever subset the server picked (RFC
+			// 8482) and is not validated as a whole: passed on, never
+			// cached, so it cannot stand in for a validated RRset.
+			break
+		}
 		for _, set := range groupRRsets(r.answer) {
 			if synthesised(r.answer, set[0]) {
 				// Made from a DNAME here: it has no signature of its

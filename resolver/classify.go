@@ -268,7 +268,11 @@ func (c *classifier) rrset(rrs []dns.RR, name string, t uint16) []dns.RR {
 	var out []dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
-		if h.Rrtype == t && h.Class == c.qclass && strings.EqualFold(h.Name, name) {
+		// ANY matches whatever the server chose to send for the name
+		// (RFC 8482 lets it send a subset); signatures are collected
+		// apart, as for every type.
+		match := h.Rrtype == t || t == dns.TypeANY && h.Rrtype != dns.TypeRRSIG
+		if match && h.Class == c.qclass && strings.EqualFold(h.Name, name) {
 			out = append(out, rr)
 		}
 	}

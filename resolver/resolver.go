@@ -342,17 +342,8 @@ func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) (*Res
 // Identical concurrent questions without a trace share one resolution
 // (the slices of their Results are then shared: copy before changing).
 func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
-	name := req.Name
-	if _, ok := dns.IsDomainName(name); !ok || name == "" {
-		return nil, &Error{Name: name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "not a domain name", EDE: edeOther}
-	}
-	req.Name = dns.Fqdn(name)
-	if req.Class == 0 {
-		req.Class = dns.ClassINET
-	}
-	switch req.Type {
-	case 0, dns.TypeAXFR, dns.TypeIXFR, dns.TypeOPT:
-		return nil, &Error{Name: req.Name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "type cannot be resolved iteratively", EDE: edeOther}
+	if err := CheckRequest(&req); err != nil {
+		return nil, err
 	}
 	if req.Trace || req.Observer != nil || req.CacheOnly {
 		return r.query(ctx, req)
@@ -391,12 +382,8 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 // itself (delegations and other cached data are still used), and stores
 // the fresh answer: what a prefetch needs.
 func (r *Resolver) Refresh(ctx context.Context, req Request) (*Result, error) {
-	if _, ok := dns.IsDomainName(req.Name); !ok || req.Name == "" {
-		return nil, &Error{Name: req.Name, Type: req.Type, Err: ErrInvalidQuestion, Detail: "not a domain name", EDE: edeOther}
-	}
-	req.Name = dns.Fqdn(req.Name)
-	if req.Class == 0 {
-		req.Class = dns.ClassINET
+	if err := CheckRequest(&req); err != nil {
+		return nil, err
 	}
 	req.refresh = cacheKey(req.Name, req.Type, req.Class)
 	req.CacheOnly = false

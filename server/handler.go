@@ -326,13 +326,14 @@ func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string,
 		// serves the Internet class only (as Unbound refuses them).
 		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeNotSupported, text: "only class IN is served"}, start), verdictReply
 	}
-	switch q.qtype {
-	case 0, dns.TypeOPT:
-		return h.short(out, q, transport, rcodeFormErr, 0, nil, start), verdictReply
-	case dns.TypeAXFR, dns.TypeIXFR:
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeNotSupported, text: "zone transfers are not served by a resolver"}, start), verdictReply
-	case dns.TypeMAILA, dns.TypeMAILB:
-		return h.short(out, q, transport, rcodeNotImp, 0, nil, start), verdictReply
+	if rule, refused := resolver.RuleForType(q.qtype); refused {
+		// Meta, question-only and obsolete types: the resolver's one
+		// table says which reply code each gets.
+		var ede *edeInfo
+		if rule.EDE != resolver.NoEDE {
+			ede = &edeInfo{code: rule.EDE, text: rule.Reason}
+		}
+		return h.short(out, q, transport, rule.Rcode, 0, ede, start), verdictReply
 	}
 	if l := st.s.Local; l != nil {
 		if set, found := l.lookupWire(q.qname, q.qtype); found {

@@ -22,9 +22,10 @@ type DemoCmd struct {
 	All       bool   `help:"Walk every built-in example in turn."`
 	NoLatency bool   `name:"no-latency" help:"Turn off the simulated network latency."`
 	JSON      bool   `name:"json" help:"Print the result and trace as JSON instead."`
+	Short     bool   `help:"Print only the answer data (the CNAME chain, then the records), as dig +short."`
 	NoQmin    bool   `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
 	ShowInfra bool   `name:"show-infra" help:"After the walk, print the server-selection table."`
-	DNSSEC    bool   `name:"dnssec" help:"Validate with the simulated root's key and print the chain of trust."`
+	DNSSEC    bool   `name:"dnssec" help:"Validate with the simulated root's key, print the answer's RRSIGs and the chain of trust."`
 	PictureFlags
 }
 
@@ -63,14 +64,15 @@ func (c *DemoCmd) Run(g *Globals) error {
 		}
 		todo = []sim.Example{ex}
 	}
-	if !c.JSON {
+	quiet := c.JSON || c.Short
+	if !quiet {
 		fmt.Fprintf(g.Stdout, ";; simulated internet: %d servers on 127.x addresses, port %d, %s\n",
 			len(lab.Servers()), lab.Port(), latencyNote(c.NoLatency))
 	}
 	var failed error
 	pics := newPictures(c.PictureFlags)
 	for i, ex := range todo {
-		if !c.JSON {
+		if !quiet {
 			if i > 0 {
 				fmt.Fprintln(g.Stdout)
 			}
@@ -78,7 +80,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 				fmt.Fprintf(g.Stdout, ";; example %q: %s\n", ex.ID, ex.What)
 			}
 		}
-		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !c.JSON, JSON: c.JSON, ShowInfra: c.ShowInfra && i == len(todo)-1, DNSSEC: c.DNSSEC, pics: pics})
+		err := runResolution(g, r, ex.Name, ex.Type, OutputFlags{Trace: !quiet, JSON: c.JSON, Short: c.Short, ShowInfra: c.ShowInfra && i == len(todo)-1, DNSSEC: c.DNSSEC, pics: pics})
 		if err != nil && failed == nil {
 			failed = err
 		}

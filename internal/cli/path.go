@@ -35,10 +35,12 @@ type PathCmd struct {
 // Run follows the name.
 func (c *PathCmd) Run(g *Globals) error {
 	w := g.Stdout
-	name, _, err := parseQuestion(c.Name, "A")
+	name, err := parseName(c.Name)
 	if err != nil {
 		return err
 	}
+	// Host names compare without case; the path is shown in lower case.
+	name = strings.ToLower(name)
 	wait, err := time.ParseDuration(c.ARPWait)
 	if err != nil || wait <= 0 {
 		return usageErr("--arp-timeout %q: not a positive duration", c.ARPWait)

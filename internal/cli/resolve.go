@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/idna"
 
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
@@ -90,15 +89,19 @@ type OutputFlags struct {
 	ShowInfra bool `name:"show-infra" help:"After the answer, print the server-selection table (RTT, RTO, timeouts, lameness per server)."`
 	JSON      bool `name:"json" help:"Print the result and trace as one JSON document."`
 	Short     bool `help:"Print only the answer data, one record per line."`
-	DNSSEC    bool `name:"dnssec" help:"Print the DNSSEC chain of trust: each zone cut's DS and DNSKEY sets, the signatures and their windows, and the verdict (needs validation: trust anchors)."`
+	DNSSEC    bool `name:"dnssec" help:"Ask for DNSSEC records (DO) and print the answer's RRSIGs as dig +dnssec does, then the chain of trust: each zone cut's DS and DNSKEY sets, the signatures and their windows, and the verdict (needs validation: trust anchors)."`
 	PictureFlags
 	pics *pictures // collects the resolutions --svg and --html draw
+
+	cd bool // checking disabled, set by resolve --cd
 }
 
 // ResolveCmd is `addrwalk resolve NAME [TYPE]`.
 type ResolveCmd struct {
-	Name string `arg:"" help:"Domain name to resolve (IDNs are converted to ASCII)."`
-	Type string `arg:"" optional:"" default:"A" help:"Record type (A, AAAA, MX, TXT, ... or TYPEnnn)."`
+	Name    string `arg:"" help:"Domain name to resolve (IDNs are converted to ASCII); with -x, an IP address."`
+	Type    string `arg:"" optional:"" help:"Record type (A, AAAA, MX, TXT, ... or TYPEnnn; default A, PTR with -x)."`
+	Reverse bool   `short:"x" name:"reverse" help:"NAME is an IPv4 or IPv6 address: look up its PTR name (as dig -x)."`
+	CD      bool   `name:"cd" help:"Checking disabled (RFC 4035 §3.2.2): return the data even when DNSSEC validation fails."`
 	ResolverFlags
 	OutputFlags
 }
@@ -109,7 +112,19 @@ func (c *ResolveCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	name, qtype, err := parseQuestion(c.Name, c.Type)
+	name, typ := c.Name, c.Type
+	if c.Reverse {
+		if name, err = reverseName(c.Name); err != nil {
+			return err
+		}
+		if typ == "" {
+			typ = "PTR"
+		}
+	}
+	if typ == "" {
+		typ = "A"
+	}
+	name, qtype, err := parseQuestion(name, typ)
 	if err != nil {
 		return err
 	}
@@ -119,43 +134,20 @@ func (c *ResolveCmd) Run(g *Globals) error {
 	}
 	defer r.Close()
 	c.pics = newPictures(c.PictureFlags)
-	err = runResolution(g, r, name, qtype, c.OutputFlags)
-	if werr := c.pics.write("addrwalk: " + name + " " + c.Type); werr != nil {
+	out := c.OutputFlags
+	out.cd = c.CD
+	err = runResolution(g, r, name, qtype, out)
+	if werr := c.pics.write("addrwalk: " + name + " " + typeName(qtype)); werr != nil {
 		return werr
 	}
 	return err
-}
-
-// parseQuestion validates the name (converting an IDN with IDNA 2008
-// lookup rules) and the type.
-func parseQuestion(name, typ string) (string, uint16, error) {
-	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(name, "."))
-	if err != nil {
-		return "", 0, usageErr("name %q: %v", name, err)
-	}
-	if name == "." {
-		ascii = "."
-	}
-	if _, ok := dns.IsDomainName(ascii); !ok || ascii == "" {
-		return "", 0, usageErr("name %q is not a valid domain name", name)
-	}
-	ut := strings.ToUpper(typ)
-	qtype, ok := dns.StringToType[ut]
-	if !ok {
-		var n uint16
-		if _, err := fmt.Sscanf(ut, "TYPE%d", &n); err != nil || n == 0 {
-			return "", 0, usageErr("unknown record type %q", typ)
-		}
-		qtype = n
-	}
-	return dns.Fqdn(ascii), qtype, nil
 }
 
 // runResolution resolves and prints in the chosen format; the exit status
 // follows dig: 0 when an answer came back (NXDOMAIN included), 9 when no
 // usable reply did.
 func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, out OutputFlags) error {
-	req := resolver.Request{Name: name, Type: qtype}
+	req := resolver.Request{Name: name, Type: qtype, DO: out.DNSSEC, CD: out.cd}
 	var tp *tracePrinter
 	var chain chainCollector
 	if out.JSON {
@@ -178,7 +170,9 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 	res, err := r.Query(g.Ctx, req)
 	out.pics.add(name, qtype, res, err)
 	var rerr *resolver.Error
-	if err != nil && !errors.As(err, &rerr) {
+	if err != nil && (res == nil || !errors.As(err, &rerr)) {
+		// No result at all: the question itself was refused (a type
+		// that cannot be resolved), not the resolution.
 		return withExit(ExitUsage, err)
 	}
 	switch {
@@ -187,8 +181,10 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 			return werr
 		}
 	case out.Short:
+		// As dig +short: the whole chain (CNAME and DNAME targets), then
+		// the data; signatures only when asked for with --dnssec.
 		for _, rr := range res.Answer {
-			if rr.Header().Rrtype == qtype || qtype == dns.TypeANY {
+			if rr.Header().Rrtype != dns.TypeRRSIG || out.DNSSEC {
 				fmt.Fprintln(g.Stdout, rdataString(rr))
 			}
 		}
