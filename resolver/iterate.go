@@ -39,6 +39,7 @@ type request struct {
 	skipped map[string]bool
 
 	cacheOnly  bool   // answer from the cache or fail (RD=0, serve-stale)
+	localOnly  bool   // the fast path: no shared-cache round trip
 	allowStale bool   // cache lookups may return expired data (RFC 8767)
 	refresh    string // cacheKey of an entry being prefetched: skip its hit
 	fromCache  int    // cache hits used
@@ -78,6 +79,9 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 	for hops := 0; ; hops++ {
 		out, ok := rq.cacheAnswer(cur, qtype)
 		if !ok {
+			out, ok = rq.sharedAnswer(ctx, cur, qtype)
+		}
+		if !ok {
 			if rq.cacheOnly {
 				return nil, nil, dns.RcodeServerFailure, &Error{Name: cur, Type: qtype, Err: ErrCacheMiss, EDE: edeOther}
 			}
@@ -114,6 +118,7 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 			}
 			rq.pieces++
 		}
+		rq.publish(cur, qtype, out)
 		for _, rr := range out.answer {
 			if rr.Header().Rrtype == dns.TypeCNAME {
 				seen[dns.CanonicalName(rr.Header().Name)] = true

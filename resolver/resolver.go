@@ -58,6 +58,10 @@ type Config struct {
 	// Infra is the server-selection memory (RTT, timeouts, lameness);
 	// nil means a new one.
 	Infra *cache.Infra
+	// Shared is a second-level cache shared with other resolvers
+	// (package cachedb: Redis), asked after a local miss and before
+	// resolving; nil means none.
+	Shared cache.Shared
 	// Prefetch refreshes popular entries in the last tenth of their TTL,
 	// in the background, before they expire.
 	Prefetch bool
@@ -350,7 +354,7 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	}
 	// Fast path: an answer wholly in the cache needs no coalescing,
 	// deadline or bookkeeping.
-	rq := request{r: r, class: req.Class, cacheOnly: true, do: req.DO, cd: req.CD}
+	rq := request{r: r, class: req.Class, cacheOnly: true, localOnly: true, do: req.DO, cd: req.CD}
 	if ans, auth, rcode, err := rq.resolve(ctx, req.Name, req.Type); err == nil {
 		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: rcode, Answer: ans, Authority: auth,
 			Security: rq.status()}, nil
