@@ -35,6 +35,16 @@
 //   - draft-vixie-dnsext-dns0x20: the question is echoed with the exact
 //     letter case the client sent.
 //
+// Overload (overload.go): resolutions are bounded in total
+// (HandlerConfig.MaxInflight), queries waiting on them in total and per
+// client address (Config.MaxPendingPerClient); shedding applies to cache
+// misses only: a query that finds no slot is still answered from the
+// resolver's cache when it holds the data, and gets SERVFAIL with an
+// "overloaded" Extended DNS Error only otherwise. Packet-cache hits are
+// answered on the listener's goroutine and never wait for a slot.
+// Refusals to clients outside the allow list (refuse.go) are no larger
+// than the query over UDP and rate-limited per network.
+//
 // A packet cache in front of the resolver keeps the wire form of recent
 // replies: a repeated question is answered by copying bytes and patching
 // the ID, flags, question case and TTLs, with no allocation. The resolver's

@@ -33,8 +33,11 @@ type Metrics struct {
 	rtt       *prometheus.HistogramVec
 	lookups   *prometheus.CounterVec
 	inflightG prometheus.Gauge
-	cacheSrc  atomic.Value // cacheSource
-	pc        atomic.Pointer[packetCache]
+	// overloadCached counts queries answered from the resolver's cache
+	// while every resolution slot was taken.
+	overloadCached prometheus.Counter
+	cacheSrc       atomic.Value // cacheSource
+	pc             atomic.Pointer[packetCache]
 }
 
 var _ resolver.Metrics = (*Metrics)(nil)
@@ -74,6 +77,9 @@ func NewMetrics() *Metrics {
 	m.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "addrwalk_resolver_cache_lookups_total", Help: "Resolver cache lookups, by result.",
 	}, []string{"result"})
+	m.overloadCached = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "addrwalk_overload_cache_answers_total", Help: "Queries answered from the resolver cache while every resolution slot was taken.",
+	})
 	m.inflightG = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "addrwalk_resolutions_in_flight", Help: "Resolutions running now.",
 	})
@@ -94,7 +100,7 @@ func NewMetrics() *Metrics {
 			return 0
 		}
 	}
-	m.reg.MustRegister(m.queries, m.drops, m.servfails, m.upstream, m.rtt, m.lookups, m.inflightG,
+	m.reg.MustRegister(m.queries, m.drops, m.servfails, m.upstream, m.rtt, m.lookups, m.inflightG, m.overloadCached,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_hits_total", Help: "Resolver cache lookups answered with fresh data."},
 			stat(func(s cache.Stats) float64 { return float64(s.Hits) })),
@@ -195,6 +201,14 @@ func typeLabel(t uint16) string {
 func (m *Metrics) dropped(reason string) {
 	if m != nil {
 		m.drops.WithLabelValues(reason).Inc()
+	}
+}
+
+// shedFromCache counts a query answered from the resolver's cache because
+// no resolution slot was free.
+func (m *Metrics) shedFromCache() {
+	if m != nil {
+		m.overloadCached.Inc()
 	}
 }
 

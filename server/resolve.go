@@ -114,6 +114,13 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 	select {
 	case h.sem <- struct{}{}:
 	default:
+		// Every slot is taken: shed only what the caches cannot answer.
+		if mode != modeRefresh {
+			if a := h.cacheAnswer(st, req); a != nil {
+				h.m.shedFromCache()
+				return a
+			}
+		}
 		h.m.servfail("overload")
 		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: overloadCode, text: overloadText}}
 	}

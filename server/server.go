@@ -29,6 +29,11 @@ func DefaultListen() []netip.AddrPort {
 // park more goroutines.
 const pendingPerSlot = 4
 
+// pendingClientShare: one client address may hold at most this fraction
+// (1/8) of the waiting slots by default, so at least eight clients are
+// needed to fill them and one flooding client leaves the rest room.
+const pendingClientShare = 8
+
 // Config configures a Server.
 type Config struct {
 	// Listen are the addresses served over UDP and TCP; nil means
@@ -39,6 +44,9 @@ type Config struct {
 	// MaxInflight is the resolution bound the Handler was made with (to
 	// size the queue of waiting queries); 0 means DefaultMaxInflight.
 	MaxInflight int
+	// MaxPendingPerClient bounds the queries of one client address waiting
+	// on resolutions; 0 means an eighth of all waiting slots.
+	MaxPendingPerClient int
 	// MaxTCPConns, MaxTCPConnsPerClient, TCPIdleTimeout, TCPReadTimeout,
 	// TCPWriteTimeout and TCPMaxInflight bound TCP clients; zero values
 	// mean the defaults. TCPIdleTimeout is a no-progress timer: only valid
@@ -59,6 +67,7 @@ type Server struct {
 	h       *Handler
 	log     *slog.Logger
 	pending chan struct{} // queries waiting on resolutions
+	clients *clientSlots  // the same, per client address
 	wg      sync.WaitGroup
 	conns   *connTable // open stream connections
 	// stopping is set by Shutdown; TCP readers check it before each query.
@@ -106,12 +115,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TCPMaxInflight <= 0 {
 		cfg.TCPMaxInflight = DefaultTCPMaxInflight
 	}
+	if cfg.MaxPendingPerClient <= 0 {
+		cfg.MaxPendingPerClient = max(1, cfg.MaxInflight*pendingPerSlot/pendingClientShare)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{cfg: cfg, h: cfg.Handler, log: log,
 		pending: make(chan struct{}, cfg.MaxInflight*pendingPerSlot),
+		clients: newClientSlots(cfg.MaxPendingPerClient),
 		conns:   newConnTable(cfg.MaxTCPConns, cfg.MaxTCPConnsPerClient)}, nil
 }
 

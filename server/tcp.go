@@ -230,9 +230,9 @@ func (sc *streamConn) serve() {
 		// Wait for a slot: this stops reading from a client that has too
 		// many queries open, which is the back-pressure TCP is for.
 		sc.slots <- struct{}{}
-		if !s.enterPending() {
+		if !s.enterPending(sc.client.Addr()) {
 			<-sc.slots
-			out = h.short(out[:2], &q, sc.transport, rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
+			out = h.shed(out[:2], &q, st, sc.client, sc.transport, start)
 			if !sc.write(out) {
 				return
 			}
@@ -242,14 +242,16 @@ func (sc *streamConn) serve() {
 		sc.wg.Add(1)
 		go func() {
 			defer sc.wg.Done()
-			defer s.leavePending()
+			defer s.leavePending(sc.client.Addr())
 			defer func() { <-sc.slots }()
-			defer sc.inflight.Add(-1)
 			resp := h.resolveRaw(context.Background(), make([]byte, 2, maxReplyHint), req, sc.client, sc.transport, st, start)
+			// Before the write, so a client that read the reply finds the
+			// connection idle and its progress counted.
+			sc.touch()
+			sc.inflight.Add(-1)
 			if len(resp) <= 2 {
 				return // dropped after a panic: nothing to send
 			}
-			sc.touch() // before the write, so a client that read the reply sees it
 			if !sc.write(resp) {
 				_ = sc.c.Close()
 			}

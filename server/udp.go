@@ -62,14 +62,14 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 		case verdictDrop:
 			continue
 		}
-		if !s.enterPending() {
-			out = h.short(out[:0], &q, "udp", rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
+		if !s.enterPending(client.Addr()) {
+			out = h.shed(out[:0], &q, st, client, "udp", start)
 			_, _ = conn.WriteToUDPAddrPort(out, client)
 			continue
 		}
 		req := append([]byte(nil), buf[:n]...)
 		go func() {
-			defer s.leavePending()
+			defer s.leavePending(client.Addr())
 			resp := h.resolveRaw(context.Background(), make([]byte, 0, maxReplyHint), req, client, "udp", st, start)
 			if len(resp) > 0 {
 				_, _ = conn.WriteToUDPAddrPort(resp, client)
@@ -78,19 +78,25 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 	}
 }
 
-// enterPending takes a slot for a query waiting on a resolution; false
-// means the server is overloaded.
-func (s *Server) enterPending() bool {
+// enterPending takes a slot for a query of client waiting on a
+// resolution; false means the server, or the client's share of it, is
+// full.
+func (s *Server) enterPending(client netip.Addr) bool {
+	if !s.clients.enter(client) {
+		return false
+	}
 	select {
 	case s.pending <- struct{}{}:
 		s.wg.Add(1)
 		return true
 	default:
+		s.clients.leave(client)
 		return false
 	}
 }
 
-func (s *Server) leavePending() {
+func (s *Server) leavePending(client netip.Addr) {
 	<-s.pending
+	s.clients.leave(client)
 	s.wg.Done()
 }

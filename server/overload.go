@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver"
+)
+
+// Overload shedding applies to cache misses only. When every resolution
+// slot (or a client's share of them) is taken, a query is still answered
+// from the resolver's cache when the data is there: a flood of misses
+// (random subdomains, a dead zone) must never turn names the resolver
+// holds into SERVFAIL "overload" (Unbound answers from its cache whatever
+// its request list holds).
+
+// cacheLookupTimeout bounds a cache-only lookup made on a listener's
+// goroutine: it sends nothing, so it never comes near this; the bound only
+// guards against a resolver that would block.
+const cacheLookupTimeout = time.Second
+
+// cacheAnswer answers req from the resolver's cache alone, or returns nil
+// when the resolver holds nothing for it (a miss, or only a failure).
+func (h *Handler) cacheAnswer(st *state, req resolver.Request) *answer {
+	req.CacheOnly = true
+	ctx, cancel := context.WithTimeout(h.bg, cacheLookupTimeout)
+	defer cancel()
+	res, err := st.s.Resolver.Query(ctx, req)
+	if err != nil || res == nil {
+		return nil
+	}
+	if a := h.buildAnswer(res, nil, req); a.e != nil {
+		return a
+	}
+	return nil
+}
+
+// fromCache appends the reply to q from the resolver's cache alone, and
+// reports false when the resolver holds nothing for it.
+func (h *Handler) fromCache(out []byte, q *query, st *state, client netip.AddrPort, transport string, start time.Time) ([]byte, bool) {
+	name, _, err := dns.UnpackDomainName(q.qname, 0)
+	if err != nil {
+		return out, false
+	}
+	a := h.cacheAnswer(st, resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd()})
+	if a == nil {
+		return out, false
+	}
+	n := len(out)
+	out = a.e.appendReply(out, q, h.now().UnixNano())
+	out = h.finish(out, n, q, transport, a.rcode, a.ede)
+	h.m.query(q.qtype, a.rcode, transport, false)
+	h.m.shedFromCache()
+	h.logQuery(st, q, client, transport, a.rcode, "cache-overload", start)
+	return out, true
+}
+
+// shed answers a query that found no resolution slot: from the resolver's
+// cache when it can, else SERVFAIL with the overload EDE.
+func (h *Handler) shed(out []byte, q *query, st *state, client netip.AddrPort, transport string, start time.Time) []byte {
+	n := len(out)
+	if r, ok := h.fromCache(out, q, st, client, transport, start); ok {
+		return r
+	}
+	h.m.servfail("overload")
+	return h.short(out[:n], q, transport, rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
+}
+
+// clientSlots bounds the queries one client address has waiting on
+// resolutions, so one client flooding misses cannot take every slot from
+// the others. A mutex-guarded map is enough: it is touched once per cache
+// miss, never on the hit path.
+type clientSlots struct {
+	max int
+
+	mu sync.Mutex // guards n
+	n  map[netip.Addr]int
+}
+
+func newClientSlots(max int) *clientSlots {
+	return &clientSlots{max: max, n: map[netip.Addr]int{}}
+}
+
+// enter takes a slot for a; false when a has max already.
+func (c *clientSlots) enter(a netip.Addr) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[a] >= c.max {
+		return false
+	}
+	c.n[a]++
+	return true
+}
+
+func (c *clientSlots) leave(a netip.Addr) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[a] <= 1 {
+		delete(c.n, a)
+	} else {
+		c.n[a]--
+	}
+}
