@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -177,6 +178,26 @@ func (sc *streamConn) setReadDeadline(d time.Time) bool {
 	return !sc.evicted.Load()
 }
 
+// readFirst reads the first octet of a frame before the no-progress
+// deadline. A connection with queries in flight is not idle (RFC 7766
+// §6.2.3): its client waits for replies, so the deadline is pushed back
+// until they are sent (each resolution is itself bounded in time).
+func (sc *streamConn) readFirst(b []byte) bool {
+	for {
+		if !sc.setReadDeadline(sc.readDeadline(time.Time{})) {
+			return false
+		}
+		_, err := io.ReadFull(sc.c, b)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || sc.inflight.Load() == 0 || sc.evicted.Load() || sc.s.stopping.Load() {
+			return false
+		}
+		sc.touch()
+	}
+}
+
 // serve reads pipelined queries and answers each as soon as its reply is
 // ready, in whatever order (RFC 7766 §6.2.1.1).
 func (sc *streamConn) serve() {
@@ -186,10 +207,7 @@ func (sc *streamConn) serve() {
 	var lenBuf [2]byte
 	out := make([]byte, 2, maxReplyHint)
 	for !s.stopping.Load() {
-		if !sc.setReadDeadline(sc.readDeadline(time.Time{})) {
-			return
-		}
-		if _, err := io.ReadFull(sc.c, lenBuf[:1]); err != nil {
+		if !sc.readFirst(lenBuf[:1]) {
 			return
 		}
 		if !sc.setReadDeadline(sc.readDeadline(time.Now())) {

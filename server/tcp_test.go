@@ -200,3 +200,19 @@ func TestTCPConnectionCaps(t *testing.T) {
 		t.Errorf("b1 evicted, want a1 (oldest progress): %v", err)
 	}
 }
+
+func TestTCPNotIdleWhileResolving(t *testing.T) {
+	lab := startLab(t)
+	lab.Server("ns1.slow.org.").SetFaults(slowFaults(600 * time.Millisecond))
+	h := newHandler(t, lab, nil)
+	addr := startServer(t, h, func(c *server.Config) { c.TCPIdleTimeout = 200 * time.Millisecond }).Addrs()[0]
+	c := dialFrom(t, netip.MustParseAddr("127.0.0.1"), addr)
+	// The resolution outlasts the idle timeout: the client is waiting, so
+	// the connection is not idle and stays usable.
+	if r, err := askTCP(t, c, "a.slow.org."); err != nil || len(r.Answer) != 1 {
+		t.Fatalf("slow query: %v %v", r, err)
+	}
+	if _, err := askTCP(t, c, "a.slow.org."); err != nil {
+		t.Fatalf("query after a resolution longer than the idle timeout: %v", err)
+	}
+}
