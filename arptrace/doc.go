@@ -20,6 +20,16 @@
 // every function that touches the network returns an error wrapping
 // ErrNotSupported.
 //
-// Everything a Trace, Scan or Watch learns is returned as plain data so that
-// a command line can print it as text or JSON from the same values.
+// Everything a Trace, Scan or Watch learns is returned as plain data (with
+// times as offsets, RTTs and Millis durations) so that a command line or a
+// visualisation renders text, JSON or pictures from the same values; a
+// TraceObserver and ScanOptions.OnResponse stream it as it happens.
+//
+// Files: trace.go (Trace: arping's schedule and rules), scan.go (Scan:
+// arp-scan's algorithm), scan_targets.go (arp-scan's target syntax),
+// watch.go (Monitor, Watch: arpwatch's events), frame.go (Ethernet/ARP
+// codec), oui.go (vendor registry), types.go (routes, neighbours),
+// millis.go (durations in ms), iface.go (interfaces, the link seam),
+// link_linux.go (AF_PACKET), netlink_linux.go (routes and neighbours over
+// rtnetlink), neigh.go, errors.go, and *_others.go stubs.
 package arptrace

@@ -99,6 +99,8 @@ type link interface {
 	// recv returns the next ARP frame not sent by this host, or an error
 	// wrapping os.ErrDeadlineExceeded at deadline, or ctx's error.
 	recv(ctx context.Context, deadline time.Time) (Frame, time.Time, error)
+	// dropped is how many frames the kernel dropped on the socket.
+	dropped() (int, error)
 	close() error
 }
 

@@ -21,8 +21,12 @@ func TestScanBridge(t *testing.T) {
 	var res *arptrace.ScanResult
 	err := netlab.Do(hosts[0].NS, func() error {
 		var err error
-		res, err = arptrace.NewTracer(arptrace.Config{Interface: "eth0"}).Scan(ctx, netip.MustParsePrefix("192.0.2.0/28"),
-			arptrace.ScanOptions{Rate: 500, Random: true, Seed: 1, Timeout: 200 * time.Millisecond, Tries: 2})
+		targets, err := arptrace.ScanTargets(netip.MustParsePrefix("192.0.2.0/28"), false)
+		if err != nil {
+			return err
+		}
+		res, err = arptrace.NewTracer(arptrace.Config{Interface: "eth0"}).Scan(ctx, targets,
+			arptrace.ScanOptions{Interval: 2 * time.Millisecond, Random: true, Seed: 1, Timeout: 200 * time.Millisecond, Tries: 2})
 		return err
 	})
 	if err != nil {
@@ -42,8 +46,8 @@ func TestScanBridge(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("hosts found vs `ip link` (-want +got):\n%s", diff)
 	}
-	if res.Scanned != 14 || res.Responded != 5 {
-		t.Errorf("scanned %d responded %d, want 14 and 5", res.Scanned, res.Responded)
+	if res.Scanned != 16 || res.Responded != 5 {
+		t.Errorf("scanned %d responded %d, want 16 and 5", res.Scanned, res.Responded)
 	}
 }
 
@@ -63,7 +67,11 @@ func TestConflict(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		res, err = tracer.Scan(ctx, netip.MustParsePrefix("192.0.2.0/29"), arptrace.ScanOptions{Rate: 1000, Timeout: 200 * time.Millisecond})
+		targets, err := arptrace.ScanTargets(netip.MustParsePrefix("192.0.2.0/29"), false)
+		if err != nil {
+			return err
+		}
+		res, err = tracer.Scan(ctx, targets, arptrace.ScanOptions{Interval: time.Millisecond, Timeout: 200 * time.Millisecond})
 		return err
 	})
 	if err != nil {

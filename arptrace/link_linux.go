@@ -97,6 +97,14 @@ func (l *packetLink) recv(ctx context.Context, deadline time.Time) (Frame, time.
 	return Frame{}, time.Time{}, fmt.Errorf("arptrace: receive: %w (%d undecodable frames)", os.ErrDeadlineExceeded, maxFramesPerRecv)
 }
 
+func (l *packetLink) dropped() (int, error) {
+	st, err := l.c.Stats()
+	if err != nil {
+		return 0, fmt.Errorf("arptrace: socket statistics: %w", err)
+	}
+	return int(st.Drops), nil
+}
+
 func (l *packetLink) close() error {
 	l.stop()
 	return l.c.Close()

@@ -112,17 +112,17 @@ func (db *OUIDB) Len() int {
 	return len(db.vendors)
 }
 
-// Vendor names the owner of m's OUI, "(locally administered)" for
-// addresses with the U/L bit set (veths, VMs, randomised MACs) and
-// "(unknown)" otherwise.
+// Vendor names the owner of m's OUI as arp-scan does: the registry's
+// name, else "(Unknown: locally administered)" for addresses with the U/L
+// bit set (veths, VMs, randomised MACs), else "(Unknown)".
 func (db *OUIDB) Vendor(m MAC) string {
-	if m[0]&0x02 != 0 {
-		return "(locally administered)"
-	}
 	if db != nil {
 		if v, ok := db.vendors[[3]byte{m[0], m[1], m[2]}]; ok {
 			return v
 		}
 	}
-	return "(unknown)"
+	if m[0]&0x02 != 0 {
+		return "(Unknown: locally administered)"
+	}
+	return "(Unknown)"
 }

@@ -3,7 +3,6 @@ package arptrace
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -15,167 +14,204 @@ import (
 const (
 	// DefaultScanBandwidth is arp-scan's default, 256 kbit/s.
 	DefaultScanBandwidth = 256_000
-	// scanFrameBits is what one request costs on the wire: 64-byte minimum
-	// frame plus 8-byte preamble and 12-byte inter-frame gap.
-	scanFrameBits      = (64 + 8 + 12) * 8
+	// scanFrameBits is what arp-scan charges a request against the
+	// bandwidth: the 46-byte minimum payload plus 18 bytes of Ethernet
+	// header and FCS, 64 bytes; at 256 kbit/s that is one per 2 ms.
+	scanFrameBits      = (46 + 18) * 8
 	DefaultScanTries   = 2
 	DefaultScanTimeout = 500 * time.Millisecond
 	DefaultScanBackoff = 1.5
-	// MaxScanHosts is the largest range scanned without Force: a /20. A
-	// bigger range on a LAN is almost always a typo (a /8 would take hours
-	// at the default rate and flood the segment with broadcasts).
-	MaxScanHosts = 4096
-	// MaxForcedScanHosts bounds even a forced scan: a /16.
-	MaxForcedScanHosts = 1 << 16
-	// MaxScanTries bounds attempts per host: each adds a round, and a
+	// MaxScanTries bounds attempts per host: each adds a pass, and a
 	// host silent after ten broadcasts is not there.
 	MaxScanTries = 10
-	// maxScanRate bounds packets per second; beyond it the kernel's socket
-	// buffer drops frames anyway and the LAN suffers.
-	maxScanRate = 100_000
+	// minScanInterval bounds the packet rate at 100,000 per second; beyond
+	// it the kernel's socket buffer drops frames anyway and the LAN suffers.
+	minScanInterval = 10 * time.Microsecond
+	// maxScanBackoff bounds the timeout multiplier: with ten tries a
+	// factor of 10 already waits 10^9 times the first timeout.
+	maxScanBackoff = 10
+	// maxScanDups bounds the duplicate replies kept per host; more are
+	// still counted and reported.
+	maxScanDups = 16
 )
 
 // ScanOptions configures Scan. The zero value scans like arp-scan.
 type ScanOptions struct {
-	// Rate in packets per second; if 0, Bandwidth decides.
-	Rate float64
-	// Bandwidth in bits per second; 0 means DefaultScanBandwidth.
+	// Interval is the minimum time between two requests (arp-scan
+	// --interval); if 0, Bandwidth decides.
+	Interval time.Duration
+	// Bandwidth in bits per second (arp-scan --bandwidth); 0 means
+	// DefaultScanBandwidth.
 	Bandwidth float64
-	// Tries is the number of attempts per host (arp-scan --retry); later
-	// tries go only to hosts that did not answer. 0 means DefaultScanTries.
+	// Tries is the total number of attempts per host (arp-scan --retry);
+	// later ones go only to hosts that did not answer. 0: DefaultScanTries.
 	Tries int
-	// Timeout is how long a host has to answer its first request; the
-	// i-th retry waits Timeout*Backoff^i (arp-scan's --timeout, --backoff).
+	// Timeout is how long a host has to answer its first request; each
+	// later attempt waits Backoff times longer (arp-scan --timeout,
+	// --backoff). 0: DefaultScanTimeout, DefaultScanBackoff.
 	Timeout time.Duration
 	Backoff float64
 	// Random sends to hosts in random order (Seed makes it repeatable).
 	Random bool
 	Seed   uint64
-	// Force allows up to MaxForcedScanHosts addresses.
-	Force bool
-	// OUI names vendors; nil leaves Vendor "(unknown)".
+	// OUI names vendors; nil leaves them "(Unknown)".
 	OUI *OUIDB
+	// OnResponse, if set, is called for every reply as it arrives,
+	// duplicates included (Dup > 1), from one goroutine.
+	OnResponse func(ScanResponse)
 	// Progress, if set, is called after each request sent.
 	Progress func(sent, total, responded int)
 }
 
+// ScanResponse is one reply received during a scan.
+type ScanResponse struct {
+	IP     netip.Addr `json:"ip"`
+	MAC    MAC        `json:"mac"`
+	Vendor string     `json:"vendor"`
+	RTT    Millis     `json:"rtt_ms"` // since the last request to this IP
+	Offset Millis     `json:"offset_ms"`
+	// Dup is how many replies this IP has sent so far: 1 for the first,
+	// more for duplicates (arp-scan's "(DUP: n)").
+	Dup int `json:"dup"`
+	// Conflict: this reply's MAC differs from the first reply's.
+	Conflict bool `json:"conflict,omitempty"`
+}
+
 // ScanHost is one responding address.
 type ScanHost struct {
-	IP        netip.Addr    `json:"ip"`
-	MAC       MAC           `json:"mac"`
-	Vendor    string        `json:"vendor"`
-	RTT       time.Duration `json:"rtt_ns"`
-	RTTMicros float64       `json:"rtt_us"`
-	Replies   int           `json:"replies"`              // more than 1: duplicate replies
-	OtherMACs []MAC         `json:"other_macs,omitempty"` // other MACs answering for IP
-	Conflict  bool          `json:"conflict"`
+	IP        netip.Addr `json:"ip"`
+	MAC       MAC        `json:"mac"`
+	Vendor    string     `json:"vendor"`
+	RTT       Millis     `json:"rtt_ms"`
+	Replies   int        `json:"replies"`              // more than 1: duplicate replies
+	OtherMACs []MAC      `json:"other_macs,omitempty"` // other MACs answering for IP
+	Conflict  bool       `json:"conflict"`
 }
 
 // ScanResult is a finished scan.
 type ScanResult struct {
-	Interface   string        `json:"interface"`
-	MAC         MAC           `json:"mac"`
-	Source      netip.Addr    `json:"source"`
-	Prefix      netip.Prefix  `json:"prefix"`
-	Scanned     int           `json:"scanned"`
-	Sent        int           `json:"sent"`
-	Responded   int           `json:"responded"`
-	Elapsed     time.Duration `json:"elapsed_ns"`
-	HostsPerSec float64       `json:"hosts_per_sec"`
-	Rate        float64       `json:"rate_pps"`
-	Tries       int           `json:"tries"`
-	Hosts       []ScanHost    `json:"hosts"`
-	Cancelled   bool          `json:"cancelled,omitempty"`
+	Interface   string     `json:"interface"`
+	MAC         MAC        `json:"mac"`
+	Source      netip.Addr `json:"source"`
+	Scanned     int        `json:"scanned"`
+	Sent        int        `json:"sent"`
+	Received    int        `json:"received"` // replies from targets, duplicates included
+	Dropped     int        `json:"dropped"`  // frames the kernel dropped on our socket
+	Responded   int        `json:"responded"`
+	Elapsed     Millis     `json:"elapsed_ms"`
+	HostsPerSec float64    `json:"hosts_per_sec"`
+	Interval    Millis     `json:"interval_ms"`
+	Tries       int        `json:"tries"`
+	Hosts       []ScanHost `json:"hosts"`
+	Cancelled   bool       `json:"cancelled,omitempty"`
 }
 
-// ScanTargets lists the addresses of p that a scan probes: all of them,
-// except the network and broadcast addresses of prefixes up to /30.
-func ScanTargets(p netip.Prefix, force bool) ([]netip.Addr, error) {
-	if !p.IsValid() || !p.Addr().Is4() {
-		return nil, fmt.Errorf("%w: %v is not an IPv4 prefix", ErrInvalidAddress, p)
-	}
-	p = p.Masked()
-	size := uint64(1) << (32 - p.Bits())
-	limit := uint64(MaxScanHosts)
-	if force {
-		limit = MaxForcedScanHosts
-	}
-	if size > limit {
-		hint := " (use --force to allow up to /16)"
-		if force {
-			hint = ""
-		}
-		return nil, fmt.Errorf("%w: %v has %d addresses, more than %d%s", ErrTooLarge, p, size, limit, hint)
-	}
-	out := make([]netip.Addr, 0, size)
-	for a := p.Addr(); p.Contains(a); a = a.Next() {
-		out = append(out, a)
-	}
-	if p.Bits() <= 30 {
-		out = out[1 : len(out)-1]
-	}
-	return out, nil
+// scanTarget is arp-scan's host entry.
+type scanTarget struct {
+	ip       netip.Addr
+	sent     int
+	lastSend time.Time     // real clock
+	timeout  time.Duration // grows by Backoff with each retry
+	live     bool          // not answered and not given up; guarded by scanState.mu
 }
 
 // scanState is shared between the sender and the reader goroutine.
 type scanState struct {
 	mu       sync.Mutex
-	sentAt   map[netip.Addr]time.Time // last request time, nil entry: not a target
+	byIP     map[netip.Addr]*scanTarget
+	live     int
 	hosts    map[netip.Addr]*ScanHost
+	received int
 	answered chan struct{} // signalled (non-blocking) on each new host
 }
 
-// Scan sends a who-has to every address of p on the interface (t's
-// Config.Interface, else the one routing to p) and collects the replies.
-func (t *Tracer) Scan(ctx context.Context, p netip.Prefix, opts ScanOptions) (*ScanResult, error) {
-	targets, err := ScanTargets(p, opts.Force)
-	if err != nil {
-		return nil, err
+// ScanPlan is what Scan will do before it sends anything: the interface,
+// the source and the pacing; CLI headers are printed from it.
+type ScanPlan struct {
+	Interface Interface
+	Source    netip.Addr
+	Interval  time.Duration
+	Tries     int
+	Timeout   time.Duration
+	Backoff   float64
+}
+
+// PlanScan resolves the interface (t's Config.Interface, else the one
+// routing to the first target) and the pacing of opts.
+func (t *Tracer) PlanScan(ctx context.Context, targets []netip.Addr, opts ScanOptions) (ScanPlan, error) {
+	if len(targets) == 0 {
+		return ScanPlan{}, fmt.Errorf("%w: no targets", ErrInvalidAddress)
 	}
 	if opts.Tries < 0 || opts.Tries > MaxScanTries {
-		return nil, fmt.Errorf("arptrace: scan tries %d not in 1..%d", opts.Tries, MaxScanTries)
+		return ScanPlan{}, fmt.Errorf("arptrace: scan tries %d not in 1..%d", opts.Tries, MaxScanTries)
 	}
-	if opts.Tries == 0 {
-		opts.Tries = DefaultScanTries
+	pl := ScanPlan{Tries: opts.Tries, Timeout: opts.Timeout, Backoff: opts.Backoff, Interval: opts.Interval}
+	if pl.Tries == 0 {
+		pl.Tries = DefaultScanTries
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultScanTimeout
+	if pl.Timeout <= 0 {
+		pl.Timeout = DefaultScanTimeout
 	}
-	if opts.Backoff < 1 {
-		opts.Backoff = DefaultScanBackoff
+	if pl.Backoff <= 0 {
+		pl.Backoff = DefaultScanBackoff
 	}
-	rate := opts.Rate
-	if rate <= 0 {
+	pl.Backoff = min(pl.Backoff, maxScanBackoff)
+	if pl.Interval <= 0 {
 		bw := opts.Bandwidth
 		if bw <= 0 {
 			bw = DefaultScanBandwidth
 		}
-		rate = bw / scanFrameBits
+		pl.Interval = time.Duration(float64(scanFrameBits) / bw * float64(time.Second))
 	}
-	rate = min(rate, maxScanRate)
+	pl.Interval = max(pl.Interval, minScanInterval)
 	name := t.iface
 	if name == "" {
-		ri, err := Route(ctx, p.Masked().Addr().Next())
+		ri, err := Route(ctx, targets[0])
 		if err != nil {
-			return nil, fmt.Errorf("arptrace: no interface given and %w", err)
+			return ScanPlan{}, fmt.Errorf("arptrace: no interface given and %w", err)
 		}
 		name = ri.Interface
 	}
 	ifi, err := lookupInterface(name)
 	if err != nil {
+		return ScanPlan{}, err
+	}
+	pl.Interface = ifi
+	pl.Source = ifi.sourceFor(targets[0])
+	return pl, nil
+}
+
+// Scan sends who-has requests to targets with arp-scan's algorithm: the
+// hosts form a ring walked by a cursor; a request goes out at most once
+// per Interval, to the host under the cursor once its own timeout since
+// its last request has passed; a host that answers leaves the ring, one
+// that used all its Tries leaves when its last timeout passes; the scan
+// ends when the ring is empty. Replies are reported as they come.
+func (t *Tracer) Scan(ctx context.Context, targets []netip.Addr, opts ScanOptions) (*ScanResult, error) {
+	pl, err := t.PlanScan(ctx, targets, opts)
+	if err != nil {
 		return nil, err
 	}
-	src := netip.IPv4Unspecified()
-	for _, a := range ifi.Addrs {
-		if a.Contains(p.Addr()) {
-			src = a.Addr()
+	ifi, src := pl.Interface, pl.Source
+	res := &ScanResult{Interface: ifi.Name, MAC: ifi.MAC, Source: src, Scanned: len(targets),
+		Interval: Millis(pl.Interval), Tries: pl.Tries}
+
+	ring := make([]*scanTarget, 0, len(targets))
+	st := &scanState{byIP: make(map[netip.Addr]*scanTarget, len(targets)),
+		hosts: make(map[netip.Addr]*ScanHost), answered: make(chan struct{}, 1)}
+	for _, a := range targets {
+		if st.byIP[a] != nil {
+			continue // a target listed twice is scanned once
 		}
+		h := &scanTarget{ip: a, timeout: pl.Timeout, live: true}
+		st.byIP[a] = h
+		ring = append(ring, h)
 	}
-	if !src.IsValid() || src.IsUnspecified() {
-		src = ifi.sourceFor(p.Addr())
+	st.live = len(ring)
+	if opts.Random {
+		rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
+		rng.Shuffle(len(ring), func(i, j int) { ring[i], ring[j] = ring[j], ring[i] })
 	}
-	res := &ScanResult{Interface: ifi.Name, MAC: ifi.MAC, Source: src, Prefix: p.Masked(), Scanned: len(targets),
-		Rate: rate, Tries: opts.Tries}
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -183,81 +219,17 @@ func (t *Tracer) Scan(ctx context.Context, p netip.Prefix, opts ScanOptions) (*S
 	if err != nil {
 		return nil, err
 	}
-	st := &scanState{sentAt: make(map[netip.Addr]time.Time, len(targets)),
-		hosts: make(map[netip.Addr]*ScanHost), answered: make(chan struct{}, 1)}
-	for _, a := range targets {
-		st.sentAt[a] = time.Time{}
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() { st.read(sctx, l, opts.OUI) })
-
-	start := t.now()
 	startReal := time.Now()
-	gap := time.Duration(float64(time.Second) / rate)
-	next := startReal
-	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
-	pending := targets
-	var sendErr error
-	// retryAt is when each host's timeout for its last request ends (real
-	// time): as arp-scan does, a host is asked again only after its own
-	// timeout, and the next round starts as soon as the first host's ends.
-	retryAt := make(map[netip.Addr]time.Time, len(targets))
-rounds:
-	for round := 0; round < opts.Tries && len(pending) > 0; round++ {
-		wait := time.Duration(float64(opts.Timeout) * math.Pow(opts.Backoff, float64(round)))
-		order := slices.Clone(pending)
-		if opts.Random {
-			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		}
-		var first, last time.Time
-		for _, ip := range order {
-			if st.responded(ip) {
-				continue
-			}
-			if ra := retryAt[ip]; ra.After(next) {
-				next = ra
-			}
-			if err := sleepUntil(ctx, next, time.Time{}); err != nil {
-				break rounds
-			}
-			next = next.Add(gap)
-			if now := time.Now(); next.Before(now.Add(-gap)) {
-				next = now // don't burst to catch up after a stall
-			}
-			st.mu.Lock()
-			st.sentAt[ip] = t.now()
-			st.mu.Unlock()
-			if err := l.send(whoHas(Broadcast, ifi.MAC, src, ip)); err != nil {
-				sendErr = err
-				break rounds
-			}
-			last = time.Now().Add(wait)
-			retryAt[ip] = last
-			if first.IsZero() {
-				first = last
-			}
-			res.Sent++
-			if opts.Progress != nil {
-				opts.Progress(res.Sent, len(targets), st.count())
-			}
-		}
-		deadline := first // next round may begin when the first host's timeout ends
-		if round == opts.Tries-1 {
-			deadline = last // the last round waits out every timeout
-		}
-		if !st.waitAll(ctx, len(targets), deadline) {
-			break
-		}
-		pending = pending[:0:0]
-		for _, ip := range targets {
-			if !st.responded(ip) {
-				pending = append(pending, ip)
-			}
-		}
-	}
-	res.Elapsed = t.now().Sub(start)
+	var wg sync.WaitGroup
+	wg.Go(func() { st.read(sctx, l, ifi.MAC, startReal, opts) })
+
+	sendErr := t.scanLoop(ctx, l, st, ring, pl, res, opts)
+	res.Elapsed = Millis(time.Since(startReal))
 	cancel()
 	wg.Wait()
+	if n, err := l.dropped(); err == nil {
+		res.Dropped = n
+	}
 	if err := l.close(); err != nil && sendErr == nil {
 		sendErr = fmt.Errorf("arptrace: close: %w", err)
 	}
@@ -269,19 +241,94 @@ rounds:
 	for _, h := range st.hosts {
 		res.Hosts = append(res.Hosts, *h)
 	}
+	res.Received = st.received
 	st.mu.Unlock()
 	slices.SortFunc(res.Hosts, func(a, b ScanHost) int { return a.IP.Compare(b.IP) })
 	res.Responded = len(res.Hosts)
-	if s := res.Elapsed.Seconds(); s > 0 {
+	if s := time.Duration(res.Elapsed).Seconds(); s > 0 {
 		res.HostsPerSec = float64(res.Scanned) / s
 	}
 	return res, nil
 }
 
-func (st *scanState) responded(ip netip.Addr) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.hosts[ip] != nil
+// scanLoop is arp-scan's main loop. It ends when no host is live, or ctx
+// ends; every pass either sends, retires a host or waits, and each host
+// is sent to at most Tries times, so it is bounded.
+func (t *Tracer) scanLoop(ctx context.Context, l link, st *scanState, ring []*scanTarget, pl ScanPlan,
+	res *ScanResult, opts ScanOptions) error {
+	cursor := 0
+	var lastPacket time.Time // when the last request was due (ideal schedule)
+	idle := false            // waited for a host's timeout since then
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for {
+		st.mu.Lock()
+		live := st.live
+		// Advance the cursor to the next live host (answered ones left).
+		for n := 0; live > 0 && !ring[cursor].live && n < len(ring); n++ {
+			cursor = (cursor + 1) % len(ring)
+		}
+		st.mu.Unlock()
+		if live == 0 || ctx.Err() != nil {
+			return nil
+		}
+		h := ring[cursor]
+		now := time.Now()
+		var wait time.Duration
+		switch {
+		case now.Sub(lastPacket) < pl.Interval:
+			wait = pl.Interval - now.Sub(lastPacket)
+		case now.Sub(h.lastSend) < h.timeout:
+			// Hosts after this one were sent to later: none is ready.
+			wait = h.timeout - now.Sub(h.lastSend)
+			idle = true
+		case h.sent >= pl.Tries:
+			st.mu.Lock()
+			if h.live {
+				h.live = false
+				st.live--
+			}
+			st.mu.Unlock()
+			continue
+		default:
+			if h.sent > 0 {
+				h.timeout = time.Duration(float64(h.timeout) * pl.Backoff)
+			}
+			st.mu.Lock()
+			h.lastSend = now
+			h.sent++
+			st.mu.Unlock()
+			if err := l.send(whoHas(Broadcast, res.MAC, res.Source, h.ip)); err != nil {
+				return err
+			}
+			// As arp-scan's cumulative error: pace against the ideal
+			// schedule, so timer lateness does not slow the scan, unless
+			// we were idle (waiting for a host's timeout) or stalled.
+			if ideal := lastPacket.Add(pl.Interval); now.Sub(ideal) < pl.Interval && !idle {
+				lastPacket = ideal
+			} else {
+				lastPacket = now
+			}
+			idle = false
+			res.Sent++
+			if opts.Progress != nil {
+				opts.Progress(res.Sent, len(ring), st.count())
+			}
+			cursor = (cursor + 1) % len(ring)
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-st.answered:
+			if !timer.Stop() {
+				<-timer.C
+			}
+		}
+	}
 }
 
 func (st *scanState) count() int {
@@ -290,65 +337,58 @@ func (st *scanState) count() int {
 	return len(st.hosts)
 }
 
-// waitAll waits until every target answered (true, nothing left), the
-// deadline (true) or ctx ends (false).
-func (st *scanState) waitAll(ctx context.Context, total int, deadline time.Time) bool {
-	tm := time.NewTimer(time.Until(deadline))
-	defer tm.Stop()
-	for st.count() < total {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-tm.C:
-			return true
-		case <-st.answered:
-		}
-	}
-	return true
-}
-
 // scanReadSlice is how long one read blocks; the reader exits when ctx
 // ends (the link sets a past deadline then), this only keeps reads short.
 const scanReadSlice = time.Second
 
-func (st *scanState) read(ctx context.Context, l link, oui *OUIDB) {
-	// Bounded by ctx: Scan cancels it once the last round's wait is over.
+func (st *scanState) read(ctx context.Context, l link, own MAC, start time.Time, opts ScanOptions) {
+	// Bounded by ctx: Scan cancels it once the loop is over.
 	for ctx.Err() == nil {
-		f, at, err := l.recv(ctx, time.Now().Add(scanReadSlice))
+		f, _, err := l.recv(ctx, time.Now().Add(scanReadSlice))
 		if err != nil {
 			if isTimeout(err) {
 				continue
 			}
 			return
 		}
-		if f.Op != 2 {
+		now := time.Now()
+		// arp-scan's filter: replies addressed to us.
+		if f.Op != 2 || f.EthDst != own {
 			continue
 		}
 		st.mu.Lock()
-		sent, isTarget := st.sentAt[f.SenderIP]
-		if !isTarget || sent.IsZero() {
+		tg := st.byIP[f.SenderIP]
+		if tg == nil || tg.sent == 0 {
 			st.mu.Unlock()
 			continue
 		}
+		st.received++
+		r := ScanResponse{IP: f.SenderIP, MAC: f.SenderMAC, Vendor: opts.OUI.Vendor(f.SenderMAC),
+			RTT: Millis(now.Sub(tg.lastSend)), Offset: Millis(now.Sub(start)), Dup: 1}
 		h := st.hosts[f.SenderIP]
-		switch {
-		case h == nil:
-			rtt := at.Sub(sent)
-			st.hosts[f.SenderIP] = &ScanHost{IP: f.SenderIP, MAC: f.SenderMAC, Vendor: oui.Vendor(f.SenderMAC),
-				RTT: rtt, RTTMicros: float64(rtt.Nanoseconds()) / 1e3, Replies: 1}
+		if h == nil {
+			st.hosts[f.SenderIP] = &ScanHost{IP: f.SenderIP, MAC: f.SenderMAC, Vendor: r.Vendor, RTT: r.RTT, Replies: 1}
+			if tg.live {
+				tg.live = false
+				st.live--
+			}
 			select {
 			case st.answered <- struct{}{}:
 			default:
 			}
-		case f.SenderMAC != h.MAC:
+		} else {
 			h.Replies++
-			h.Conflict = true
-			if !containsMAC(h.OtherMACs, f.SenderMAC) {
-				h.OtherMACs = append(h.OtherMACs, f.SenderMAC)
+			r.Dup = h.Replies
+			if f.SenderMAC != h.MAC {
+				h.Conflict, r.Conflict = true, true
+				if !containsMAC(h.OtherMACs, f.SenderMAC) && len(h.OtherMACs) < maxScanDups {
+					h.OtherMACs = append(h.OtherMACs, f.SenderMAC)
+				}
 			}
-		default:
-			h.Replies++
 		}
 		st.mu.Unlock()
+		if opts.OnResponse != nil {
+			opts.OnResponse(r)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package arptrace
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -15,14 +16,13 @@ func TestScanTargets(t *testing.T) {
 		first, last string
 		err         error
 	}{
-		{prefix: "192.0.2.0/24", n: 254, first: "192.0.2.1", last: "192.0.2.254"},
-		{prefix: "192.0.2.77/24", n: 254, first: "192.0.2.1", last: "192.0.2.254"},
-		{prefix: "192.0.2.0/30", n: 2, first: "192.0.2.1", last: "192.0.2.2"},
-		{prefix: "192.0.2.0/31", n: 2, first: "192.0.2.0", last: "192.0.2.1"},
+		{prefix: "192.0.2.0/24", n: 256, first: "192.0.2.0", last: "192.0.2.255"},
+		{prefix: "192.0.2.77/24", n: 256, first: "192.0.2.0", last: "192.0.2.255"},
+		{prefix: "192.0.2.0/30", n: 4, first: "192.0.2.0", last: "192.0.2.3"},
 		{prefix: "192.0.2.9/32", n: 1, first: "192.0.2.9", last: "192.0.2.9"},
-		{prefix: "10.0.0.0/20", n: 4094, first: "10.0.0.1", last: "10.0.15.254"},
+		{prefix: "10.0.0.0/20", n: 4096, first: "10.0.0.0", last: "10.0.15.255"},
 		{prefix: "10.0.0.0/19", err: ErrTooLarge},
-		{prefix: "10.0.0.0/16", force: true, n: 65534, first: "10.0.0.1", last: "10.0.255.254"},
+		{prefix: "10.0.0.0/16", force: true, n: 65536, first: "10.0.0.0", last: "10.0.255.255"},
 		{prefix: "10.0.0.0/8", force: true, err: ErrTooLarge},
 		{prefix: "2001:db8::/120", err: ErrInvalidAddress},
 	}
@@ -45,6 +45,45 @@ func TestScanTargets(t *testing.T) {
 	}
 }
 
+func TestParseScanTargets(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		force bool
+		want  string // first..last/count
+		err   error
+	}{
+		{"cidr", []string{"192.0.2.0/30"}, false, "192.0.2.0..192.0.2.3/4", nil},
+		{"range", []string{"192.0.2.250-192.0.3.1"}, false, "192.0.2.250..192.0.3.1/8", nil},
+		{"net:mask", []string{"192.0.2.8:255.255.255.252"}, false, "192.0.2.8..192.0.2.11/4", nil},
+		{"list", []string{"192.0.2.7", "192.0.2.1"}, false, "192.0.2.7..192.0.2.1/2", nil},
+		{"backwards range", []string{"192.0.2.9-192.0.2.1"}, false, "", ErrInvalidAddress},
+		{"non-contiguous mask", []string{"192.0.2.0:255.0.255.0"}, false, "", ErrInvalidAddress},
+		{"ipv6", []string{"2001:db8::1"}, false, "", ErrInvalidAddress},
+		{"name with --numeric", []string{"printer.example.org"}, false, "", ErrInvalidAddress},
+		{"too many in total", []string{"10.0.0.0/20", "10.1.0.0"}, false, "", ErrTooLarge},
+		{"huge range", []string{"10.0.0.0-10.255.255.255"}, true, "", ErrTooLarge},
+		{"none", nil, false, "", ErrInvalidAddress},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseScanTargets(t.Context(), tc.args, nil, tc.force)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := fmt.Sprintf("%v..%v/%d", got[0], got[len(got)-1], len(got)); s != tc.want {
+				t.Errorf("got %s, want %s", s, tc.want)
+			}
+		})
+	}
+}
+
 func TestOUI(t *testing.T) {
 	const data = "# arp-scan style\n" +
 		"00005E\tICANN, IANA Department\n" +
@@ -62,8 +101,8 @@ func TestOUI(t *testing.T) {
 	}{
 		{"00:00:5e:00:53:01", "ICANN, IANA Department"},
 		{"00:1b:21:aa:bb:cc", "Intel Corporate"},
-		{"02:00:5e:00:00:01", "(locally administered)"},
-		{"00:50:c2:7d:50:00", "(unknown)"},
+		{"02:00:5e:00:00:01", "(Unknown: locally administered)"},
+		{"00:50:c2:7d:50:00", "(Unknown)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.mac, func(t *testing.T) {
@@ -77,7 +116,7 @@ func TestOUI(t *testing.T) {
 		t.Errorf("Len = %d, want 2", db.Len())
 	}
 	var none *OUIDB
-	if got := none.Vendor(MAC{0, 0x1b, 0x21}); got != "(unknown)" {
+	if got := none.Vendor(MAC{0, 0x1b, 0x21}); got != "(Unknown)" {
 		t.Errorf("nil db Vendor = %q", got)
 	}
 	if _, err := LoadOUI(t.TempDir() + "/nope.txt"); err == nil {

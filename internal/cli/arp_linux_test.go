@@ -167,17 +167,31 @@ func TestArpNoCapNetRaw(t *testing.T) {
 func TestArpScanCLI(t *testing.T) {
 	lab := netlab.New(t)
 	hosts := lab.Bridge(4, "192.0.2.0/24")
-	code, out, errOut := runArpIn(t, hosts[0].NS, "arp", "scan", "192.0.2.0/29", "-i", "eth0", "--rate", "1000", "--json", "--random")
+	code, out, errOut := runArpIn(t, hosts[0].NS, "arp", "scan", "192.0.2.0/29", "-I", "eth0", "-i", "500u", "-t", "100", "--json", "-R")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var res arptrace.ScanResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("json: %v\n%s", err, out)
-	}
+	// JSON Lines: one "host" object per reply, then one "summary".
 	got := map[string]string{}
-	for _, h := range res.Hosts {
-		got[h.IP.String()] = h.MAC.String()
+	var types []string
+	var sum arptrace.ScanResult
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var line struct {
+			Type string `json:"type"`
+			arptrace.ScanResponse
+			Scanned int                 `json:"scanned"`
+			Hosts   []arptrace.ScanHost `json:"hosts"`
+		}
+		if err := dec.Decode(&line); err != nil {
+			t.Fatalf("json line: %v\n%s", err, out)
+		}
+		types = append(types, line.Type)
+		if line.Type == "host" {
+			got[line.IP.String()] = line.MAC.String()
+		} else {
+			sum.Scanned, sum.Hosts = line.Scanned, line.Hosts
+		}
 	}
 	want := map[string]string{}
 	for _, h := range hosts[1:] {
@@ -186,9 +200,18 @@ func TestArpScanCLI(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("scan vs ip link (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]string{"host", "host", "host", "summary"}, types); diff != "" {
+		t.Errorf("line types (-want +got):\n%s", diff)
+	}
+	if sum.Scanned != 8 || len(sum.Hosts) != 3 {
+		t.Errorf("summary: scanned %d, %d hosts; want 8 and 3", sum.Scanned, len(sum.Hosts))
+	}
 
-	code, out, _ = runArpIn(t, hosts[0].NS, "arp", "scan", "192.0.2.0/29", "-i", "eth0", "--rate", "1000")
-	for _, w := range []string{"IP               MAC", "192.0.2.2        " + hosts[1].MAC, "6 hosts scanned in", "3 responded"} {
+	code, out, _ = runArpIn(t, hosts[0].NS, "arp", "scan", "192.0.2.0/29", "-I", "eth0", "-B", "1M", "-t", "100ms")
+	for _, w := range []string{"Interface: eth0, type: EN10MB, MAC: " + hosts[0].MAC + ", IPv4: 192.0.2.1\n",
+		"Starting addrwalk arp scan with 8 hosts (interval 0.512ms, 2 attempts, timeout 100.000ms, backoff 1.50)",
+		"192.0.2.2\t" + hosts[1].MAC + "\t(Unknown: locally administered)\n",
+		"3 packets received by filter, 0 packets dropped by kernel", "8 hosts scanned in", "3 responded"} {
 		if code != ExitOK || !strings.Contains(out, w) {
 			t.Errorf("exit %d; text output lacks %q:\n%s", code, w, out)
 		}
@@ -198,16 +221,23 @@ func TestArpScanCLI(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"huge range", []string{"arp", "scan", "10.0.0.0/8", "-i", "eth0"}},
+		{"huge range", []string{"arp", "scan", "10.0.0.0/8", "-I", "eth0"}},
 		{"not a prefix", []string{"arp", "scan", "192.0.2.0/33"}},
 		{"ipv6", []string{"arp", "scan", "2001:db8::/120"}},
 		{"bad bandwidth", []string{"arp", "scan", "192.0.2.0/30", "-B", "fast"}},
+		{"interval and bandwidth", []string{"arp", "scan", "192.0.2.0/30", "-B", "1M", "-i", "2"}},
+		{"bad interval", []string{"arp", "scan", "192.0.2.0/30", "-i", "soon"}},
+		{"zero retry", []string{"arp", "scan", "192.0.2.0/30", "-r", "0"}},
+		{"no targets", []string{"arp", "scan", "-I", "eth0"}},
+		{"localnet and targets", []string{"arp", "scan", "-l", "192.0.2.0/30"}},
+		{"name with --numeric", []string{"arp", "scan", "-N", "printer.example.org"}},
+		{"missing ouifile", []string{"arp", "scan", "-O", "/nonexistent/oui.txt", "192.0.2.1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runArpIn(t, hosts[0].NS, tc.args...)
-			if code != ExitUsage {
-				t.Errorf("exit %d, want %d; stderr %s", code, ExitUsage, errOut)
+			if code != ExitUsage || errOut == "" {
+				t.Errorf("exit %d, want %d with a message; stderr %q", code, ExitUsage, errOut)
 			}
 		})
 	}

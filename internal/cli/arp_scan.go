@@ -1,47 +1,71 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/addrwalk/addrwalk/arptrace"
 )
 
-// ArpScanCmd is `addrwalk arp scan`.
+// ArpScanCmd is `addrwalk arp scan`, with arp-scan's options.
 type ArpScanCmd struct {
-	CIDR       string       `arg:"" help:"IPv4 prefix to scan, e.g. 192.0.2.0/24 (a bare address scans just it)."`
-	Interface  string       `short:"i" help:"Interface (default: the one routing to the prefix)."`
-	Rate       float64      `help:"Packets per second (overrides --bandwidth)."`
-	Bandwidth  string       `short:"B" default:"256k" help:"Bandwidth limit in bits/s, with k/M suffix (arp-scan's default 256k)."`
-	Retry      int          `short:"r" default:"2" help:"Attempts per host, as arp-scan --retry (later ones go only to hosts that did not answer)."`
-	Timeout    durationFlag `short:"t" default:"0.5" help:"Time a host has to answer its first request (seconds); each retry waits --backoff times longer."`
-	Backoff    float64      `short:"b" default:"1.5" help:"Timeout multiplier per retry."`
-	Random     bool         `short:"R" help:"Probe hosts in random order."`
-	Seed       uint64       `help:"Seed for --random (0: from the clock)."`
-	Force      bool         `help:"Allow ranges larger than 4096 addresses (up to a /16)."`
-	OUIFile    string       `name:"oui-file" help:"OUI vendor file (default: arp-scan's or ieee-data's if installed)."`
-	JSON       bool         `name:"json" help:"Print JSON."`
-	NoProgress bool         `name:"no-progress" help:"No progress bar even on a terminal."`
+	Targets    []string   `arg:"" optional:"" help:"Targets, as arp-scan: CIDR (192.0.2.0/24, network and broadcast included), range (192.0.2.1-192.0.2.10), network:mask (192.0.2.0:255.255.255.0), addresses or host names."`
+	Interface  string     `short:"I" name:"interface" placeholder:"DEV" help:"Use network interface DEV (default: the one routing to the first target)."`
+	Localnet   bool       `short:"l" name:"localnet" help:"Generate addresses from interface configuration (the interface's address and netmask, network and broadcast included)."`
+	Timeout    millisFlag `short:"t" name:"timeout" default:"500" placeholder:"MS" help:"Set initial per host timeout to MS milliseconds (arp-scan's unit), default=500. This timeout is for the first packet sent to each host; subsequent timeouts are multiplied by the backoff factor. Go durations (1s) are accepted too."`
+	Retry      int        `short:"r" name:"retry" default:"2" help:"Set total number of attempts per host, default=2."`
+	Backoff    float64    `short:"b" name:"backoff" default:"1.5" help:"Set backoff factor, default=1.50. Multiplies timeout by the factor for each pass."`
+	Interval   string     `short:"i" name:"interval" placeholder:"X" help:"Set minimum packet interval: milliseconds, or microseconds if \"u\" is appended (arp-scan's units). Cannot be given with --bandwidth."`
+	Bandwidth  string     `short:"B" name:"bandwidth" placeholder:"X" help:"Set outbound bandwidth in bits per second, default=256000. Append K for kilobits or M for megabits (decimal multiples)."`
+	Quiet      bool       `short:"q" name:"quiet" help:"Display minimal output for each responding host: only the IP address and MAC address."`
+	Plain      bool       `short:"x" name:"plain" help:"Suppress header and footer text: only display the responding host details."`
+	IgnoreDups bool       `short:"g" name:"ignoredups" help:"Don't display duplicate packets. By default duplicate packets are flagged with (DUP: n)."`
+	Random     bool       `short:"R" name:"random" help:"Randomise the target host list."`
+	RandomSeed uint64     `name:"randomseed" help:"Seed the pseudo random number generator, for a reproducible --random order."`
+	Numeric    bool       `short:"N" name:"numeric" help:"Targets must be IP addresses, not host names."`
+	OUIFile    string     `short:"O" name:"ouifile" placeholder:"FILE" help:"Use IEEE registry vendor mapping file FILE (default: arp-scan's or ieee-data's, if installed)."`
+	Force      bool       `help:"Allow more than 4096 targets (up to 65536)."`
+	JSON       bool       `name:"json" help:"Print JSON Lines: one object per reply as it arrives (type \"host\"), then one summary (type \"summary\")."`
+	NoProgress bool       `name:"no-progress" help:"No progress line on stderr even on a terminal."`
 }
 
+// arpParseBandwidth reads arp-scan's --bandwidth: bits/s, K or M suffix.
 func arpParseBandwidth(s string) (float64, error) {
-	mult := 1.0
+	mult, v := 1.0, s
 	switch {
-	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
-		mult, s = 1e3, s[:len(s)-1]
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		mult, s = 1e6, s[:len(s)-1]
+	case strings.HasSuffix(v, "k"), strings.HasSuffix(v, "K"):
+		mult, v = 1e3, v[:len(v)-1]
+	case strings.HasSuffix(v, "M"), strings.HasSuffix(v, "m"):
+		mult, v = 1e6, v[:len(v)-1]
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("arp scan: bandwidth %q is not a positive number of bits/s", s)
+		return 0, fmt.Errorf("arp scan: bandwidth %q is not a positive number of bits/s (K or M suffix allowed)", s)
 	}
 	return f * mult, nil
+}
+
+// arpParseScanInterval reads arp-scan's --interval: milliseconds, or
+// microseconds with a "u" suffix; Go durations ("2ms") are accepted too.
+func arpParseScanInterval(s string) (time.Duration, error) {
+	if v, ok := strings.CutSuffix(s, "u"); ok {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
+			return time.Duration(f * float64(time.Microsecond)), nil
+		}
+	}
+	d, err := parseDurationUnit(s, time.Millisecond, "milliseconds")
+	if err != nil {
+		return 0, fmt.Errorf("arp scan: --interval %w (or microseconds with a u suffix, like 500u)", err)
+	}
+	return d, nil
 }
 
 // arpIsTerminal reports whether w is a character device (a terminal).
@@ -54,52 +78,187 @@ func arpIsTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// Run scans the prefix.
-func (c *ArpScanCmd) Run(g *Globals) error {
-	pfx, err := netip.ParsePrefix(c.CIDR)
-	if err != nil {
-		a, aerr := netip.ParseAddr(c.CIDR)
-		if aerr != nil {
-			return usageErr("arp scan: %q is not an IPv4 prefix like 192.0.2.0/24", c.CIDR)
-		}
-		pfx = netip.PrefixFrom(a, a.BitLen())
-	}
-	if !pfx.Addr().Is4() {
-		return usageErr("arp scan: %q is not an IPv4 prefix", c.CIDR)
-	}
-	if _, err := arptrace.ScanTargets(pfx, c.Force); err != nil {
-		return withExit(ExitUsage, err)
-	}
-	bw, err := arpParseBandwidth(c.Bandwidth)
-	if err != nil {
-		return withExit(ExitUsage, err)
-	}
+// options checks the flags and maps them to ScanOptions.
+func (c *ArpScanCmd) options() (arptrace.ScanOptions, *arptrace.OUIDB, error) {
+	opts := arptrace.ScanOptions{Tries: c.Retry, Timeout: c.Timeout.d(), Backoff: c.Backoff, Random: c.Random, Seed: c.RandomSeed}
 	if c.Retry < 1 || c.Retry > arptrace.MaxScanTries {
-		return usageErr("arp scan: --retry must be 1..%d", arptrace.MaxScanTries)
+		return opts, nil, usageErr("arp scan: --retry must be 1..%d", arptrace.MaxScanTries)
 	}
-	var paths []string
-	if c.OUIFile != "" {
-		paths = []string{c.OUIFile}
+	if c.Timeout <= 0 {
+		return opts, nil, usageErr("arp scan: --timeout must be positive")
 	}
-	oui, ouiErr := arptrace.LoadOUI(paths...)
-	if ouiErr != nil && c.OUIFile != "" {
-		return withExit(ExitUsage, ouiErr)
+	if c.Backoff < 1 || c.Backoff > 10 {
+		return opts, nil, usageErr("arp scan: --backoff must be between 1 and 10")
 	}
-	seed := c.Seed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
+	if c.Interval != "" && c.Bandwidth != "" {
+		return opts, nil, usageErr("arp scan: you cannot specify both --interval and --bandwidth")
 	}
-	opts := arptrace.ScanOptions{Rate: c.Rate, Bandwidth: bw, Tries: c.Retry, Timeout: c.Timeout.d(),
-		Backoff: c.Backoff, Random: c.Random, Seed: seed, Force: c.Force, OUI: oui}
-	if !c.NoProgress && !c.JSON && arpIsTerminal(g.Stdout) {
-		opts.Progress = func(sent, total, responded int) {
-			const width = 30
-			done := width * min(sent, total) / max(total, 1)
-			fmt.Fprintf(g.Stderr, "\r[%s%s] %d/%d sent, %d up", strings.Repeat("#", done), strings.Repeat(".", width-done), sent, total, responded)
+	if c.Interval != "" {
+		d, err := arpParseScanInterval(c.Interval)
+		if err != nil {
+			return opts, nil, withExit(ExitUsage, err)
+		}
+		if d <= 0 {
+			return opts, nil, usageErr("arp scan: --interval must be positive")
+		}
+		opts.Interval = d
+	}
+	if c.Bandwidth != "" {
+		bw, err := arpParseBandwidth(c.Bandwidth)
+		if err != nil {
+			return opts, nil, withExit(ExitUsage, err)
+		}
+		opts.Bandwidth = bw
+	}
+	if opts.Random && opts.Seed == 0 {
+		opts.Seed = uint64(time.Now().UnixNano())
+	}
+	var oui *arptrace.OUIDB
+	if !c.Quiet {
+		var paths []string
+		if c.OUIFile != "" {
+			paths = []string{c.OUIFile}
+		}
+		db, err := arptrace.LoadOUI(paths...)
+		if err != nil && c.OUIFile != "" {
+			return opts, nil, withExit(ExitUsage, err)
+		}
+		oui = db
+	}
+	opts.OUI = oui
+	return opts, oui, nil
+}
+
+// targets resolves the target arguments or --localnet.
+func (c *ArpScanCmd) targets(g *Globals) ([]netip.Addr, error) {
+	if c.Localnet {
+		if len(c.Targets) > 0 {
+			return nil, usageErr("arp scan: --localnet takes no targets")
+		}
+		name := c.Interface
+		if name == "" {
+			n, err := arpDefaultInterface()
+			if err != nil {
+				return nil, withExit(ExitUsage, err)
+			}
+			name = n
+		}
+		p, err := arpInterfacePrefix(name)
+		if err != nil {
+			return nil, withExit(ExitUsage, err)
+		}
+		ts, err := arptrace.ScanTargets(p, c.Force)
+		if err != nil {
+			return nil, withExit(ExitUsage, err)
+		}
+		return ts, nil
+	}
+	if len(c.Targets) == 0 {
+		return nil, usageErr("arp scan: no targets: give a prefix, range or addresses, or --localnet")
+	}
+	var r arptrace.Resolver = net.DefaultResolver
+	if c.Numeric {
+		r = nil
+	}
+	ts, err := arptrace.ParseScanTargets(g.Ctx, c.Targets, r, c.Force)
+	if err != nil {
+		return nil, withExit(ExitUsage, fmt.Errorf("arp scan: %w", err))
+	}
+	return ts, nil
+}
+
+// arpInterfacePrefix is the first IPv4 prefix of interface name.
+func arpInterfacePrefix(name string) (netip.Prefix, error) {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("arp scan: interface %s: %w", name, err)
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("arp scan: addresses of %s: %w", name, err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap().Is4() {
+				ones, _ := n.Mask.Size()
+				return netip.PrefixFrom(ip.Unmap(), ones).Masked(), nil
+			}
 		}
 	}
-	res, err := arptrace.NewTracer(arptrace.Config{Interface: c.Interface}).Scan(g.Ctx, pfx, opts)
-	if opts.Progress != nil {
+	return netip.Prefix{}, fmt.Errorf("arp scan: --localnet: %s has no IPv4 address", name)
+}
+
+// arpScanHostLine is what the JSON Lines stream says about one reply.
+type arpScanHostLine struct {
+	Type string `json:"type"` // "host"
+	arptrace.ScanResponse
+}
+
+// arpScanSummaryLine closes the JSON Lines stream.
+type arpScanSummaryLine struct {
+	Type string `json:"type"` // "summary"
+	*arptrace.ScanResult
+}
+
+// Run scans, printing each reply as it arrives.
+func (c *ArpScanCmd) Run(g *Globals) error {
+	opts, oui, err := c.options()
+	if err != nil {
+		return err
+	}
+	targets, err := c.targets(g)
+	if err != nil {
+		return err
+	}
+	tracer := arptrace.NewTracer(arptrace.Config{Interface: c.Interface})
+	plan, err := tracer.PlanScan(g.Ctx, targets, opts)
+	if err != nil {
+		return arpErr(err)
+	}
+	w := g.Stdout
+	var mu sync.Mutex // the reader's replies and the sender's progress
+	progressShown := false
+	if !c.JSON && !c.Plain {
+		fmt.Fprintf(w, "Interface: %s, type: EN10MB, MAC: %v, IPv4: %v\n", plan.Interface.Name, plan.Interface.MAC, plan.Source)
+		if !c.Quiet && oui.Len() == 0 {
+			fmt.Fprintln(w, "(no OUI registry found: vendors unknown; install Debian package arp-scan or ieee-data)")
+		}
+		fmt.Fprintf(w, "Starting addrwalk arp scan with %d hosts (interval %s, %d attempts, timeout %s, backoff %.2f)\n",
+			len(targets), arptrace.FormatMillis(plan.Interval), plan.Tries, arptrace.FormatMillis(plan.Timeout), plan.Backoff)
+	}
+	enc := json.NewEncoder(w)
+	opts.OnResponse = func(r arptrace.ScanResponse) {
+		mu.Lock()
+		defer mu.Unlock()
+		if progressShown {
+			fmt.Fprint(g.Stderr, "\r\033[K")
+			progressShown = false
+		}
+		switch {
+		case c.JSON:
+			_ = enc.Encode(arpScanHostLine{Type: "host", ScanResponse: r})
+		case r.Dup > 1 && c.IgnoreDups:
+		default:
+			line := fmt.Sprintf("%v\t%v", r.IP, r.MAC)
+			if !c.Quiet { // arp-scan -q: only ${ip} and ${mac}
+				line += "\t" + r.Vendor
+				if r.Dup > 1 {
+					line += fmt.Sprintf(" (DUP: %d)", r.Dup)
+				}
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	if !c.NoProgress && !c.JSON && arpIsTerminal(g.Stderr) {
+		opts.Progress = func(sent, total, responded int) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(g.Stderr, "\r%d/%d sent, %d responded", sent, total, responded)
+			progressShown = true
+		}
+	}
+	res, err := tracer.Scan(g.Ctx, targets, opts)
+	if progressShown {
 		fmt.Fprint(g.Stderr, "\r\033[K")
 	}
 	if err != nil {
@@ -109,29 +268,18 @@ func (c *ArpScanCmd) Run(g *Globals) error {
 		if res.Hosts == nil {
 			res.Hosts = []arptrace.ScanHost{}
 		}
-		return arpWriteJSON(g.Stdout, res)
-	}
-	w := g.Stdout
-	fmt.Fprintf(w, "Interface: %s, MAC %v, IPv4 %v; scanning %v (%d hosts) at %.0f pkt/s, %d tries\n",
-		res.Interface, res.MAC, res.Source, res.Prefix, res.Scanned, res.Rate, res.Tries)
-	if ouiErr != nil {
-		fmt.Fprintf(w, "(no OUI database found: vendors unknown; install Debian package arp-scan or ieee-data)\n")
-	}
-	fmt.Fprintf(w, "%-15s  %-17s  %12s  %s\n", "IP", "MAC", "RTT", "VENDOR")
-	for _, h := range res.Hosts {
-		flag := ""
-		if h.Replies > 1 && !h.Conflict {
-			flag = fmt.Sprintf("  (DUP: %d)", h.Replies)
+		if err := enc.Encode(arpScanSummaryLine{Type: "summary", ScanResult: res}); err != nil {
+			return withExit(ExitFailure, fmt.Errorf("arp scan: write json: %w", err))
 		}
-		fmt.Fprintf(w, "%-15v  %-17v  %12s  %s%s\n", h.IP, h.MAC, arptrace.FormatMillis(h.RTT), h.Vendor, flag)
-		for _, m := range h.OtherMACs {
-			fmt.Fprintf(w, "%-15v  %-17v  %12s  %s  CONFLICT: %v also answered by this MAC\n", h.IP, m, "", oui.Vendor(m), h.IP)
-		}
+		return nil
 	}
-	fmt.Fprintf(w, "%d hosts scanned in %.3f seconds (%.2f hosts/sec). %d responded\n",
-		res.Scanned, res.Elapsed.Seconds(), res.HostsPerSec, res.Responded)
-	if res.Cancelled {
-		fmt.Fprintln(w, "interrupted")
+	if !c.Plain {
+		fmt.Fprintf(w, "\n%d packets received by filter, %d packets dropped by kernel\n", res.Received, res.Dropped)
+		fmt.Fprintf(w, "Ending addrwalk arp scan: %d hosts scanned in %.3f seconds (%.2f hosts/sec). %d responded\n",
+			res.Scanned, time.Duration(res.Elapsed).Seconds(), res.HostsPerSec, res.Responded)
+		if res.Cancelled {
+			fmt.Fprintln(w, "interrupted")
+		}
 	}
 	return nil
 }
