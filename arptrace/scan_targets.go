@@ -137,4 +137,6 @@ func parseScanTarget(ctx context.Context, arg string, r Resolver, force bool) ([
 	return out[:min(len(out), 1)], nil // arp-scan scans the first address of a name
 }
 
-func be32(b [4]byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b [4]byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
