@@ -163,7 +163,7 @@ func (rq *request) aggressiveAnswer(name string, qtype uint16) (response, bool) 
 	}
 	r, ok := rq.r.nsecs.answer(zone, name, qtype, rq.r.now())
 	if ok {
-		rq.cacheEvent(true, fmt.Sprintf("hit: %s %s is %s by validated NSEC records of %s (RFC 8198)", name, dns.TypeToString[qtype], r.kind, zone), r.soa)
+		rq.cacheHit(false, fmt.Sprintf("hit: %s %s is %s by validated NSEC records of %s (RFC 8198)", name, dns.TypeToString[qtype], r.kind, zone), r.soa)
 		return r, true
 	}
 	return rq.synthesiseWildcard(zone, name, qtype)
@@ -186,7 +186,7 @@ func (rq *request) synthesiseWildcard(zone, name string, qtype uint16) (response
 		if t == dns.TypeCNAME && qtype != dns.TypeCNAME {
 			r.kind, r.target = KindCNAME, dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
 		}
-		rq.cacheEvent(true, fmt.Sprintf("hit: %s %s synthesised from the wildcard %s; validated NSEC records of %s prove %s does not exist (RFC 8198)",
+		rq.cacheHit(false, fmt.Sprintf("hit: %s %s synthesised from the wildcard %s; validated NSEC records of %s prove %s does not exist (RFC 8198)",
 			name, dns.TypeToString[t], wc, zone, name), r.answer)
 		return r, true
 	}

@@ -21,7 +21,7 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 		// Referral NS sets and glue are never an answer (RFC 2181 §5.4.1):
 		// they only steer the walk.
 		if h, ok := c.Lookup(name, qtype, rq.class, opts); ok && h.Rank >= cache.RankAnswerNonAuth {
-			rq.cacheEvent(true, fmt.Sprintf("hit: %s %s, TTL %d s left%s", name, dns.TypeToString[qtype], h.TTL, staleNote(h.Stale)), h.RRs)
+			rq.cacheHit(h.Stale, fmt.Sprintf("hit: %s %s, TTL %d s left%s", name, dns.TypeToString[qtype], h.TTL, staleNote(h.Stale)), h.RRs)
 			rq.notePrefetch(h.Prefetch, h.Stale, name, qtype)
 			return rq.fromHit(response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs, proof: h.Proof, wildcard: len(h.Proof) > 0}, name, h.Rank, h.Security), true
 		}
@@ -29,7 +29,7 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 	if qtype != dns.TypeCNAME {
 		if h, ok := c.Lookup(name, dns.TypeCNAME, rq.class, opts); ok && len(h.RRs) > 0 && h.Rank >= cache.RankAnswerNonAuth {
 			target := dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
-			rq.cacheEvent(true, fmt.Sprintf("hit: %s CNAME %s, TTL %d s left%s", name, target, h.TTL, staleNote(h.Stale)), h.RRs)
+			rq.cacheHit(h.Stale, fmt.Sprintf("hit: %s CNAME %s, TTL %d s left%s", name, target, h.TTL, staleNote(h.Stale)), h.RRs)
 			return rq.fromHit(response{kind: KindCNAME, answer: h.RRs[:1], sigs: h.Sigs, target: target}, name, h.Rank, h.Security), true
 		}
 	}
@@ -56,7 +56,7 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 					soa = append(soa, rr)
 				}
 			}
-			rq.cacheEvent(true, fmt.Sprintf("hit: %s %s is %s, TTL %d s left%s", name, dns.TypeToString[qtype], kind, h.TTL, staleNote(h.Stale)), soa)
+			rq.cacheHit(h.Stale, fmt.Sprintf("hit: %s %s is %s, TTL %d s left%s", name, dns.TypeToString[qtype], kind, h.TTL, staleNote(h.Stale)), soa)
 			rq.notePrefetch(h.Prefetch, h.Stale, name, qtype)
 			return rq.fromHit(response{kind: kind, soa: soa, proof: proof, target: name}, name, h.Rank, h.Security), true
 		}
@@ -66,7 +66,7 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 			return r, true
 		}
 	}
-	rq.metricCache(false)
+	rq.metricCache("miss")
 	if rq.obs != nil {
 		rq.emit(Event{Kind: EventCache, Outcome: "miss", Name: name, Type: dns.TypeToString[qtype],
 			Detail: fmt.Sprintf("miss: %s %s", name, dns.TypeToString[qtype])})
@@ -81,23 +81,29 @@ func staleNote(stale bool) string {
 	return ""
 }
 
-func (rq *request) cacheEvent(hit bool, detail string, rrs []dns.RR) {
-	rq.metricCache(hit)
-	if hit {
-		rq.fromCache++
+// cacheHit counts and reports a question the cache answered.
+func (rq *request) cacheHit(stale bool, detail string, rrs []dns.RR) {
+	result := "hit"
+	if stale {
+		result = "stale"
 	}
+	rq.metricCache(result)
+	rq.fromCache++
 	if rq.obs != nil {
-		outcome := "miss"
-		if hit {
-			outcome = "hit"
-		}
-		rq.emit(Event{Kind: EventCache, Outcome: outcome, Detail: detail, Answer: rrStrings(rrs)})
+		rq.emit(Event{Kind: EventCache, Outcome: "hit", Detail: detail, Answer: rrStrings(rrs)})
 	}
 }
 
-func (rq *request) metricCache(hit bool) {
-	if m := rq.r.cfg.Metrics; m != nil {
-		m.CacheLookup(hit)
+// metricCache counts one question asked of the cache (see
+// Metrics.CacheLookup for what counts).
+func (rq *request) metricCache(result string) {
+	m := rq.r.cfg.Metrics
+	switch {
+	case m == nil:
+	case rq.probe:
+		rq.probed = append(rq.probed, result)
+	default:
+		m.CacheLookup(result)
 	}
 }
 
@@ -320,9 +326,11 @@ func (rq *request) cachedDNAME(name string, opts cache.LookupOpts) (response, bo
 			return response{}, false
 		}
 		if synth == nil {
+			// The synthesised name is too long: YXDOMAIN (RFC 6672 §2.2).
+			rq.cacheHit(h.Stale, fmt.Sprintf("hit: DNAME %s -> %s, TTL %d s left: %s would be too long (YXDOMAIN)", owner, dn.Target, h.TTL, name), h.RRs)
 			return rq.fromHit(response{kind: KindYXDomain, answer: []dns.RR{dn}, sigs: h.Sigs}, owner, h.Rank, h.Security), true
 		}
-		rq.cacheEvent(true, fmt.Sprintf("hit: DNAME %s -> %s, TTL %d s left: %s becomes %s", owner, dn.Target, h.TTL, name, synth.Target), h.RRs)
+		rq.cacheHit(h.Stale, fmt.Sprintf("hit: DNAME %s -> %s, TTL %d s left: %s becomes %s", owner, dn.Target, h.TTL, name, synth.Target), h.RRs)
 		r := rq.fromHit(response{kind: KindCNAME, answer: []dns.RR{dn, synth}, sigs: h.Sigs, target: synth.Target}, owner, h.Rank, h.Security)
 		return r, true
 	}

@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -18,7 +19,6 @@ var (
 	ErrCNAMELoop        = errors.New("resolver: CNAME/DNAME loop")
 	ErrCNAMEChain       = errors.New("resolver: CNAME/DNAME chain too long")
 	ErrReferralDepth    = errors.New("resolver: too many referrals")
-	ErrReferralLoop     = errors.New("resolver: referral loop")
 	ErrGluelessLimit    = errors.New("resolver: too many glueless NS lookups")
 	ErrSubDepth         = errors.New("resolver: NS lookups nested too deeply")
 	ErrQueryLimit       = errors.New("resolver: too many upstream queries")
@@ -26,7 +26,6 @@ var (
 	ErrDeadline         = errors.New("resolver: request deadline exceeded")
 	ErrInvalidQuestion  = errors.New("resolver: invalid question")
 	ErrNoAddressFamily  = errors.New("resolver: no usable address family")
-	ErrRefusedUpstream  = errors.New("resolver: upstream refused or failed")
 	ErrLoopbackUpstream = errors.New("resolver: loopback upstream not allowed")
 	ErrCacheMiss        = errors.New("resolver: not in cache")
 	ErrCachedFailure    = errors.New("resolver: failed recently (cached failure)")
@@ -38,7 +37,6 @@ var (
 const (
 	edeOther             = dns.ExtendedErrorCodeOther
 	edeNoReachable       = dns.ExtendedErrorCodeNoReachableAuthority
-	edeNetworkError      = dns.ExtendedErrorCodeNetworkError
 	edeInvalidData       = dns.ExtendedErrorCodeInvalidData
 	edeNotAuthoritative  = dns.ExtendedErrorCodeNotAuthoritative
 	edeProhibited        = dns.ExtendedErrorCodeProhibited
@@ -70,6 +68,51 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Reason names the failure in one short word for metric labels and logs:
+// the sentinel it wraps ("timeout", "lame", "bogus", …), or "other". A
+// cached failure (RFC 9520) keeps its original reason; "cached_failure"
+// is only for one whose reason was not kept. The set of values is fixed,
+// so a label built from it cannot grow without bound.
+func (e *Error) Reason() string { return reasonOf(e.Err) }
+
+// reasons maps each sentinel to its Reason, most specific first: a
+// cached failure wraps ErrCachedFailure and its original sentinel, a bogus
+// answer ErrBogus and what the validator found.
+var reasons = [...]struct {
+	err  error
+	name string
+}{
+	{ErrBogus, "bogus"},
+	{ErrSentinel, "sentinel"},
+	{ErrTimeout, "timeout"},
+	{ErrDeadline, "deadline"},
+	{ErrNoServers, "no_servers"},
+	{ErrLame, "lame"},
+	{ErrMalformed, "malformed"},
+	{ErrCNAMELoop, "cname_loop"},
+	{ErrCNAMEChain, "cname_chain"},
+	{ErrReferralDepth, "referral_depth"},
+	{ErrGluelessLimit, "glueless_limit"},
+	{ErrSubDepth, "sub_depth"},
+	{ErrQueryLimit, "query_limit"},
+	{ErrDependencyCycle, "dependency_cycle"},
+	{ErrInvalidQuestion, "invalid_question"},
+	{ErrNoAddressFamily, "no_address_family"},
+	{ErrLoopbackUpstream, "loopback_upstream"},
+	{ErrCacheMiss, "cache_miss"},
+	{ErrCachedFailure, "cached_failure"},
+	{context.Canceled, "cancelled"},
+}
+
+func reasonOf(err error) string {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return "other"
+}
 
 // IsTimeout reports whether the failure was a timeout or deadline.
 func (e *Error) IsTimeout() bool {

@@ -38,11 +38,16 @@ type request struct {
 	// skipped lists zone cuts from the cache that failed in this request.
 	skipped map[string]bool
 
-	cacheOnly  bool   // answer from the cache or fail (RD=0, serve-stale)
-	localOnly  bool   // the fast path: no shared-cache round trip
-	allowStale bool   // cache lookups may return expired data (RFC 8767)
-	refresh    string // cacheKey of an entry being prefetched: skip its hit
-	fromCache  int    // cache hits used
+	cacheOnly  bool // answer from the cache or fail (RD=0, serve-stale)
+	localOnly  bool // the fast path: no shared-cache round trip
+	allowStale bool // cache lookups may return expired data (RFC 8767)
+	// probe marks the fast path's cache-only try: its cache lookups are
+	// held in probed and counted only when it answers, since otherwise
+	// the resolution that follows asks the cache the same questions.
+	probe     bool
+	probed    []string
+	refresh   string // cacheKey of an entry being prefetched: skip its hit
+	fromCache int    // cache hits used
 
 	// DNSSEC: what the client asked, the keys validated so far, the
 	// work budget, proofs of unsigned delegations seen in referrals, and

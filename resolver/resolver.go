@@ -354,8 +354,13 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	}
 	// Fast path: an answer wholly in the cache needs no coalescing,
 	// deadline or bookkeeping.
-	rq := request{r: r, class: req.Class, cacheOnly: true, localOnly: true, do: req.DO, cd: req.CD}
+	rq := request{r: r, class: req.Class, cacheOnly: true, localOnly: true, probe: true, do: req.DO, cd: req.CD}
 	if ans, auth, rcode, err := rq.resolve(ctx, req.Name, req.Type); err == nil {
+		if m := r.cfg.Metrics; m != nil {
+			for _, res := range rq.probed {
+				m.CacheLookup(res)
+			}
+		}
 		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: rcode, Answer: ans, Authority: auth,
 			Security: rq.status()}, nil
 	}
@@ -546,6 +551,12 @@ type Metrics interface {
 	// transport, round-trip time and outcome (a Kind name, "timeout",
 	// "error", "malformed" or "truncated").
 	UpstreamQuery(transport string, rtt time.Duration, outcome string)
-	// CacheLookup is called for every cache lookup a request makes.
-	CacheLookup(hit bool)
+	// CacheLookup is called once for every question the resolver asks
+	// its cache (the client's, and each CNAME target, NS address, DS or
+	// DNSKEY a resolution needs), with its result: "hit" (a fresh answer,
+	// positive or negative, or one synthesised from validated NSEC
+	// records), "stale" (RFC 8767 stale data) or "miss" (the question
+	// goes upstream). The cache's own per-RRset counters (cache.Stats)
+	// count more: every internal lookup, zone-cut probes included.
+	CacheLookup(result string)
 }

@@ -20,7 +20,7 @@ func BenchmarkHandleCacheHit(b *testing.B) {
 	q.SetEdns0(1232, false)
 	req := pack(b, q)
 	client := netip.MustParseAddrPort(loopClient)
-	if _, ok := h.Handle(b.Context(), req, client, "udp"); !ok {
+	if _, ok := h.Handle(b.Context(), req, client, server.TransportUDP); !ok {
 		b.Fatal("dropped")
 	}
 	b.Run("AppendHandle", func(b *testing.B) {
@@ -28,14 +28,14 @@ func BenchmarkHandleCacheHit(b *testing.B) {
 		out := make([]byte, 0, 1500)
 		b.ReportAllocs()
 		for b.Loop() {
-			out, _ = h.AppendHandle(ctx, out[:0], req, client, "udp")
+			out, _ = h.AppendHandle(ctx, out[:0], req, client, server.TransportUDP)
 		}
 	})
 	b.Run("Handle", func(b *testing.B) {
 		ctx := b.Context()
 		b.ReportAllocs()
 		for b.Loop() {
-			_, _ = h.Handle(ctx, req, client, "udp")
+			_, _ = h.Handle(ctx, req, client, server.TransportUDP)
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
@@ -43,7 +43,7 @@ func BenchmarkHandleCacheHit(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			out := make([]byte, 0, 1500)
 			for pb.Next() {
-				out, _ = h.AppendHandle(b.Context(), out[:0], req, client, "udp")
+				out, _ = h.AppendHandle(b.Context(), out[:0], req, client, server.TransportUDP)
 			}
 		})
 	})

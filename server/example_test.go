@@ -29,7 +29,7 @@ func ExampleHandler_Handle() {
 	q := new(dns.Msg)
 	q.SetQuestion("Router.Example.ORG.", dns.TypeA)
 	req, _ := q.Pack()
-	resp, ok := h.Handle(context.Background(), req, netip.MustParseAddrPort("127.0.0.1:5353"), "udp")
+	resp, ok := h.Handle(context.Background(), req, netip.MustParseAddrPort("127.0.0.1:5353"), server.TransportUDP)
 	if !ok {
 		panic("dropped")
 	}

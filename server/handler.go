@@ -243,17 +243,17 @@ func (t *tracker) idle() <-chan struct{} {
 }
 
 // Handle answers one query: req is the raw query, client the address it
-// came from, transport "udp" or "tcp". It returns the raw reply, or
+// came from, transport how. It returns the raw reply, or
 // ok=false when the query must be dropped (unreadable header, QR set,
 // rate-limited UDP). It may block for a whole resolution; ctx cancels the
 // wait (not the resolution, which others may share).
-func (h *Handler) Handle(ctx context.Context, req []byte, client netip.AddrPort, transport string) (resp []byte, ok bool) {
+func (h *Handler) Handle(ctx context.Context, req []byte, client netip.AddrPort, transport Transport) (resp []byte, ok bool) {
 	return h.AppendHandle(ctx, make([]byte, 0, maxReplyHint), req, client, transport)
 }
 
 // AppendHandle is Handle appending the reply to out, so listeners can reuse
 // buffers.
-func (h *Handler) AppendHandle(ctx context.Context, out, req []byte, client netip.AddrPort, transport string) (resp []byte, ok bool) {
+func (h *Handler) AppendHandle(ctx context.Context, out, req []byte, client netip.AddrPort, transport Transport) (resp []byte, ok bool) {
 	// A bug must cost one query, not the server: drop the query, log.
 	defer func() {
 		if p := recover(); p != nil {
@@ -261,17 +261,15 @@ func (h *Handler) AppendHandle(ctx context.Context, out, req []byte, client neti
 			resp, ok = nil, false
 		}
 	}()
-	var q query
-	start := h.now()
-	st := h.st.Load()
-	out, v := h.fast(out, req, client, transport, &q, st, start)
+	c := call{st: h.st.Load(), client: client, transport: transport, start: h.now()}
+	out, v := h.fast(out, req, &c)
 	switch v {
 	case verdictDrop:
 		return nil, false
 	case verdictReply:
 		return out, true
 	}
-	return h.slow(ctx, out, &q, st, client, transport, start), true
+	return h.slow(ctx, out, &c), true
 }
 
 // verdict is what the fast path decided.
@@ -285,46 +283,47 @@ const (
 
 // fast does everything that needs no resolution: parsing, access control,
 // rate limits, error replies, local data and packet-cache hits.
-func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string, q *query, st *state, start time.Time) (resp []byte, v verdict) {
+func (h *Handler) fast(out, req []byte, c *call) (resp []byte, v verdict) {
 	// The listeners call this directly: a bug must cost one query, not
 	// the process.
 	defer func() {
 		if p := recover(); p != nil {
-			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", client, "stack", string(debug.Stack()))
+			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", c.client, "stack", string(debug.Stack()))
 			resp, v = out[:0], verdictDrop
 		}
 	}()
+	q, st := &c.q, c.st
 	if !parseHeader(req, q) || q.flags&flagQR != 0 {
 		h.m.dropped("malformed")
 		return out, verdictDrop
 	}
 	perr := parseQuery(req, q)
-	if !st.acl.allowed(client.Addr()) {
-		return h.refuse(out, req, q, st, client, transport, start)
+	if !st.acl.allowed(c.client.Addr()) {
+		return h.refuse(out, req, c)
 	}
-	if !st.rl.allow(client.Addr(), start) {
+	if !st.rl.allow(c.client.Addr(), c.start) {
 		h.m.dropped("ratelimit")
-		if transport == "udp" {
+		if c.transport == TransportUDP {
 			return out, verdictDrop
 		}
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "rate limit exceeded"}, start), verdictReply
+		return h.short(out, c, rcodeRefused, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "rate limit exceeded"}, sourceServer, reasonRateLimit), verdictReply
 	}
 	if q.opcode() != dns.OpcodeQuery {
 		// Before the parse verdict: UPDATE and NOTIFY have sections a
 		// QUERY must not, and deserve NOTIMP, not FORMERR.
-		return h.short(out, q, transport, rcodeNotImp, 0, nil, start), verdictReply
+		return h.short(out, c, rcodeNotImp, nil, sourceServer, reasonOpcode), verdictReply
 	}
 	if perr != nil {
-		return h.short(out, q, transport, rcodeFormErr, 0, nil, start), verdictReply
+		return h.short(out, c, rcodeFormErr, nil, sourceServer, reasonMalformed), verdictReply
 	}
 	if q.edns && q.ednsVersion != 0 {
-		return h.short(out, q, transport, rcodeBadVers, 0, nil, start), verdictReply
+		return h.short(out, c, rcodeBadVers, nil, sourceServer, reasonEDNSVersion), verdictReply
 	}
 	if q.qclass != dns.ClassINET {
 		// REFUSED, not NOTIMP: NOTIMP is about the kind of query (the
 		// opcode); other classes are a policy choice of a resolver that
 		// serves the Internet class only (as Unbound refuses them).
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeNotSupported, text: "only class IN is served"}, start), verdictReply
+		return h.short(out, c, rcodeRefused, &edeInfo{code: dns.ExtendedErrorCodeNotSupported, text: "only class IN is served"}, sourceServer, reasonClass), verdictReply
 	}
 	if rule, refused := resolver.RuleForType(q.qtype); refused {
 		// Meta, question-only and obsolete types: the resolver's one
@@ -333,25 +332,29 @@ func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string,
 		if rule.EDE != resolver.NoEDE {
 			ede = &edeInfo{code: rule.EDE, text: rule.Reason}
 		}
-		return h.short(out, q, transport, rule.Rcode, 0, ede, start), verdictReply
+		reason := reasonMetaType
+		if q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR {
+			reason = reasonZoneTransfer
+		}
+		return h.short(out, c, rule.Rcode, ede, sourceServer, reason), verdictReply
 	}
 	if l := st.s.Local; l != nil {
 		if set, found := l.lookupWire(q.qname, q.qtype); found {
-			out = h.local(out, q, transport, set)
-			h.logQuery(st, q, client, transport, rcodeNoError, "local", start)
+			out = h.local(out, c, set)
+			h.logQuery(c, rcodeNoError, sourceLocal, "")
 			return out, verdictReply
 		}
 	}
 	if h.pc != nil {
 		var kb [maxNameLen + 5]byte
 		key := appendPKey(kb[:0], q)
-		now := start.UnixNano()
+		now := c.start.UnixNano()
 		if e := h.pc.get(key, now); e != nil {
 			n := len(out)
 			out = e.appendReply(out, q, now)
-			out = h.finish(out, n, q, transport, e.rcode, e.ede)
-			h.m.query(q.qtype, e.rcode, transport, true)
-			h.logQuery(st, q, client, transport, e.rcode, "cache", start)
+			out = h.finish(out, n, c, e.rcode, e.ede)
+			h.m.query(q.qtype, e.rcode, c.transport, true)
+			h.logQuery(c, e.rcode, sourceCache, e.reason)
 			if st.s.Prefetch && e.rcode != rcodeServFail && e.wantsPrefetch(now) {
 				h.prefetch(q, st, string(key))
 			}
@@ -361,23 +364,26 @@ func (h *Handler) fast(out, req []byte, client netip.AddrPort, transport string,
 	return out, verdictResolve
 }
 
-// short appends a reply without records.
-func (h *Handler) short(out []byte, q *query, transport string, rcode int, flags uint16, ede *edeInfo, start time.Time) []byte {
-	out = appendShortReply(out, q, flags, rcode, h.udpSize, ede)
-	h.m.query(q.qtype, rcode, transport, false)
+// short appends a reply without records and logs it: source and reason
+// say who decided on it and why.
+func (h *Handler) short(out []byte, c *call, rcode int, ede *edeInfo, source, reason string) []byte {
+	out = appendShortReply(out, &c.q, 0, rcode, h.udpSize, ede)
+	h.m.query(c.q.qtype, rcode, c.transport, false)
+	h.logQuery(c, rcode, source, reason)
 	return out
 }
 
 // finish appends the OPT record (when the client sent one) to the reply
 // that starts at out[n:], and truncates it when it is larger than the
 // client accepts.
-func (h *Handler) finish(out []byte, n int, q *query, transport string, rcode int, ede *edeInfo) []byte {
+func (h *Handler) finish(out []byte, n int, c *call, rcode int, ede *edeInfo) []byte {
+	q := &c.q
 	if q.edns {
 		out = appendOPT(out, h.udpSize, rcode, q.do, ede)
 		ar := uint16(out[n+10])<<8 | uint16(out[n+11]) + 1
 		out[n+10], out[n+11] = byte(ar>>8), byte(ar)
 	}
-	if len(out)-n > q.maxSize(transport, h.udpSize) {
+	if len(out)-n > q.maxSize(c.transport, h.udpSize) {
 		// RFC 1035 §4.2.1 / RFC 6891 §7: a reply that does not fit is sent
 		// with TC=1; the client retries over TCP. We send the question
 		// only, as Unbound does, rather than a partial RRset.
@@ -385,29 +391,4 @@ func (h *Handler) finish(out []byte, n int, q *query, transport string, rcode in
 		out = appendShortReply(out[:n], q, f&(flagAA|flagAD)|flagTC, rcode, h.udpSize, ede)
 	}
 	return out
-}
-
-// logQuery writes one query-log line when the log is on.
-func (h *Handler) logQuery(st *state, q *query, client netip.AddrPort, transport string, rcode int, source string, start time.Time) {
-	if !st.s.QueryLog {
-		return
-	}
-	name, _, _ := dns.UnpackDomainName(q.qname, 0)
-	h.log.Info("query", "client", client, "transport", transport, "name", name,
-		"type", typeString(q.qtype), "do", q.do, "rd", q.rd(), "rcode", rcodeString(rcode),
-		"source", source, "duration", h.now().Sub(start))
-}
-
-func typeString(t uint16) string {
-	if s, ok := dns.TypeToString[t]; ok {
-		return s
-	}
-	return fmt.Sprintf("TYPE%d", t)
-}
-
-func rcodeString(rc int) string {
-	if s, ok := dns.RcodeToString[rc]; ok {
-		return s
-	}
-	return fmt.Sprintf("RCODE%d", rc)
 }

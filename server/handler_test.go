@@ -265,7 +265,7 @@ func TestACL(t *testing.T) {
 		t.Run(tt.client, func(t *testing.T) {
 			// Over TCP: a refusal over UDP carries no EDE text (see
 			// TestRefusalDoesNotAmplify).
-			resp, ok := h.Handle(t.Context(), pack(t, withEDNS(question("www.example.org.", dns.TypeA), 1232, false)), netip.MustParseAddrPort(tt.client), "tcp")
+			resp, ok := h.Handle(t.Context(), pack(t, withEDNS(question("www.example.org.", dns.TypeA), 1232, false)), netip.MustParseAddrPort(tt.client), server.TransportTCP)
 			if !ok {
 				t.Fatal("query dropped")
 			}
@@ -303,11 +303,11 @@ func TestRateLimit(t *testing.T) {
 	client := netip.MustParseAddrPort("127.0.0.9:5000")
 	var got []bool
 	for range 3 {
-		_, ok := h.Handle(t.Context(), req, client, "udp")
+		_, ok := h.Handle(t.Context(), req, client, server.TransportUDP)
 		got = append(got, ok)
 	}
 	// Another /24 has its own bucket.
-	_, ok := h.Handle(t.Context(), req, netip.MustParseAddrPort("127.0.1.9:5000"), "udp")
+	_, ok := h.Handle(t.Context(), req, netip.MustParseAddrPort("127.0.1.9:5000"), server.TransportUDP)
 	got = append(got, ok)
 	if diff := cmp.Diff([]bool{true, true, false, true}, got); diff != "" {
 		t.Errorf("answered (-want +got):\n%s", diff)
@@ -466,7 +466,7 @@ func TestOverload(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = h.Handle(t.Context(), pack(t, question("a.slow.org.", dns.TypeA)), netip.MustParseAddrPort(loopClient), "udp")
+		_, _ = h.Handle(t.Context(), pack(t, question("a.slow.org.", dns.TypeA)), netip.MustParseAddrPort(loopClient), server.TransportUDP)
 	}()
 	<-lab.arrived // the first resolution holds the only slot
 	r := handle(t, h, loopClient, pack(t, withEDNS(question("www.example.org.", dns.TypeA), 1232, false)))

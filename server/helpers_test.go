@@ -218,7 +218,7 @@ func pack(t testing.TB, m *dns.Msg) []byte {
 // handle runs the query path directly and unpacks the reply.
 func handle(t testing.TB, h *server.Handler, client string, req []byte) *dns.Msg {
 	t.Helper()
-	resp, ok := h.Handle(t.Context(), req, netip.MustParseAddrPort(client), "udp")
+	resp, ok := h.Handle(t.Context(), req, netip.MustParseAddrPort(client), server.TransportUDP)
 	if !ok {
 		t.Fatalf("query dropped")
 	}

@@ -83,7 +83,7 @@ func TestMalformed(t *testing.T) {
 	client := netip.MustParseAddrPort(loopClient)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, ok := h.Handle(t.Context(), tt.req, client, "udp")
+			resp, ok := h.Handle(t.Context(), tt.req, client, server.TransportUDP)
 			if tt.wantDrop {
 				if ok {
 					t.Fatalf("replied %x, want drop", resp)
@@ -127,7 +127,7 @@ func FuzzHandle(f *testing.F) {
 	}
 	client := netip.MustParseAddrPort(loopClient)
 	f.Fuzz(func(t *testing.T, req []byte) {
-		resp, ok := h.Handle(t.Context(), req, client, "udp")
+		resp, ok := h.Handle(t.Context(), req, client, server.TransportUDP)
 		if !ok {
 			return
 		}

@@ -47,7 +47,7 @@ type cacheSource struct{ s CacheStatser }
 type qlabel struct {
 	qtype     uint16
 	rcode     int
-	transport string
+	transport Transport
 	cached    bool
 }
 
@@ -75,7 +75,10 @@ func NewMetrics() *Metrics {
 		Name: "addrwalk_upstream_rtt_seconds", Help: "Round-trip time of upstream queries.", Buckets: rttBuckets,
 	}, []string{"transport"})
 	m.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "addrwalk_resolver_cache_lookups_total", Help: "Resolver cache lookups, by result.",
+		Name: "addrwalk_resolver_cache_lookups_total",
+		Help: "Questions the resolver asked its cache (the client's, and each CNAME target, NS address, DS or DNSKEY a resolution needs), by result: " +
+			"hit (a fresh answer, positive, negative or synthesised from NSEC), stale (RFC 8767 stale data) or miss (the question went upstream). " +
+			"This is the one count of cache hits and misses.",
 	}, []string{"result"})
 	m.overloadCached = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "addrwalk_overload_cache_answers_total", Help: "Queries answered from the resolver cache while every resolution slot was taken.",
@@ -102,12 +105,6 @@ func NewMetrics() *Metrics {
 	}
 	m.reg.MustRegister(m.queries, m.drops, m.servfails, m.upstream, m.rtt, m.lookups, m.inflightG, m.overloadCached,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_hits_total", Help: "Resolver cache lookups answered with fresh data."},
-			stat(func(s cache.Stats) float64 { return float64(s.Hits) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_misses_total", Help: "Resolver cache lookups that found nothing."},
-			stat(func(s cache.Stats) float64 { return float64(s.Misses) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_stale_hits_total", Help: "Resolver cache lookups answered with stale data (RFC 8767)."},
-			stat(func(s cache.Stats) float64 { return float64(s.StaleHits) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_evictions_total", Help: "Resolver cache entries evicted to stay within budget."},
 			stat(func(s cache.Stats) float64 { return float64(s.Evictions) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_cache_entries", Help: "Resolver cache entries."},
@@ -157,19 +154,20 @@ func (m *Metrics) UpstreamQuery(transport string, rtt time.Duration, outcome str
 }
 
 // CacheLookup implements resolver.Metrics.
-func (m *Metrics) CacheLookup(hit bool) {
+func (m *Metrics) CacheLookup(result string) {
 	if m == nil {
 		return
 	}
-	if hit {
-		m.lookups.WithLabelValues("hit").Inc()
-	} else {
-		m.lookups.WithLabelValues("miss").Inc()
+	switch result {
+	case "hit", "stale", "miss":
+	default:
+		result = "other" // keep the label set fixed
 	}
+	m.lookups.WithLabelValues(result).Inc()
 }
 
 // query counts one answered query.
-func (m *Metrics) query(qtype uint16, rcode int, transport string, cached bool) {
+func (m *Metrics) query(qtype uint16, rcode int, transport Transport, cached bool) {
 	if m == nil {
 		return
 	}
@@ -181,7 +179,7 @@ func (m *Metrics) query(qtype uint16, rcode int, transport string, cached bool) 
 		if cached {
 			cs = "true"
 		}
-		c, _ = m.qcounters.LoadOrStore(k, m.queries.WithLabelValues(t, rcodeString(rcode), transport, cs))
+		c, _ = m.qcounters.LoadOrStore(k, m.queries.WithLabelValues(t, rcodeString(rcode), transport.String(), cs))
 	}
 	c.(prometheus.Counter).Inc()
 }

@@ -39,35 +39,36 @@ func (h *Handler) cacheAnswer(st *state, req resolver.Request) *answer {
 	return nil
 }
 
-// fromCache appends the reply to q from the resolver's cache alone, and
-// reports false when the resolver holds nothing for it.
-func (h *Handler) fromCache(out []byte, q *query, st *state, client netip.AddrPort, transport string, start time.Time) ([]byte, bool) {
+// fromCache appends the reply to c's question from the resolver's cache
+// alone, and reports false when the resolver holds nothing for it.
+func (h *Handler) fromCache(out []byte, c *call) ([]byte, bool) {
+	q := &c.q
 	name, _, err := dns.UnpackDomainName(q.qname, 0)
 	if err != nil {
 		return out, false
 	}
-	a := h.cacheAnswer(st, resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd()})
+	a := h.cacheAnswer(c.st, resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd()})
 	if a == nil {
 		return out, false
 	}
 	n := len(out)
 	out = a.e.appendReply(out, q, h.now().UnixNano())
-	out = h.finish(out, n, q, transport, a.rcode, a.ede)
-	h.m.query(q.qtype, a.rcode, transport, false)
+	out = h.finish(out, n, c, a.rcode, a.ede)
+	h.m.query(q.qtype, a.rcode, c.transport, false)
 	h.m.shedFromCache()
-	h.logQuery(st, q, client, transport, a.rcode, "cache-overload", start)
+	h.logQuery(c, a.rcode, sourceCacheOverload, "")
 	return out, true
 }
 
 // shed answers a query that found no resolution slot: from the resolver's
 // cache when it can, else SERVFAIL with the overload EDE.
-func (h *Handler) shed(out []byte, q *query, st *state, client netip.AddrPort, transport string, start time.Time) []byte {
+func (h *Handler) shed(out []byte, c *call) []byte {
 	n := len(out)
-	if r, ok := h.fromCache(out, q, st, client, transport, start); ok {
+	if r, ok := h.fromCache(out, c); ok {
 		return r
 	}
-	h.m.servfail("overload")
-	return h.short(out[:n], q, transport, rcodeServFail, 0, &edeInfo{code: overloadCode, text: overloadText}, start)
+	h.m.servfail(reasonOverload)
+	return h.short(out[:n], c, rcodeServFail, &edeInfo{code: overloadCode, text: overloadText}, sourceServer, reasonOverload)
 }
 
 // clientSlots bounds the queries one client address has waiting on

@@ -65,6 +65,7 @@ type pentry struct {
 	secure   bool
 	rcode    int
 	ede      *edeInfo // the Extended DNS Errors of a kept SERVFAIL
+	reason   string   // and its resolver.Error.Reason, for the query log
 	inserted int64    // unix nanoseconds
 	expires  int64
 	// prefetched is set once a refresh was started for this entry.
@@ -222,7 +223,7 @@ func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time,
 // (RFC 9520), so repeats are answered here at packet-cache speed. ede is
 // the reason; "Cached Error" is added after it. Under a second, nothing
 // is kept.
-func newFailEntry(name string, qtype, qclass uint16, ede *edeInfo, life time.Duration, now time.Time) *pentry {
+func newFailEntry(name string, qtype, qclass uint16, ede *edeInfo, reason string, life time.Duration, now time.Time) *pentry {
 	life = life.Truncate(time.Second)
 	if life <= 0 {
 		return nil
@@ -239,7 +240,7 @@ func newFailEntry(name string, qtype, qclass uint16, ede *edeInfo, life time.Dur
 	if ede != nil && ede.code != dns.ExtendedErrorCodeCachedError {
 		cached = &edeInfo{code: ede.code, text: ede.text, next: cached}
 	}
-	e := &pentry{wire: wire, qend: len(wire), rcode: rcodeServFail, ede: cached,
+	e := &pentry{wire: wire, qend: len(wire), rcode: rcodeServFail, ede: cached, reason: reason,
 		inserted: now.UnixNano(), lifetime: int64(life)}
 	e.expires = e.inserted + e.lifetime
 	return e

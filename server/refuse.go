@@ -1,9 +1,6 @@
 package server
 
 import (
-	"net/netip"
-	"time"
-
 	"github.com/miekg/dns"
 )
 
@@ -21,14 +18,15 @@ var refuseRate = RateLimit{QPS: 10, Burst: 20, Entries: DefaultRateLimitEntries}
 // Prohibited code but no text when that still fits, so a refusal cannot
 // amplify a spoofed query; beyond refuseRate per network the query is
 // dropped. Over TCP (where the source cannot be forged) the reply says why.
-func (h *Handler) refuse(out, req []byte, q *query, st *state, client netip.AddrPort, transport string, start time.Time) ([]byte, verdict) {
-	if transport != "udp" {
-		return h.short(out, q, transport, rcodeRefused, 0, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "client not in allow list"}, start), verdictReply
+func (h *Handler) refuse(out, req []byte, c *call) ([]byte, verdict) {
+	if c.transport != TransportUDP {
+		return h.short(out, c, rcodeRefused, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "client not in allow list"}, sourceServer, reasonACL), verdictReply
 	}
-	if !st.refuseRL.allow(client.Addr(), start) {
+	if !c.st.refuseRL.allow(c.client.Addr(), c.start) {
 		h.m.dropped("refused_ratelimit")
 		return out, verdictDrop
 	}
+	q := &c.q
 	n := len(out)
 	out = appendShortReply(out, q, 0, rcodeRefused, h.udpSize, &edeInfo{code: dns.ExtendedErrorCodeProhibited})
 	if len(out)-n > len(req) {
@@ -37,6 +35,7 @@ func (h *Handler) refuse(out, req []byte, q *query, st *state, client netip.Addr
 	if len(out)-n > len(req) {
 		out = appendHeader(out[:n], q, 0, rcodeRefused, 0, 0, 0, 0)
 	}
-	h.m.query(q.qtype, rcodeRefused, transport, false)
+	h.m.query(q.qtype, rcodeRefused, c.transport, false)
+	h.logQuery(c, rcodeRefused, sourceServer, reasonACL)
 	return out, verdictReply
 }

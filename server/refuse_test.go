@@ -37,7 +37,7 @@ func TestRefusalDoesNotAmplify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// A client of its own network: each has its own refusal budget.
 			client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, byte(i), 1}), 5353)
-			resp, ok := h.Handle(t.Context(), tt.req, client, "udp")
+			resp, ok := h.Handle(t.Context(), tt.req, client, server.TransportUDP)
 			if !ok {
 				t.Fatal("dropped; want a REFUSED")
 			}
@@ -59,7 +59,7 @@ func TestRefusalRateLimit(t *testing.T) {
 	req := pack(t, question("www.example.org.", dns.TypeA))
 	count := func(client netip.AddrPort, n int) (answered int) {
 		for range n {
-			if _, ok := h.Handle(t.Context(), req, client, "udp"); ok {
+			if _, ok := h.Handle(t.Context(), req, client, server.TransportUDP); ok {
 				answered++
 			}
 		}

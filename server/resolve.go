@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -17,9 +15,10 @@ import (
 // answer is a reply built once from a resolution and shared by every
 // client that asked the same question at the same time.
 type answer struct {
-	e     *pentry // the reply without OPT; TTL offsets recorded
-	rcode int
-	ede   *edeInfo
+	e      *pentry // the reply without OPT; TTL offsets recorded
+	rcode  int
+	ede    *edeInfo
+	reason string // why it is a SERVFAIL: resolver.Error.Reason or the server's own
 }
 
 // The Extended DNS Error of a SERVFAIL sent because every resolution slot
@@ -30,27 +29,29 @@ const (
 )
 
 // resolveRaw finishes a query that the fast path handed to the resolver;
-// req is a copy the caller no longer uses.
-func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, client netip.AddrPort, transport string, st *state, start time.Time) (resp []byte) {
+// req is a copy the caller no longer uses, which c.q is parsed from again
+// (the fast path parsed the listener's buffer, which it reuses).
+func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, c call) (resp []byte) {
 	defer func() {
 		if p := recover(); p != nil {
-			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", client, "stack", string(debug.Stack()))
+			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", c.client, "stack", string(debug.Stack()))
 			resp = nil
 		}
 	}()
-	var q query
-	parseHeader(req, &q)
-	_ = parseQuery(req, &q) // the fast path parsed it without error
-	return h.slow(ctx, out, &q, st, client, transport, start)
+	c.q = query{}
+	parseHeader(req, &c.q)
+	_ = parseQuery(req, &c.q) // the fast path parsed it without error
+	return h.slow(ctx, out, &c)
 }
 
-// slow resolves q and appends the reply.
-func (h *Handler) slow(ctx context.Context, out []byte, q *query, st *state, client netip.AddrPort, transport string, start time.Time) []byte {
+// slow resolves c's question and appends the reply.
+func (h *Handler) slow(ctx context.Context, out []byte, c *call) []byte {
+	q := &c.q
 	var kb [maxNameLen + 5]byte
 	key := string(appendPKey(kb[:0], q))
 	name, _, err := dns.UnpackDomainName(q.qname, 0)
 	if err != nil {
-		return h.short(out, q, transport, rcodeFormErr, 0, nil, start)
+		return h.short(out, c, rcodeFormErr, nil, sourceServer, reasonMalformed)
 	}
 	cacheOnly := !q.rd()
 	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly}
@@ -62,6 +63,7 @@ func (h *Handler) slow(ctx context.Context, out []byte, q *query, st *state, cli
 	if cacheOnly {
 		mode = modeCacheOnly
 	}
+	st := c.st
 	ch := h.flights.DoChan(flight, func() (any, error) {
 		return h.resolve(st, req, key, mode), nil
 	})
@@ -70,16 +72,16 @@ func (h *Handler) slow(ctx context.Context, out []byte, q *query, st *state, cli
 	case r := <-ch:
 		a = r.Val.(*answer)
 	case <-ctx.Done():
-		a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "request cancelled"}}
+		a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "request cancelled"}, reason: "cancelled"}
 	}
 	if a.e == nil {
-		return h.short(out, q, transport, a.rcode, 0, a.ede, start)
+		return h.short(out, c, a.rcode, a.ede, sourceResolver, a.reason)
 	}
 	n := len(out)
 	out = a.e.appendReply(out, q, h.now().UnixNano())
-	out = h.finish(out, n, q, transport, a.rcode, a.ede)
-	h.m.query(q.qtype, a.rcode, transport, false)
-	h.logQuery(st, q, client, transport, a.rcode, "resolver", start)
+	out = h.finish(out, n, c, a.rcode, a.ede)
+	h.m.query(q.qtype, a.rcode, c.transport, false)
+	h.logQuery(c, a.rcode, sourceResolver, a.reason)
 	return out
 }
 
@@ -108,7 +110,7 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		if p := recover(); p != nil {
 			h.log.Error("server: panic while resolving", "panic", p, "name", req.Name, "stack", string(debug.Stack()))
 			h.m.servfail("panic")
-			a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "internal error"}}
+			a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "internal error"}, reason: "panic"}
 		}
 	}()
 	select {
@@ -121,8 +123,8 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 				return a
 			}
 		}
-		h.m.servfail("overload")
-		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: overloadCode, text: overloadText}}
+		h.m.servfail(reasonOverload)
+		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: overloadCode, text: overloadText}, reason: reasonOverload}
 	}
 	h.busy.add()
 	defer func() {
@@ -149,7 +151,7 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		if reason != nil && reason.next != nil {
 			reason = &edeInfo{code: reason.code, text: reason.text} // "Cached Error" is added again
 		}
-		if ce := newFailEntry(req.Name, req.Type, req.Class, reason, re.RetryAfter, h.now()); ce != nil {
+		if ce := newFailEntry(req.Name, req.Type, req.Class, reason, a.reason, re.RetryAfter, h.now()); ce != nil {
 			h.pc.put([]byte(key), ce)
 		}
 	}
@@ -168,6 +170,7 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Request) *answer {
 	if err != nil || res == nil {
 		ede := &edeInfo{code: dns.ExtendedErrorCodeOther, text: "resolution failed"}
+		reason := "other"
 		var re *resolver.Error
 		switch {
 		case errors.As(err, &re):
@@ -176,24 +179,22 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 				// The original reason first, then "Cached Error".
 				ede.next = &edeInfo{code: dns.ExtendedErrorCodeCachedError, text: "failed recently; not retried yet (RFC 9520)"}
 			}
-			h.m.servfail(reasonOf(re.Err))
+			reason = re.Reason()
 		case err != nil:
 			ede.text = strings.TrimPrefix(err.Error(), "resolver: ")
-			h.m.servfail("other")
-		default:
-			h.m.servfail("other")
 		}
+		h.m.servfail(reason)
 		if errors.Is(err, resolver.ErrCacheMiss) {
 			ede.text = "not in cache (RD=0 asks for cached data only)"
 		}
 		if res == nil || len(res.Answer) == 0 || !errors.Is(err, resolver.ErrCNAMELoop) {
-			return &answer{rcode: rcodeServFail, ede: ede}
+			return &answer{rcode: rcodeServFail, ede: ede, reason: reason}
 		}
 		// A CNAME/DNAME loop: SERVFAIL with the chain up to the loop, so
 		// the client sees where it loops (as Knot Resolver answers).
 		a := h.buildAnswer(res, nil, req)
 		if a.e != nil {
-			a.e.rcode, a.rcode, a.ede, a.e.secure = rcodeServFail, rcodeServFail, ede, false
+			a.e.rcode, a.rcode, a.ede, a.e.secure, a.reason = rcodeServFail, rcodeServFail, ede, false, reason
 		}
 		return a
 	}
@@ -207,7 +208,7 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 	wire, perr := m.Pack()
 	if perr != nil {
 		h.m.servfail("pack")
-		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "cannot pack the answer"}}
+		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "cannot pack the answer"}, reason: "pack"}
 	}
 	e := &pentry{wire: wire, rcode: res.Rcode & rcodeMask, qend: headerLen, secure: res.Security == dnssec.Secure}
 	if off, err := skipName(wire, headerLen); err == nil {
@@ -241,37 +242,6 @@ func edeText(e *resolver.Error) string {
 	return s
 }
 
-// reasonOf names the sentinel behind a failure, for the SERVFAIL metric.
-func reasonOf(err error) string {
-	for _, r := range []struct {
-		err  error
-		name string
-	}{
-		{resolver.ErrTimeout, "timeout"},
-		{resolver.ErrDeadline, "deadline"},
-		{resolver.ErrNoServers, "no_servers"},
-		{resolver.ErrLame, "lame"},
-		{resolver.ErrMalformed, "malformed"},
-		{resolver.ErrCNAMELoop, "cname_loop"},
-		{resolver.ErrCNAMEChain, "cname_chain"},
-		{resolver.ErrReferralDepth, "referral_depth"},
-		{resolver.ErrReferralLoop, "referral_loop"},
-		{resolver.ErrGluelessLimit, "glueless_limit"},
-		{resolver.ErrSubDepth, "sub_depth"},
-		{resolver.ErrQueryLimit, "query_limit"},
-		{resolver.ErrDependencyCycle, "dependency_cycle"},
-		{resolver.ErrInvalidQuestion, "invalid_question"},
-		{resolver.ErrRefusedUpstream, "refused_upstream"},
-		{resolver.ErrLoopbackUpstream, "loopback_upstream"},
-		{resolver.ErrCacheMiss, "cache_miss"},
-	} {
-		if errors.Is(err, r.err) {
-			return r.name
-		}
-	}
-	return "other"
-}
-
 // stripDNSSEC drops RRSIG, NSEC and NSEC3 records unless the question asked
 // for that type (RFC 4035 §3.2.1, RFC 3225 §3).
 func stripDNSSEC(rrs []dns.RR, qtype uint16) []dns.RR {
@@ -289,7 +259,8 @@ func stripDNSSEC(rrs []dns.RR, qtype uint16) []dns.RR {
 }
 
 // local appends the reply from local data: AA set, the records, or NODATA.
-func (h *Handler) local(out []byte, q *query, transport string, set *localSet) []byte {
+func (h *Handler) local(out []byte, c *call, set *localSet) []byte {
+	q := &c.q
 	n := len(out)
 	var an uint16
 	if set != nil {
@@ -300,8 +271,8 @@ func (h *Handler) local(out []byte, q *query, transport string, set *localSet) [
 	if set != nil {
 		out = append(out, set.wire...)
 	}
-	out = h.finish(out, n, q, transport, rcodeNoError, nil)
-	h.m.query(q.qtype, rcodeNoError, transport, false)
+	out = h.finish(out, n, c, rcodeNoError, nil)
+	h.m.query(q.qtype, rcodeNoError, c.transport, false)
 	return out
 }
 

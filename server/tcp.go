@@ -54,7 +54,7 @@ type streamConn struct {
 	s         *Server
 	c         net.Conn
 	client    netip.AddrPort
-	transport string
+	transport Transport
 	wmu       sync.Mutex // serialises replies
 	slots     chan struct{}
 	wg        sync.WaitGroup // queries of this connection in flight
@@ -79,12 +79,12 @@ func (sc *streamConn) evict() {
 // serveTCP accepts connections until ln is closed.
 func (s *Server) serveTCP(ln net.Listener) {
 	defer s.wg.Done()
-	s.serveStream(ln, "tcp")
+	s.serveStream(ln, TransportTCP)
 }
 
 // serveStream accepts connections on ln until it is closed, and serves
 // each under the connection rules; transport names it in metrics and logs.
-func (s *Server) serveStream(ln net.Listener, transport string) {
+func (s *Server) serveStream(ln net.Listener, transport Transport) {
 	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
@@ -95,7 +95,7 @@ func (s *Server) serveStream(ln net.Listener, transport string) {
 			// EMFILE and the like: the next Accept may work. Back off as
 			// net/http does, so a persistent error does not spin.
 			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
-			s.log.Warn(transport+" accept", "err", err, "retry_in", backoff)
+			s.log.Warn(transport.String()+" accept", "err", err, "retry_in", backoff)
 			time.Sleep(backoff)
 			continue
 		}
@@ -105,15 +105,15 @@ func (s *Server) serveStream(ln net.Listener, transport string) {
 		sc.touch()
 		switch s.conns.admit(sc) {
 		case admitPerClient:
-			s.h.m.dropped(transport + "_conn_per_client_limit")
+			s.h.m.dropped(transport.String() + "_conn_per_client_limit")
 			_ = c.Close()
 			continue
 		case admitFull, admitClosing:
-			s.h.m.dropped(transport + "_conn_limit")
+			s.h.m.dropped(transport.String() + "_conn_limit")
 			_ = c.Close()
 			continue
 		case admitEvicted:
-			s.h.m.dropped(transport + "_conn_evicted_idle")
+			s.h.m.dropped(transport.String() + "_conn_evicted_idle")
 		}
 		s.wg.Add(1)
 		go func() {
@@ -219,25 +219,23 @@ func (sc *streamConn) serve() {
 		n := int(binary.BigEndian.Uint16(lenBuf[:]))
 		if n < headerLen {
 			// An empty or header-less frame can never be a query.
-			h.m.dropped(sc.transport + "_malformed_frame")
+			h.m.dropped(sc.transport.String() + "_malformed_frame")
 			return
 		}
 		req := make([]byte, n)
 		if _, err := io.ReadFull(sc.c, req); err != nil {
 			return
 		}
-		var q query
-		st := h.st.Load()
-		start := h.now()
+		c := call{st: h.st.Load(), client: sc.client, transport: sc.transport, start: h.now()}
 		var v verdict
-		out, v = h.fast(out[:2], req, sc.client, sc.transport, &q, st, start)
+		out, v = h.fast(out[:2], req, &c)
 		fc := classify(v, out)
 		if fc == frameProgress {
 			sc.touch()
 		}
 		switch v {
 		case verdictDrop:
-			h.m.dropped(sc.transport + "_malformed_frame")
+			h.m.dropped(sc.transport.String() + "_malformed_frame")
 			return
 		case verdictReply:
 			if !sc.write(out) || fc == frameClose {
@@ -250,7 +248,7 @@ func (sc *streamConn) serve() {
 		sc.slots <- struct{}{}
 		if !s.enterPending(sc.client.Addr()) {
 			<-sc.slots
-			out = h.shed(out[:2], &q, st, sc.client, sc.transport, start)
+			out = h.shed(out[:2], &c)
 			if !sc.write(out) {
 				return
 			}
@@ -258,11 +256,12 @@ func (sc *streamConn) serve() {
 		}
 		sc.inflight.Add(1)
 		sc.wg.Add(1)
+		rc := c
 		go func() {
 			defer sc.wg.Done()
 			defer s.leavePending(sc.client.Addr())
 			defer func() { <-sc.slots }()
-			resp := h.resolveRaw(context.Background(), make([]byte, 2, maxReplyHint), req, sc.client, sc.transport, st, start)
+			resp := h.resolveRaw(context.Background(), make([]byte, 2, maxReplyHint), req, rc)
 			// Before the write, so a client that read the reply finds the
 			// connection idle and its progress counted.
 			sc.touch()

@@ -50,11 +50,9 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 			continue
 		}
 		client = netip.AddrPortFrom(client.Addr().Unmap(), client.Port())
-		var q query
-		st := h.st.Load()
-		start := h.now()
+		c := call{st: h.st.Load(), client: client, transport: TransportUDP, start: h.now()}
 		var v verdict
-		out, v = h.fast(out[:0], buf[:n], client, "udp", &q, st, start)
+		out, v = h.fast(out[:0], buf[:n], &c)
 		switch v {
 		case verdictReply:
 			_, _ = conn.WriteToUDPAddrPort(out, client)
@@ -63,14 +61,14 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 			continue
 		}
 		if !s.enterPending(client.Addr()) {
-			out = h.shed(out[:0], &q, st, client, "udp", start)
+			out = h.shed(out[:0], &c)
 			_, _ = conn.WriteToUDPAddrPort(out, client)
 			continue
 		}
-		req := append([]byte(nil), buf[:n]...)
+		req, rc := append([]byte(nil), buf[:n]...), c
 		go func() {
 			defer s.leavePending(client.Addr())
-			resp := h.resolveRaw(context.Background(), make([]byte, 0, maxReplyHint), req, client, "udp", st, start)
+			resp := h.resolveRaw(context.Background(), make([]byte, 0, maxReplyHint), req, rc)
 			if len(resp) > 0 {
 				_, _ = conn.WriteToUDPAddrPort(resp, client)
 			}

@@ -93,9 +93,9 @@ func (q *query) opcode() int { return int(q.flags&opcodeMask) >> 11 }
 
 // maxSize is the largest reply the client accepts over transport: the
 // smaller of its EDNS payload size and ours, never below 512; 512 without
-// EDNS; 65535 over TCP.
-func (q *query) maxSize(transport string, ours uint16) int {
-	if transport == "tcp" {
+// EDNS; 65535 over a stream transport.
+func (q *query) maxSize(transport Transport, ours uint16) int {
+	if transport.stream() {
 		return maxTCPSize
 	}
 	if !q.edns {

@@ -91,7 +91,7 @@ func TestMetaTypes(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer h.Close()
-				for _, transport := range []string{"udp", "tcp"} {
+				for _, transport := range []server.Transport{server.TransportUDP, server.TransportTCP} {
 					q := new(dns.Msg)
 					q.SetQuestion("www.example.org.", tt.code)
 					q.SetEdns0(1232, false)

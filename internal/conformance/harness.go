@@ -149,7 +149,7 @@ func (hs *Harness) Query(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, ok := hs.h.Handle(ctx, wire, clientAddr, "udp")
+	resp, ok := hs.h.Handle(ctx, wire, clientAddr, server.TransportUDP)
 	if !ok {
 		return nil, replay.ErrNoReply
 	}
@@ -162,7 +162,7 @@ func (hs *Harness) Query(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 
 // QueryRaw implements replay.Target.
 func (hs *Harness) QueryRaw(ctx context.Context, b []byte) error {
-	hs.h.Handle(ctx, b, clientAddr, "udp")
+	hs.h.Handle(ctx, b, clientAddr, server.TransportUDP)
 	return nil
 }
 
