@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/report"
 )
 
 // InfraSnapshotter gives the resolver's server-selection table;
@@ -32,20 +32,6 @@ const (
 	// debugReadTimeout bounds reading an HTTP request.
 	debugReadTimeout = 5 * time.Second
 )
-
-// TraceReply is the JSON document /debug/trace returns.
-type TraceReply struct {
-	Name      string          `json:"name"`
-	Type      string          `json:"type"`
-	Rcode     string          `json:"rcode"`
-	Answer    []string        `json:"answer,omitempty"`
-	Authority []string        `json:"authority,omitempty"`
-	Upstream  int             `json:"upstream"`
-	Duration  time.Duration   `json:"duration_ns"`
-	Error     string          `json:"error,omitempty"`
-	EDE       *uint16         `json:"ede,omitempty"`
-	Trace     *resolver.Trace `json:"trace,omitempty"`
-}
 
 // DebugHandler serves /metrics (when m is not nil), /debug/trace,
 // /debug/infra and /debug/pprof for h.
@@ -72,6 +58,10 @@ func DebugHandler(h *Handler, m *Metrics) http.Handler {
 			http.Error(w, "usage: /debug/trace?name=NAME&type=TYPE", http.StatusBadRequest)
 			return
 		}
+		if rule, refused := resolver.RuleForType(qtype); refused {
+			http.Error(w, "type "+ts+": "+rule.Reason, http.StatusBadRequest)
+			return
+		}
 		select {
 		case slots <- struct{}{}:
 			defer func() { <-slots }()
@@ -80,20 +70,9 @@ func DebugHandler(h *Handler, m *Metrics) http.Handler {
 			return
 		}
 		res, err := h.Settings().Resolver.Query(r.Context(), resolver.Request{Name: dns.Fqdn(name), Type: qtype, Trace: true})
-		out := TraceReply{Name: dns.Fqdn(name), Type: typeString(qtype), Rcode: rcodeString(rcodeServFail)}
-		if res != nil {
-			out.Rcode = rcodeString(res.Rcode)
-			out.Answer, out.Authority = rrStrings(res.Answer), rrStrings(res.Authority)
-			out.Upstream, out.Duration, out.Trace = res.Upstream, res.Duration, res.Trace
-		}
-		if err != nil {
-			out.Error = err.Error()
-			var re *resolver.Error
-			if errors.As(err, &re) {
-				out.EDE = &re.EDE
-			}
-		}
-		writeJSON(w, out)
+		// The one JSON form of a resolution (resolver/report's schema),
+		// as resolve --json prints it.
+		writeJSON(w, report.FromResult(name, qtype, res, err))
 	})
 	mux.HandleFunc("GET /debug/infra", func(w http.ResponseWriter, r *http.Request) {
 		is, ok := h.Settings().Resolver.(InfraSnapshotter)
@@ -101,7 +80,7 @@ func DebugHandler(h *Handler, m *Metrics) http.Handler {
 			http.Error(w, "the resolver keeps no server-selection table", http.StatusNotImplemented)
 			return
 		}
-		writeJSON(w, is.InfraSnapshot())
+		writeJSON(w, report.FromInfra(is.InfraSnapshot()))
 	})
 	return mux
 }
@@ -111,14 +90,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-func rrStrings(rrs []dns.RR) []string {
-	out := make([]string, 0, len(rrs))
-	for _, rr := range rrs {
-		out = append(out, rr.String())
-	}
-	return out
 }
 
 // DebugServer is the HTTP listener of /metrics and /debug.

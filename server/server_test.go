@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/resolver/report/reporttest"
 	"github.com/addrwalk/addrwalk/server"
 )
 
@@ -223,15 +224,25 @@ func TestMetricsAndDebug(t *testing.T) {
 	rec = httptest.NewRecorder()
 	dbg.ServeHTTP(rec, httptest.NewRequest("GET", "/debug/trace?name=www.example.org&type=AAAA", nil))
 	var tr struct {
-		Rcode  string
-		Answer []string
-		Trace  map[string]any
+		Rcode      string         `json:"rcode"`
+		Answer     []string       `json:"answer"`
+		Trace      map[string]any `json:"trace"`
+		DurationMS float64        `json:"duration_ms"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &tr); err != nil || rec.Code != http.StatusOK {
 		t.Fatalf("trace: %d %v %s", rec.Code, err, rec.Body)
 	}
-	if tr.Rcode != "NOERROR" || len(tr.Answer) != 1 || tr.Trace == nil {
+	if tr.Rcode != "NOERROR" || len(tr.Answer) != 1 || tr.Trace == nil || strings.Contains(tr.Answer[0], "\t") {
 		t.Errorf("trace reply: %+v", tr)
+	}
+	reporttest.Validate(t, reporttest.Resolution, rec.Body.Bytes())
+
+	for _, q := range []string{"name=www.example.org&type=AXFR", "name=www.example.org&type=BOGUS", "name=a..b"} {
+		rec = httptest.NewRecorder()
+		dbg.ServeHTTP(rec, httptest.NewRequest("GET", "/debug/trace?"+q, nil))
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("/debug/trace?%s: %d, want 400", q, rec.Code)
+		}
 	}
 
 	rec = httptest.NewRecorder()
@@ -242,9 +253,10 @@ func TestMetricsAndDebug(t *testing.T) {
 
 	rec = httptest.NewRecorder()
 	dbg.ServeHTTP(rec, httptest.NewRequest("GET", "/debug/infra", nil))
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "127.54.") {
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"addr": "127.54.`) || !strings.Contains(rec.Body.String(), `"srtt_ms": `) {
 		t.Errorf("infra: %d %s", rec.Code, rec.Body)
 	}
+	reporttest.Validate(t, reporttest.Infra, rec.Body.Bytes())
 
 	h2, err := server.NewHandler(server.HandlerConfig{Settings: server.Settings{Resolver: echoResolver{}}})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
+	"github.com/addrwalk/addrwalk/resolver/report"
 )
 
 // ResolverFlags are the resolver settings shared by resolve, demo and path.
@@ -177,7 +178,11 @@ func runResolution(g *Globals, r *resolver.Resolver, name string, qtype uint16, 
 	}
 	switch {
 	case out.JSON:
-		if werr := writeJSON(g.Stdout, res, err); werr != nil {
+		var infra []cache.InfraEntry
+		if out.ShowInfra {
+			infra = r.InfraSnapshot()
+		}
+		if werr := writeJSON(g.Stdout, res, err, infra); werr != nil {
 			return werr
 		}
 	case out.Short:
@@ -257,55 +262,16 @@ func printAnswer(w io.Writer, res *resolver.Result, err error) {
 	fmt.Fprintf(w, "\n;; upstream queries: %d, time: %s\n", res.Upstream, fmtDur(res.Duration))
 }
 
-// jsonResult is the --json document; the README documents its schema.
-type jsonResult struct {
-	Name            string          `json:"name"`
-	Type            string          `json:"type"`
-	Rcode           string          `json:"rcode"`
-	Security        string          `json:"security"` // DNSSEC: Secure, Insecure, Bogus, Indeterminate
-	Answer          []string        `json:"answer"`
-	Authority       []string        `json:"authority"`
-	UpstreamQueries int             `json:"upstream_queries"`
-	Servers         int             `json:"servers_contacted"`
-	DurationMS      float64         `json:"duration_ms"`
-	Error           string          `json:"error,omitempty"`
-	Trace           *resolver.Trace `json:"trace,omitempty"`
-}
-
-func writeJSON(w io.Writer, res *resolver.Result, err error) error {
-	doc := jsonResult{
-		Name: res.Name, Type: dns.TypeToString[res.Type], Rcode: dns.RcodeToString[res.Rcode], Security: res.Security.String(),
-		Answer: rrLines(res.Answer), Authority: rrLines(res.Authority),
-		UpstreamQueries: res.Upstream, DurationMS: float64(res.Duration.Microseconds()) / 1000,
-		Trace: res.Trace,
-	}
-	if res.Trace != nil {
-		doc.Servers = len(serversIn(res.Trace.Steps, map[string]bool{}))
-	}
-	if err != nil {
-		doc.Error = err.Error()
+// writeJSON prints the resolution in the one JSON form of package report
+// (its schema is resolver/report/resolution.schema.json).
+func writeJSON(w io.Writer, res *resolver.Result, err error, infra []cache.InfraEntry) error {
+	doc := report.FromResult(res.Name, res.Type, res, err)
+	if infra != nil {
+		doc.Infra = report.InfraEntries(infra)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
-}
-
-func serversIn(steps []*resolver.Step, seen map[string]bool) map[string]bool {
-	for _, s := range steps {
-		if s.Kind == resolver.EventQuery && s.Addr.IsValid() {
-			seen[s.Addr.String()] = true
-		}
-		serversIn(s.Steps, seen)
-	}
-	return seen
-}
-
-func rrLines(rrs []dns.RR) []string {
-	out := make([]string, 0, len(rrs))
-	for _, rr := range rrs {
-		out = append(out, strings.ReplaceAll(rr.String(), "\t", " "))
-	}
-	return out
 }
 
 func fmtDur(d time.Duration) string {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/addrwalk/addrwalk/internal/sim"
+	"github.com/addrwalk/addrwalk/resolver/report/reporttest"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
@@ -108,10 +109,42 @@ func TestResolveCLI(t *testing.T) {
 	}
 }
 
-// TestResolveJSON checks the documented JSON schema.
+// TestResolveJSON checks resolve --json against the published schema
+// for every kind of outcome, and the shape of a trace.
 func TestResolveJSON(t *testing.T) {
 	hints, port := simHints(t)
-	code, out, errOut := runCLI(t, "resolve", "--root-hints", hints, "--port", port, "--allow-loopback", "--json", "alias.example.org")
+	base := []string{"resolve", "--root-hints", hints, "--port", port, "--allow-loopback", "--json"}
+	l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPort := strconv.Itoa(l.LocalAddr().(*net.UDPAddr).Port)
+	l.Close()
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"cname", append(base, "alias.example.org"), ExitOK},
+		{"nxdomain", append(base, "nonexistent.example.org"), ExitOK},
+		{"nodata", append(base, "www.example.org", "MX"), ExitOK},
+		{"glueless", append(base, "www.quiet-harbor.org"), ExitOK},
+		{"any", append(base, "www.example.org", "ANY"), ExitOK},
+		{"show infra", append(base, "--show-infra", "www.example.org"), ExitOK},
+		{"servfail", []string{"resolve", "--json", "--root-hints", hints, "--port", deadPort, "--query-timeout", "100ms", "www.example.org"}, ExitDNSNoReply},
+		{"demo dnssec", []string{"demo", "--no-latency", "--json", "--dnssec", "dnssec-secure"}, ExitOK},
+		{"demo bogus", []string{"demo", "--no-latency", "--json", "--dnssec", "dnssec-bogus-expired"}, ExitDNSNoReply},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, errOut)
+			}
+			reporttest.Validate(t, reporttest.Resolution, []byte(out))
+		})
+	}
+
+	code, out, errOut := runCLI(t, append(base, "alias.example.org")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -119,10 +152,8 @@ func TestResolveJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	for _, k := range []string{"name", "type", "rcode", "answer", "authority", "upstream_queries", "servers_contacted", "duration_ms", "trace"} {
-		if _, ok := doc[k]; !ok {
-			t.Errorf("document lacks %q", k)
-		}
+	if got := doc["answer"].([]any)[0].(string); strings.Contains(got, "\t") || !strings.HasPrefix(got, "alias.example.org. 3600 IN CNAME ") {
+		t.Errorf("answer record %q, want presentation format with single spaces", got)
 	}
 	steps := doc["trace"].(map[string]any)["steps"].([]any)
 	var kinds []string
@@ -134,7 +165,7 @@ func TestResolveJSON(t *testing.T) {
 		t.Errorf("step kinds %q, want %q", got, want)
 	}
 	q := steps[1].(map[string]any)
-	for _, k := range []string{"name", "type", "zone", "server", "addr", "why", "transport", "rtt_ns", "rcode", "flags", "outcome", "referral"} {
+	for _, k := range []string{"name", "type", "zone", "server", "addr", "why", "transport", "rtt_ms", "rcode", "flags", "outcome", "referral"} {
 		if _, ok := q[k]; !ok {
 			t.Errorf("query step lacks %q: %v", k, q)
 		}
