@@ -20,7 +20,9 @@ const (
 	TransportHTTPS                      // DNS over HTTPS, RFC 8484
 )
 
-var transportNames = [...]string{"", "udp", "tcp", "tls", "https"}
+// The encrypted transports are named as DNS operators call them (the
+// metrics labels of issue #17: udp, tcp, dot, doh).
+var transportNames = [...]string{"", "udp", "tcp", "dot", "doh"}
 
 // String returns the lower-case name used in metrics and logs.
 func (t Transport) String() string {

@@ -367,7 +367,8 @@ func (h *Handler) fast(out, req []byte, c *call) (resp []byte, v verdict) {
 // short appends a reply without records and logs it: source and reason
 // say who decided on it and why.
 func (h *Handler) short(out []byte, c *call, rcode int, ede *edeInfo, source, reason string) []byte {
-	out = appendShortReply(out, &c.q, 0, rcode, h.udpSize, ede)
+	n := len(out)
+	out = pad(appendShortReply(out, &c.q, 0, rcode, h.udpSize, ede), n, &c.q, c.transport)
 	h.m.query(c.q.qtype, rcode, c.transport, false)
 	h.logQuery(c, rcode, source, reason)
 	return out
@@ -390,5 +391,5 @@ func (h *Handler) finish(out []byte, n int, c *call, rcode int, ede *edeInfo) []
 		f := uint16(out[n+2])<<8 | uint16(out[n+3])
 		out = appendShortReply(out[:n], q, f&(flagAA|flagAD)|flagTC, rcode, h.udpSize, ede)
 	}
-	return out
+	return pad(out, n, q, c.transport)
 }

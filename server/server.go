@@ -57,6 +57,9 @@ type Config struct {
 	TCPReadTimeout       time.Duration
 	TCPWriteTimeout      time.Duration
 	TCPMaxInflight       int
+	// Encrypted configures DoT and DoH listeners (encrypted.go); off
+	// unless addresses are given.
+	Encrypted EncryptedConfig
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -77,6 +80,7 @@ type Server struct {
 	udp     []*net.UDPConn
 	tcp     []net.Listener
 	addrs   []netip.AddrPort
+	enc     encryptedListeners
 	started bool
 	closing bool
 }
@@ -164,6 +168,10 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}
 	}
+	if err := s.bindEncrypted(ctx); err != nil {
+		s.closeListeners()
+		return err
+	}
 	readers := udpSockets()
 	if reusePort {
 		readers = 1
@@ -175,6 +183,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.wg.Add(1)
 		go s.serveTCP(t)
 	}
+	s.serveEncrypted()
 	return nil
 }
 
@@ -239,6 +248,7 @@ func (s *Server) closeListeners() {
 	for _, t := range s.tcp {
 		_ = t.Close()
 	}
+	s.closeEncrypted()
 }
 
 // Shutdown stops accepting queries and waits for the ones in flight to be
@@ -253,6 +263,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, t := range s.tcp {
 		_ = t.Close()
 	}
+	s.stopEncrypted(ctx)
 	s.conns.stopReading()
 	udp := s.udp
 	s.mu.Unlock()

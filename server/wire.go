@@ -83,6 +83,9 @@ type query struct {
 	ednsVersion uint8
 	do          bool
 	udpSize     uint16
+	// padded is set when the OPT record carried the Padding option
+	// (RFC 7830); replies over encrypted transports are padded then.
+	padded bool
 }
 
 func (q *query) rd() bool { return q.flags&flagRD != 0 }
@@ -171,9 +174,11 @@ func parseQuery(b []byte, q *query) error {
 		if off-rdlen-10 != nameStart+1 || b[nameStart] != 0 {
 			return errOPT // the owner must be the root
 		}
-		if err := checkOptions(b[rdata : rdata+rdlen]); err != nil {
+		padded, err := checkOptions(b[rdata : rdata+rdlen])
+		if err != nil {
 			return err
 		}
+		q.padded = padded
 		q.edns = true
 		q.udpSize = class
 		q.ednsVersion = uint8(ttl >> 16)
@@ -182,19 +187,21 @@ func parseQuery(b []byte, q *query) error {
 	return nil
 }
 
-// checkOptions checks that EDNS options fill rdata exactly.
-func checkOptions(rd []byte) error {
+// checkOptions checks that EDNS options fill rdata exactly, and reports
+// whether one is the Padding option.
+func checkOptions(rd []byte) (padded bool, err error) {
 	for len(rd) > 0 {
 		if len(rd) < 4 {
-			return errOPT
+			return false, errOPT
 		}
 		n := int(binary.BigEndian.Uint16(rd[2:]))
 		if 4+n > len(rd) {
-			return errOPT
+			return false, errOPT
 		}
+		padded = padded || binary.BigEndian.Uint16(rd) == optPadding
 		rd = rd[4+n:]
 	}
-	return nil
+	return padded, nil
 }
 
 // skipUncompressedName returns the offset after the name at off, which must

@@ -31,6 +31,12 @@ type ctlServe struct {
 // directory; extra is appended to the configuration.
 func startCtlServe(t *testing.T, lab *resolvertest.Lab, extra string) *ctlServe {
 	t.Helper()
+	return startServeWith(t, lab, extra, nil)
+}
+
+// startServeWith is startCtlServe with a hook to set flags.
+func startServeWith(t *testing.T, lab *resolvertest.Lab, extra string, mod func(*ServeCmd)) *ctlServe {
+	t.Helper()
 	dir := t.TempDir()
 	hints := filepath.Join(dir, "root.hints")
 	if err := os.WriteFile(hints, []byte(lab.RootHints()), 0o600); err != nil {
@@ -54,6 +60,9 @@ level = "error"
 	}
 	ready := make(chan []netip.AddrPort, 1)
 	cmd := &ServeCmd{Config: s.conf, ready: func(d []netip.AddrPort, _ netip.AddrPort) { ready <- d }}
+	if mod != nil {
+		mod(cmd)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	s.cancel = cancel
 	go func() { s.done <- cmd.Run(&Globals{Ctx: ctx, Stdout: io.Discard, Stderr: io.Discard}) }()

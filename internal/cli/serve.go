@@ -36,11 +36,20 @@ type ServeCmd struct {
 	LogLevel      string   `name:"log-level" placeholder:"LEVEL" help:"debug, info, warn or error (default info)."`
 	QueryLog      bool     `name:"query-log" help:"Log every query."`
 	CheckConfig   bool     `name:"check-config" help:"Validate the configuration and exit."`
+	DoT           []string `name:"dot" placeholder:"ADDR:PORT" help:"Serve DNS over TLS (RFC 7858) on this address; repeatable (port 853 is standard). Needs --tls-cert/--tls-key or --self-signed."`
+	DoH           []string `name:"doh" placeholder:"ADDR:PORT" help:"Serve DNS over HTTPS (RFC 8484, /dns-query) on this address; repeatable."`
+	TLSCert       string   `name:"tls-cert" placeholder:"FILE" help:"PEM certificate chain for DoT and DoH (re-read on reload)."`
+	TLSKey        string   `name:"tls-key" placeholder:"FILE" help:"PEM private key of --tls-cert."`
+	SelfSigned    bool     `name:"self-signed" help:"Make a self-signed certificate for loopback tests of DoT and DoH (logged with its SPKI pin)."`
+	SelfSignedOut string   `name:"self-signed-cert" placeholder:"FILE" help:"With --self-signed: write the certificate here, for clients to trust (curl --cacert, kdig +tls-ca)."`
 	Control       string   `name:"control" placeholder:"PATH" help:"Listen for 'addrwalk ctl' on this Unix socket (mode 0600; \"default\" is /run/addrwalk/control.sock)."`
 
 	// ready, when set (by tests), receives the bound addresses once the
 	// server is serving.
 	ready func(dns []netip.AddrPort, metrics netip.AddrPort) `kong:"-"`
+	// readyEncrypted, when set (by tests), receives the bound DoT and DoH
+	// addresses once the server is serving.
+	readyEncrypted func(dot, doh []netip.AddrPort) `kong:"-"`
 	// reload, when set (by tests), replaces SIGHUP as the reload trigger.
 	reload <-chan struct{} `kong:"-"`
 }
@@ -90,7 +99,16 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	defer h.Close()
+	certs, err := newCertStore(cfg, c.SelfSigned, c.SelfSignedOut, log)
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	shared.certs = certs
 	srv, err := server.New(server.Config{
+		Encrypted: server.EncryptedConfig{
+			DoT: cfg.Server.DoTListen, DoH: cfg.Server.DoHListen, TLS: certs.tlsConfig(),
+			DoHPath: cfg.Server.DoHPath, DoHTrustedProxies: cfg.Server.DoHTrustedProxies,
+		},
 		Listen:               cfg.Server.Listen,
 		Handler:              h,
 		MaxInflight:          cfg.Server.MaxInflight,
@@ -132,6 +150,13 @@ func (c *ServeCmd) Run(g *Globals) error {
 		for _, a := range srv.Addrs() {
 			ls = append(ls, control.Listener{Transport: "udp", Addr: a.String()}, control.Listener{Transport: "tcp", Addr: a.String()})
 		}
+		dot, doh := srv.EncryptedAddrs()
+		for _, a := range dot {
+			ls = append(ls, control.Listener{Transport: "dot", Addr: a.String()})
+		}
+		for _, a := range doh {
+			ls = append(ls, control.Listener{Transport: "doh", Addr: "https://" + a.String() + dohPath(cfg)})
+		}
 		if metricsAddr.IsValid() {
 			ls = append(ls, control.Listener{Transport: "metrics", Addr: metricsAddr.String()})
 		}
@@ -147,6 +172,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 	log.Info("serving", "listen", srv.Addrs(), "metrics", metricsAddr, "control", cfg.Control.ControlSocket())
 	if c.ready != nil {
 		c.ready(srv.Addrs(), metricsAddr)
+	}
+	if c.readyEncrypted != nil {
+		c.readyEncrypted(srv.EncryptedAddrs())
 	}
 
 	reload := c.reload
@@ -284,6 +312,26 @@ func (c *ServeCmd) applyFlags(cfg *config.Config) error {
 	if c.QueryLog {
 		cfg.Log.Queries = true
 	}
+	for _, l := range []struct {
+		flag string
+		in   []string
+		out  *[]netip.AddrPort
+	}{{"--dot", c.DoT, &cfg.Server.DoTListen}, {"--doh", c.DoH, &cfg.Server.DoHListen}} {
+		if len(l.in) == 0 {
+			continue
+		}
+		*l.out = nil
+		for _, s := range l.in {
+			ap, err := netip.ParseAddrPort(s)
+			if err != nil {
+				return fmt.Errorf("%s %q: want ADDR:PORT, e.g. 127.0.0.1:853", l.flag, s)
+			}
+			*l.out = append(*l.out, ap)
+		}
+	}
+	if c.TLSCert != "" || c.TLSKey != "" {
+		cfg.Server.TLSCert, cfg.Server.TLSKey = c.TLSCert, c.TLSKey
+	}
 	if c.Control != "" {
 		cfg.Control.Socket = c.Control
 		if c.Control != "default" {
@@ -303,6 +351,7 @@ type serveShared struct {
 	cache *cache.Cache
 	infra *cache.Infra
 	trust *dnssec.AutoTrust
+	certs *certStore // DoT and DoH certificate; nil before Run sets it
 }
 
 func newServeShared(cfg *config.Config) (*serveShared, error) {
@@ -440,6 +489,13 @@ func (c *ServeCmd) reloadConfig(old *config.Config, shared *serveShared, metrics
 	next, err := c.load()
 	if err != nil {
 		return nil, err
+	}
+	if shared.certs != nil {
+		// First: a bad certificate fails the reload before anything
+		// changed.
+		if err := shared.certs.reload(next); err != nil {
+			return nil, err
+		}
 	}
 	var warn []string
 	if !reflect.DeepEqual(old.Server, next.Server) {

@@ -86,6 +86,8 @@ type Server struct {
 	PacketCacheEntries int `toml:"packet-cache-entries"`
 	// ShutdownGrace is how long queries in flight get on shutdown.
 	ShutdownGrace Duration `toml:"shutdown-grace"`
+	// Encrypted holds the DoT and DoH keys (service.go).
+	Encrypted
 }
 
 // Access configures who may query.
@@ -312,6 +314,9 @@ func (c *Config) Validate() error {
 				return invalid("%s[%d] (%s): no servers", zl.key, i, name)
 			}
 		}
+	}
+	if err := c.validateEncrypted(); err != nil {
+		return err
 	}
 	if err := c.validateControl(); err != nil {
 		return err

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// DNS over HTTPS (RFC 8484): GET with ?dns= (base64url) and POST with an
+// application/dns-message body, on one path, over HTTP/2 or HTTP/1.1.
+
+const (
+	// dohMediaType is the DNS wire format's media type (RFC 8484 §6).
+	dohMediaType = "application/dns-message"
+	// DefaultDoHPath is the path of queries when none is configured.
+	DefaultDoHPath = "/dns-query"
+	// maxDoHQuery bounds a query's size: a DNS message is at most 65535
+	// octets (RFC 8484 §6 keeps the wire format's limit).
+	maxDoHQuery = maxTCPSize
+	// maxForwardedHops bounds the X-Forwarded-For entries examined, so a
+	// huge header costs little.
+	maxForwardedHops = 16
+)
+
+// dohHandler answers DoH requests with the Handler.
+type dohHandler struct {
+	h       *Handler
+	path    string
+	proxies []netip.Prefix
+}
+
+func newDoHHandler(h *Handler, path string, proxies []netip.Prefix) *dohHandler {
+	if path == "" {
+		path = DefaultDoHPath
+	}
+	return &dohHandler{h: h, path: path, proxies: proxies}
+}
+
+func (d *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != d.path {
+		http.Error(w, "not found: DNS queries go to "+d.path, http.StatusNotFound)
+		return
+	}
+	var req []byte
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		v := r.URL.Query().Get("dns")
+		if v == "" {
+			http.Error(w, "missing dns parameter (base64url DNS message)", http.StatusBadRequest)
+			return
+		}
+		if len(v) > base64.RawURLEncoding.EncodedLen(maxDoHQuery)+2 {
+			http.Error(w, "dns parameter too long", http.StatusRequestURITooLong)
+			return
+		}
+		// RFC 8484 §4.1: base64url without padding; padding is
+		// tolerated, as most servers do.
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
+		if err != nil {
+			http.Error(w, "dns parameter is not base64url", http.StatusBadRequest)
+			return
+		}
+		req = b
+	case http.MethodPost:
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != dohMediaType {
+			http.Error(w, "Content-Type must be "+dohMediaType, http.StatusUnsupportedMediaType)
+			return
+		}
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDoHQuery))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				http.Error(w, "query larger than 65535 octets", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		req = b
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
+		return
+	}
+	client := d.client(r)
+	resp, ok := d.h.AppendHandle(r.Context(), make([]byte, 0, maxReplyHint), req, client, TransportHTTPS)
+	if !ok {
+		http.Error(w, "not a DNS query", http.StatusBadRequest)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", dohMediaType)
+	hd.Set("Content-Length", strconv.Itoa(len(resp)))
+	// RFC 8484 §5.1: the freshness lifetime must not exceed the smallest
+	// TTL of the answer; §4.2.1's example uses max-age.
+	hd.Set("Cache-Control", "max-age="+strconv.FormatUint(uint64(minReplyTTL(resp)), 10))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(resp)
+	}
+}
+
+// client is the address the ACL and the rate limit see: the connection's,
+// or, when the connection comes from a trusted proxy, the nearest address
+// in X-Forwarded-For that is not itself a trusted proxy.
+func (d *dohHandler) client(r *http.Request) netip.AddrPort {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.AddrPort{} // never allowed by the ACL
+	}
+	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	if !d.trusted(peer.Addr()) {
+		return peer
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	var addrs []string
+	for _, h := range hops {
+		addrs = append(addrs, strings.Split(h, ",")...)
+	}
+	for i, n := len(addrs)-1, 0; i >= 0 && n < maxForwardedHops; i, n = i-1, n+1 {
+		s := strings.TrimSpace(addrs[i])
+		if host, _, err := net.SplitHostPort(s); err == nil {
+			s = host
+		}
+		a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+		if err != nil {
+			return netip.AddrPort{} // a garbled header from our own proxy: refuse
+		}
+		a = a.Unmap()
+		if !d.trusted(a) {
+			return netip.AddrPortFrom(a, 0)
+		}
+	}
+	return peer
+}
+
+func (d *dohHandler) trusted(a netip.Addr) bool {
+	for _, p := range d.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// minReplyTTL is the smallest TTL of the reply's records (the OPT record
+// aside), or 0 when it has none: a reply without records (an error) is
+// not to be cached by HTTP caches.
+func minReplyTTL(b []byte) uint32 {
+	var ttl uint32
+	seen := false
+	rrWalk(b, func(off int, typ uint16) {
+		if typ == typeOPT {
+			return
+		}
+		t := binary.BigEndian.Uint32(b[off:])
+		if !seen || t < ttl {
+			ttl, seen = t, true
+		}
+	})
+	return ttl
+}
