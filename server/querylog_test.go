@@ -153,8 +153,8 @@ func TestQueryLogEveryReply(t *testing.T) {
 
 func TestTransportString(t *testing.T) {
 	for tr, want := range map[server.Transport]string{
-		server.TransportUDP: "udp", server.TransportTCP: "tcp", server.TransportTLS: "tls",
-		server.TransportHTTPS: "https", 0: "transport0", 9: "transport9",
+		server.TransportUDP: "udp", server.TransportTCP: "tcp", server.TransportTLS: "dot",
+		server.TransportHTTPS: "doh", 0: "transport0", 9: "transport9",
 	} {
 		if got := tr.String(); got != want {
 			t.Errorf("Transport(%d).String() = %q, want %q", tr, got, want)
