@@ -12,7 +12,9 @@
 //     Day 2020 value, which avoids IP fragmentation);
 //   - RFC 7766: retry over TCP when a UDP reply has TC=1;
 //   - RFC 9156: QNAME minimisation (relaxed, as Unbound's default);
-//   - RFC 5452: random query IDs and source ports, and replies accepted
+//   - RFC 5452: random query IDs and source ports drawn from the whole
+//     unprivileged range 1024-65535 minus a configurable exclude list
+//     (ports.go: about 16 bits besides the ID), and replies accepted
 //     only when source, ID and question all match;
 //   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (chain.go builds
 //     the chain of trust, validate.go checks answers and denials),

@@ -22,8 +22,13 @@ type Config struct {
 	// IANA root hints. Addresses in Hints are always allowed, even when
 	// loopback upstreams are not.
 	Hints *Hints
-	// Exchanger is the transport; nil means a NetExchanger.
+	// Exchanger is the transport; nil means a NetExchanger drawing UDP
+	// source ports from 1024-65535 minus ExcludeSourcePorts.
 	Exchanger Exchanger
+	// ExcludeSourcePorts are ports the default NetExchanger never sends
+	// from (Unbound's outgoing-port-avoid), e.g. ports local services
+	// listen on.
+	ExcludeSourcePorts []PortRange
 	// Port is the port queries go to; 0 means 53. Tests and the offline
 	// lab serve their hierarchies on another port.
 	Port uint16
@@ -177,7 +182,11 @@ func New(cfg Config) (*Resolver, error) {
 		r.rto = DefaultRequestTimeout
 	}
 	if r.x == nil {
-		r.x = &NetExchanger{Timeout: r.qto}
+		ports, err := NewSourcePorts(cfg.ExcludeSourcePorts)
+		if err != nil {
+			return nil, err
+		}
+		r.x = &NetExchanger{Timeout: r.qto, Ports: ports}
 	}
 	if r.now == nil {
 		r.now = time.Now

@@ -44,8 +44,8 @@ const maxIgnoredReplies = 64
 const maxTCPMessages = 8
 
 // NetExchanger is the real network transport. Each UDP query uses a new
-// connected socket, so the kernel picks a fresh random source port
-// (RFC 5452 §9.2) and drops datagrams from any other source; the ID and
+// connected socket from a fresh random source port (RFC 5452 §9.2; see
+// SourcePorts), and the kernel drops datagrams from any other source; the ID and
 // question are checked on every datagram that does arrive.
 type NetExchanger struct {
 	// Timeout is the wait for one reply; the context's deadline wins when
@@ -53,6 +53,10 @@ type NetExchanger struct {
 	Timeout time.Duration
 	// Dialer is used for both transports; nil means a zero net.Dialer.
 	Dialer *net.Dialer
+	// Ports are the UDP source ports drawn from; nil means the kernel's
+	// ephemeral range. The resolver's default NetExchanger uses every
+	// unprivileged port (see SourcePorts).
+	Ports *SourcePorts
 
 	// bufs recycles 64 KiB UDP receive buffers: a reply may exceed the
 	// advertised payload size, and a fresh buffer per query was most of a
@@ -86,7 +90,7 @@ func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string,
 			bp = &b
 		}
 		defer x.bufs.Put(bp)
-		return exchangeUDP(ctx, d, *bp, wire, q, server)
+		return exchangeUDP(ctx, d, x.Ports, *bp, wire, q, server)
 	case "tcp":
 		return exchangeTCP(ctx, d, wire, q, server)
 	default:
@@ -103,8 +107,8 @@ func watchContext(ctx context.Context, c net.Conn) func() {
 	return func() { stop() }
 }
 
-func exchangeUDP(ctx context.Context, d *net.Dialer, buf, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
-	c, err := d.DialContext(ctx, "udp", server.String())
+func exchangeUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, buf, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
+	c, err := dialUDP(ctx, d, sp, server)
 	if err != nil {
 		return nil, netErr(ctx, err)
 	}

@@ -398,7 +398,16 @@ func cacheConfig(cfg *config.Config) cache.Config {
 // buildResolver is the one place where the configuration becomes a
 // resolver.Config; the caches come from shared so a reload keeps them.
 func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metrics, log *slog.Logger) (*resolver.Resolver, error) {
+	var exclude []resolver.PortRange
+	for _, s := range cfg.Resolver.OutgoingPortExclude {
+		pr, err := resolver.ParsePortRange(s)
+		if err != nil {
+			return nil, fmt.Errorf("config: resolver.outgoing-port-exclude: %w", err)
+		}
+		exclude = append(exclude, pr)
+	}
 	rc := resolver.Config{
+		ExcludeSourcePorts:       exclude,
 		Port:                     uint16(cfg.Resolver.Port),
 		QueryTimeout:             time.Duration(cfg.Resolver.QueryTimeout),
 		RequestTimeout:           time.Duration(cfg.Resolver.RequestTimeout),

@@ -112,6 +112,10 @@ type Resolver struct {
 	Port int `toml:"port"`
 	// AllowLoopback allows upstream servers on loopback addresses.
 	AllowLoopback bool `toml:"allow-loopback"`
+	// OutgoingPortExclude lists UDP source ports ("5353") or ranges
+	// ("8000-8100") never used for upstream queries; every other port in
+	// 1024-65535 is drawn from at random.
+	OutgoingPortExclude []string `toml:"outgoing-port-exclude"`
 	// QNAMEMinimisation (RFC 9156); on unless set to false.
 	QNAMEMinimisation *bool `toml:"qname-minimisation"`
 	// IPv4 and IPv6 choose the upstream address families; both on unless
