@@ -164,3 +164,57 @@ func TestWatchBridge(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
+
+// TestWatchSeesOwnConflict: h2 announces 192.0.2.2, then the watching
+// host h1 claims the same address itself. The conflict is of h1's own
+// making and is seen only because a packet socket also sees outgoing
+// frames; the event says it came from this host.
+func TestWatchSeesOwnConflict(t *testing.T) {
+	lab := netlab.New(t)
+	hosts := lab.Bridge(2, "192.0.2.0/24")
+	h1, h2 := hosts[0], hosts[1]
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	ready := make(chan struct{})
+	var mu sync.Mutex
+	var conflict *arptrace.Event
+	done := make(chan error, 1)
+	go func() {
+		done <- netlab.Do(h1.NS, func() error {
+			_, err := arptrace.NewTracer(arptrace.Config{Interface: "eth0"}).Watch(ctx,
+				arptrace.WatchOptions{Duration: testTimeout, Ready: func() { close(ready) }},
+				func(ev arptrace.Event) {
+					if ev.Kind == arptrace.EventConflict {
+						mu.Lock()
+						conflict = &ev
+						mu.Unlock()
+						cancel()
+					}
+				})
+			return err
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Watch ended before ready: %v", err)
+	}
+	if out, err := lab.Exec(h2.NS, "arping", "-U", "-c", "1", "-w", "1", "-I", "eth0", "192.0.2.2"); err != nil {
+		t.Fatalf("arping -U in h2: %v: %s", err, out)
+	}
+	lab.Batch(h1.NS, "addr add 192.0.2.2/32 dev eth0")
+	if out, err := lab.Exec(h1.NS, "arping", "-U", "-c", "1", "-w", "1", "-I", "eth0", "192.0.2.2"); err != nil {
+		t.Fatalf("arping -U in h1: %v: %s", err, out)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conflict == nil {
+		t.Fatal("no conflict reported")
+	}
+	if got, want := conflict.MAC.String(), h1.MAC; got != want || !conflict.FromSelf || conflict.OldMAC.String() != h2.MAC {
+		t.Errorf("conflict %+v: want MAC %s (this host, from_self) over %s", conflict, want, h2.MAC)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mdlayher/packet"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,6 +25,23 @@ type packetLink struct {
 	buf     []byte
 }
 
+// arpOnlyFilter is classic BPF for "EtherType is ARP": load the half-word
+// at offset 12, accept the frame if it is 0x0806, else drop it.
+var arpOnlyFilter = mustAssemble([]bpf.Instruction{
+	bpf.LoadAbsolute{Off: 12, Size: 2},
+	bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.ETH_P_ARP, SkipFalse: 1},
+	bpf.RetConstant{Val: readBufSize},
+	bpf.RetConstant{Val: 0},
+})
+
+func mustAssemble(prog []bpf.Instruction) []bpf.RawInstruction {
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		panic(err) // a constant program: fails at init or never
+	}
+	return raw
+}
+
 // readBufSize holds any Ethernet frame without jumbo support; ARP frames
 // are 42 to 64 bytes.
 const readBufSize = 1600
@@ -33,7 +51,15 @@ func openLink(ctx context.Context, ifi Interface, promisc, keepOwn bool, now fun
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrInterface, ifi.Name, err)
 	}
-	c, err := packet.Listen(nifi, packet.Raw, unix.ETH_P_ARP, nil)
+	// A socket bound to ETH_P_ARP sees only incoming frames: the kernel
+	// hands outgoing ones to ETH_P_ALL taps only. A watcher (keepOwn)
+	// must see this host's own ARP too, so it binds ETH_P_ALL with a BPF
+	// filter that keeps ARP in the kernel.
+	proto, cfg := unix.ETH_P_ARP, (*packet.Config)(nil)
+	if keepOwn {
+		proto, cfg = unix.ETH_P_ALL, &packet.Config{Filter: arpOnlyFilter}
+	}
+	c, err := packet.Listen(nifi, packet.Raw, proto, cfg)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, &PermissionError{Op: "open AF_PACKET socket on " + ifi.Name, Err: err}

@@ -22,3 +22,8 @@ func Route(_ context.Context, dst netip.Addr) (RouteInfo, error) {
 func Neighbours(_ context.Context, ifaceName string) ([]Neighbour, error) {
 	return nil, fmt.Errorf("%w: neighbours of %q", ErrNotSupported, ifaceName)
 }
+
+// Neighbours6 is only implemented on Linux; elsewhere it returns ErrNotSupported.
+func Neighbours6(_ context.Context, ifaceName string) ([]Neighbour, error) {
+	return nil, fmt.Errorf("%w: neighbours of %q", ErrNotSupported, ifaceName)
+}

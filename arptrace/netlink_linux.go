@@ -30,8 +30,12 @@ func dialNetlink(ctx context.Context) (*rtnetlink.Conn, func(), error) {
 // Route asks the kernel which interface, source address and next hop it
 // would use to reach dst (like `ip route get`).
 func Route(ctx context.Context, dst netip.Addr) (RouteInfo, error) {
-	if !dst.Is4() || dst.IsUnspecified() || dst.IsMulticast() {
-		return RouteInfo{}, fmt.Errorf("%w: %v is not a unicast IPv4 address", ErrInvalidAddress, dst)
+	if !dst.IsValid() || dst.IsUnspecified() || dst.IsMulticast() {
+		return RouteInfo{}, fmt.Errorf("%w: %v is not a unicast address", ErrInvalidAddress, dst)
+	}
+	family, bits := uint8(unix.AF_INET), uint8(32)
+	if dst.Is6() {
+		family, bits = unix.AF_INET6, 128
 	}
 	if err := ctx.Err(); err != nil {
 		return RouteInfo{}, fmt.Errorf("arptrace: route: %w", err)
@@ -42,8 +46,8 @@ func Route(ctx context.Context, dst netip.Addr) (RouteInfo, error) {
 	}
 	defer done()
 	req := &rtnetlink.RouteMessage{
-		Family:    unix.AF_INET,
-		DstLength: 32,
+		Family:    family,
+		DstLength: bits,
 		Attributes: rtnetlink.RouteAttributes{
 			Dst: net.IP(dst.AsSlice()),
 		},
@@ -103,9 +107,19 @@ func routeTypeName(t uint8) string {
 	}
 }
 
-// Neighbours reads the kernel's IPv4 neighbour table, like `ip -4 neigh`.
-// An empty ifaceName means every interface.
+// Neighbours reads the kernel's IPv4 neighbour table, like `ip -4 neigh
+// show nud all`. An empty ifaceName means every interface.
 func Neighbours(ctx context.Context, ifaceName string) ([]Neighbour, error) {
+	return neighbours(ctx, ifaceName, unix.AF_INET)
+}
+
+// Neighbours6 reads the kernel's IPv6 neighbour (ND) table, like `ip -6
+// neigh show nud all`. An empty ifaceName means every interface.
+func Neighbours6(ctx context.Context, ifaceName string) ([]Neighbour, error) {
+	return neighbours(ctx, ifaceName, unix.AF_INET6)
+}
+
+func neighbours(ctx context.Context, ifaceName string, family uint8) ([]Neighbour, error) {
 	idx := 0
 	if ifaceName != "" {
 		ifi, err := net.InterfaceByName(ifaceName)
@@ -132,7 +146,7 @@ func Neighbours(ctx context.Context, ifaceName string) ([]Neighbour, error) {
 	names := map[int]string{}
 	var out []Neighbour
 	for _, m := range msgs {
-		if m.Family != unix.AF_INET || m.Attributes == nil {
+		if m.Family != uint16(family) || m.Attributes == nil {
 			continue
 		}
 		if idx != 0 && int(m.Index) != idx {
@@ -144,15 +158,14 @@ func Neighbours(ctx context.Context, ifaceName string) ([]Neighbour, error) {
 		}
 		n := Neighbour{
 			IP: ip.Unmap(), Index: int(m.Index), StateBits: m.State, State: NUDStateName(m.State),
-			Router: m.Flags&unix.NTF_ROUTER != 0, Confirmed: -1, Used: -1, Updated: -1,
+			Router: m.Flags&unix.NTF_ROUTER != 0,
 		}
 		if mac, ok := MACFrom(m.Attributes.LLAddress); ok {
 			n.MAC, n.HasMAC = mac, true
 		}
 		if ci := m.Attributes.CacheInfo; ci != nil {
-			n.Confirmed = time.Duration(ci.Confirmed) * clockTick
-			n.Used = time.Duration(ci.Used) * clockTick
-			n.Updated = time.Duration(ci.Updated) * clockTick
+			n.Ages = &NeighbourAges{Confirmed: Millis(time.Duration(ci.Confirmed) * clockTick),
+				Used: Millis(time.Duration(ci.Used) * clockTick), Updated: Millis(time.Duration(ci.Updated) * clockTick)}
 		}
 		name, ok := names[n.Index]
 		if !ok {

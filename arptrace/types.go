@@ -3,7 +3,6 @@ package arptrace
 import (
 	"net/netip"
 	"strings"
-	"time"
 )
 
 // RouteInfo is what the kernel would do to send a packet to an address.
@@ -64,10 +63,23 @@ type Neighbour struct {
 	State     string     `json:"state"` // REACHABLE, STALE, ...
 	StateBits uint16     `json:"state_bits"`
 	Router    bool       `json:"router,omitempty"`
-	// Ages from the kernel's cache info (clock_t, 1/100 s); -1 if unknown.
-	Confirmed time.Duration `json:"confirmed_ns"` // since last confirmed reachable
-	Used      time.Duration `json:"used_ns"`      // since last used
-	Updated   time.Duration `json:"updated_ns"`   // since last state change
+	// Ages from the kernel's cache info (clock_t, 1/100 s); nil if the
+	// kernel sent none.
+	Ages *NeighbourAges `json:"ages,omitempty"`
+}
+
+// NeighbourAges are how long ago a neighbour entry was last confirmed
+// reachable, used, and changed state.
+type NeighbourAges struct {
+	Confirmed Millis `json:"confirmed_ms"`
+	Used      Millis `json:"used_ms"`
+	Updated   Millis `json:"updated_ms"`
+}
+
+// Visible reports whether `ip neigh` shows n without "nud all": it hides
+// NOARP entries (such as 0.0.0.0 dev lo) and those in state NONE.
+func (n Neighbour) Visible() bool {
+	return n.StateBits != 0 && n.StateBits&nudNoARP == 0
 }
 
 // Interface describes the link a probe uses.

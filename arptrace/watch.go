@@ -37,6 +37,9 @@ type Event struct {
 	OldMAC MAC        `json:"old_mac,omitzero"`
 	Frame  *Frame     `json:"frame,omitempty"`
 	Note   string     `json:"note,omitempty"`
+	// FromSelf: the frame was sent by this host (a packet socket sees
+	// outgoing frames too), so a conflict it reports is of our making.
+	FromSelf bool `json:"from_self,omitempty"`
 }
 
 // Station is what the monitor remembers of one IP.
@@ -286,6 +289,7 @@ func (t *Tracer) Watch(ctx context.Context, opts WatchOptions, emit func(Event))
 		}
 		stats.Packets++
 		for _, ev := range m.Observe(f, at) {
+			ev.FromSelf = f.EthSrc == ifi.MAC
 			if ev.Kind != EventPacket {
 				stats.Events++
 			}

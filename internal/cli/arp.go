@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,8 +59,9 @@ func arpDescribeNeighbour(n arptrace.Neighbour) string {
 		b.WriteString(" router")
 	}
 	fmt.Fprintf(&b, " %s", n.State)
-	if n.Updated >= 0 {
-		fmt.Fprintf(&b, " (updated %s, confirmed %s, used %s)", arpAgo(n.Updated), arpAgo(n.Confirmed), arpAgo(n.Used))
+	if a := n.Ages; a != nil {
+		fmt.Fprintf(&b, " (updated %s, confirmed %s, used %s)", arpAgo(time.Duration(a.Updated)),
+			arpAgo(time.Duration(a.Confirmed)), arpAgo(time.Duration(a.Used)))
 	}
 	return b.String()
 }
@@ -73,17 +76,27 @@ func arpKindLabel(k arptrace.Kind) string {
 
 // ArpCacheCmd is `addrwalk arp cache`.
 type ArpCacheCmd struct {
-	Interface string `short:"i" help:"Only this interface."`
-	JSON      bool   `name:"json" help:"Print JSON."`
+	Interface string `short:"i" name:"interface" help:"Only this interface (ip neigh's dev)."`
+	All       bool   `name:"all" help:"Show every entry, as 'ip neigh show nud all': also NOARP ones (such as 0.0.0.0 dev lo) and those in state NONE."`
+	JSON      bool   `name:"json" help:"Print JSON (durations in ms)."`
 }
 
-// Run prints the kernel neighbour table.
+// Run prints the kernel's IPv4 neighbour table.
 func (c *ArpCacheCmd) Run(g *Globals) error {
-	ns, err := arptrace.Neighbours(g.Ctx, c.Interface)
+	return neighCache(g, arptrace.Neighbours, c.Interface, c.All, c.JSON)
+}
+
+// neighCache prints a neighbour table as `ip neigh` does (the entry, then
+// its ages in parentheses), hiding NOARP and NONE entries unless all.
+func neighCache(g *Globals, list func(context.Context, string) ([]arptrace.Neighbour, error), iface string, all, asJSON bool) error {
+	ns, err := list(g.Ctx, iface)
 	if err != nil {
 		return arpErr(err)
 	}
-	if c.JSON {
+	if !all {
+		ns = slices.DeleteFunc(ns, func(n arptrace.Neighbour) bool { return !n.Visible() })
+	}
+	if asJSON {
 		if ns == nil {
 			ns = []arptrace.Neighbour{}
 		}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +308,55 @@ func TestArpWatchCLI(t *testing.T) {
 	st, err := arptrace.LoadStations(state)
 	if err != nil || len(st) != 1 || st[0].MAC.String() != hosts[2].MAC || st[0].PrevMAC != old {
 		t.Errorf("saved state %+v, %v; want %s (was %s)", st, err, hosts[2].MAC, old)
+	}
+}
+
+// TestArpCacheMatchesIPNeigh fills a namespace's neighbour table with
+// entries in several states and wants `arp cache` to list what `ip -4
+// neigh` lists (NOARP hidden), and `--all` what `ip -4 neigh show nud all`
+// lists, each line followed only by the entry's ages.
+func TestArpCacheMatchesIPNeigh(t *testing.T) {
+	lab := netlab.New(t)
+	h1, _ := lab.Pair("192.0.2.1/24", "192.0.2.2/24")
+	lab.Batch(h1.NS,
+		"neigh replace 192.0.2.2 lladdr 02:00:5e:00:53:02 dev eth0 nud reachable",
+		"neigh replace 192.0.2.3 lladdr 02:00:5e:00:53:03 dev eth0 nud permanent",
+		"neigh replace 192.0.2.4 lladdr 02:00:5e:00:53:04 dev eth0 nud stale",
+		"neigh replace 192.0.2.5 lladdr 02:00:5e:00:53:05 dev eth0 nud noarp",
+		"neigh replace 192.0.2.6 lladdr 02:00:5e:00:53:06 dev eth0 nud stale router")
+	ages := regexp.MustCompile(` \(updated [^)]*\)$`)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		ipNeigh []string
+	}{
+		{"default", nil, []string{"-4", "neigh", "show"}},
+		{"all", []string{"--all"}, []string{"-4", "neigh", "show", "nud", "all"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ref, err := lab.Exec(h1.NS, append([]string{"ip"}, tc.ipNeigh...)...)
+			if err != nil {
+				t.Fatalf("ip neigh: %v: %s", err, ref)
+			}
+			code, out, errOut := runArpIn(t, h1.NS, append([]string{"arp", "cache"}, tc.args...)...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var got, want []string
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				if !ages.MatchString(l) {
+					t.Errorf("line without ages: %q", l)
+				}
+				got = append(got, ages.ReplaceAllString(l, ""))
+			}
+			for _, l := range strings.Split(strings.TrimSpace(string(ref)), "\n") {
+				want = append(want, strings.TrimSpace(l))
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("arp cache vs ip %s (-ip +addrwalk):\n%s", strings.Join(tc.ipNeigh, " "), diff)
+			}
+		})
 	}
 }

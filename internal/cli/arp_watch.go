@@ -96,6 +96,9 @@ func arpEventLine(ev arptrace.Event) string {
 		if ev.Note != "" {
 			line += " (" + ev.Note + ")"
 		}
+		if ev.FromSelf {
+			line += " (sent by this host)"
+		}
 		return line
 	}
 	f := ev.Frame
