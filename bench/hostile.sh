@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Hostile-network suite: the same tests (bench/hostile) against addrwalk
+# serve and, in long mode, against Unbound, on the simulated hierarchy
+# (bench/simcount), all on loopback. One summary line per test and resolver.
+#
+#   bench/hostile.sh           short mode (CI): addrwalk only, a few seconds
+#                              per test, exits non-zero when a goal fails
+#   MODE=long bench/hostile.sh long mode: addrwalk and Unbound, bigger runs
+#   AW_BIN=/path/addrwalk      run another addrwalk binary (e.g. a "before")
+#
+# Every load is bounded in count and time; traffic goes only to 127.0.0.0/8.
+set -euo pipefail
+MODE=${MODE:-short}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/addrwalk-hostile.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Unbound iterates to port 53 only, so long mode serves the hierarchy there;
+# short mode picks a random port so it can run beside other benchmarks.
+if [[ $MODE == long ]]; then SIM_PORT=53; else SIM_PORT=${SIM_PORT:-$((20000 + RANDOM % 20000))}; fi
+net=$((RANDOM % 200 + 20))
+AW_ADDR=127.78.$net.2:5300
+UB_ADDR=127.78.$net.3:5300
+COUNTER=127.78.$net.1:8053
+READY_TRIES=100
+
+if [[ $MODE == long ]] && ! command -v unbound >/dev/null; then
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound >/dev/null
+fi
+echo "building simcount and hostile" >&2
+(cd "$root" && go build -o "$work/simcount" ./bench/simcount && go build -o "$work/hostile" ./bench/hostile)
+if [[ -z ${AW_BIN:-} ]]; then
+	(cd "$root" && go build -o "$work/addrwalk" ./cmd/addrwalk)
+	AW_BIN=$work/addrwalk
+fi
+(cd "$work" && exec ./simcount -port "$SIM_PORT" -no-latency -http "$COUNTER" >simcount.log 2>&1) &
+pids+=($!)
+for ((i = 0; i < READY_TRIES; i++)); do [[ -s $work/sim-root.hints ]] && curl -fs "http://$COUNTER/count" >/dev/null 2>&1 && break; sleep 0.1; done
+
+if [[ $MODE == long ]]; then
+	DUR=20s CONNS=2000 PACKETS=1000000 FRAMES=5000 RATE=3000 IDLE=""
+else
+	# Short: a 2 s idle timeout keeps the TCP test to seconds.
+	DUR=3s CONNS=300 PACKETS=100000 FRAMES=1000 RATE=1000 IDLE='tcp-idle-timeout = "2s"'
+fi
+
+cat >"$work/addrwalk.toml" <<EOF
+[server]
+listen = ["$AW_ADDR"]
+$IDLE
+[access]
+allow = ["127.0.0.1/32", "127.0.1.0/24"]
+[resolver]
+root-hints = "$work/sim-root.hints"
+port = $SIM_PORT
+allow-loopback = true
+[dnssec]
+validation = "off"
+EOF
+cat >"$work/unbound.conf" <<EOF
+server:
+	interface: ${UB_ADDR%:*}
+	port: ${UB_ADDR##*:}
+	do-not-query-localhost: no
+	root-hints: "$work/sim-root.hints"
+	local-zone: "test." nodefault
+	local-zone: "2.0.192.in-addr.arpa." nodefault
+	module-config: "iterator"
+	access-control: 127.0.0.1/32 allow
+	access-control: 127.0.1.0/24 allow
+	username: ""
+	chroot: ""
+	directory: "$work"
+	pidfile: "$work/unbound.pid"
+	use-syslog: no
+	logfile: "$work/unbound.log"
+	do-ip6: no
+remote-control:
+	control-enable: no
+EOF
+
+wait_dns() {
+	for ((i = 0; i < READY_TRIES; i++)); do
+		"$work/hostile" refuse -target "$1" -src 127.0.0.1 -n 1 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "resolver $1 did not come up" >&2
+	return 1
+}
+count() { curl -fs "http://$COUNTER/count"; }
+
+# suite LABEL ADDR PID: every test against one resolver.
+suite() {
+	local label=$1 addr=$2 pid=$3 a=(-label "$1" -target "$2" -pid "$3")
+	[[ $MODE == long ]] || a+=(-assert)
+	"$work/hostile" tcp "${a[@]}" -duration "$DUR" -conns "$CONNS" -idle-max "$([[ $MODE == long ]] && echo 40s || echo 5s)"
+	"$work/hostile" malformed "${a[@]}" -duration "$DUR" -packets "$PACKETS" -frames "$FRAMES"
+	"$work/hostile" refuse "${a[@]}" -src 127.0.0.2 -n 2000
+	local before after
+	before=$(count)
+	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org.
+	after=$(count)
+	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
+	kill -0 "$pid" 2>/dev/null || { echo "$label died" >&2; return 1; }
+}
+
+"$AW_BIN" serve --config "$work/addrwalk.toml" --log-level warn 2>>"$work/addrwalk.log" &
+aw=$!
+pids+=("$aw")
+wait_dns "$AW_ADDR"
+echo "== addrwalk ($AW_BIN), mode $MODE"
+suite addrwalk "$AW_ADDR" "$aw" || { tail -20 "$work/addrwalk.log" >&2; exit 1; }
+kill "$aw"; wait "$aw" 2>/dev/null || true
+
+if [[ $MODE == long ]]; then
+	unbound -d -c "$work/unbound.conf" 2>>"$work/unbound.log" &
+	ub=$!
+	pids+=("$ub")
+	wait_dns "$UB_ADDR"
+	echo "== unbound $(unbound -V | head -1)"
+	suite unbound "$UB_ADDR" "$ub"
+fi
