@@ -70,6 +70,10 @@ func DebugHandler(h *Handler, m *Metrics) http.Handler {
 			return
 		}
 		res, err := h.Settings().Resolver.Query(r.Context(), resolver.Request{Name: dns.Fqdn(name), Type: qtype, Trace: true})
+		if h.traces != nil {
+			client, _ := netip.ParseAddrPort(r.RemoteAddr)
+			h.traces.Record(client, "debug/trace", dns.Fqdn(name), qtype, res, err)
+		}
 		// The one JSON form of a resolution (resolver/report's schema),
 		// as resolve --json prints it.
 		writeJSON(w, report.FromResult(name, qtype, res, err))
@@ -100,12 +104,22 @@ type DebugServer struct {
 
 // ListenDebug binds addr and serves DebugHandler(h, m) on it.
 func ListenDebug(ctx context.Context, addr netip.AddrPort, h *Handler, m *Metrics) (*DebugServer, error) {
+	return ServeDebug(ctx, addr, DebugHandler(h, m))
+}
+
+// ServeDebug binds addr and serves handler on it (DebugHandler, with
+// other pages beside it). Requests' contexts end when Shutdown starts, so
+// long-lived responses (server-sent events) do not hold it up.
+func ServeDebug(ctx context.Context, addr netip.AddrPort, handler http.Handler) (*DebugServer, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr.String())
 	if err != nil {
 		return nil, fmt.Errorf("server: metrics listener: %w", err)
 	}
-	d := &DebugServer{ln: ln, srv: &http.Server{Handler: DebugHandler(h, m), ReadHeaderTimeout: debugReadTimeout}}
+	base, cancel := context.WithCancel(context.Background())
+	d := &DebugServer{ln: ln, srv: &http.Server{Handler: handler, ReadHeaderTimeout: debugReadTimeout,
+		BaseContext: func(net.Listener) context.Context { return base }}}
+	d.srv.RegisterOnShutdown(cancel)
 	go func() { _ = d.srv.Serve(ln) }()
 	return d, nil
 }

@@ -112,6 +112,10 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Traces, when set, receives each resolution with its trace (the
+	// debug page's recent resolutions); resolutions are then traced,
+	// which costs an allocation per step.
+	Traces TraceSink
 }
 
 // Handler is the query path: raw query in, raw reply out. It is safe for
@@ -126,6 +130,7 @@ type Handler struct {
 	m       *Metrics
 	log     *slog.Logger
 	now     func() time.Time
+	traces  TraceSink // nil when no one looks at traces
 
 	// bg is the context of resolutions; cancelled by Close.
 	bg       context.Context
@@ -139,7 +144,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{udpSize: cfg.UDPSize, rto: cfg.ResolveTimeout, m: cfg.Metrics, log: cfg.Logger, now: cfg.Now}
+	h := &Handler{udpSize: cfg.UDPSize, rto: cfg.ResolveTimeout, m: cfg.Metrics, log: cfg.Logger, now: cfg.Now, traces: cfg.Traces}
 	if h.udpSize == 0 {
 		h.udpSize = DefaultUDPSize
 	}

@@ -18,7 +18,8 @@ type answer struct {
 	e      *pentry // the reply without OPT; TTL offsets recorded
 	rcode  int
 	ede    *edeInfo
-	reason string // why it is a SERVFAIL: resolver.Error.Reason or the server's own
+	reason string  // why it is a SERVFAIL: resolver.Error.Reason or the server's own
+	traced *traced // for the TraceSink, when one is set
 }
 
 // The Extended DNS Error of a SERVFAIL sent because every resolution slot
@@ -54,7 +55,7 @@ func (h *Handler) slow(ctx context.Context, out []byte, c *call) []byte {
 		return h.short(out, c, rcodeFormErr, nil, sourceServer, reasonMalformed)
 	}
 	cacheOnly := !q.rd()
-	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly}
+	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly, Trace: h.traces != nil}
 	flight := key
 	if cacheOnly {
 		flight += "\x00norec" // a cache-only miss must not answer recursive askers
@@ -65,7 +66,9 @@ func (h *Handler) slow(ctx context.Context, out []byte, c *call) []byte {
 	}
 	st := c.st
 	ch := h.flights.DoChan(flight, func() (any, error) {
-		return h.resolve(st, req, key, mode), nil
+		a := h.resolve(st, req, key, mode)
+		h.recordTrace(req, c.client, c.transport.String(), a)
+		return a, nil
 	})
 	var a *answer
 	select {
@@ -143,6 +146,9 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		res, err = st.s.Resolver.Query(ctx, req)
 	}
 	a = h.buildAnswer(res, err, req)
+	if h.traces != nil {
+		a.traced = &traced{res: res, err: err}
+	}
 	var re *resolver.Error
 	if a.rcode == rcodeServFail && a.e == nil && h.pc != nil && mode != modeCacheOnly && errors.As(err, &re) && re.RetryAfter > 0 {
 		// A failure the resolver keeps (RFC 9520): until it retries,

@@ -43,6 +43,7 @@ type ServeCmd struct {
 	SelfSigned    bool     `name:"self-signed" help:"Make a self-signed certificate for loopback tests of DoT and DoH (logged with its SPKI pin)."`
 	SelfSignedOut string   `name:"self-signed-cert" placeholder:"FILE" help:"With --self-signed: write the certificate here, for clients to trust (curl --cacert, kdig +tls-ca)."`
 	Control       string   `name:"control" placeholder:"PATH" help:"Listen for 'addrwalk ctl' on this Unix socket (mode 0600; \"default\" is /run/addrwalk/control.sock)."`
+	UIRing        int      `name:"ui-ring" placeholder:"N" help:"Resolutions the debug listener's /ui/ page keeps with their traces (default 256; -1 turns the page and tracing off)."`
 
 	// ready, when set (by tests), receives the bound addresses once the
 	// server is serving.
@@ -86,6 +87,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	metrics.SetCacheSource(res)
+	ring := newUIRing(cfg, c.UIRing)
 	h, err := server.NewHandler(server.HandlerConfig{
 		Settings:           settings,
 		UDPSize:            uint16(cfg.Server.UDPSize),
@@ -94,6 +96,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		PacketCacheEntries: cfg.Server.PacketCacheEntries,
 		Metrics:            metrics,
 		Logger:             log,
+		Traces:             ring.sink(),
 	})
 	if err != nil {
 		return withExit(ExitUsage, err)
@@ -125,7 +128,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	var metricsAddr netip.AddrPort
 	if cfg.Server.Metrics != nil {
-		dbg, err := server.ListenDebug(g.Ctx, *cfg.Server.Metrics, h, metrics)
+		dbg, err := server.ServeDebug(g.Ctx, *cfg.Server.Metrics, debugHandler(h, metrics, ring))
 		if err != nil {
 			_ = srv.Shutdown(context.Background())
 			return withExit(ExitUsage, err)
