@@ -115,9 +115,18 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.id, func(t *testing.T) {
-			r := labResolver(t, lab)
-			svg := Render(resolveExample(t, r, tc.id))
-			got := structure(t, svg)
+			// A loaded machine can make a live server miss its 376 ms
+			// timeout; such a walk took another path than the golden
+			// one: walk again, a bounded number of times.
+			var got string
+			for attempt := 1; ; attempt++ {
+				r := labResolver(t, lab)
+				got = structure(t, Render(resolveExample(t, r, tc.id)))
+				if attempt == maxAttempts || !extraTimeouts(t, tc.id, got) {
+					break
+				}
+				t.Logf("attempt %d: a query timed out that does not in the golden walk; again", attempt)
+			}
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("structure lacks %q", w)
@@ -135,6 +144,21 @@ func TestGolden(t *testing.T) {
 		}
 		compareGolden(t, "cache-hit", got)
 	})
+}
+
+// maxAttempts bounds walks per example when a server is too slow to
+// answer on a loaded machine.
+const maxAttempts = 3
+
+// extraTimeouts reports whether got has more timed-out queries than the
+// golden file of id.
+func extraTimeouts(t *testing.T, id, got string) bool {
+	t.Helper()
+	want, err := os.ReadFile(filepath.Join("testdata", "golden", id+".txt"))
+	if err != nil || *update {
+		return strings.Contains(got, "q-timeout") && id != "dead-server"
+	}
+	return strings.Count(got, "server q-timeout") > strings.Count(string(want), "server q-timeout")
 }
 
 func compareGolden(t *testing.T, id, got string) {
