@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -192,36 +193,56 @@ func Load(path string) (*Config, error) {
 	return Parse(b, path)
 }
 
-// Parse parses a configuration; file names it in errors. Unknown keys are
-// errors with their line number. The result is validated but has no
-// defaults applied: flags go on top of it first.
+// Parse parses a configuration; file names it in errors. Every error
+// names the file, the line and the key, says what is wrong and what is
+// accepted. The result is validated but has no defaults applied: flags go
+// on top of it first.
 func Parse(b []byte, file string) (*Config, error) {
 	var c Config
-	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
+	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields().EnableUnmarshalerInterface()
 	if err := dec.Decode(&c); err != nil {
 		var sm *toml.StrictMissingError
 		if errors.As(err, &sm) {
 			msgs := make([]string, 0, len(sm.Errors))
 			for i := range sm.Errors {
 				e := &sm.Errors[i]
-				row, col := e.Position()
-				msgs = append(msgs, fmt.Sprintf("%s:%d:%d: unknown key %q", file, row, col, strings.Join(e.Key(), ".")))
+				row, _ := e.Position()
+				msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (see examples/serve/addrwalk.example.toml for every key)", file, row, strings.Join(e.Key(), ".")))
 			}
 			return nil, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
-			row, col := de.Position()
-			return nil, fmt.Errorf("config: %s:%d:%d: %s", file, row, col, strings.TrimPrefix(de.Error(), "toml: "))
+			row, _ := de.Position()
+			return nil, fmt.Errorf("config: %s:%d: %s", file, row, decodeMessage(&c, de))
+		}
+		// A value's own UnmarshalTOML failed: go-toml gives no position,
+		// so find the key whose value is rejected.
+		key, line, verr := badValue(b, func(key []string, raw []byte) error {
+			if t := keyType(reflect.TypeFor[Config](), key); t == reflect.TypeFor[Duration]() || t == reflect.TypeFor[*Duration]() {
+				var d Duration
+				return d.UnmarshalTOML(raw)
+			}
+			return nil
+		})
+		if verr != nil {
+			return nil, fmt.Errorf("config: %s:%d: %s: %v", file, line, key, verr)
 		}
 		return nil, fmt.Errorf("config: %s: %w", file, err)
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("config: %s: %w", file, errors.Unwrap(err))
+		msg := errors.Unwrap(err).Error()
+		if line := lineFor(keyLines(b), msg); line > 0 {
+			return nil, fmt.Errorf("config: %s:%d: %s", file, line, msg)
+		}
+		return nil, fmt.Errorf("config: %s: %s", file, msg)
 	}
 	return &c, nil
 }
 
+// invalid is a validation error. Its message must start with the key path
+// it is about ("server.udp-size = 9: ..."): Parse looks that key up to
+// add the line number.
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("config: %w", fmt.Errorf(format, args...))
 }
@@ -250,55 +271,40 @@ func (c *Config) Validate() error {
 		}
 	}
 	a := &c.Access
-	if a.RateLimit < 0 || a.RateBurst < 0 || a.RateLimitEntries < 0 {
-		return invalid("access: rate-limit, rate-burst and rate-limit-entries must not be negative")
+	for _, v := range []struct {
+		key string
+		v   float64
+	}{{"access.rate-limit", a.RateLimit}, {"access.rate-burst", a.RateBurst}, {"access.rate-limit-entries", float64(a.RateLimitEntries)}} {
+		if v.v < 0 {
+			return invalid("%s = %v: must not be negative (0 is off or the default)", v.key, v.v)
+		}
 	}
 	switch c.DNSSEC.Validation {
 	case "", "auto", "on", "off":
 	default:
 		return invalid("dnssec.validation %q: must be auto, on or off", c.DNSSEC.Validation)
 	}
-	for _, d := range []struct {
-		name string
-		v    *Duration
-	}{{"sig-skew-min", c.DNSSEC.SigSkewMin}, {"sig-skew-max", c.DNSSEC.SigSkewMax}} {
-		if d.v != nil && (*d.v < 0 || time.Duration(*d.v) > 7*24*time.Hour) {
-			// A week bounds it: beyond that a replayed old signature
-			// would be accepted long after its zone withdrew it.
-			return invalid("dnssec.%s %v: must be between 0s and 168h", d.name, *d.v)
-		}
+	if err := c.validateDurations(); err != nil {
+		return err
 	}
 	if c.DNSSEC.SigSkewMin != nil && c.DNSSEC.SigSkewMax != nil && *c.DNSSEC.SigSkewMin > *c.DNSSEC.SigSkewMax {
 		return invalid("dnssec.sig-skew-min %v is above sig-skew-max %v", *c.DNSSEC.SigSkewMin, *c.DNSSEC.SigSkewMax)
 	}
 	if c.DNSSEC.Validation == "on" && len(c.DNSSEC.TrustAnchors) == 0 && c.DNSSEC.TrustAnchorFile == "" && c.Resolver.RootHints != "" {
-		return invalid("dnssec.validation is on with custom root hints but no trust anchors: set dnssec.trust-anchors or trust-anchor-file")
+		return invalid("dnssec.validation = \"on\" with custom root hints (resolver.root-hints) needs trust anchors: set dnssec.trust-anchors or dnssec.trust-anchor-file")
 	}
 	r := &c.Resolver
 	if r.Port < 0 || r.Port > 65535 {
 		return invalid("resolver.port %d: must be 0..65535", r.Port)
 	}
 	if r.IPv4 != nil && r.IPv6 != nil && !*r.IPv4 && !*r.IPv6 {
-		return invalid("resolver: ipv4 and ipv6 are both off")
-	}
-	for _, d := range []struct {
-		name string
-		v    Duration
-	}{
-		{"resolver.query-timeout", r.QueryTimeout}, {"resolver.request-timeout", r.RequestTimeout},
-		{"cache.min-ttl", c.Cache.MinTTL}, {"cache.max-ttl", c.Cache.MaxTTL},
-		{"cache.max-negative-ttl", c.Cache.MaxNegativeTTL}, {"cache.stale-max", c.Cache.StaleMax},
-		{"server.tcp-idle-timeout", s.TCPIdleTimeout}, {"server.shutdown-grace", s.ShutdownGrace},
-	} {
-		if d.v < 0 {
-			return invalid("%s %v: must not be negative", d.name, d.v)
-		}
+		return invalid("resolver.ipv6 = false: ipv4 is off too, so no upstream server could be asked")
 	}
 	if c.Cache.MaxTTL > 0 && c.Cache.MinTTL > c.Cache.MaxTTL {
 		return invalid("cache.min-ttl %v is above cache.max-ttl %v", c.Cache.MinTTL, c.Cache.MaxTTL)
 	}
 	if c.Cache.PrefetchMinHits < 0 {
-		return invalid("cache.prefetch-min-hits must not be negative")
+		return invalid("cache.prefetch-min-hits = %d: must not be negative", c.Cache.PrefetchMinHits)
 	}
 	for _, zl := range []struct {
 		key   string
@@ -357,25 +363,6 @@ func (c *Config) ApplyDefaults() {
 func (r *Resolver) QNAMEMinimisationOn() bool {
 	return r.QNAMEMinimisation == nil || *r.QNAMEMinimisation
 }
-
-// Duration is a time.Duration written as a string, e.g. "1500ms" or "24h".
-type Duration time.Duration
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("not a duration (like \"1500ms\" or \"24h\"): %q", b)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// String returns the duration as time.Duration prints it.
-func (d Duration) String() string { return time.Duration(d).String() }
 
 // ByteSize is a size in bytes written as a string with an optional unit:
 // "65536", "512KiB", "64MiB", "1GiB" (KB, MB and GB mean the same powers
