@@ -6,9 +6,12 @@ import (
 )
 
 // ACL decides which clients may query. A client matching a Deny prefix is
-// refused; otherwise one matching an Allow prefix is served; everyone else
-// is refused. The zero ACL allows only loopback clients, so the server is
-// never an open resolver by accident.
+// refused; otherwise one matching an Allow prefix or loopback is served;
+// everyone else is refused. Allow adds to loopback rather than replacing
+// it (as Unbound keeps its localhost default when access-control adds
+// networks): loopback is refused only when denied. The zero ACL allows
+// only loopback clients, so the server is never an open resolver by
+// accident.
 type ACL struct {
 	Allow []netip.Prefix
 	Deny  []netip.Prefix
@@ -37,9 +40,7 @@ func compileACL(a ACL) (compiledACL, error) {
 			*list.out = append(*list.out, p.Masked())
 		}
 	}
-	if len(c.allow) == 0 {
-		c.allow = DefaultAllow()
-	}
+	c.allow = append(c.allow, DefaultAllow()...)
 	return c, nil
 }
 

@@ -46,12 +46,20 @@ func TestReloadKeepsCacheAndSwapsACL(t *testing.T) {
 		t.Errorf("new local data not served: %v", r.Answer)
 	}
 
+	// Allow adds to loopback; loopback is refused only when denied.
 	st.ACL = server.ACL{Allow: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}
 	if err := h.Reload(st); err != nil {
 		t.Fatal(err)
 	}
+	if r := exchange(t, addr, "udp", q); r.Rcode != dns.RcodeSuccess {
+		t.Errorf("after allowing 192.0.2.0/24: %s, want loopback still served", dns.RcodeToString[r.Rcode])
+	}
+	st.ACL.Deny = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	if err := h.Reload(st); err != nil {
+		t.Fatal(err)
+	}
 	if r := exchange(t, addr, "udp", q); r.Rcode != dns.RcodeRefused {
-		t.Errorf("after ACL reload: %s, want REFUSED", dns.RcodeToString[r.Rcode])
+		t.Errorf("after denying loopback: %s, want REFUSED", dns.RcodeToString[r.Rcode])
 	}
 	st.Resolver = nil
 	if err := h.Reload(st); err == nil {

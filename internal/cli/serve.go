@@ -26,7 +26,7 @@ type ServeCmd struct {
 	Config        string   `name:"config" placeholder:"FILE" help:"TOML configuration file (see examples/serve/addrwalk.toml); flags override it."`
 	Listen        []string `name:"listen" placeholder:"ADDR:PORT" help:"Address to serve on, UDP and TCP; repeatable (default 127.0.0.1:53 and [::1]:53)."`
 	Metrics       string   `name:"metrics" placeholder:"ADDR:PORT" help:"HTTP listener for /metrics and /debug (e.g. 127.0.0.1:9153)."`
-	Allow         []string `name:"allow" placeholder:"CIDR" help:"Client network allowed to query; repeatable (default loopback only)."`
+	Allow         []string `name:"allow" placeholder:"CIDR" help:"Client network allowed to query; repeatable (loopback is always allowed unless denied in the config)."`
 	RootHints     string   `name:"root-hints" placeholder:"FILE" help:"Root hints file in named.root format (default: built-in IANA hints)."`
 	AllowLoopback bool     `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1."`
 	Port          uint16   `name:"port" help:"Port of upstream servers (default 53)."`
@@ -62,12 +62,21 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	if c.CheckConfig {
+		if err := checkReferenced(cfg); err != nil {
+			return withExit(ExitUsage, err)
+		}
+		for _, w := range exposureWarnings(cfg) {
+			fmt.Fprintf(g.Stderr, "addrwalk: warning: %s\n", w)
+		}
 		fmt.Fprintln(g.Stdout, "configuration OK")
 		return nil
 	}
 	level := new(slog.LevelVar)
 	level.Set(cfg.Log.Level)
 	log := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
+	for _, w := range exposureWarnings(cfg) {
+		log.Warn(w)
+	}
 
 	shared, err := newServeShared(cfg)
 	if err != nil {

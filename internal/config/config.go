@@ -206,8 +206,8 @@ func Parse(b []byte, file string) (*Config, error) {
 			msgs := make([]string, 0, len(sm.Errors))
 			for i := range sm.Errors {
 				e := &sm.Errors[i]
-				row, _ := e.Position()
-				msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (see examples/serve/addrwalk.example.toml for every key)", file, row, strings.Join(e.Key(), ".")))
+				row, col := e.Position()
+				msgs = append(msgs, fmt.Sprintf("%s:%d:%d: unknown key %q (examples/serve/addrwalk.example.toml shows every key)", file, row, col, strings.Join(e.Key(), ".")))
 			}
 			return nil, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
 		}

@@ -52,7 +52,7 @@ func TestParseErrors(t *testing.T) {
 		doc  string
 		want string // substring of the error
 	}{
-		{"unknown key with line", "[server]\nlisten = [\"127.0.0.1:53\"]\nlisten-port = 53\n", "x.toml:3: unknown key \"server.listen-port\""},
+		{"unknown key with line", "[server]\nlisten = [\"127.0.0.1:53\"]\nlisten-port = 53\n", "x.toml:3:1: unknown key \"server.listen-port\""},
 		{"unknown table", "[servr]\nlisten = []\n", "unknown key \"servr"},
 		{"bad listen address", "[server]\nlisten = [\"127.0.0.1\"]\n", "x.toml:2:"},
 		{"bad prefix", "[access]\nallow = [\"10.0.0.0/33\"]\n", "x.toml:2:"},

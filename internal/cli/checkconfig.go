@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
+)
+
+// checkReferenced reads every file the configuration points at, the way
+// serve reads them, without binding or writing anything: root hints,
+// trust anchor files, the auto-trust-anchor file (or, when it does not
+// exist yet, that its directory does and can be written), hosts files and
+// the control socket's directory.
+func checkReferenced(cfg *config.Config) error {
+	var errs []error
+	if p := cfg.DNSSEC.AutoTrustAnchorFile; p != "" && cfg.DNSSEC.Validation != "off" {
+		b, err := os.ReadFile(p)
+		switch {
+		case err == nil:
+			if _, err := dnssec.ParseTrustPoints(string(b), time.Now()); err != nil {
+				errs = append(errs, fmt.Errorf("dnssec.auto-trust-anchor-file %s: %w", p, err))
+			}
+		case errors.Is(err, fs.ErrNotExist):
+			if err := writableDir(filepath.Dir(p)); err != nil {
+				errs = append(errs, fmt.Errorf("dnssec.auto-trust-anchor-file %s: it does not exist and cannot be created: %w", p, err))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("dnssec.auto-trust-anchor-file: %w", err))
+		}
+	}
+	if s := cfg.Control.ControlSocket(); s != "" {
+		if st, err := os.Stat(filepath.Dir(s)); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("control.socket %s: its directory %s does not exist", s, filepath.Dir(s)))
+		}
+	}
+	// The resolver and the server settings read the root hints, the
+	// trust anchors, the local records and the hosts file.
+	c, err := cache.New(&cache.Config{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	in, err := cache.NewInfra(&cache.InfraConfig{})
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	res, err := buildResolver(cfg, &serveShared{cache: c, infra: in}, nil, quiet)
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		defer res.Close()
+		if _, err := buildSettings(cfg, res); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// writableDir reports whether dir exists and a file can be created in it.
+func writableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".addrwalk-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// exposureWarnings are the settings that make the server reachable beyond
+// this machine, said once at start-up (and by --check-config).
+func exposureWarnings(cfg *config.Config) []string {
+	var w []string
+	for _, p := range cfg.Access.Allow {
+		if p.Bits() == 0 {
+			w = append(w, fmt.Sprintf("access.allow has %v: this is an open resolver, usable for amplification attacks; allow only your networks", p))
+		}
+	}
+	if m := cfg.Server.Metrics; m != nil && !m.Addr().IsLoopback() {
+		w = append(w, fmt.Sprintf("server.metrics %v is not on loopback: /metrics, /debug/trace and /debug/pprof answer anyone who can reach it", *m))
+	}
+	return w
+}
