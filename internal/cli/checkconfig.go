@@ -37,7 +37,9 @@ func checkReferenced(cfg *config.Config) error {
 			errs = append(errs, fmt.Errorf("dnssec.auto-trust-anchor-file: %w", err))
 		}
 	}
-	if s := cfg.Control.ControlSocket(); s != "" {
+	// The default socket's directory is made by systemd
+	// (RuntimeDirectory=addrwalk) when the service starts.
+	if s := cfg.Control.ControlSocket(); s != "" && s != config.DefaultControlSocket {
 		if st, err := os.Stat(filepath.Dir(s)); err != nil || !st.IsDir() {
 			errs = append(errs, fmt.Errorf("control.socket %s: its directory %s does not exist", s, filepath.Dir(s)))
 		}

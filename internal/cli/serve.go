@@ -23,7 +23,7 @@ import (
 
 // ServeCmd is `addrwalk serve`: a local recursive DNS server.
 type ServeCmd struct {
-	Config        string   `name:"config" placeholder:"FILE" help:"TOML configuration file (see examples/serve/addrwalk.toml); flags override it."`
+	Config        string   `name:"config" placeholder:"FILE" help:"TOML configuration file (see examples/serve/addrwalk.example.toml); flags override it."`
 	Listen        []string `name:"listen" placeholder:"ADDR:PORT" help:"Address to serve on, UDP and TCP; repeatable (default 127.0.0.1:53 and [::1]:53)."`
 	Metrics       string   `name:"metrics" placeholder:"ADDR:PORT" help:"HTTP listener for /metrics and /debug (e.g. 127.0.0.1:9153)."`
 	Allow         []string `name:"allow" placeholder:"CIDR" help:"Client network allowed to query; repeatable (loopback is always allowed unless denied in the config)."`

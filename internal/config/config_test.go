@@ -14,7 +14,7 @@ import (
 var addrCmp = cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })
 
 func TestExampleParses(t *testing.T) {
-	c, err := Load("../../examples/serve/addrwalk.toml")
+	c, err := Load("../../examples/serve/addrwalk.example.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

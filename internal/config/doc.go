@@ -9,5 +9,6 @@
 // such as addresses, prefixes and durations), is actively maintained, and
 // has no dependencies.
 //
-// An example with every key is examples/serve/addrwalk.toml.
+// The built-in defaults, written out, are examples/serve/addrwalk.toml; an
+// annotated example is examples/serve/addrwalk.example.toml.
 package config
