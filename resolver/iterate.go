@@ -233,7 +233,7 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 				return response{}, &Error{Name: qname, Type: qtype, Err: ErrReferralDepth,
 					Detail: fmt.Sprintf("more than %d referrals", rq.r.lim.ReferralDepth), EDE: edeOther}
 			}
-			zs = rq.learnDelegation(zs, resp)
+			zs = rq.learnDelegation(resp)
 			labels = dns.CountLabel(zs.zone) + 1
 			if glue := rq.glueFor(resp, qname, qtype); len(glue) > 0 {
 				// Looking up a name server's address, and the referral

@@ -106,8 +106,9 @@ type Config struct {
 	// Metrics receives counters; nil means none.
 	Metrics Metrics
 
-	// Now is the clock (default time.Now). Durations in traces and,
-	// later, TTLs are measured with it.
+	// Now is the clock (default time.Now): durations in traces, cache
+	// TTLs, failure and infrastructure-cache lifetimes and signature
+	// validity windows are all measured with it.
 	Now func() time.Time
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
@@ -278,8 +279,10 @@ type Request struct {
 	Name  string
 	Type  uint16
 	Class uint16 // 0 means IN
-	// DO asks for DNSSEC records (RFC 3225); CD asks for data without
-	// validation (RFC 4035 §3.2.2). They matter once validation exists.
+	// DO asks for DNSSEC records (RFC 3225): RRSIGs and NSEC/NSEC3
+	// proofs are kept in the result. CD asks for data without validation
+	// (RFC 4035 §3.2.2): a bogus answer is returned instead of failing,
+	// and cached bogus failures are ignored.
 	DO, CD bool
 	// CacheOnly answers from the cache without sending any query, as a
 	// server does for RD=0 questions. A miss is an *Error with ErrCacheMiss.

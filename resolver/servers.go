@@ -79,7 +79,7 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 
 // learnDelegation turns a referral into the next zone cut, keeping glue
 // for the NS names it covers.
-func (rq *request) learnDelegation(parent *zoneServers, ref response) *zoneServers {
+func (rq *request) learnDelegation(ref response) *zoneServers {
 	zs := &zoneServers{zone: ref.zone}
 	byName := map[string]*nsEntry{}
 	for _, n := range ref.ns {
@@ -285,10 +285,8 @@ func badKey(zone string, a netip.Addr) string { return zone + "|" + a.String() }
 func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map[netip.Addr]bool, round int, timedOut map[netip.Addr]bool) (*candidate, string, error) {
 	for {
 		var pool []candidate
-		known := 0
 		for _, e := range zs.ns {
 			addrs, _ := rq.usable(zs, e)
-			known += len(addrs)
 			for _, a := range addrs {
 				if tried[a] || rq.bad[badKey(zs.zone, a)] != "" {
 					continue

@@ -177,8 +177,9 @@ func exchangeTCP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, se
 }
 
 // checkReply parses b and checks that it answers q: QR set, same ID, same
-// question (RFC 5452 §9.1). The name is compared exactly as sent, so a
-// resolver that randomises case (0x20) gets that check too.
+// question (RFC 5452 §9.1). The name is compared without regard to case:
+// the resolver sends names as it got them and does not randomise case
+// (no 0x20), so there is no case pattern to check.
 func checkReply(b []byte, q *dns.Msg) (*dns.Msg, error) {
 	if len(b) < 12 {
 		return nil, errors.New("short message")

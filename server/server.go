@@ -132,9 +132,6 @@ func New(cfg Config) (*Server, error) {
 		conns:   newConnTable(cfg.MaxTCPConns, cfg.MaxTCPConnsPerClient)}, nil
 }
 
-// Handler returns the server's handler.
-func (s *Server) Handler() *Handler { return s.h }
-
 // Start binds every listener (UDP and TCP on each address) and starts
 // serving. It returns once the server is ready, or with the first bind
 // error, after closing whatever it had bound.
@@ -292,16 +289,4 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.conns.closeAll()
 	<-done
 	return err
-}
-
-// Run starts the server, serves until ctx ends, then shuts down, giving
-// queries in flight up to grace to finish.
-func (s *Server) Run(ctx context.Context, grace time.Duration) error {
-	if err := s.Start(ctx); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	return s.Shutdown(sctx)
 }

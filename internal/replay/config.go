@@ -37,7 +37,7 @@ func (p *parser) configLine(raw string) error {
 	}
 	key, value = strings.TrimSpace(key), unquote(strings.TrimSpace(value))
 	p.sc.Config.Lines = append(p.sc.Config.Lines, ConfigLine{Line: p.line, Key: key, Value: value})
-	err := p.sc.Config.set(key, value, p.sc.File, p.line)
+	err := p.sc.Config.set(key, value, p.sc.File)
 	p.note(p.sc.Config.notes)
 	p.sc.Config.notes = nil
 	if err != nil {
@@ -64,7 +64,7 @@ func parseBool(v string) bool {
 // valOverrideDateLayout is val-override-date's YYYYMMDDHHMMSS, in UTC.
 const valOverrideDateLayout = "20060102150405"
 
-func (c *Config) set(key, value, file string, line int) error {
+func (c *Config) set(key, value, file string) error {
 	switch key {
 	case "stub-addr":
 		a, err := netip.ParseAddr(value)
@@ -82,7 +82,7 @@ func (c *Config) set(key, value, file string, line int) error {
 	case "do-ip6":
 		c.DoIP6 = parseBool(value)
 	case "trust-anchor":
-		rr, notes, err := parseRR(value, file, line)
+		rr, notes, err := parseRR(value, file)
 		if err != nil {
 			return err
 		}

@@ -382,7 +382,7 @@ func (p *parser) entryLine(line string, f []string) error {
 		e.Msg.Question = append(e.Msg.Question, q)
 		return nil
 	case secAnswer, secAuthority, secAdditional:
-		rr, notes, err := parseRR(line, p.sc.File, p.line)
+		rr, notes, err := parseRR(line, p.sc.File)
 		if err != nil {
 			return err
 		}

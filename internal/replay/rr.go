@@ -23,15 +23,15 @@ const defaultTTL = 3600
 //
 // The record is then normalised (see normalizeRR); what was changed is
 // returned as notes.
-func parseRR(s, file string, line int) (dns.RR, []string, error) {
-	rr, err := parseRRText(s, file, line)
+func parseRR(s, file string) (dns.RR, []string, error) {
+	rr, err := parseRRText(s, file)
 	if err != nil {
 		return nil, nil, err
 	}
 	return rr, normalizeRR(rr), nil
 }
 
-func parseRRText(s, file string, line int) (dns.RR, error) {
+func parseRRText(s, file string) (dns.RR, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "$") {
 		return nil, fmt.Errorf("zone-file directive not allowed: %q", s)

@@ -301,10 +301,6 @@ func digestPreference(t uint8) int {
 	return 0
 }
 
-// DigestSupported reports whether DS digest type t can be checked: SHA-1
-// (1), SHA-256 (2) and SHA-384 (4).
-func DigestSupported(t uint8) bool { return digestPreference(t) > 0 }
-
 // UsableDS returns the DS RRs that can authenticate a DNSKEY: a supported
 // algorithm and digest type, and of those only the most preferred digest
 // type. An empty result for a non-empty ds means the zone is Insecure
