@@ -43,6 +43,7 @@ type ArpProbeCmd struct {
 	NoCache     bool         `name:"no-cache" help:"Skip the neighbour cache lookups before and after."`
 	Direct      bool         `help:"Probe the destination itself even if it is off-link (default: trace its gateway)."`
 	JSON        bool         `name:"json" help:"Print the whole trace as one JSON document at the end."`
+	PictureFlags
 }
 
 // Run traces the address. Exit statuses are arping's: 0 replies came (or
@@ -73,6 +74,9 @@ func (c *ArpProbeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	tr.Host = host
+	if err := c.writeARP(tr); err != nil {
+		return withExit(ExitUsage, err)
+	}
 	switch {
 	case c.JSON:
 		if err := arpWriteJSON(g.Stdout, tr); err != nil {

@@ -30,10 +30,12 @@ type PathCmd struct {
 	Interface string `short:"i" help:"Interface for the ARP step (default: the one the route uses)."`
 	ARPWait   string `name:"arp-timeout" default:"1s" help:"Wait for the ARP reply."`
 	ResolverFlags
+	PictureFlags
+	pics *pathPictures // what --svg and --html draw
 }
 
 // Run follows the name.
-func (c *PathCmd) Run(g *Globals) error {
+func (c *PathCmd) Run(g *Globals) (err error) {
 	w := g.Stdout
 	name, err := parseName(c.Name)
 	if err != nil {
@@ -46,10 +48,17 @@ func (c *PathCmd) Run(g *Globals) error {
 		return usageErr("--arp-timeout %q: not a positive duration", c.ARPWait)
 	}
 
+	c.pics = newPathPictures(c.PictureFlags)
+	defer func() {
+		if werr := c.pics.write(name); werr != nil && err == nil {
+			err = werr
+		}
+	}()
 	fmt.Fprintf(w, "== 1. hosts file\n")
 	var ip netip.Addr
 	if c.NoHosts {
 		fmt.Fprintf(w, "   skipped (--no-hosts)\n")
+		c.pics.stage("hosts file", "skipped", "--no-hosts", "skipped")
 	} else {
 		a, line, herr := lookupHosts(c.Hosts, name)
 		switch {
@@ -57,9 +66,11 @@ func (c *PathCmd) Run(g *Globals) error {
 			fmt.Fprintf(w, "   %s: %v; going on to DNS\n", c.Hosts, herr)
 		case a.IsValid():
 			fmt.Fprintf(w, "   %s line %d: %s has %v; the OS stops here and never asks DNS (--no-hosts walks DNS)\n", c.Hosts, line, name, a)
+			c.pics.stage("hosts file", a.String(), fmt.Sprintf("%s line %d", c.Hosts, line), "done")
 			ip = a
 		default:
 			fmt.Fprintf(w, "   %s has no IPv4 entry for %s; the OS asks DNS next\n", c.Hosts, name)
+			c.pics.stage("hosts file", "no entry", c.Hosts, "skipped")
 		}
 	}
 
@@ -69,8 +80,10 @@ func (c *PathCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
+		c.pics.stage("DNS", ip.String(), "iterative resolution from the root", "done")
 	} else {
 		fmt.Fprintf(w, "   not needed: the hosts file answered\n")
+		c.pics.stage("DNS", "not asked", "the hosts file answered", "skipped")
 	}
 
 	fmt.Fprintf(w, "\n== 3. address chosen\n   %v\n", ip)
@@ -80,6 +93,12 @@ func (c *PathCmd) Run(g *Globals) error {
 	if err != nil {
 		return withExit(ExitFailure, fmt.Errorf("path: route to %v: %w", ip, err))
 	}
+	if route.OnLink {
+		c.pics.stage("route", "on-link on "+route.Interface, "source "+route.Source.String(), "done")
+	} else {
+		c.pics.stage("route", "via "+route.Gateway.String()+" on "+route.Interface, "source "+route.Source.String(), "done")
+	}
+	c.pics.stage("next hop", route.NextHop.String(), "the address whose MAC the packet needs", "done")
 	if route.OnLink {
 		fmt.Fprintf(w, "   %v is on-link on %s (source %v): the next hop is the host itself\n", ip, route.Interface, route.Source)
 	} else {
@@ -95,7 +114,16 @@ func (c *PathCmd) Run(g *Globals) error {
 	tr, err := arptrace.NewTracer(arptrace.Config{Interface: iface}).Trace(g.Ctx, route.NextHop,
 		arptrace.TraceOptions{Count: 1, Interval: wait, StopOnReply: true, Direct: true})
 	if err != nil {
+		c.pics.stage("MAC", "ARP failed", err.Error(), "failed")
 		return arpErr(err)
+	}
+	if c.pics != nil {
+		c.pics.arp = tr
+		if len(tr.Summary.MACs) > 0 {
+			c.pics.stage("MAC", tr.Summary.MACs[0].String(), "ARP on "+tr.Interface.Name, "done")
+		} else {
+			c.pics.stage("MAC", "no reply", "ARP on "+tr.Interface.Name, "failed")
+		}
 	}
 	arpPrintTrace(w, tr)
 	mac := "no reply"
@@ -136,7 +164,8 @@ func (c *PathCmd) resolve(g *Globals, name string) (netip.Addr, error) {
 	}
 	defer r.Close()
 	tp := newTracePrinter(g.Stdout)
-	res, err := r.Query(g.Ctx, resolver.Request{Name: name, Type: dns.TypeA, Observer: tp})
+	res, err := r.Query(g.Ctx, resolver.Request{Name: name, Type: dns.TypeA, Observer: tp, Trace: c.pics != nil})
+	c.pics.resolution(name, dns.TypeA, res, err)
 	if err != nil {
 		var rerr *resolver.Error
 		if errors.As(err, &rerr) {

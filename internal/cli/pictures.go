@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/addrwalk/addrwalk/arptrace"
 	"github.com/addrwalk/addrwalk/internal/walkview"
 	"github.com/addrwalk/addrwalk/resolver"
 )
@@ -44,26 +45,88 @@ func (p *pictures) write(title string) error {
 	if p == nil || len(p.rs) == 0 {
 		return nil
 	}
-	if p.flags.HTML != "" {
+	parts := make([]walkview.Part, len(p.rs))
+	for i, r := range p.rs {
+		parts[i] = walkview.Part{Label: r.Name + " " + r.Type, SVG: walkview.Render(r)}
+	}
+	return p.flags.writeParts(title, parts)
+}
+
+// writeParts writes the pictures: all on one HTML page, and each in its
+// own SVG file (FILE, or FILE-1, FILE-2 … when there are several).
+func (f PictureFlags) writeParts(title string, parts []walkview.Part) error {
+	if f.HTML != "" {
 		var b bytes.Buffer
-		if err := walkview.HTML(&b, title, p.rs); err != nil {
+		if err := walkview.HTMLParts(&b, title, parts); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p.flags.HTML, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(f.HTML, b.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("--html: %w", err)
 		}
 	}
-	if p.flags.SVG != "" {
-		for i, r := range p.rs {
-			path := p.flags.SVG
-			if len(p.rs) > 1 {
+	if f.SVG != "" {
+		for i, p := range parts {
+			path := f.SVG
+			if len(parts) > 1 {
 				ext := filepath.Ext(path)
 				path = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(path, ext), i+1, ext)
 			}
-			if err := os.WriteFile(path, []byte(walkview.Render(r)), 0o644); err != nil {
+			if err := os.WriteFile(path, []byte(p.SVG), 0o644); err != nil {
 				return fmt.Errorf("--svg: %w", err)
 			}
 		}
 	}
 	return nil
+}
+
+// writeARP draws an ARP trace as a sequence diagram, when asked to.
+func (f PictureFlags) writeARP(tr *arptrace.Trace) error {
+	if (f.SVG == "" && f.HTML == "") || tr == nil {
+		return nil
+	}
+	label := "ARP for " + tr.Probed.String()
+	return f.writeParts("addrwalk: "+label, []walkview.Part{{Label: label, SVG: walkview.RenderARP(tr)}})
+}
+
+// pathPictures collects what `path` draws: its stages as a strip, the DNS
+// walk and the ARP exchange.
+type pathPictures struct {
+	flags  PictureFlags
+	stages []walkview.PathStage
+	dns    *walkview.Resolution
+	arp    *arptrace.Trace
+}
+
+func newPathPictures(f PictureFlags) *pathPictures {
+	if f.SVG == "" && f.HTML == "" {
+		return nil
+	}
+	return &pathPictures{flags: f}
+}
+
+func (p *pathPictures) stage(step, result, detail, state string) {
+	if p != nil {
+		p.stages = append(p.stages, walkview.PathStage{Step: step, Result: result, Detail: detail, State: state})
+	}
+}
+
+func (p *pathPictures) resolution(name string, qtype uint16, res *resolver.Result, err error) {
+	if p != nil {
+		r := walkview.FromResult(name, qtype, res, err)
+		p.dns = &r
+	}
+}
+
+func (p *pathPictures) write(name string) error {
+	if p == nil {
+		return nil
+	}
+	parts := []walkview.Part{{Label: "the path", SVG: walkview.RenderPath(name, p.stages)}}
+	if p.dns != nil {
+		parts = append(parts, walkview.Part{Label: "DNS walk", SVG: walkview.Render(p.dns)})
+	}
+	if p.arp != nil {
+		parts = append(parts, walkview.Part{Label: "ARP", SVG: walkview.RenderARP(p.arp)})
+	}
+	return p.flags.writeParts("addrwalk path "+name, parts)
 }

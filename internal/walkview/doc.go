@@ -30,6 +30,8 @@
 //   - waterfall.go: the timeline
 //   - render.go: one SVG document with header and legend
 //   - html.go: a self-contained HTML page of one or more pictures
+//   - arp.go: an ARP trace (RFC 826, RFC 5227) as a sequence diagram
+//   - path.go: `addrwalk path` as a strip of stages
 //   - svg.go: the SVG writer, text metrics and escaping
 //   - assets/: the style sheet and the page script, embedded
 package walkview

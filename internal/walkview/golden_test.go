@@ -183,7 +183,7 @@ func compareGolden(t *testing.T, id, got string) {
 }
 
 // structured element classes: what the golden files record.
-var structural = regexp.MustCompile(`^(header|segment|question|cache|zone|server|edge|branch|result|chain-zone|chip|chain-rrset|link|wf-row|legend-item)\b`)
+var structural = regexp.MustCompile(`^(header|segment|question|cache|zone|server|edge|branch|result|chain-zone|chip|chain-rrset|link|wf-row|legend-item|lifeline|seq-note|seq-msg|stage)\b`)
 
 var (
 	durRE  = regexp.MustCompile(`\b\d+(\.\d+)?\s?(ms|µs|s)\b`)

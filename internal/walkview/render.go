@@ -93,17 +93,7 @@ func Render(r *Resolution) string {
 	width = max(width, lw)
 	y += lh
 
-	width += 2 * margin
-	height := y + margin
-	var doc strings.Builder
-	fmt.Fprintf(&doc, `<svg xmlns="http://www.w3.org/2000/svg" class="walkview" width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-labelledby="walk-title">`+"\n",
-		px(width), px(height), px(width), px(height))
-	fmt.Fprintf(&doc, "<title id=\"walk-title\">%s</title>\n", escape("How addrwalk resolved "+title+": "+strings.Join(sub, ", ")))
-	doc.WriteString(defs())
-	doc.WriteString(`<rect class="page" x="0" y="0" width="100%" height="100%" fill="#fff"/>` + "\n")
-	doc.WriteString(body.b.String())
-	doc.WriteString("</svg>\n")
-	return doc.String()
+	return wrapSVG(body, width+2*margin, y+margin, "How addrwalk resolved "+title, strings.Join(sub, ", "))
 }
 
 func traceSteps(r *Resolution) []*resolver.Step {
