@@ -25,6 +25,9 @@ func answerStrings(rrs []dns.RR) []string {
 	return out
 }
 
+// maxTestUpstream bounds the upstream queries of any TestResolve case.
+const maxTestUpstream = 30
+
 func TestResolve(t *testing.T) {
 	lab := startLab(t)
 	tests := []struct {
@@ -92,10 +95,13 @@ func TestResolve(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := newResolver(t, lab, tt.mod)
-			start := time.Now()
 			res, err := r.Resolve(context.Background(), tt.qname, tt.qtype)
-			if elapsed := time.Since(start); elapsed > 3*time.Second {
-				t.Errorf("took %v; every outcome must come well within the deadline", elapsed)
+			// Every outcome must come from a handful of queries, not
+			// from running into a limit by retrying: counted, not
+			// timed, so a busy machine cannot fail it. (The lab has at
+			// most six zone cuts and two servers per zone on any path.)
+			if res != nil && res.Upstream > maxTestUpstream {
+				t.Errorf("%d upstream queries; want at most %d", res.Upstream, maxTestUpstream)
 			}
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
