@@ -411,3 +411,10 @@ func (a *ServerAddr) UnmarshalText(t []byte) error {
 
 // AddrPort returns the address as a netip.AddrPort.
 func (a ServerAddr) AddrPort() netip.AddrPort { return netip.AddrPort(a) }
+
+// MarshalText implements encoding.TextMarshaler, so a configuration
+// prints back to one that loads the same.
+func (b ByteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatInt(int64(b), 10)), nil }
+
+// MarshalText implements encoding.TextMarshaler.
+func (a ServerAddr) MarshalText() ([]byte, error) { return []byte(netip.AddrPort(a).String()), nil }

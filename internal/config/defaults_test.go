@@ -31,7 +31,7 @@ func TestDefaultsFile(t *testing.T) {
 			ShutdownGrace: Duration(DefaultShutdownGrace),
 		},
 		Access: Access{Allow: []netip.Prefix{}, Deny: []netip.Prefix{}, RateLimitEntries: server.DefaultRateLimitEntries},
-		Resolver: Resolver{Port: 53, QNAMEMinimisation: &on, IPv4: &on, IPv6: &on,
+		Resolver: Resolver{Port: 53, OutgoingPortExclude: []string{}, QNAMEMinimisation: &on, IPv4: &on, IPv6: &on,
 			QueryTimeout: Duration(resolver.DefaultQueryTimeout), RequestTimeout: Duration(resolver.DefaultRequestTimeout)},
 		Cache: Cache{Size: cache.DefaultMaxBytes, MaxTTL: Duration(cache.DefaultMaxTTL), MaxNegativeTTL: Duration(cache.DefaultMaxNegTTL),
 			PrefetchMinHits: cache.DefaultPrefetchMinHits},
