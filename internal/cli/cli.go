@@ -58,6 +58,7 @@ type cliRoot struct {
 	Demo    DemoCmd    `cmd:"" help:"Resolve against a built-in simulated internet (works offline)."`
 	Sim     SimCmd     `cmd:"" help:"Serve the simulated DNS hierarchy on 127.x addresses for other resolvers."`
 	Arp     ArpCmd     `cmd:"" help:"Trace, scan, watch and show IPv4 neighbour (ARP) resolution."`
+	Ndp     NdpCmd     `cmd:"" help:"Trace and show IPv6 neighbour discovery (NS/NA), the IPv6 twin of arp."`
 	Path    PathCmd    `cmd:"" help:"Follow a name all the way: hosts file, DNS, route, next hop, MAC."`
 	Serve   ServeCmd   `cmd:"" help:"Run a local recursive DNS server (UDP and TCP, loopback-only by default)."`
 	Ctl     CtlCmd     `cmd:"" help:"Control a running serve over its control socket (status, stats, reload, flush, dump-cache...)."`

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package ndptrace
+
+import (
+	"context"
+
+	"github.com/addrwalk/addrwalk/arptrace"
+)
+
+func openLink(context.Context, arptrace.Interface) (link, error) {
+	return nil, arptrace.ErrNotSupported
+}
