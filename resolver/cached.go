@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -107,42 +106,6 @@ func (rq *request) metricCache(result string) {
 	}
 }
 
-// cachedCut returns the zone cut for zone from a cached NS RRset, with the
-// cached addresses of its NS names, or nil.
-func (rq *request) cachedCut(zone string) *zoneServers {
-	h, ok := rq.r.cache.Lookup(zone, dns.TypeNS, rq.class, cache.LookupOpts{AllowStale: rq.allowStale})
-	if !ok || len(h.RRs) == 0 {
-		return nil
-	}
-	zs := &zoneServers{zone: zone, cached: true}
-	for i, rr := range h.RRs {
-		if i >= MaxNSPerZone {
-			break
-		}
-		ns, ok := rr.(*dns.NS)
-		if !ok {
-			continue
-		}
-		e := &nsEntry{name: dns.CanonicalName(ns.Ns)}
-		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			if a, ok := rq.r.cache.Lookup(e.name, t, rq.class, cache.LookupOpts{}); ok {
-				for _, rr := range a.RRs {
-					if addr, ok := rrAddr(rr); ok && len(e.addrs) < MaxAddrsPerNS {
-						e.addrs = append(e.addrs, addr)
-					}
-				}
-			}
-		}
-		e.resolved = len(e.addrs) > 0
-		zs.ns = append(zs.ns, e)
-	}
-	if rq.obs != nil {
-		rq.emit(Event{Kind: EventCache, Outcome: "cut", Zone: zone,
-			Detail: fmt.Sprintf("resume at zone cut %s: %d NS from cache, TTL %d s left", zone, len(zs.ns), h.TTL)})
-	}
-	return zs
-}
-
 // store puts what a usable response taught into the cache, with its rank
 // (RFC 2181 §5.4.1). Only records that survived classification, that is
 // inside the bailiwick of the server that sent them, get here.
@@ -226,26 +189,6 @@ func (rq *request) notePrefetch(suggested, stale bool, name string, qtype uint16
 	rq.r.prefetch(name, qtype, rq.class)
 }
 
-// selectServer picks among candidate addresses with the infrastructure
-// cache: the fastest known, or at random within a band of it.
-func (rq *request) selectServer(zone string, pool []candidate) (candidate, string, bool) {
-	addrs := make([]netip.Addr, len(pool))
-	for i, c := range pool {
-		addrs[i] = c.addr
-	}
-	sel, err := rq.r.infra.Select(zone, addrs)
-	if err != nil {
-		return candidate{}, "", false
-	}
-	for _, c := range pool {
-		if c.addr == sel.Addr {
-			c.rto = sel.RTO
-			return c, sel.Reason, true
-		}
-	}
-	return candidate{}, "", false
-}
-
 // fromHit completes a response built from a cache hit: its rank, the
 // security the cache remembers, and the zone it came from when the
 // validator will need it.
@@ -264,22 +207,6 @@ func (rq *request) fromHit(r response, name string, rank cache.Rank, sec cache.S
 		r.servedBy = rq.zoneOf(name)
 	}
 	return r
-}
-
-// zoneOf guesses the zone that holds name from the deepest zone cut
-// known for it (this request's delegations, then the cache).
-func (rq *request) zoneOf(name string) string {
-	name = dns.CanonicalName(name)
-	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
-		z := name[off:]
-		if _, ok := rq.deleg[z]; ok {
-			return z
-		}
-		if _, ok := rq.r.cache.Lookup(z, dns.TypeNS, rq.class, cache.LookupOpts{}); ok {
-			return z
-		}
-	}
-	return "."
 }
 
 // markStatus remembers a piece's validation outcome in the cache, so a

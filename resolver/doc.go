@@ -23,6 +23,26 @@
 //     by default) and the RFC 5011 active refresh (autotrust.go, run only
 //     when called).
 //
+// Where things are:
+//   - resolver.go: Config, Resolver, Query/Refresh and the request's life;
+//   - iterate.go: the walk (resolve follows CNAME/DNAME chains, lookup
+//     walks the zone cuts) and QNAME minimisation (RFC 9156);
+//   - servers.go: the zone cut and the choice of server;
+//   - exchange.go and transport.go: one query to one server, UDP then
+//     TCP, and the checks a reply must pass (RFC 5452);
+//   - classify.go: what a reply means (answer, referral, negative, lame),
+//     bailiwick filtering, and the DNSSEC records kept with it;
+//   - iterate.go (glueFor) and classify.go (referral): where glue is
+//     judged;
+//   - cached.go: answers and zone cuts from the cache, and what is stored;
+//     shared.go: the optional shared (second-level) cache;
+//   - chain.go: the chain of trust; validate.go: answers and denials;
+//     aggressive.go: RFC 8198; signal.go, autotrust.go: trust anchors;
+//   - records.go: record filters and copies; errors.go: sentinels, Error
+//     and its Reason; limits.go: every bound and why; trace.go: events;
+//     hints.go: root hints; ports.go: source ports; question.go: which
+//     questions are refused.
+//
 // The network is reached only through the Exchanger interface, so tests,
 // the offline demo and the conformance runner plug in their own network.
 // A Resolver has no package-level state: clock, logger and transport are

@@ -10,7 +10,16 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/cache"
 )
+
+// This file owns the zone cut and the choice of server (as Knot
+// Resolver's zonecut.c and selection.c): where a walk starts (startCut,
+// cachedCut, zoneOf), the cut a referral leads to (learnDelegation), which
+// NS addresses may be used (usable), which to try next (nextCandidate,
+// selectServer over the infrastructure cache's RTT estimates in
+// cache/infra.go) and the glueless NS-name lookups (resolveNS).
 
 // nsEntry is one NS name of a zone cut and what is known of its addresses.
 type nsEntry struct {
@@ -439,4 +448,76 @@ func (zc *ZoneConfig) servers() *zoneServers {
 		zs.ns = append(zs.ns, &nsEntry{name: ap.String(), port: ap.Port(), addrs: []netip.Addr{ap.Addr()}, resolved: true})
 	}
 	return zs
+}
+
+// cachedCut returns the zone cut for zone from a cached NS RRset, with the
+// cached addresses of its NS names, or nil.
+func (rq *request) cachedCut(zone string) *zoneServers {
+	h, ok := rq.r.cache.Lookup(zone, dns.TypeNS, rq.class, cache.LookupOpts{AllowStale: rq.allowStale})
+	if !ok || len(h.RRs) == 0 {
+		return nil
+	}
+	zs := &zoneServers{zone: zone, cached: true}
+	for i, rr := range h.RRs {
+		if i >= MaxNSPerZone {
+			break
+		}
+		ns, ok := rr.(*dns.NS)
+		if !ok {
+			continue
+		}
+		e := &nsEntry{name: dns.CanonicalName(ns.Ns)}
+		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			if a, ok := rq.r.cache.Lookup(e.name, t, rq.class, cache.LookupOpts{}); ok {
+				for _, rr := range a.RRs {
+					if addr, ok := rrAddr(rr); ok && len(e.addrs) < MaxAddrsPerNS {
+						e.addrs = append(e.addrs, addr)
+					}
+				}
+			}
+		}
+		e.resolved = len(e.addrs) > 0
+		zs.ns = append(zs.ns, e)
+	}
+	if rq.obs != nil {
+		rq.emit(Event{Kind: EventCache, Outcome: "cut", Zone: zone,
+			Detail: fmt.Sprintf("resume at zone cut %s: %d NS from cache, TTL %d s left", zone, len(zs.ns), h.TTL)})
+	}
+	return zs
+}
+
+// selectServer picks among candidate addresses with the infrastructure
+// cache: the fastest known, or at random within a band of it.
+func (rq *request) selectServer(zone string, pool []candidate) (candidate, string, bool) {
+	addrs := make([]netip.Addr, len(pool))
+	for i, c := range pool {
+		addrs[i] = c.addr
+	}
+	sel, err := rq.r.infra.Select(zone, addrs)
+	if err != nil {
+		return candidate{}, "", false
+	}
+	for _, c := range pool {
+		if c.addr == sel.Addr {
+			c.rto = sel.RTO
+			return c, sel.Reason, true
+		}
+	}
+	return candidate{}, "", false
+}
+
+// zoneOf guesses the zone that holds name from the deepest zone cut
+// known for it (this request's delegations, then the cache).
+func (rq *request) zoneOf(name string) string {
+	name = dns.CanonicalName(name)
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		z := name[off:]
+		if _, ok := rq.deleg[z]; ok {
+			return z
+		}
+		if _, ok := rq.r.cache.Lookup(z, dns.TypeNS, rq.class, cache.LookupOpts{}); ok {
+			return z
+		}
+	}
+	return "."
 }
