@@ -102,11 +102,6 @@ type DebugServer struct {
 	ln  net.Listener
 }
 
-// ListenDebug binds addr and serves DebugHandler(h, m) on it.
-func ListenDebug(ctx context.Context, addr netip.AddrPort, h *Handler, m *Metrics) (*DebugServer, error) {
-	return ServeDebug(ctx, addr, DebugHandler(h, m))
-}
-
 // ServeDebug binds addr and serves handler on it (DebugHandler, with
 // other pages beside it). Requests' contexts end when Shutdown starts, so
 // long-lived responses (server-sent events) do not hold it up.

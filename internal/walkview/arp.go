@@ -2,7 +2,6 @@ package walkview
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -74,14 +73,12 @@ func drawARP(b *svgw, tr *arptrace.Trace, x, y float64, title string) size {
 	}
 	top := y + seqHeadH
 	cy := top + 16
-	note := func(lane int, cls, at, text string, title string) {
+	// Notes sit on this host's lifeline: all it learns, it learns there.
+	note := func(cls, text string, title string) {
 		b.open("g", "class", "seq-note "+cls)
 		b.title(title)
-		if at != "" {
-			b.text(x, cy+14, "small muted vol", at)
-		}
 		tw := min(textW(text, smallSize)+16, 2*seqLaneW+seqHeadW-20)
-		nx := lanes[lane] - 20
+		nx := lanes[0] - 20
 		b.rect(nx, cy, tw, 22, 4, "note-box")
 		b.text(nx+8, cy+15, "small", clip(text, tw-16, smallSize))
 		b.close("g")
@@ -117,22 +114,22 @@ func drawARP(b *svgw, tr *arptrace.Trace, x, y float64, title string) size {
 		if !r.OnLink {
 			text = fmt.Sprintf("route: %v via gateway %v on %s", r.Destination, r.Gateway, r.Interface)
 		}
-		note(0, "seq-route", "", text, strings.Join(tr.Notes, "\n"))
+		note("seq-route", text, strings.Join(tr.Notes, "\n"))
 	case tr.RouteError != "":
-		note(0, "seq-route seq-error", "", "route: "+tr.RouteError, tr.RouteError)
+		note("seq-route seq-error", "route: "+tr.RouteError, tr.RouteError)
 	}
 	for _, n := range tr.Notes {
-		note(0, "seq-info", "", n, n)
+		note("seq-info", n, n)
 	}
 	// Cache before.
 	if tr.Before != nil {
-		note(0, "seq-cache cache-"+cacheWord(tr.Before), "", "neighbour cache before: "+describeCache(tr.Before), "")
+		note("seq-cache cache-"+cacheWord(tr.Before), "neighbour cache before: "+describeCache(tr.Before), "")
 	}
 	// Probes and replies.
 	rows := 0
 	for _, p := range tr.Probes {
 		if rows >= seqMaxRow {
-			note(0, "seq-info", "", fmt.Sprintf("and %d more probes", len(tr.Probes)-seqMaxRow), "")
+			note("seq-info", fmt.Sprintf("and %d more probes", len(tr.Probes)-seqMaxRow), "")
 			break
 		}
 		rows++
@@ -162,14 +159,14 @@ func drawARP(b *svgw, tr *arptrace.Trace, x, y float64, title string) size {
 				fmt.Sprintf("%s from %v to %v\nsender %v %v", rf.Kind, rf.EthSrc, rf.EthDst, rf.SenderMAC, rf.SenderIP), false)
 		}
 		if len(p.Replies) == 0 {
-			note(0, "arp-noreply", "", fmt.Sprintf("#%d: no reply", p.Seq), "")
+			note("arp-noreply", fmt.Sprintf("#%d: no reply", p.Seq), "")
 		}
 	}
 	// Cache after.
 	if tr.After != nil {
-		note(0, "seq-cache cache-"+cacheWord(tr.After), "", "neighbour cache after: "+describeCache(tr.After), tr.AfterNote)
-		for _, l := range wrap(tr.AfterNote, 2*seqLaneW+seqHeadW/2, smallSize, 3) {
-			note(0, "seq-info", "", l, tr.AfterNote)
+		note("seq-cache cache-"+cacheWord(tr.After), "neighbour cache after: "+describeCache(tr.After), tr.AfterNote)
+		for _, l := range wrap(tr.AfterNote, 2*seqLaneW+seqHeadW/2, 3) {
+			note("seq-info", l, tr.AfterNote)
 		}
 	}
 	// Lifelines under everything, drawn last but dashed and light.
@@ -224,10 +221,4 @@ func wrapSVG(body *svgw, width, height float64, title, sub string) string {
 	doc.WriteString(body.b.String())
 	doc.WriteString("</svg>\n")
 	return doc.String()
-}
-
-// ARPSVG writes RenderARP(tr).
-func ARPSVG(out io.Writer, tr *arptrace.Trace) error {
-	_, err := io.WriteString(out, RenderARP(tr))
-	return err
 }

@@ -132,7 +132,7 @@ func drawChain(w *svgw, zones, rrsets []*resolver.DNSSECInfo, x, y float64) (flo
 		for _, c := range r.cols {
 			n = max(n, len(c))
 		}
-		reason := wrap(r.info.Reason, verdictW-10, smallSize, 4)
+		reason := wrap(r.info.Reason, verdictW-10, 4)
 		r.y = cy
 		r.h = max(float64(n)*(chainChipH+chainChipGap)-chainChipGap, 40+float64(len(reason))*smallLineH) + 16
 		for i, col := range r.cols {
@@ -205,7 +205,7 @@ func drawChain(w *svgw, zones, rrsets []*resolver.DNSSECInfo, x, y float64) (flo
 			}
 		}
 		w.text(verdictX, r.y+24, "verdict sec-text", st)
-		for i, l := range wrap(r.info.Reason, verdictW-10, smallSize, 4) {
+		for i, l := range wrap(r.info.Reason, verdictW-10, 4) {
 			w.text(verdictX, r.y+42+float64(i)*smallLineH, "small reason", l)
 		}
 		w.close("g")
@@ -258,8 +258,9 @@ func link(w *svgw, x1, y1, x2, y2 float64, cls, zone, tag string) {
 	w.path(d, cls, "data-zone", zone, "data-tag", tag)
 }
 
-// wrap breaks s into lines that fit width at size, at most n lines.
-func wrap(s string, width, size float64, n int) []string {
+// wrap breaks s into lines of small text that fit width, at most n lines.
+func wrap(s string, width float64, n int) []string {
+	const size = smallSize
 	if s == "" {
 		return nil
 	}

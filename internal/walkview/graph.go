@@ -391,7 +391,7 @@ func (g *graph) resultBox(r *Resolution, x, y, colW float64) (float64, float64) 
 	var lines []string
 	switch {
 	case r.Error != "":
-		lines = wrap(r.Error, colW-20, smallSize, 5)
+		lines = wrap(r.Error, colW-20, 5)
 	case len(r.Answer) > 0:
 		for i, a := range r.Answer {
 			if i == maxAnswers {

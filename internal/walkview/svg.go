@@ -109,8 +109,8 @@ func (w *svgw) rect(x, y, wd, ht, r float64, class string, kv ...string) {
 	w.leaf("rect", append([]string{"x", px(x), "y", px(y), "width", px(wd), "height", px(ht), "rx", px(r), "class", class}, kv...)...)
 }
 
-func (w *svgw) line(x1, y1, x2, y2 float64, class string, kv ...string) {
-	w.leaf("line", append([]string{"x1", px(x1), "y1", px(y1), "x2", px(x2), "y2", px(y2), "class", class}, kv...)...)
+func (w *svgw) line(x1, y1, x2, y2 float64, class string) {
+	w.leaf("line", "x1", px(x1), "y1", px(y1), "x2", px(x2), "y2", px(y2), "class", class)
 }
 
 // path draws a path; d uses absolute coordinates built with pathf.
