@@ -219,7 +219,7 @@ func TestSharedCacheWhatIsStored(t *testing.T) {
 		a := newResolver(t, lab, func(c *resolver.Config) { c.Shared, c.TrustAnchors = shared, anchors })
 		b := newResolver(t, lab, func(c *resolver.Config) { c.Shared, c.TrustAnchors = shared, anchors })
 		ctx := context.Background()
-		for _, name := range []string{"www.dnssec-test.org.", "nope.dnssec-test.org.", "anything.wild.dnssec-test.org.", "www.nsec3.dnssec-test.org."} {
+		for _, name := range []string{"www.dnssec-test.org.", "nope.dnssec-test.org.", "anything.wild.dnssec-test.org.", "www.nsec3.dnssec-test.org.", "nope.example.org.", "www.example.org."} {
 			resA, err := a.Query(ctx, resolver.Request{Name: name, Type: dns.TypeA, DO: true})
 			if err != nil {
 				t.Fatal(err)

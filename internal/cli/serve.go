@@ -17,6 +17,7 @@ import (
 	"github.com/addrwalk/addrwalk/internal/control"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/cachedb"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/server"
 )
@@ -83,9 +84,15 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	defer shared.close()
+	if shared.cachedb, err = openCacheDB(cfg, log); err != nil {
+		return withExit(ExitUsage, err)
+	}
 	var metrics *server.Metrics
 	if cfg.Server.Metrics != nil || cfg.Control.ControlSocket() != "" {
 		metrics = server.NewMetrics()
+		if shared.cachedb != nil {
+			metrics.Registry().MustRegister(shared.cachedb)
+		}
 	}
 	res, err := buildResolver(cfg, shared, metrics, log)
 	if err != nil {
@@ -364,6 +371,8 @@ type serveShared struct {
 	infra *cache.Infra
 	trust *dnssec.AutoTrust
 	certs *certStore // DoT and DoH certificate; nil before Run sets it
+	// cachedb is the [cachedb] shared second-level cache, or nil.
+	cachedb *cachedb.Store
 }
 
 func newServeShared(cfg *config.Config) (*serveShared, error) {
@@ -387,6 +396,9 @@ func newServeShared(cfg *config.Config) (*serveShared, error) {
 }
 
 func (s *serveShared) close() {
+	if s.cachedb != nil {
+		_ = s.cachedb.Close()
+	}
 	s.cache.Close()
 	s.infra.Close()
 }
@@ -434,6 +446,9 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 	}
 	if metrics != nil {
 		rc.Metrics = metrics
+	}
+	if shared.cachedb != nil {
+		rc.Shared = shared.cachedb
 	}
 	if cfg.Resolver.RootHints != "" {
 		f, err := os.Open(cfg.Resolver.RootHints)
@@ -527,6 +542,9 @@ func (c *ServeCmd) reloadConfig(old *config.Config, shared *serveShared, metrics
 	}
 	if old.DNSSEC.AutoTrustAnchorFile != next.DNSSEC.AutoTrustAnchorFile {
 		warn = append(warn, "[dnssec] auto-trust-anchor-file")
+	}
+	if !reflect.DeepEqual(old.CacheDB, next.CacheDB) {
+		warn = append(warn, "[cachedb]")
 	}
 	if len(warn) > 0 {
 		log.Warn("changes need a restart to take effect", "sections", strings.Join(warn, ", "))

@@ -45,6 +45,10 @@ func (sc *serveControl) start(ctx context.Context, path string, file string, sha
 		Forwards:   sc.forwards,
 		Anchors:    func() []string { return anchorLines(sc.cfg.Load(), shared) },
 	}
+	if shared.cachedb != nil {
+		addrs := sc.cfg.Load().CacheDB.Addresses
+		b.SharedCache = func() string { return cacheDBStatus(shared.cachedb, addrs) }
+	}
 	srv := control.NewServer(b, log)
 	done := make(chan struct{})
 	go func() {

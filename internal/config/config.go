@@ -23,6 +23,7 @@ type Config struct {
 	Access   Access   `toml:"access"`
 	Resolver Resolver `toml:"resolver"`
 	Cache    Cache    `toml:"cache"`
+	CacheDB  CacheDB  `toml:"cachedb"`
 	Forward  []Zone   `toml:"forward-zone"`
 	Stub     []Zone   `toml:"stub-zone"`
 	Local    Local    `toml:"local"`
@@ -302,6 +303,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Cache.MaxTTL > 0 && c.Cache.MinTTL > c.Cache.MaxTTL {
 		return invalid("cache.min-ttl %v is above cache.max-ttl %v", c.Cache.MinTTL, c.Cache.MaxTTL)
+	}
+	if err := c.CacheDB.validate(); err != nil {
+		return err
 	}
 	if c.Cache.PrefetchMinHits < 0 {
 		return invalid("cache.prefetch-min-hits = %d: must not be negative", c.Cache.PrefetchMinHits)

@@ -156,12 +156,17 @@ type Status struct {
 	Uptime     time.Duration `json:"uptime_ns"`
 	ConfigFile string        `json:"config_file,omitempty"`
 	Listeners  []Listener    `json:"listeners"`
+	// SharedCache is the [cachedb] shared cache's state, if configured.
+	SharedCache string `json:"shared_cache,omitempty"`
 }
 
 func (s *Server) status(req Request, out io.Writer) error {
 	st := Status{Version: s.b.Version, Uptime: s.b.Now().Sub(s.b.Started).Truncate(time.Second), ConfigFile: s.b.ConfigFile}
 	if s.b.Listeners != nil {
 		st.Listeners = s.b.Listeners()
+	}
+	if s.b.SharedCache != nil {
+		st.SharedCache = s.b.SharedCache()
 	}
 	if req.JSON {
 		return json.NewEncoder(out).Encode(st)
@@ -172,6 +177,9 @@ func (s *Server) status(req Request, out io.Writer) error {
 	}
 	for _, l := range st.Listeners {
 		fmt.Fprintf(out, "listener: %s %s\n", l.Transport, l.Addr)
+	}
+	if st.SharedCache != "" {
+		fmt.Fprintf(out, "shared cache: %s\n", st.SharedCache)
 	}
 	return nil
 }

@@ -69,6 +69,9 @@ type Backend struct {
 	Forwards func() []Zone
 	// Anchors describes the trust anchors, one line each.
 	Anchors func() []string
+	// SharedCache describes the [cachedb] shared cache's state and
+	// counters in one line; nil when none is configured.
+	SharedCache func() string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -15,7 +15,7 @@ type Stats struct {
 	// DroppedDown were dropped while Redis was not up; TooBig exceeded
 	// MaxObjectSize.
 	Writes, WriteErrors, DroppedFull, DroppedDown, TooBig uint64
-	// Queued is the number of writes waiting now.
+	// Queued is the number of writes waiting or being sent now.
 	Queued int
 	// StateChanges counts changes of State.
 	StateChanges uint64
@@ -32,7 +32,7 @@ func (s *Store) Stats() Stats {
 		Garbage: s.garbage.Load(), Skipped: s.skipped.Load(),
 		Writes: s.writes.Load(), WriteErrors: s.writeErrs.Load(), DroppedFull: s.dropFull.Load(),
 		DroppedDown: s.dropDown.Load(), TooBig: s.tooBig.Load(),
-		Queued:       len(s.queue),
+		Queued:       int(s.pending.Load()),
 		StateChanges: changes,
 	}
 }
@@ -45,7 +45,7 @@ var (
 	descWrites = prometheus.NewDesc("addrwalk_cachedb_writes_total",
 		"Shared cache writes, by result (ok, error, dropped_full, dropped_down, too_big).", []string{"result"}, nil)
 	descQueue = prometheus.NewDesc("addrwalk_cachedb_write_queue",
-		"Writes waiting to be sent to the shared cache.", nil, nil)
+		"Writes waiting to be sent to the shared cache or being sent.", nil, nil)
 	descChanges = prometheus.NewDesc("addrwalk_cachedb_state_changes_total",
 		"Changes of the shared cache's state (up, down).", nil, nil)
 )

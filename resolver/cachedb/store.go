@@ -24,10 +24,11 @@ type Store struct {
 	client redis.UniversalClient
 	h      health
 
-	queue  chan write
-	ctx    context.Context // ends on Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	queue   chan write
+	pending atomic.Int64    // writes queued or being sent
+	ctx     context.Context // ends on Close
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 
 	hits, misses, timeouts, errs, garbage, skipped atomic.Uint64
 	writes, writeErrs, dropFull, dropDown, tooBig  atomic.Uint64
@@ -198,9 +199,11 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 func (s *Store) enqueue(w write) {
+	s.pending.Add(1)
 	select {
 	case s.queue <- w:
 	default:
+		s.pending.Add(-1)
 		s.dropFull.Add(1)
 	}
 }
@@ -234,6 +237,8 @@ func (s *Store) send(batch []write) {
 		for _, w := range batch {
 			if w.done != nil {
 				close(w.done)
+			} else {
+				s.pending.Add(-1)
 			}
 		}
 	}()
