@@ -136,6 +136,11 @@ type Resolver struct {
 	ownCache  bool // made by New: Close closes it
 	ownInfra  bool
 	staleOK   bool // serve-stale is on
+	// flights shares one resolution among identical concurrent
+	// requests of library callers (the CLI, examples, the server's
+	// prefetch). The server has its own group (server.Handler.flights)
+	// keyed by its packet-cache key, because it shares the packed reply,
+	// not the Result, and must not share RD=0 with RD=1 askers.
 	flights   singleflight.Group
 	keyFlight singleflight.Group // zone-key builds shared by concurrent requests
 	prefetchq chan struct{}      // semaphore bounding background prefetches

@@ -124,6 +124,9 @@ type Handler struct {
 	st      atomic.Pointer[state]
 	pc      *packetCache // nil when off
 	sem     chan struct{}
+	// flights shares one packed reply among identical concurrent
+	// queries; the resolver's own group (resolver.Resolver.flights) sits
+	// below it for library callers. Both are needed: see there.
 	flights singleflight.Group
 	udpSize uint16
 	rto     time.Duration

@@ -49,6 +49,12 @@ func (r Rank) String() string {
 }
 
 // Security is the DNSSEC status of cached data (RFC 4035 §4.3, RFC 4033 §5).
+//
+// It is kept apart from dnssec.Status on purpose: the cache must not
+// import the validator (dnssec imports nothing of the resolver, and the
+// cache is used without it), and its zero value means "never checked",
+// which a validation verdict has no need for. The resolver converts in one
+// place each way (fromHit and markStatus in resolver/cached.go).
 type Security uint8
 
 // Security states. The zero value is SecurityUnchecked.
