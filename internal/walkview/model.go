@@ -1,13 +1,11 @@
 package walkview
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/report"
 )
 
 // Resolution is one resolution as the pictures show it: the question, how
@@ -36,34 +34,18 @@ type Resolution struct {
 }
 
 // FromResult builds a Resolution from what Resolver.Query returned for
-// the question name/qtype; res may be nil when err is set.
+// the question name/qtype; res may be nil when err is set. The question,
+// rcode, security, records and error are report.FromResult's, the one JSON
+// form of a resolution, so the picture says what --json says; the trace
+// is kept as the resolver recorded it, with its durations.
 func FromResult(name string, qtype uint16, res *resolver.Result, err error) Resolution {
-	r := Resolution{Name: dns.Fqdn(name), Type: typeName(qtype), Rcode: "SERVFAIL"}
+	doc := report.FromResult(name, qtype, res, err)
+	r := Resolution{Name: doc.Name, Type: doc.Type, Rcode: doc.Rcode, Security: doc.Security,
+		Answer: doc.Answer, Authority: doc.Authority, Error: doc.Error, Upstream: doc.UpstreamQueries}
 	if res != nil {
-		r.Rcode = dns.RcodeToString[res.Rcode]
-		r.Security = res.Security.String()
-		r.Answer, r.Authority = rrLines(res.Answer), rrLines(res.Authority)
-		r.Upstream, r.Duration, r.Trace = res.Upstream, res.Duration, res.Trace
-	}
-	if err != nil {
-		r.Error = err.Error()
+		r.Duration, r.Trace = res.Duration, res.Trace
 	}
 	return r
-}
-
-func typeName(t uint16) string {
-	if s, ok := dns.TypeToString[t]; ok {
-		return s
-	}
-	return "TYPE" + strconv.Itoa(int(t))
-}
-
-func rrLines(rrs []dns.RR) []string {
-	out := make([]string, 0, len(rrs))
-	for _, rr := range rrs {
-		out = append(out, strings.ReplaceAll(rr.String(), "\t", " "))
-	}
-	return out
 }
 
 // walk is a resolution (or a glueless sub-resolution) arranged for the
