@@ -128,14 +128,14 @@ type Resolver struct {
 	// zones are the stub and forward zones by canonical name.
 	zones map[string]*ZoneConfig
 
-	anchors   *dnssec.Anchors
-	nsecs     nsecStore // validated NSEC records (RFC 8198)
-	ntas      *dnssec.NegativeAnchors
-	cache     *cache.Cache
-	infra     *cache.Infra
-	ownCache  bool // made by New: Close closes it
-	ownInfra  bool
-	staleOK   bool // serve-stale is on
+	anchors  *dnssec.Anchors
+	nsecs    nsecStore // validated NSEC records (RFC 8198)
+	ntas     *dnssec.NegativeAnchors
+	cache    *cache.Cache
+	infra    *cache.Infra
+	ownCache bool // made by New: Close closes it
+	ownInfra bool
+	staleOK  bool // serve-stale is on
 	// flights shares one resolution among identical concurrent
 	// requests of library callers (the CLI, examples, the server's
 	// prefetch). The server has its own group (server.Handler.flights)

@@ -121,9 +121,9 @@ type HandlerConfig struct {
 // Handler is the query path: raw query in, raw reply out. It is safe for
 // concurrent use.
 type Handler struct {
-	st      atomic.Pointer[state]
-	pc      *packetCache // nil when off
-	sem     chan struct{}
+	st  atomic.Pointer[state]
+	pc  *packetCache // nil when off
+	sem chan struct{}
 	// flights shares one packed reply among identical concurrent
 	// queries; the resolver's own group (resolver.Resolver.flights) sits
 	// below it for library callers. Both are needed: see there.
