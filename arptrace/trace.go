@@ -490,22 +490,3 @@ func containsMAC(ms []MAC, m MAC) bool {
 	}
 	return false
 }
-
-// sleepUntil waits until t (or limit, if earlier and non-zero) or ctx ends.
-func sleepUntil(ctx context.Context, t, limit time.Time) error {
-	if !limit.IsZero() && limit.Before(t) {
-		t = limit
-	}
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
-}

@@ -97,8 +97,7 @@ func TestArpScanSideBySide(t *testing.T) {
 			if ref.code != 0 || got.code != 0 {
 				t.Fatalf("exit: arp-scan %d, addrwalk %d\n%s%s\n%s%s", ref.code, got.code, ref.out, ref.err, got.out, got.err)
 			}
-			wantView := want
-			wantView = slices.DeleteFunc(slices.Clone(want), func(s string) bool {
+			wantView := slices.DeleteFunc(slices.Clone(want), func(s string) bool {
 				return (slices.Contains(tc.args, "-x") && strings.HasPrefix(s, "footer")) ||
 					(slices.Contains(tc.args, "-q") && strings.HasPrefix(s, "DUP")) // -q: ${ip} ${mac} only
 			})
