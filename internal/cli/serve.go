@@ -52,8 +52,9 @@ type ServeCmd struct {
 	// readyEncrypted, when set (by tests), receives the bound DoT and DoH
 	// addresses once the server is serving.
 	readyEncrypted func(dot, doh []netip.AddrPort) `kong:"-"`
-	// reload, when set (by tests), replaces SIGHUP as the reload trigger.
-	reload <-chan struct{} `kong:"-"`
+	// reload, when set (by tests), replaces SIGHUP as the reload trigger:
+	// each request is answered with the reload's result once it is done.
+	reload <-chan chan error `kong:"-"`
 }
 
 // Run serves until the context ends (SIGINT, SIGTERM); SIGHUP reloads.
@@ -201,11 +202,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		ch := make(chan struct{})
+		ch := make(chan chan error)
 		go func() {
 			for range hup {
 				select {
-				case ch <- struct{}{}:
+				case ch <- make(chan error, 1): // nobody waits for a signal's result
 				case <-g.Ctx.Done():
 					return
 				}
@@ -227,8 +228,8 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	for {
 		select {
-		case <-reload:
-			_ = doReload()
+		case reply := <-reload:
+			reply <- doReload()
 		case reply := <-ctl.reloads:
 			reply <- doReload()
 		case <-g.Ctx.Done():

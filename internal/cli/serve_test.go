@@ -88,7 +88,7 @@ level = "warn"
 		metrics netip.AddrPort
 	}
 	ready := make(chan addrs, 1)
-	reload := make(chan struct{})
+	reload := make(chan chan error)
 	cmd := &ServeCmd{Config: conf, QueryLog: true,
 		ready:  func(d []netip.AddrPort, m netip.AddrPort) { ready <- addrs{d, m} },
 		reload: reload,
@@ -123,22 +123,26 @@ level = "warn"
 		t.Errorf("metrics page lacks query counters:\n%.500s", body)
 	}
 
-	// The serve loop takes a reload from the unbuffered channel, applies
-	// it, and only then takes the next: the second send returns once the
-	// first reload is done.
-	reloadAndWait := func() {
-		reload <- struct{}{}
-		reload <- struct{}{}
+	// Each reload is waited for: a reload still reading the file while the
+	// test rewrites it would load a truncated (empty, so default) file.
+	reloadAndWait := func() error {
+		reply := make(chan error, 1)
+		reload <- reply
+		return <-reply
 	}
 	writeConf("[local]\nrecords = [\"new.example.org. 60 IN A 192.0.2.77\"]\n")
-	reloadAndWait()
+	if err := reloadAndWait(); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
 	m.SetQuestion("new.example.org.", dns.TypeA)
 	if r, _, err := c.Exchange(m, a.dns[0].String()); err != nil || len(r.Answer) != 1 || !r.Authoritative {
 		t.Errorf("reloaded local data not served: %v %v", r, err)
 	}
 
 	writeConf("[bogus]\nkey = 1\n")
-	reloadAndWait()
+	if err := reloadAndWait(); err == nil {
+		t.Error("a configuration with an unknown section reloaded")
+	}
 	if r, _, err := c.Exchange(m, a.dns[0].String()); err != nil || len(r.Answer) != 1 {
 		t.Errorf("after a bad reload: %v %v", r, err)
 	}
