@@ -2,9 +2,11 @@ package resolver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -29,6 +31,10 @@ type Config struct {
 	// from (Unbound's outgoing-port-avoid), e.g. ports local services
 	// listen on.
 	ExcludeSourcePorts []PortRange
+	// UpstreamTLS lists servers (forward zones' tls:// servers) that the
+	// NetExchanger made when Exchanger is nil reaches over DNS over TLS,
+	// with the TLS configuration that verifies each.
+	UpstreamTLS map[netip.AddrPort]*tls.Config
 	// Port is the port queries go to; 0 means 53. Tests and the offline
 	// lab serve their hierarchies on another port.
 	Port uint16
@@ -192,7 +198,7 @@ func New(cfg Config) (*Resolver, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.x = &NetExchanger{Timeout: r.qto, Ports: ports}
+		r.x = &NetExchanger{Timeout: r.qto, Ports: ports, TLS: cfg.UpstreamTLS}
 	}
 	if r.now == nil {
 		r.now = time.Now

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -57,6 +58,11 @@ type NetExchanger struct {
 	// ephemeral range. The resolver's default NetExchanger uses every
 	// unprivileged port (see SourcePorts).
 	Ports *SourcePorts
+	// TLS lists servers reached over DNS over TLS (RFC 7858) whatever
+	// network is asked for, with the configuration their certificate is
+	// verified with (forward zones' tls:// servers). It must not change
+	// once queries are sent.
+	TLS map[netip.AddrPort]*tls.Config
 
 	// bufs recycles 64 KiB UDP receive buffers: a reply may exceed the
 	// advertised payload size, and a fresh buffer per query was most of a
@@ -81,6 +87,9 @@ func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string,
 	wire, err := q.Pack()
 	if err != nil {
 		return nil, fmt.Errorf("resolver: packing query: %w", err)
+	}
+	if tc, ok := x.TLS[server]; ok {
+		return exchangeTLS(ctx, d, tc, wire, q, server)
 	}
 	switch network {
 	case "udp":
@@ -147,6 +156,28 @@ func exchangeTCP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, se
 	}
 	defer c.Close()
 	defer watchContext(ctx, c)()
+	return exchangeStream(ctx, c, wire, q)
+}
+
+// exchangeTLS is exchangeTCP inside TLS (RFC 7858): the handshake
+// verifies the server's certificate with tc before the query is sent.
+func exchangeTLS(ctx context.Context, d *net.Dialer, tc *tls.Config, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
+	raw, err := d.DialContext(ctx, "tcp", server.String())
+	if err != nil {
+		return nil, netErr(ctx, err)
+	}
+	defer raw.Close()
+	defer watchContext(ctx, raw)()
+	c := tls.Client(raw, tc)
+	if err := c.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("resolver: TLS with %v: %w", server, netErr(ctx, err))
+	}
+	return exchangeStream(ctx, c, wire, q)
+}
+
+// exchangeStream sends wire with its length prefix on c and reads replies
+// until one matches q.
+func exchangeStream(ctx context.Context, c net.Conn, wire []byte, q *dns.Msg) (*dns.Msg, error) {
 	out := make([]byte, 2+len(wire))
 	binary.BigEndian.PutUint16(out, uint16(len(wire)))
 	copy(out[2:], wire)

@@ -466,6 +466,11 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 	if err := dnssecConfig(&rc, cfg); err != nil {
 		return nil, err
 	}
+	up, err := upstreamTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc.UpstreamTLS = up
 	if shared.trust != nil && cfg.DNSSEC.Validation != "off" {
 		// The trust points hold the anchors now, and keep them current.
 		rc.TrustAnchors, rc.AutoTrust = nil, shared.trust

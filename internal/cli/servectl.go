@@ -86,7 +86,7 @@ func (sc *serveControl) forwards() []control.Zone {
 		for _, z := range zl.zones {
 			cz := control.Zone{Zone: dns.CanonicalName(dns.Fqdn(z.Zone)), Kind: zl.kind}
 			for _, s := range z.Servers {
-				cz.Servers = append(cz.Servers, s.AddrPort().String())
+				cz.Servers = append(cz.Servers, s.String())
 			}
 			out = append(out, cz)
 		}

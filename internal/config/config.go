@@ -151,6 +151,9 @@ type Cache struct {
 type Zone struct {
 	Zone    string       `toml:"zone"`
 	Servers []ServerAddr `toml:"servers"`
+	// TLSCAFile is a PEM bundle that tls:// servers' certificates are
+	// verified against instead of the system roots (forward.go).
+	TLSCAFile string `toml:"tls-ca-file"`
 }
 
 // Local is local data answered before the resolver.
@@ -329,6 +332,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if err := c.validateForwardTLS(); err != nil {
+		return err
+	}
 	if err := c.validateEncrypted(); err != nil {
 		return err
 	}
@@ -394,31 +400,6 @@ func (b *ByteSize) UnmarshalText(t []byte) error {
 	return nil
 }
 
-// ServerAddr is an upstream server address, "192.0.2.1" or
-// "[2001:db8::1]:5353"; the port defaults to 53.
-type ServerAddr netip.AddrPort
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (a *ServerAddr) UnmarshalText(t []byte) error {
-	s := string(t)
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		*a = ServerAddr(ap)
-		return nil
-	}
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return fmt.Errorf("not an address or address:port: %q", s)
-	}
-	*a = ServerAddr(netip.AddrPortFrom(ip, 53))
-	return nil
-}
-
-// AddrPort returns the address as a netip.AddrPort.
-func (a ServerAddr) AddrPort() netip.AddrPort { return netip.AddrPort(a) }
-
 // MarshalText implements encoding.TextMarshaler, so a configuration
 // prints back to one that loads the same.
 func (b ByteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatInt(int64(b), 10)), nil }
-
-// MarshalText implements encoding.TextMarshaler.
-func (a ServerAddr) MarshalText() ([]byte, error) { return []byte(netip.AddrPort(a).String()), nil }
