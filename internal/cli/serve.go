@@ -15,6 +15,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/internal/config"
 	"github.com/addrwalk/addrwalk/internal/control"
+	"github.com/addrwalk/addrwalk/internal/sdnotify"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/cachedb"
@@ -52,6 +53,8 @@ type ServeCmd struct {
 	// readyEncrypted, when set (by tests), receives the bound DoT and DoH
 	// addresses once the server is serving.
 	readyEncrypted func(dot, doh []netip.AddrPort) `kong:"-"`
+	// notify, when set (by tests), replaces $NOTIFY_SOCKET's notifier.
+	notify *sdnotify.Notifier `kong:"-"`
 	// reload, when set (by tests), replaces SIGHUP as the reload trigger:
 	// each request is answered with the reload's result once it is done.
 	reload <-chan chan error `kong:"-"`
@@ -196,6 +199,24 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if c.readyEncrypted != nil {
 		c.readyEncrypted(srv.EncryptedAddrs())
 	}
+	// systemd (Type=notify): every listener is bound and the trust
+	// anchors are loaded.
+	notify := c.notify
+	if notify == nil {
+		notify = sdnotify.FromEnv()
+	}
+	status := fmt.Sprintf("STATUS=serving on %v", srv.Addrs())
+	if err := notify.Notify(sdnotify.Ready + "\n" + status); err != nil {
+		log.Warn("systemd notification", "err", err)
+	}
+	// The watchdog is fed from the serve loop, so a wedged loop stops
+	// feeding it and systemd restarts the service.
+	var watchdog <-chan time.Time
+	if iv, ok := sdnotify.WatchdogInterval(); ok && notify.Enabled() {
+		tk := time.NewTicker(iv)
+		defer tk.Stop()
+		watchdog = tk.C
+	}
 
 	reload := c.reload
 	if reload == nil {
@@ -229,10 +250,17 @@ func (c *ServeCmd) Run(g *Globals) error {
 	for {
 		select {
 		case reply := <-reload:
+			_ = notify.Notify(sdnotify.Reloading)
 			reply <- doReload()
+			_ = notify.Notify(sdnotify.Ready + "\n" + status)
 		case reply := <-ctl.reloads:
+			_ = notify.Notify(sdnotify.Reloading)
 			reply <- doReload()
+			_ = notify.Notify(sdnotify.Ready + "\n" + status)
+		case <-watchdog:
+			_ = notify.Notify(sdnotify.Watchdog)
 		case <-g.Ctx.Done():
+			_ = notify.Notify(sdnotify.Stopping)
 			log.Info("shutting down", "grace", time.Duration(cfg.Server.ShutdownGrace))
 			sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownGrace))
 			defer cancel()
