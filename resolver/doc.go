@@ -15,7 +15,8 @@
 //   - RFC 5452: random query IDs and source ports drawn from the whole
 //     unprivileged range 1024-65535 minus a configurable exclude list
 //     (ports.go: about 16 bits besides the ID), and replies accepted
-//     only when source, ID and question all match;
+//     only when source, ID and question all match; the others are
+//     counted, and past a threshold the cache is flushed (unwanted.go);
 //   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (chain.go builds
 //     the chain of trust, validate.go checks answers and denials),
 //     RFC 8198 aggressive use of NSEC/NSEC3 (aggressive.go), RFC 9520

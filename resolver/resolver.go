@@ -35,6 +35,11 @@ type Config struct {
 	// NetExchanger made when Exchanger is nil reaches over DNS over TLS,
 	// with the TLS configuration that verifies each.
 	UpstreamTLS map[netip.AddrPort]*tls.Config
+	// UnwantedReplyThreshold: after this many replies with the wrong ID or
+	// question, the cache is flushed and a warning logged (Unbound's
+	// unwanted-reply-threshold); 0 means DefaultUnwantedReplyThreshold,
+	// negative turns it off. Counted by the default NetExchanger only.
+	UnwantedReplyThreshold int64
 	// Port is the port queries go to; 0 means 53. Tests and the offline
 	// lab serve their hierarchies on another port.
 	Port uint16
@@ -153,6 +158,7 @@ type Resolver struct {
 	bg        sync.WaitGroup
 	bgCtx     context.Context
 	bgCancel  context.CancelFunc
+	unw       unwanted // replies with the wrong ID or question (unwanted.go)
 }
 
 // New returns a Resolver for cfg.
@@ -193,12 +199,18 @@ func New(cfg Config) (*Resolver, error) {
 	if r.rto <= 0 {
 		r.rto = DefaultRequestTimeout
 	}
+	switch {
+	case cfg.UnwantedReplyThreshold == 0:
+		r.unw.threshold = DefaultUnwantedReplyThreshold
+	case cfg.UnwantedReplyThreshold > 0:
+		r.unw.threshold = uint64(cfg.UnwantedReplyThreshold)
+	}
 	if r.x == nil {
 		ports, err := NewSourcePorts(cfg.ExcludeSourcePorts)
 		if err != nil {
 			return nil, err
 		}
-		r.x = &NetExchanger{Timeout: r.qto, Ports: ports, TLS: cfg.UpstreamTLS}
+		r.x = &NetExchanger{Timeout: r.qto, Ports: ports, TLS: cfg.UpstreamTLS, OnUnwanted: r.unwantedReply}
 	}
 	if r.now == nil {
 		r.now = time.Now

@@ -63,6 +63,9 @@ type NetExchanger struct {
 	// verified with (forward zones' tls:// servers). It must not change
 	// once queries are sent.
 	TLS map[netip.AddrPort]*tls.Config
+	// OnUnwanted, if set, is called for every reply from the server with
+	// the wrong ID or question (a forger's guess, or a late reply).
+	OnUnwanted func(server netip.AddrPort)
 
 	// bufs recycles 64 KiB UDP receive buffers: a reply may exceed the
 	// advertised payload size, and a fresh buffer per query was most of a
@@ -99,7 +102,7 @@ func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string,
 			bp = &b
 		}
 		defer x.bufs.Put(bp)
-		return exchangeUDP(ctx, d, x.Ports, *bp, wire, q, server)
+		return exchangeUDP(ctx, d, x.Ports, x.OnUnwanted, *bp, wire, q, server)
 	case "tcp":
 		return exchangeTCP(ctx, d, wire, q, server)
 	default:
@@ -116,7 +119,7 @@ func watchContext(ctx context.Context, c net.Conn) func() {
 	return func() { stop() }
 }
 
-func exchangeUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, buf, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
+func exchangeUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, onUnwanted func(netip.AddrPort), buf, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
 	c, err := dialUDP(ctx, d, sp, server)
 	if err != nil {
 		return nil, netErr(ctx, err)
@@ -142,6 +145,9 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, buf, wire 
 		m, err := checkReply(buf[:n], q)
 		if err != nil {
 			lastBad = err
+			if onUnwanted != nil {
+				onUnwanted(server)
+			}
 			continue
 		}
 		return m, nil

@@ -44,6 +44,14 @@ var _ resolver.Metrics = (*Metrics)(nil)
 
 type cacheSource struct{ s CacheStatser }
 
+// unwantedCounter is implemented by *resolver.Resolver: replies with the
+// wrong ID or question, and threshold trips.
+type unwantedCounter interface {
+	UnwantedReplies() (total, trips uint64)
+}
+
+var _ unwantedCounter = (*resolver.Resolver)(nil)
+
 type qlabel struct {
 	qtype     uint16
 	rcode     int
@@ -95,6 +103,15 @@ func NewMetrics() *Metrics {
 			return f(src.s.CacheStats())
 		}
 	}
+	unwanted := func(f func(total, trips uint64) float64) func() float64 {
+		return func() float64 {
+			src, _ := m.cacheSrc.Load().(cacheSource)
+			if u, ok := src.s.(unwantedCounter); ok {
+				return f(u.UnwantedReplies())
+			}
+			return 0
+		}
+	}
 	pcStat := func(f func(*packetCache) float64) func() float64 {
 		return func() float64 {
 			if pc := m.pc.Load(); pc != nil {
@@ -111,6 +128,10 @@ func NewMetrics() *Metrics {
 			stat(func(s cache.Stats) float64 { return float64(s.Entries) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_cache_bytes", Help: "Approximate bytes held by the resolver cache."},
 			stat(func(s cache.Stats) float64 { return float64(s.Bytes) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_unwanted_replies_total", Help: "Upstream replies with the wrong ID or question (forgery guesses or late replies); ignored."},
+			unwanted(func(total, _ uint64) float64 { return float64(total) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_unwanted_reply_threshold_trips_total", Help: "Times the unwanted replies reached the threshold and the cache was flushed."},
+			unwanted(func(_, trips uint64) float64 { return float64(trips) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_packet_cache_hits_total", Help: "Queries answered from the packet cache."},
 			pcStat(func(c *packetCache) float64 { return float64(c.hits.Load()) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_packet_cache_misses_total", Help: "Packet cache lookups that found nothing live."},

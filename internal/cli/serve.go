@@ -461,6 +461,7 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 	}
 	rc := resolver.Config{
 		ExcludeSourcePorts:       exclude,
+		UnwantedReplyThreshold:   cfg.Resolver.UnwantedReplyThreshold,
 		Port:                     uint16(cfg.Resolver.Port),
 		QueryTimeout:             time.Duration(cfg.Resolver.QueryTimeout),
 		RequestTimeout:           time.Duration(cfg.Resolver.RequestTimeout),

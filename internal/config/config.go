@@ -118,6 +118,10 @@ type Resolver struct {
 	// ("8000-8100") never used for upstream queries; every other port in
 	// 1024-65535 is drawn from at random.
 	OutgoingPortExclude []string `toml:"outgoing-port-exclude"`
+	// UnwantedReplyThreshold flushes the cache after this many upstream
+	// replies with the wrong ID or question; 0 is the default (10
+	// million), -1 turns it off.
+	UnwantedReplyThreshold int64 `toml:"unwanted-reply-threshold"`
 	// QNAMEMinimisation (RFC 9156); on unless set to false.
 	QNAMEMinimisation *bool `toml:"qname-minimisation"`
 	// IPv4 and IPv6 choose the upstream address families; both on unless
