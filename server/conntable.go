@@ -104,13 +104,6 @@ func (t *connTable) removeLocked(sc *streamConn) {
 	}
 }
 
-// len returns the number of open connections.
-func (t *connTable) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.conns)
-}
-
 // stopReading marks the table closing and makes every connection's
 // pending read return, so the readers finish what they have.
 func (t *connTable) stopReading() {

@@ -62,8 +62,7 @@ func keyChip(kind, s string, bad bool) *chip {
 type chainRow struct {
 	info  *resolver.DNSSECInfo
 	cols  [3][]*chip // DS (and the RRSIG over it), DNSKEY, RRSIG over the DNSKEY set
-	y, h  float64
-	zoneY float64
+	y, h float64
 }
 
 // drawChain draws the chain of trust: per zone, the DS that vouches for
