@@ -18,7 +18,8 @@
 //     only when source, ID and question all match; the others are
 //     counted, and past a threshold the cache is flushed (unwanted.go);
 //   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (chain.go builds
-//     the chain of trust, validate.go checks answers and denials),
+//     the chain of trust, validate.go checks answers and denials,
+//     zonecut.go finds the zone cuts no referral showed),
 //     RFC 8198 aggressive use of NSEC/NSEC3 (aggressive.go), RFC 9520
 //     failure caching, RFC 8145 trust-anchor signalling (signal.go, off
 //     by default) and the RFC 5011 active refresh (autotrust.go, run only

@@ -245,9 +245,15 @@ func newZoneKey(origin string, alg uint8, flags uint16, ttl uint32) (zoneKey, er
 		Protocol:  3,
 		Algorithm: alg,
 	}
-	priv, err := k.Generate(bits)
-	if err != nil {
-		return zoneKey{}, fmt.Errorf("resolvertest: zone %q: generate key: %w", origin, err)
+	// miekg/dns refuses to sign with a key whose tag is 0 (one key in
+	// 65,536); a new key is drawn then. Four draws all with tag 0 do not
+	// happen.
+	var priv crypto.PrivateKey
+	var err error
+	for try := 0; try < 4 && (priv == nil || k.KeyTag() == 0); try++ {
+		if priv, err = k.Generate(bits); err != nil {
+			return zoneKey{}, fmt.Errorf("resolvertest: zone %q: generate key: %w", origin, err)
+		}
 	}
 	signer, ok := priv.(crypto.Signer)
 	if !ok {
