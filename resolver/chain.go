@@ -72,7 +72,7 @@ func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKey
 	} else {
 		zk = rq.sharedKeys(ctx, zone, depth)
 		if zk.status == dnssec.Bogus && zk.err != nil && !zk.unreachable && !errors.Is(zk.err, dnssec.ErrBudgetExceeded) && !errIsFatal(zk.err) {
-			rq.r.cache.MarkFailed(zone, dns.TypeDNSKEY, keyFailureClass, zk.err)
+			rq.r.cache.MarkBogus(zone, dns.TypeDNSKEY, keyFailureClass, zk.err)
 		}
 	}
 	if rq.vkeys == nil {
@@ -115,12 +115,29 @@ func (rq *request) sharedKeys(ctx context.Context, zone string, depth int) *zone
 	return &cp
 }
 
+// configuredInsecure returns the Insecure failure of a negative trust
+// anchor (RFC 7646; Unbound's domain-insecure) at or above name, unless
+// a trust anchor at or below that negative anchor is closer to name: as
+// in Unbound, a configured anchor for the domain overrides its
+// domain-insecure. nil means validation applies.
+func (r *Resolver) configuredInsecure(name string) error {
+	if r.ntas == nil {
+		return nil
+	}
+	nta, ok := r.ntas.Covers(name)
+	if !ok {
+		return nil
+	}
+	if ta, ok := r.anchors.Closest(name); ok && dns.IsSubDomain(nta, ta) {
+		return nil
+	}
+	return r.ntas.Check(nta)
+}
+
 func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneKeys {
 	r := rq.r
-	if r.ntas != nil {
-		if err := r.ntas.Check(zone); err != nil {
-			return &zoneKeys{zone: zone, status: dnssec.Insecure, err: err}
-		}
+	if err := r.configuredInsecure(zone); err != nil {
+		return &zoneKeys{zone: zone, status: dnssec.Insecure, err: err}
 	}
 	if _, ok := r.anchors.Closest(zone); !ok {
 		return &zoneKeys{zone: zone, status: dnssec.Indeterminate, err: errors.New("no trust anchor at or above " + zone)}
@@ -263,7 +280,9 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 		return ds, nil
 	case KindNoData, KindReferral:
 		if err := rq.verifyProof(out.proof, pk); err != nil {
-			return nil, &zoneKeys{zone: zone, status: dnssec.Bogus, err: err}
+			// Bogus, or Insecure when the NSEC3 iterations pass the
+			// limit (RFC 9276 §3.2).
+			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), parent: parent, err: err}
 		}
 		nsecs, nsec3s := proofRecords(out.proof)
 		var perr error

@@ -59,6 +59,10 @@ type request struct {
 	pieces    int
 	worst     dnssec.Status
 	freshOnly bool // the reply carries a zone's NS next to a wildcard proof (Result.FreshOnly)
+	// insecureEDE and insecureWhy say why an Insecure answer is so, when
+	// the reason has an Extended DNS Error (Result.EDE).
+	insecureEDE uint16
+	insecureWhy string
 }
 
 // status is the security of the answer assembled so far.

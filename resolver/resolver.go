@@ -347,6 +347,11 @@ type Result struct {
 	// wildcard proof): a cache hit answers without them, so a packet
 	// cache should not replay this reply.
 	FreshOnly bool
+	// EDE, when not zero, is an Extended DNS Error (RFC 8914) for an
+	// answer that succeeded: 27 (Unsupported NSEC3 Iterations Value) when
+	// it is Insecure because of RFC 9276's limit. EDEText says more.
+	EDE     uint16
+	EDEText string
 	// Upstream counts the queries sent to authoritative servers.
 	Upstream int
 	// Duration is the wall time the resolution took.
@@ -479,7 +484,7 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 			ede = oe.EDE
 		}
 		err = &Error{Name: name, Type: req.Type, Err: fmt.Errorf("%w: %w", ErrCachedFailure, f.Err), EDE: ede, RetryAfter: f.Remaining,
-			Detail: fmt.Sprintf("failed %s ago; retried in %s", r.cache.Settings().FailureTTL-f.Remaining, f.Remaining.Round(time.Millisecond))}
+			Detail: fmt.Sprintf("failed %s ago; retried in %s", f.TTL-f.Remaining, f.Remaining.Round(time.Millisecond))}
 		if rq.obs != nil {
 			rq.emit(Event{Kind: EventCache, Outcome: "failure", Detail: "recent failure cached (RFC 9520): " + err.Error()})
 		}
@@ -488,11 +493,17 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		if err != nil && !req.CacheOnly && !errors.Is(err, ErrCacheMiss) {
 			// Set before the error is published in the failure cache,
 			// where other requests read it.
+			// Bogus data is remembered for BogusTTL (val-bogus-ttl),
+			// other failures for FailureTTL.
+			mark, ttl := r.cache.MarkFailed, r.cache.Settings().FailureTTL
+			if errors.Is(err, ErrBogus) {
+				mark, ttl = r.cache.MarkBogus, r.cache.Settings().BogusTTL
+			}
 			e := (*Error)(nil)
 			if errors.As(err, &e) {
-				e.RetryAfter = r.cache.Settings().FailureTTL
+				e.RetryAfter = ttl
 			}
-			if r.cache.MarkFailed(name, req.Type, req.Class, err) != nil && e != nil {
+			if mark(name, req.Type, req.Class, err) != nil && e != nil {
 				e.RetryAfter = 0
 			}
 		}
@@ -518,6 +529,9 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		Name: name, Type: req.Type, Class: req.Class,
 		Rcode: rcode, Answer: ans, Authority: auth, Stale: stale, Security: rq.status(), FreshOnly: rq.freshOnly,
 		Upstream: rq.upstream, Duration: r.now().Sub(rq.start),
+	}
+	if res.Security == dnssec.Insecure && rq.insecureEDE != 0 {
+		res.EDE, res.EDEText = rq.insecureEDE, rq.insecureWhy
 	}
 	if err != nil {
 		res.Rcode = dns.RcodeServerFailure

@@ -23,7 +23,8 @@ import (
 // not cause a storm of queries (Unbound retries a few times too).
 const maxBogusRetries = 2
 
-// verifyProof checks the signatures of the NSEC/NSEC3 RRsets of a proof.
+// verifyProof checks the signatures of the NSEC/NSEC3 RRsets of a proof,
+// then their NSEC3 iteration count.
 func (rq *request) verifyProof(proof []dns.RR, zk *zoneKeys) error {
 	now := rq.r.now()
 	for _, set := range groupRRsets(proof) {
@@ -36,7 +37,9 @@ func (rq *request) verifyProof(proof []dns.RR, zk *zoneKeys) error {
 			return err
 		}
 	}
-	return nil
+	// Signed, so the iteration count is the zone's: above the limit the
+	// proof is Insecure (RFC 9276 §3.2).
+	return dnssec.CheckNSEC3Iterations(proof, rq.r.cfg.Validation.NSEC3Iterations)
 }
 
 // validatePiece checks one zone's part of an answer: every RRset it
@@ -69,6 +72,12 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		h := set[0].Header()
 		if h.Rrtype == dns.TypeCNAME && synthesised(out.answer, set[0]) {
 			continue // made from a DNAME here; the DNAME carries the signature
+		}
+		if err := rq.r.configuredInsecure(h.Name); err != nil {
+			// Validation is off at and below a negative trust anchor
+			// (domain-insecure), whoever signed the data.
+			worse(dnssec.Insecure, err)
+			continue
 		}
 		sigs := coveringSigs(out.sigs, h.Name, h.Rrtype)
 		signer := out.servedBy
@@ -142,6 +151,9 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		worse(s, err)
 	}
 	out.security = status
+	if status == dnssec.Insecure {
+		rq.noteInsecure(firstErr)
+	}
 	switch status {
 	case dnssec.Bogus:
 		rq.dropBogus(out, verified)
@@ -156,6 +168,9 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 	name := qname
 	if out.target != "" {
 		name = out.target
+	}
+	if err := rq.r.configuredInsecure(name); err != nil {
+		return dnssec.Insecure, err
 	}
 	signer := signerOf(*out)
 	if signer == "" {
@@ -278,6 +293,17 @@ func (rq *request) checkApexNS(out *response, zk *zoneKeys) {
 		set = append(set, s)
 	}
 	out.apexNS, out.freshNS = set, true
+}
+
+// noteInsecure keeps, for the client's reply, the Extended DNS Error of
+// the first reason an answer is Insecure that has one: EDE 27 when NSEC3
+// iterations passed the limit (RFC 9276 §3.2 says to send it), EDE 1 for
+// an unsupported algorithm.
+func (rq *request) noteInsecure(err error) {
+	var f *dnssec.Failure
+	if rq.insecureEDE == 0 && errors.As(err, &f) && f.EDE != dnssec.NoEDE {
+		rq.insecureEDE, rq.insecureWhy = f.EDE, f.Error()
+	}
 }
 
 // pieceErr turns a Bogus status into the error that fails the request.

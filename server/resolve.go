@@ -162,8 +162,9 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		}
 	}
 	if a.e != nil && a.rcode != rcodeServFail && a.ede == nil && h.pc != nil && mode != modeCacheOnly && (res == nil || !res.FreshOnly) {
-		// Stale answers (the only ones with an EDE here) are not kept:
-		// the next question should try the servers again. Nor are
+		// Stale answers are not kept: the next question should try the
+		// servers again (nor are Insecure ones with an EDE, whose
+		// reason a cache hit would not repeat). Nor are
 		// replies the resolver's own cache would answer differently.
 		if ce := newPEntry(a.e.wire, 0, a.rcode, a.e.secure, h.now(), st.clamps); ce != nil {
 			h.pc.put([]byte(key), ce)
@@ -229,6 +230,14 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 	if res.Stale {
 		// RFC 8767 §6 / RFC 8914 §4.4: say the data is stale.
 		a.ede = &edeInfo{code: dns.ExtendedErrorCodeStaleAnswer, text: "serving stale data: every authoritative server failed"}
+	} else if res.EDE != 0 {
+		// An answer Insecure for a reason with its own code (RFC 9276
+		// §3.2: EDE 27 for NSEC3 iterations above the limit).
+		text := strings.TrimPrefix(res.EDEText, "dnssec: ")
+		if len(text) > edeMaxText {
+			text = text[:edeMaxText]
+		}
+		a.ede = &edeInfo{code: res.EDE, text: text}
 	}
 	return a
 }

@@ -28,7 +28,14 @@ const (
 	// storms without hiding a recovered server for long.
 	DefaultFailureTTL = 5 * time.Second
 
-	// MinFailureTTL and MaxFailureTTL are RFC 9520 §3.2's bounds.
+	// DefaultBogusTTL is how long data that failed DNSSEC validation is
+	// remembered: Unbound's val-bogus-ttl default. Longer than a plain
+	// failure, since revalidating bogus data costs signature checks and
+	// a broken zone is rarely fixed within seconds.
+	DefaultBogusTTL = 60 * time.Second
+
+	// MinFailureTTL and MaxFailureTTL are RFC 9520 §3.2's bounds (for
+	// FailureTTL and BogusTTL).
 	MinFailureTTL = time.Second
 	MaxFailureTTL = 5 * time.Minute
 
@@ -72,6 +79,11 @@ type Config struct {
 	// DefaultFailureTTL; otherwise it must be within [MinFailureTTL,
 	// MaxFailureTTL].
 	FailureTTL time.Duration
+	// BogusTTL is how long a resolution whose data failed DNSSEC
+	// validation is remembered (Unbound's val-bogus-ttl), apart from
+	// FailureTTL. 0 means DefaultBogusTTL; otherwise it must be within
+	// [MinFailureTTL, MaxFailureTTL].
+	BogusTTL time.Duration
 	// PrefetchMinHits is how many hits an entry needs before a prefetch is
 	// suggested. 0 means DefaultPrefetchMinHits.
 	PrefetchMinHits uint32
@@ -99,6 +111,9 @@ func (cfg *Config) withDefaults() (Config, error) {
 	if c.FailureTTL == 0 {
 		c.FailureTTL = DefaultFailureTTL
 	}
+	if c.BogusTTL == 0 {
+		c.BogusTTL = DefaultBogusTTL
+	}
 	if c.PrefetchMinHits == 0 {
 		c.PrefetchMinHits = DefaultPrefetchMinHits
 	}
@@ -114,6 +129,9 @@ func (cfg *Config) withDefaults() (Config, error) {
 	case c.FailureTTL < MinFailureTTL || c.FailureTTL > MaxFailureTTL:
 		return c, fmt.Errorf("cache: %w: FailureTTL %v outside [%v, %v] (RFC 9520 §3.2)",
 			ErrConfig, c.FailureTTL, MinFailureTTL, MaxFailureTTL)
+	case c.BogusTTL < MinFailureTTL || c.BogusTTL > MaxFailureTTL:
+		return c, fmt.Errorf("cache: %w: BogusTTL %v outside [%v, %v] (RFC 9520 §3.2)",
+			ErrConfig, c.BogusTTL, MinFailureTTL, MaxFailureTTL)
 	}
 	return c, nil
 }

@@ -11,6 +11,8 @@ type FailureHit struct {
 	Err error
 	// Remaining is how long the failure is still remembered.
 	Remaining time.Duration
+	// TTL is how long it was remembered for: FailureTTL, or BogusTTL.
+	TTL time.Duration
 }
 
 // MarkFailed remembers for Config.FailureTTL that resolving name, qtype and
@@ -19,14 +21,25 @@ type FailureHit struct {
 // §3.2). err, which may be nil, is returned by Failed. A later failure
 // restarts the window.
 func (c *Cache) MarkFailed(name string, qtype, qclass uint16, err error) error {
+	return c.markFailed(name, qtype, qclass, err, c.cfg.FailureTTL)
+}
+
+// MarkBogus is MarkFailed for a resolution whose data failed DNSSEC
+// validation: it is remembered for Config.BogusTTL (Unbound's
+// val-bogus-ttl) instead.
+func (c *Cache) MarkBogus(name string, qtype, qclass uint16, err error) error {
+	return c.markFailed(name, qtype, qclass, err, c.cfg.BogusTTL)
+}
+
+func (c *Cache) markFailed(name string, qtype, qclass uint16, err error, ttl time.Duration) error {
 	if name == "" {
 		return fmt.Errorf("cache: %w: empty name", ErrInvalid)
 	}
 	e := &entry{
 		err:      err,
 		inserted: c.now(),
-		ttl:      c.cfg.FailureTTL,
-		keep:     c.cfg.FailureTTL,
+		ttl:      ttl,
+		keep:     ttl,
 		kind:     kindFailure,
 		weight:   entryOverhead,
 	}
@@ -35,7 +48,8 @@ func (c *Cache) MarkFailed(name string, qtype, qclass uint16, err error) error {
 }
 
 // Failed reports whether resolving name, qtype and qclass failed less than
-// Config.FailureTTL ago. It does not count as a hit or miss.
+// Config.FailureTTL (or, marked by MarkBogus, Config.BogusTTL) ago. It
+// does not count as a hit or miss.
 func (c *Cache) Failed(name string, qtype, qclass uint16) (FailureHit, bool) {
 	e, ok := c.store.GetIfPresent(key{name: canonicalName(name), qtype: qtype, class: qclass, kind: kindFailure})
 	if !ok {
@@ -45,7 +59,7 @@ func (c *Cache) Failed(name string, qtype, qclass uint16) (FailureHit, bool) {
 	if left <= 0 {
 		return FailureHit{}, false
 	}
-	return FailureHit{Err: e.err, Remaining: left}, true
+	return FailureHit{Err: e.err, Remaining: left, TTL: e.ttl}, true
 }
 
 // ClearFailed forgets a failure remembered for name, qtype and qclass, for

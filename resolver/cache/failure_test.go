@@ -18,17 +18,26 @@ func TestFailureWindow(t *testing.T) {
 		at    time.Duration
 		want  FailureHit
 		found bool
+
+		bogus bool // marked with MarkBogus
 	}{
-		{"at once", Config{}, 0, FailureHit{Err: errServFail, Remaining: 5 * time.Second}, true},
-		{"just before the default 5s", Config{}, 4999 * time.Millisecond, FailureHit{Err: errServFail, Remaining: time.Millisecond}, true},
-		{"after the default 5s", Config{}, 5 * time.Second, FailureHit{}, false},
-		{"configured 1s", Config{FailureTTL: time.Second}, time.Second, FailureHit{}, false},
-		{"configured 5min", Config{FailureTTL: 5 * time.Minute}, 4 * time.Minute, FailureHit{Err: errServFail, Remaining: time.Minute}, true},
+		{"at once", Config{}, 0, FailureHit{Err: errServFail, Remaining: 5 * time.Second, TTL: 5 * time.Second}, true, false},
+		{"just before the default 5s", Config{}, 4999 * time.Millisecond, FailureHit{Err: errServFail, Remaining: time.Millisecond, TTL: 5 * time.Second}, true, false},
+		{"after the default 5s", Config{}, 5 * time.Second, FailureHit{}, false, false},
+		{"configured 1s", Config{FailureTTL: time.Second}, time.Second, FailureHit{}, false, false},
+		{"configured 5min", Config{FailureTTL: 5 * time.Minute}, 4 * time.Minute, FailureHit{Err: errServFail, Remaining: time.Minute, TTL: 5 * time.Minute}, true, false},
+		{"bogus: the default 60s, not FailureTTL", Config{FailureTTL: time.Second}, 59 * time.Second, FailureHit{Err: errServFail, Remaining: time.Second, TTL: time.Minute}, true, true},
+		{"bogus: after the default 60s", Config{}, time.Minute, FailureHit{}, false, true},
+		{"bogus: configured 2s", Config{BogusTTL: 2 * time.Second}, 2 * time.Second, FailureHit{}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, clk := newTestCache(t, tt.cfg)
-			if err := c.MarkFailed("Fail.example.org", dns.TypeA, dns.ClassINET, errServFail); err != nil {
+			mark := c.MarkFailed
+			if tt.bogus {
+				mark = c.MarkBogus
+			}
+			if err := mark("Fail.example.org", dns.TypeA, dns.ClassINET, errServFail); err != nil {
 				t.Fatal(err)
 			}
 			clk.Advance(tt.at)

@@ -250,6 +250,8 @@ func TestConfigErrors(t *testing.T) {
 		{"min above max", Config{MinTTL: 2 * time.Hour, MaxTTL: time.Hour}},
 		{"failure TTL below 1s", Config{FailureTTL: 500 * time.Millisecond}},
 		{"failure TTL above 5min", Config{FailureTTL: 10 * time.Minute}},
+		{"bogus TTL below 1s", Config{BogusTTL: 500 * time.Millisecond}},
+		{"bogus TTL above 5min", Config{BogusTTL: 10 * time.Minute}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,6 +48,12 @@ type Limits struct {
 	// [SigSkewMin, SigSkewMax]. A negative SigSkewMax allows none, as
 	// Knot Resolver and BIND do.
 	SigSkewMin, SigSkewMax time.Duration
+	// NSEC3Iterations is the highest NSEC3 iteration count whose proofs
+	// are validated; a proof with more is Insecure with EDE 27 (RFC 9276
+	// §3.2, Unbound's val-nsec3-keysize-iterations). 0 means
+	// MaxNSEC3Iterations (150), which is also the most ever allowed; a
+	// negative value allows 0 iterations only, as RFC 9276 permits.
+	NSEC3Iterations int
 }
 
 func (l Limits) withDefaults() Limits {

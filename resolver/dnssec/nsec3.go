@@ -341,6 +341,32 @@ func ProveNSEC3InsecureDelegation(child, zone string, nsec3s []*dns.NSEC3) error
 	return nil
 }
 
+// CheckNSEC3Iterations returns an Insecure failure wrapping
+// ErrNSEC3Iterations, with EDE 27 (Unsupported NSEC3 Iterations Value),
+// when an NSEC3 record among rrs has more iterations than limit (RFC 9276
+// §3.2: the zone's denials are then treated as insecure). limit is
+// Limits.NSEC3Iterations: 0 means MaxNSEC3Iterations, a negative value
+// allows 0 iterations only, and no limit goes above MaxNSEC3Iterations.
+// The caller checks the records' signatures first, so a forger cannot
+// raise the count to downgrade a zone (RFC 9276 §3.2, RFC 5155 §10.3).
+// The salt is not judged: RFC 9276 §3.1 asks signers not to use one,
+// and validators hash with whatever salt the records carry.
+func CheckNSEC3Iterations(rrs []dns.RR, limit int) error {
+	switch {
+	case limit == 0 || limit > MaxNSEC3Iterations:
+		limit = MaxNSEC3Iterations
+	case limit < 0:
+		limit = 0
+	}
+	for _, rr := range rrs {
+		if n, ok := rr.(*dns.NSEC3); ok && int(n.Iterations) > limit {
+			return insecure(ErrNSEC3Iterations, dns.ExtendedErrorCodeUnsupportedNSEC3IterValue,
+				"NSEC3 %s has %d iterations, limit %d (RFC 9276)", n.Hdr.Name, n.Iterations, limit)
+		}
+	}
+	return nil
+}
+
 // NSEC3Hash returns the RFC 5155 hash of name (base32hex, upper case) with
 // the parameters of an NSEC3 RR; "" for an unsupported hash algorithm or
 // more than MaxNSEC3Iterations iterations.

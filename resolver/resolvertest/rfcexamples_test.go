@@ -441,3 +441,59 @@ func TestRFCExamplesBroken(t *testing.T) {
 		}
 	}
 }
+
+// TestNSEC3IterationsLimit lowers the NSEC3 iteration limit below the 12
+// iterations of RFC 5155's example zone: its denials become Insecure
+// (NOERROR or NXDOMAIN, no AD) with EDE 27 (RFC 9276 §3.2), while data
+// signed without an NSEC3 proof stays Secure; the default limit (150)
+// validates them, and a negative limit allows 0 iterations only.
+func TestNSEC3IterationsLimit(t *testing.T) {
+	lab := startExample(t, resolvertest.RFC5155Example(55), nil)
+	tests := []struct {
+		limit  int
+		qname  string
+		qtype  uint16
+		rcode  int
+		status dnssec.Status
+		ede    uint16
+	}{
+		{0, "ns1.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Secure, 0},
+		{12, "ns1.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Secure, 0},
+		{11, "ns1.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Insecure, dns.ExtendedErrorCodeUnsupportedNSEC3IterValue},
+		{-1, "ns1.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Insecure, dns.ExtendedErrorCodeUnsupportedNSEC3IterValue},
+		{11, "y.w.example.", dns.TypeA, dns.RcodeSuccess, dnssec.Insecure, dns.ExtendedErrorCodeUnsupportedNSEC3IterValue},
+		{11, "x.w.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Secure, 0},
+		{11, "mc.a.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Secure, 0},
+		// The no-DS proof of the opt-out delegation is an NSEC3 too.
+		{11, "mc.c.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Insecure, dns.ExtendedErrorCodeUnsupportedNSEC3IterValue},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("limit=%d/%s/%s", tc.limit, tc.qname, dns.TypeToString[tc.qtype]), func(t *testing.T) {
+			hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
+			if err != nil {
+				t.Fatal(err)
+			}
+			anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := resolver.New(resolver.Config{
+				Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors,
+				Validation: dnssec.Limits{NSEC3Iterations: tc.limit},
+				Now:        func() time.Time { return signedNow },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(r.Close)
+			res, err := r.Query(t.Context(), resolver.Request{Name: tc.qname, Type: tc.qtype, DO: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rcode != tc.rcode || res.Security != tc.status || res.EDE != tc.ede {
+				t.Errorf("%s %v EDE %d (%s), want %s %v EDE %d", dns.RcodeToString[res.Rcode], res.Security, res.EDE, res.EDEText,
+					dns.RcodeToString[tc.rcode], tc.status, tc.ede)
+			}
+		})
+	}
+}
