@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -445,6 +446,9 @@ func cacheConfig(cfg *config.Config) cache.Config {
 	if cfg.Cache.PrefetchMinHits > 0 {
 		cc.PrefetchMinHits = uint32(cfg.Cache.PrefetchMinHits)
 	}
+	if cfg.DNSSEC.BogusTTL != nil {
+		cc.BogusTTL = time.Duration(*cfg.DNSSEC.BogusTTL)
+	}
 	return cc
 }
 
@@ -646,10 +650,16 @@ func dnssecConfig(rc *resolver.Config, cfg *config.Config) error {
 			rc.Validation.SigSkewMax = -1 // exact: no allowance
 		}
 	}
-	if len(d.NegativeAnchors) > 0 {
-		n, err := dnssec.NewNegativeAnchors(d.NegativeAnchors...)
+	if n := d.NSEC3MaxIterations; n != nil {
+		rc.Validation.NSEC3Iterations = *n
+		if *n == 0 {
+			rc.Validation.NSEC3Iterations = -1 // 0 in Limits means the default
+		}
+	}
+	if names := append(slices.Clip(d.NegativeAnchors), d.DomainInsecure...); len(names) > 0 {
+		n, err := dnssec.NewNegativeAnchors(names...)
 		if err != nil {
-			return fmt.Errorf("dnssec.negative-anchors: %w", err)
+			return fmt.Errorf("dnssec.negative-anchors or domain-insecure: %w", err)
 		}
 		rc.NegativeAnchors = n
 	}

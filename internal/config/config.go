@@ -45,6 +45,16 @@ type DNSSEC struct {
 	// NegativeAnchors are names below which validation is off (RFC 7646,
 	// Unbound's domain-insecure).
 	NegativeAnchors []string `toml:"negative-anchors"`
+	// DomainInsecure is Unbound's name for the same list; both are used.
+	DomainInsecure []string `toml:"domain-insecure"`
+	// BogusTTL is how long data that failed validation is remembered,
+	// apart from other failures (Unbound's val-bogus-ttl). Unset means
+	// 60s; between 1s and 5m (RFC 9520 §3.2).
+	BogusTTL *Duration `toml:"bogus-ttl"`
+	// NSEC3MaxIterations is the highest NSEC3 iteration count validated;
+	// denials with more are Insecure with EDE 27 (RFC 9276 §3.2). Unset
+	// means 150; 0..150, 0 accepting only unsalted-hash zones' 0.
+	NSEC3MaxIterations *int `toml:"nsec3-max-iterations"`
 	// SigSkewMin and SigSkewMax bound the clock skew allowed on each side
 	// of a signature's validity period: a tenth of the period, clamped to
 	// [min, max] (Unbound's val-sig-skew-min/max). Unset keeps 1h and
@@ -294,6 +304,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateDurations(); err != nil {
 		return err
+	}
+	if b := c.DNSSEC.BogusTTL; b != nil && (time.Duration(*b) < time.Second || time.Duration(*b) > 5*time.Minute) {
+		return invalid("dnssec.bogus-ttl %v: must be between 1s and 5m (RFC 9520)", *b)
+	}
+	if n := c.DNSSEC.NSEC3MaxIterations; n != nil && (*n < 0 || *n > 150) {
+		return invalid("dnssec.nsec3-max-iterations %d: must be 0..150 (RFC 9276)", *n)
 	}
 	if c.DNSSEC.SigSkewMin != nil && c.DNSSEC.SigSkewMax != nil && *c.DNSSEC.SigSkewMin > *c.DNSSEC.SigSkewMax {
 		return invalid("dnssec.sig-skew-min %v is above sig-skew-max %v", *c.DNSSEC.SigSkewMin, *c.DNSSEC.SigSkewMax)

@@ -123,6 +123,11 @@ func TestDNSSECSection(t *testing.T) {
 		{"skew exact", "[dnssec]\nsig-skew-min = \"0s\"\nsig-skew-max = \"0s\"\n", ""},
 		{"skew too large", "[dnssec]\nsig-skew-max = \"400h\"\n", `between 0 and "168h"`},
 		{"skew negative", "[dnssec]\nsig-skew-min = \"-1h\"\n", `between 0 and "168h"`},
+		{"val-bogus-ttl and RFC 9276 limit", "[dnssec]\nbogus-ttl = \"2m\"\nnsec3-max-iterations = 0\ndomain-insecure = [\"example.net.\"]\n", ""},
+		{"bogus-ttl too short", "[dnssec]\nbogus-ttl = \"500ms\"\n", "between 1s and 5m"},
+		{"bogus-ttl too long", "[dnssec]\nbogus-ttl = \"10m\"\n", "between 1s and 5m"},
+		{"nsec3 iterations above 150", "[dnssec]\nnsec3-max-iterations = 151\n", "must be 0..150"},
+		{"nsec3 iterations negative", "[dnssec]\nnsec3-max-iterations = -1\n", "must be 0..150"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

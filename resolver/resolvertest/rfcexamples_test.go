@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
@@ -493,6 +495,124 @@ func TestNSEC3IterationsLimit(t *testing.T) {
 			if res.Rcode != tc.rcode || res.Security != tc.status || res.EDE != tc.ede {
 				t.Errorf("%s %v EDE %d (%s), want %s %v EDE %d", dns.RcodeToString[res.Rcode], res.Security, res.EDE, res.EDEText,
 					dns.RcodeToString[tc.rcode], tc.status, tc.ede)
+			}
+		})
+	}
+}
+
+// TestDomainInsecure configures names as domain-insecure (negative trust
+// anchors): data at and below them is Insecure even when their parent
+// signed it; a trust anchor at or below such a name overrides it, as in
+// Unbound; names elsewhere stay Secure.
+func TestDomainInsecure(t *testing.T) {
+	lab := startExample(t, resolvertest.RFC4035Example(35), nil)
+	childDS := lab.DNSKEYs("a.example.")[0].ToDS(dns.SHA256).String()
+	tests := []struct {
+		name     string
+		insecure []string
+		anchors  string // besides the root's
+		qname    string
+		qtype    uint16
+		rcode    int
+		status   dnssec.Status
+	}{
+		{"data signed by the parent", []string{"w.example."}, "", "x.w.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Insecure},
+		{"wildcard under it", []string{"w.example."}, "", "a.z.w.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Insecure},
+		{"name error under it", []string{"w.example."}, "", "nope.x.w.example.", dns.TypeA, dns.RcodeNameError, dnssec.Insecure},
+		{"sibling stays secure", []string{"w.example."}, "", "ns1.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Secure},
+		{"a whole zone", []string{"example."}, "", "mc.a.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Insecure},
+		{"an anchor below overrides", []string{"example."}, childDS, "mc.a.example.", dns.TypeMX, dns.RcodeSuccess, dnssec.Secure},
+		{"outside the anchor below", []string{"example."}, childDS, "ml.example.", dns.TypeA, dns.RcodeNameError, dnssec.Insecure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
+			if err != nil {
+				t.Fatal(err)
+			}
+			anchors, err := dnssec.ParseAnchors(lab.TrustAnchor() + tc.anchors + "\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ntas, err := dnssec.NewNegativeAnchors(tc.insecure...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := resolver.New(resolver.Config{
+				Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors, NegativeAnchors: ntas,
+				Now: func() time.Time { return signedNow },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(r.Close)
+			res, err := r.Query(t.Context(), resolver.Request{Name: tc.qname, Type: tc.qtype, DO: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rcode != tc.rcode || res.Security != tc.status {
+				t.Errorf("%s %v, want %s %v", dns.RcodeToString[res.Rcode], res.Security, dns.RcodeToString[tc.rcode], tc.status)
+			}
+		})
+	}
+}
+
+// TestBogusTTL checks that a bogus answer is remembered for the bogus
+// TTL (Unbound's val-bogus-ttl, 60 s by default), not the 5 s of other
+// failures: within it the question fails at once, from the cache.
+func TestBogusTTL(t *testing.T) {
+	lab := startExample(t, resolvertest.RFC4035Example(35), nil)
+	for _, name := range []string{"ns1.example.", "ns2.example."} {
+		lab.Server(name).SetFaults(resolvertest.Faults{Mutate: func(q, resp *dns.Msg) {
+			for _, rr := range resp.Answer {
+				if s, ok := rr.(*dns.RRSIG); ok && s.TypeCovered == dns.TypeMX {
+					s.Signature = "AAAA" + s.Signature[4:]
+				}
+			}
+		}})
+	}
+	tests := []struct {
+		name     string
+		bogusTTL time.Duration
+		after    time.Duration
+		cached   bool
+	}{
+		{"default, 10 s later", 0, 10 * time.Second, true},
+		{"default, 59 s later", 0, 59 * time.Second, true},
+		{"default, 61 s later", 0, 61 * time.Second, false},
+		{"configured 2 s, 3 s later", 2 * time.Second, 3 * time.Second, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var now atomic.Int64 // the clock, in Unix nanoseconds; read by the resolver's goroutines
+			now.Store(signedNow.UnixNano())
+			hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
+			if err != nil {
+				t.Fatal(err)
+			}
+			anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := resolver.New(resolver.Config{
+				Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors,
+				CacheConfig: cache.Config{BogusTTL: tc.bogusTTL},
+				Now:         func() time.Time { return time.Unix(0, now.Load()) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(r.Close)
+			if _, err := r.Resolve(t.Context(), "x.w.example.", dns.TypeMX); !errors.Is(err, resolver.ErrBogus) {
+				t.Fatalf("first: %v, want ErrBogus", err)
+			}
+			now.Add(int64(tc.after))
+			res, err := r.Resolve(t.Context(), "x.w.example.", dns.TypeMX)
+			if !errors.Is(err, resolver.ErrBogus) {
+				t.Fatalf("again: %v, want ErrBogus", err)
+			}
+			if cached := errors.Is(err, resolver.ErrCachedFailure); cached != tc.cached || cached && res.Upstream != 0 {
+				t.Errorf("cached failure %t with %d upstream queries, want %t", cached, res.Upstream, tc.cached)
 			}
 		})
 	}
