@@ -60,8 +60,8 @@ func keyChip(kind, s string, bad bool) *chip {
 
 // chainRow is one zone's link.
 type chainRow struct {
-	info  *resolver.DNSSECInfo
-	cols  [3][]*chip // DS (and the RRSIG over it), DNSKEY, RRSIG over the DNSKEY set
+	info *resolver.DNSSECInfo
+	cols [3][]*chip // DS (and the RRSIG over it), DNSKEY, RRSIG over the DNSKEY set
 	y, h float64
 }
 
