@@ -56,7 +56,9 @@ cat >"$work/addrwalk.toml" <<EOF
 listen = ["$AW_ADDR"]
 $IDLE
 [access]
+# Loopback is allowed unless denied: the refusal test's source is denied.
 allow = ["127.0.0.1/32", "127.0.1.0/24"]
+deny = ["127.0.0.2/32"]
 [resolver]
 root-hints = "$work/sim-root.hints"
 port = $SIM_PORT
@@ -73,6 +75,7 @@ server:
 	local-zone: "test." nodefault
 	local-zone: "2.0.192.in-addr.arpa." nodefault
 	module-config: "iterator"
+	access-control: 127.0.0.0/8 refuse
 	access-control: 127.0.0.1/32 allow
 	access-control: 127.0.1.0/24 allow
 	username: ""
@@ -96,17 +99,19 @@ wait_dns() {
 }
 count() { curl -fs "http://$COUNTER/count"; }
 
-# suite LABEL ADDR PID: every test against one resolver.
+# suite LABEL ADDR PID: every test against one resolver. Each step ends
+# the suite on failure by itself: set -e does not apply inside a function
+# called from an || list.
 suite() {
 	local label=$1 addr=$2 pid=$3 a=(-label "$1" -target "$2" -pid "$3")
 	[[ $MODE == long ]] || a+=(-assert)
-	"$work/hostile" tcp "${a[@]}" -duration "$DUR" -conns "$CONNS" -idle-max "$([[ $MODE == long ]] && echo 40s || echo 5s)"
-	"$work/hostile" malformed "${a[@]}" -duration "$DUR" -packets "$PACKETS" -frames "$FRAMES"
-	"$work/hostile" refuse "${a[@]}" -src 127.0.0.2 -n 2000
+	"$work/hostile" tcp "${a[@]}" -duration "$DUR" -conns "$CONNS" -idle-max "$([[ $MODE == long ]] && echo 40s || echo 5s)" || return 1
+	"$work/hostile" malformed "${a[@]}" -duration "$DUR" -packets "$PACKETS" -frames "$FRAMES" || return 1
+	"$work/hostile" refuse "${a[@]}" -src 127.0.0.2 -n 2000 || return 1
 	local before after
-	before=$(count)
-	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org.
-	after=$(count)
+	before=$(count) || return 1
+	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org. || return 1
+	after=$(count) || return 1
 	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
 	kill -0 "$pid" 2>/dev/null || { echo "$label died" >&2; return 1; }
 }
