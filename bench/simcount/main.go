@@ -1,11 +1,11 @@
 // Command simcount serves internal/sim's simulated hierarchy (as `addrwalk
-// sim` does) and counts the queries its servers receive, so bench/serve.sh
+// sim` does) and counts the queries its servers receive, so bench/peers.sh
 // can compare how many upstream queries two resolvers send for the same
 // names. It also writes the root hints and the benchmark's name list.
 //
 // It listens only on loopback: the sim's 127.10.x.y servers, and the
-// counter's HTTP endpoint (GET /count returns the count, POST /reset
-// zeroes it).
+// counter's HTTP endpoint (GET /count returns the count, GET /classes the
+// count by kind (classes.go), POST /reset zeroes both).
 package main
 
 import (
@@ -17,13 +17,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/internal/sim"
-	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
 func main() {
@@ -46,9 +44,8 @@ func run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var count atomic.Int64
-	lab, err := sim.New(sim.Config{Port: uint16(*port), NoLatency: *noLatency,
-		OnQuery: func(resolvertest.Query) { count.Add(1) }})
+	count := newClasses()
+	lab, err := sim.New(sim.Config{Port: uint16(*port), NoLatency: *noLatency, OnQuery: count.add})
 	if err != nil {
 		return err
 	}
@@ -75,13 +72,14 @@ func run(ctx context.Context, args []string) error {
 	if err := os.WriteFile(*names, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	return serveCounter(ctx, *httpAddr, &count)
+	return serveCounter(ctx, *httpAddr, count)
 }
 
-func serveCounter(ctx context.Context, addr string, count *atomic.Int64) error {
+func serveCounter(ctx context.Context, addr string, count *classes) error {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /count", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, count.Load()) })
-	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, _ *http.Request) { count.Store(0) })
+	mux.HandleFunc("GET /count", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, count.count()) })
+	mux.HandleFunc("GET /classes", func(w http.ResponseWriter, _ *http.Request) { count.write(w) })
+	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, _ *http.Request) { count.reset() })
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {

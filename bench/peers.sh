@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# bench/peers.sh — addrwalk serve side by side with Unbound, PowerDNS
+# Recursor and Knot Resolver (and a bare Go UDP echo server, the ceiling
+# of what a Go program answers on this machine), all on the same
+# simulated, signed hierarchy (bench/simcount, internal/sim) and name list,
+# all validating DNSSEC from the same trust anchor, in one run. One
+# command, bounded (about 6 minutes with the defaults), one table.
+#
+#   bench/peers.sh                 full run (needs root: netns, port 53)
+#   MODE=smoke bench/peers.sh      ~20 s: addrwalk and the echo server only,
+#                                  one short round; checks the machinery (CI)
+#   AW_BIN=/path/addrwalk bench/peers.sh   measure another addrwalk build
+#
+# Everything runs in a network namespace of its own (unique name, deleted
+# on exit): its loopback is private, so the hierarchy can sit on port 53
+# (the peers iterate to port 53 only) beside other benchmarks, and no
+# packet leaves it. Every loop is bounded; everything started is stopped.
+#
+# What it measures, per resolver, in alternating rounds (A B C D A B C D…,
+# so drift on a shared machine does not favour one side), min/median/max:
+#   cold   restart with an empty cache, resolve the name list once
+#          (dnsperf -n 1 -q COLD_OUTSTANDING): wall time, p50/p99 of the
+#          answers, upstream queries by kind (simcount's /classes: type,
+#          tier of server, TCP, re-asks of the same question to the same
+#          server);
+#   hot    every name cached: dnsperf for DURATION s with CLIENTS clients,
+#          OUTSTANDING outstanding: QPS; then RATE queries/s for
+#          LAT_DURATION s: p50/p99;
+#   rss    resident memory after the hot rounds (kresd: its processes summed).
+# and prints the ratios addrwalk/peer (QPS: >1 is better; the rest: <1).
+#
+# Peer settings, chosen to be comparable: THREADS (default 2) threads or
+# processes each; a 64 MiB cache budget (addrwalk's default [cache] size;
+# Unbound msg 22m + rrset 42m; Knot 64 MiB; PowerDNS has no byte budget);
+# QNAME minimisation on; prefetch off. Peer quirks on a loopback hierarchy:
+# Unbound do-not-query-localhost: no and local-zone nodefault for test. and
+# the documentation reverse zone; PowerDNS an empty dont-query=; Knot the
+# ALLOW_LOCAL flag (it drops 127/8 glue otherwise).
+#
+# Environment: MODE, PEERS (default "addrwalk unbound pdns kresd"), ROUNDS
+# (3), DURATION (10), CLIENTS (10), OUTSTANDING (100), THREADS (2), RATE
+# (10000), COLD_OUTSTANDING (20), SIM_LATENCY (1: the sim's per-server
+# latencies stay on, so cold wall time includes server selection), ECHO
+# (1: include the echo ceiling), KEEP (1: keep the work directory).
+set -euo pipefail
+
+MODE=${MODE:-full}
+if [[ $MODE == smoke ]]; then
+	: "${PEERS:=addrwalk}" "${ROUNDS:=1}" "${DURATION:=2}" "${RATE:=2000}" "${LAT_DURATION:=1}" "${SIM_LATENCY:=0}"
+fi
+PEERS=${PEERS:-addrwalk unbound pdns kresd}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CLIENTS=${CLIENTS:-10}
+OUTSTANDING=${OUTSTANDING:-100}
+THREADS=${THREADS:-2}
+RATE=${RATE:-10000}
+LAT_DURATION=${LAT_DURATION:-3}
+COLD_OUTSTANDING=${COLD_OUTSTANDING:-20}
+SIM_LATENCY=${SIM_LATENCY:-1}
+ECHO=${ECHO:-1}
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+# Outside the namespace: install what is missing, build, make the
+# namespace and run this script again inside it.
+if [[ -z ${PEERS_NS:-} ]]; then
+	need=()
+	command -v dnsperf >/dev/null || need+=(dnsperf)
+	command -v dig >/dev/null || need+=(bind9-dnsutils)
+	command -v curl >/dev/null || need+=(curl)
+	[[ " $PEERS " != *" unbound "* ]] || command -v unbound >/dev/null || need+=(unbound)
+	[[ " $PEERS " != *" pdns "* ]] || command -v pdns_recursor >/dev/null || need+=(pdns-recursor)
+	[[ " $PEERS " != *" kresd "* ]] || command -v kresd >/dev/null || need+=(knot-resolver)
+	if ((${#need[@]})); then
+		echo "installing ${need[*]}" >&2
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+	fi
+	work=$(mktemp -d /tmp/addrwalk-peers.XXXXXX)
+	ns=awpeers-$$-$RANDOM
+	cleanup_outer() {
+		# Whatever the inner run left (it was killed): only processes of
+		# this script's own namespace.
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+		[[ ${KEEP:-0} == 1 ]] && echo "work directory kept: $work" >&2 || rm -rf "$work"
+	}
+	trap cleanup_outer EXIT
+	echo "building addrwalk, simcount and udpecho" >&2
+	(cd "$root" && go build -o "$work/simcount" ./bench/simcount && go build -o "$work/udpecho" ./bench/udpecho)
+	if [[ -n ${AW_BIN:-} ]]; then cp "$AW_BIN" "$work/addrwalk"; else (cd "$root" && go build -o "$work/addrwalk" ./cmd/addrwalk); fi
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	PEERS_NS=$ns PEERS_WORK=$work ip netns exec "$ns" bash "$0"
+	exit
+fi
+
+work=$PEERS_WORK
+mkdir -p "$work/res"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+COUNTER=127.77.0.1:8053
+METRICS=127.77.0.2:9153
+declare -A ADDR=([addrwalk]=127.77.0.2 [unbound]=127.77.0.3 [pdns]=127.77.0.4 [kresd]=127.77.0.5 [echo]=127.77.0.6)
+# READY_TRIES bounds the readiness polls (0.1 s apart): 20 s is far more
+# than any of the servers takes to start, even on a loaded machine.
+READY_TRIES=200
+
+simflags=()
+[[ $SIM_LATENCY == 1 ]] || simflags+=(-no-latency)
+(cd "$work" && exec ./simcount -port 53 -hints sim-root.hints -anchor sim-root.ds -names names.txt -http "$COUNTER" "${simflags[@]}" >simcount.log 2>&1) &
+pids+=($!)
+for ((i = 0; i < READY_TRIES; i++)); do curl -fs "http://$COUNTER/count" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fs "http://$COUNTER/count" >/dev/null || { echo "simcount did not come up" >&2; cat "$work/simcount.log" >&2; exit 1; }
+nnames=$(wc -l <"$work/names.txt")
+# The trust anchor's DS rdata (". 86400 IN DS 42944 13 2 D9D1…").
+ds_rdata=$(awk '$4 == "DS" {print $5, $6, $7, $8; exit}' "$work/sim-root.ds")
+
+# The peers' configurations.
+cat >"$work/unbound.conf" <<EOF
+server:
+	interface: ${ADDR[unbound]}
+	port: 53
+	num-threads: $THREADS
+	so-reuseport: yes
+	do-not-query-localhost: no
+	root-hints: "$work/sim-root.hints"
+	trust-anchor-file: "$work/sim-root.ds"
+	module-config: "validator iterator"
+	local-zone: "test." nodefault
+	local-zone: "2.0.192.in-addr.arpa." nodefault
+	trust-anchor-signaling: no
+	root-key-sentinel: no
+	prefetch: no
+	qname-minimisation: yes
+	access-control: 127.0.0.0/8 allow
+	username: ""
+	chroot: ""
+	directory: "$work"
+	pidfile: "$work/unbound.pid"
+	use-syslog: no
+	logfile: "$work/unbound.log"
+	verbosity: 0
+	msg-cache-size: 22m
+	rrset-cache-size: 42m
+	outgoing-range: 4096
+	num-queries-per-thread: 2048
+	do-ip6: no
+remote-control:
+	control-enable: no
+EOF
+mkdir -p "$work/pdns"
+cat >"$work/pdns/recursor.conf" <<EOF
+local-address=${ADDR[pdns]}
+local-port=53
+allow-from=127.0.0.0/8
+hint-file=$work/sim-root.hints
+dont-query=
+threads=$THREADS
+reuseport=yes
+pdns-distributes-queries=no
+dnssec=validate
+lua-config-file=$work/pdns/ta.lua
+qname-minimization=yes
+socket-dir=$work/pdns
+daemon=no
+disable-syslog=yes
+quiet=yes
+loglevel=3
+query-local-address=0.0.0.0
+EOF
+cat >"$work/pdns/ta.lua" <<EOF
+clearTA('.')
+addTA('.', "$ds_rdata")
+EOF
+cat >"$work/kresd.conf" <<EOF
+net.listen('${ADDR[kresd]}', 53, { kind = 'dns' })
+net.ipv6 = false
+modules.load('hints > iterate')
+hints.root_file('$work/sim-root.hints')
+trust_anchors.remove('.')
+trust_anchors.add('. IN DS $ds_rdata')
+cache.open(64 * MB, 'lmdb://$work/kres-cache')
+policy.add(policy.all(policy.FLAGS({'ALLOW_LOCAL'})))
+-- test. and the documentation reverse zone are special-use names Knot
+-- answers itself; here they are the hierarchy's (PASS ends the rules
+-- before the special names are looked at).
+policy.add(policy.suffix(policy.PASS, {todname('test.'), todname('2.0.192.in-addr.arpa.')}))
+EOF
+cat >"$work/addrwalk.toml" <<EOF
+[cache]
+size = "64MiB"
+EOF
+
+# start PEER: start it with an empty cache and wait until it answers.
+# Sets pid_PEER (kresd: pids, one process per thread).
+declare -A PID
+start() {
+	local p=$1 a=${ADDR[$1]}
+	case $p in
+	addrwalk)
+		"$work/addrwalk" serve --config "$work/addrwalk.toml" --listen "$a:53" --root-hints "$work/sim-root.hints" \
+			--allow-loopback --metrics "$METRICS" --log-level warn --trust-anchor "$work/sim-root.ds" 2>>"$work/addrwalk.log" &
+		PID[$p]=$!
+		;;
+	unbound)
+		unbound -d -c "$work/unbound.conf" 2>>"$work/unbound.log" &
+		PID[$p]=$!
+		;;
+	pdns)
+		pdns_recursor --config-dir="$work/pdns" >>"$work/pdns.log" 2>&1 &
+		PID[$p]=$!
+		;;
+	kresd)
+		rm -rf "$work/kres-cache" "$work/kres-run"
+		mkdir -p "$work/kres-run"
+		PID[$p]=""
+		for ((t = 0; t < THREADS; t++)); do
+			kresd -n -q -c "$work/kresd.conf" "$work/kres-run" >>"$work/kresd.log" 2>&1 </dev/null &
+			PID[$p]+=" $!"
+		done
+		;;
+	echo)
+		"$work/udpecho" -listen "$a:53" -sockets "$THREADS" 2>>"$work/echo.log" &
+		PID[$p]=$!
+		;;
+	esac
+	for q in ${PID[$p]}; do pids+=("$q"); done
+	# A non-recursive question for the root: any reply means it is up,
+	# and it sends nothing upstream.
+	for ((i = 0; i < READY_TRIES; i++)); do
+		dig +norec +time=1 +tries=1 @"$a" . SOA >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "$p did not come up; its log:" >&2
+	tail -20 "$work/$p.log" >&2
+	return 1
+}
+stop() {
+	local q
+	for q in ${PID[$1]}; do kill "$q" 2>/dev/null || true; done
+	for q in ${PID[$1]}; do wait "$q" 2>/dev/null || true; done
+}
+rss() { # resident KiB of PEER's processes
+	local q t=0
+	for q in ${PID[$1]}; do t=$((t + $(awk '/^VmRSS/ {print $2}' "/proc/$q/status"))); done
+	echo "$t"
+}
+rec() { echo "$3" >>"$work/res/$1.$2"; } # rec PEER METRIC VALUE
+
+# pct FILE P: the P-th percentile (0-100) of dnsperf -v latencies, in ms.
+pct() {
+	awk '$1 == ">" {print $NF * 1000}' "$1" | sort -n | awk -v p="$2" '{v[NR] = $1} END {
+		if (NR == 0) { print "nan"; exit }
+		i = int(NR * p / 100 + 0.999999); if (i < 1) i = 1; print v[i] }'
+}
+
+# cold PEER ROUND: an empty cache, the name list once.
+cold() {
+	local p=$1 f="$work/cold-$1-$2.txt" t0 t1
+	curl -fs -X POST "http://$COUNTER/reset" >/dev/null
+	start "$p"
+	t0=$(date +%s.%N)
+	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -n 1 -q "$COLD_OUTSTANDING" -t 10 -v >"$f" 2>&1
+	t1=$(date +%s.%N)
+	local up lost
+	up=$(curl -fs "http://$COUNTER/classes")
+	lost=$(awk '/Queries lost:/ {print $3}' "$f")
+	rec "$p" cold_wall_s "$(echo "$t1 - $t0" | bc -l)"
+	rec "$p" cold_p50_ms "$(pct "$f" 50)"
+	rec "$p" cold_p99_ms "$(pct "$f" 99)"
+	rec "$p" cold_lost "$lost"
+	rec "$p" cold_rcodes "$(awk '/Response codes:/ {$1 = $2 = ""; print}' "$f")"
+	for kv in $up; do rec "$p" "up_${kv%%=*}" "${kv#*=}"; done
+	printf '  %-8s cold %d: %s, wall %.2f s, lost %s\n' "$p" "$2" "$up" "$(echo "$t1 - $t0" | bc -l)" "$lost"
+	stop "$p"
+	# Every name must get an answer (the bogus ones SERVFAIL): a loss is
+	# a broken setup, not a slow resolver.
+	[[ $lost == 0 ]] || { echo "$p lost $lost of $nnames cold queries; see $f" >&2; exit 1; }
+}
+
+# hot PEER ROUND: QPS at full load, then latency at RATE queries/s.
+hot() {
+	local p=$1 f="$work/hot-$1-$2.txt" g="$work/lat-$1-$2.txt"
+	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -T 1 >"$f" 2>&1
+	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -l "$LAT_DURATION" -c "$CLIENTS" -Q "$RATE" -T 1 -v >"$g" 2>&1
+	local qps
+	qps=$(awk '/Queries per second:/ {print $4}' "$f")
+	[[ -n $qps ]] || { echo "dnsperf against $p printed no QPS; see $f" >&2; exit 1; }
+	rec "$p" hot_qps "$qps"
+	rec "$p" hot_lost "$(awk '/Queries lost:/ {print $3}' "$f")"
+	rec "$p" hot_p50_ms "$(pct "$g" 50)"
+	rec "$p" hot_p99_ms "$(pct "$g" 99)"
+	printf '  %-8s hot %d: %.0f QPS, p99 at %d/s %s ms\n' "$p" "$2" "$qps" "$RATE" "$(pct "$g" 99)"
+}
+
+echo "== $nnames names; peers: $PEERS; $THREADS threads each; all validating; sim latency $([[ $SIM_LATENCY == 1 ]] && echo on || echo off)"
+echo "== cold: $ROUNDS rounds, each resolver restarted with an empty cache"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for p in $PEERS; do cold "$p" "$r"; done
+done
+
+echo "== hot: $ROUNDS rounds of ${DURATION}s, $CLIENTS clients, $OUTSTANDING outstanding"
+targets=$PEERS
+[[ $ECHO != 1 ]] || targets+=" echo"
+for p in $targets; do
+	start "$p"
+	# Twice through the list: every name is cached (the packet caches
+	# too) before the first timed round.
+	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -n 2 -q "$COLD_OUTSTANDING" >/dev/null 2>&1
+done
+for ((r = 1; r <= ROUNDS; r++)); do
+	for p in $targets; do hot "$p" "$r"; done
+done
+for p in $PEERS; do rec "$p" rss_mib "$(echo "$(rss "$p") / 1024" | bc -l)"; done
+
+# stats PEER METRIC: "min/median/max" of the rounds; med PEER METRIC: median.
+stats() {
+	[[ -s $work/res/$1.$2 ]] || { echo "-"; return; }
+	sort -g "$work/res/$1.$2" | awk '{v[NR] = $1} END {printf "%.4g/%.4g/%.4g", v[1], v[int((NR + 1) / 2)], v[NR]}'
+}
+med() {
+	[[ -s $work/res/$1.$2 ]] || { echo "nan"; return; }
+	sort -g "$work/res/$1.$2" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+echo
+echo "== results: min/median/max over $ROUNDS rounds (upstream: median per cold run of $nnames names)"
+metrics="hot_qps hot_p50_ms hot_p99_ms cold_wall_s cold_p50_ms cold_p99_ms cold_lost up_total up_type-A up_type-AAAA up_type-NS up_type-DS up_type-DNSKEY up_type-other up_tier-root up_tier-tld up_tier-auth up_tcp up_reask rss_mib"
+{
+	printf '%s' metric
+	for p in $targets; do printf '\t%s' "$p"; done
+	for p in $PEERS; do [[ $p == addrwalk ]] || printf '\taddrwalk/%s' "$p"; done
+	printf '\n'
+	for m in $metrics; do
+		printf '%s' "$m"
+		for p in $targets; do printf '\t%s' "$(stats "$p" "$m")"; done
+		for p in $PEERS; do
+			[[ $p == addrwalk ]] && continue
+			a=$(med addrwalk "$m") b=$(med "$p" "$m")
+			printf '\t%s' "$(awk -v a="$a" -v b="$b" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "-"; else printf "%.2f", a / b }')"
+		done
+		printf '\n'
+	done
+} | column -t -s $'\t'
+if [[ $ECHO == 1 && " $PEERS " == *" addrwalk "* ]]; then
+	printf 'addrwalk hot QPS as a fraction of the Go UDP echo ceiling: %s\n' \
+		"$(awk -v a="$(med addrwalk hot_qps)" -v b="$(med echo hot_qps)" 'BEGIN { printf "%.2f", a / b }')"
+fi
+for p in $PEERS; do printf 'rcodes of the cold run, %s: %s\n' "$p" "$(tail -1 "$work/res/$p.cold_rcodes")"; done
+echo "(QPS: higher is better; latency, wall, upstream queries, RSS: lower is better. Per-round lines above.)"
