@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/alecthomas/kong"
 )
 
 // intervalFlag is arping's -i: a durationFlag whose error, when given an
 // interface name, says that the interface is -I now.
 type intervalFlag time.Duration
 
-func (d *intervalFlag) UnmarshalText(b []byte) error {
-	v, err := parseDurationUnit(string(b), time.Second, "seconds")
+func (d *intervalFlag) Decode(ctx *kong.DecodeContext) error {
+	v, err := popDuration(ctx, time.Second, "seconds")
 	if err != nil {
-		return fmt.Errorf("-i is the interval between packets, as in arping: %w; the interface is -I (-I %s)", err, b)
+		return fmt.Errorf("-i is the interval between packets, as in arping: %w; the interface is -I", err)
 	}
 	*d = intervalFlag(v)
 	return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/duration"
 )
 
 // ArpScanCmd is `addrwalk arp scan`, with arp-scan's options.
@@ -61,7 +62,7 @@ func arpParseScanInterval(s string) (time.Duration, error) {
 			return time.Duration(f * float64(time.Microsecond)), nil
 		}
 	}
-	d, err := parseDurationUnit(s, time.Millisecond, "milliseconds")
+	d, err := duration.ParseUnit(s, time.Millisecond, "milliseconds")
 	if err != nil {
 		return 0, fmt.Errorf("arp scan: --interval %w (or microseconds with a u suffix, like 500u)", err)
 	}

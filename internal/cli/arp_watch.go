@@ -12,7 +12,7 @@ import (
 // ArpWatchCmd is `addrwalk arp watch`.
 type ArpWatchCmd struct {
 	Interface string       `short:"i" help:"Interface (default: the first Ethernet interface that is up)."`
-	Duration  durationFlag `short:"d" help:"Stop after this long (seconds or 1m30s); default: until interrupted."`
+	Duration  durationFlag `short:"d" placeholder:"SECONDS" help:"Stop after this long (seconds or 1m30s); default: until interrupted."`
 	Count     int          `short:"c" help:"Stop after this many ARP packets."`
 	JSON      bool         `name:"json" help:"Print events as JSON lines."`
 	Events    bool         `name:"events-only" help:"Print only events, not every packet."`

@@ -79,14 +79,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			code = ke.code
 		}
 	}()
-	parser, err := kong.New(&root,
-		kong.Name("addrwalk"),
-		kong.Description("addrwalk shows how a name becomes an IP address and an IP address a MAC address."),
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(c int) { panic(kongExit{c}) }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"control_socket": control.DefaultSocket},
-	)
+	parser, err := newParser(&root, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "addrwalk: %v\n", err)
 		return ExitFailure
@@ -110,4 +103,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}
 	fmt.Fprintf(stderr, "addrwalk: %v\n", err)
 	return ExitFailure
+}
+
+// newParser builds the kong parser of the command tree; Run uses it, and
+// so do the help, man page and completion generators and the tests that
+// walk every flag.
+func newParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
+	return kong.New(root,
+		kong.Name("addrwalk"),
+		kong.Description("addrwalk shows how a name becomes an IP address and an IP address a MAC address."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { panic(kongExit{c}) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"control_socket": control.DefaultSocket},
+	)
 }

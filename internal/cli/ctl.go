@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/addrwalk/addrwalk/internal/control"
 )
@@ -14,11 +13,11 @@ import (
 // CtlCmd is `addrwalk ctl`: commands to a running serve over its control
 // socket, like unbound-control.
 type CtlCmd struct {
-	Socket  string        `name:"socket" short:"s" placeholder:"PATH" default:"${control_socket}" help:"Control socket of the running serve ([control] socket)."`
-	JSON    bool          `name:"json" help:"JSON output (status, stats)."`
-	Timeout time.Duration `name:"timeout" default:"60s" help:"Give up after this long."`
-	Command string        `arg:"" name:"command" help:"The command; see the list below."`
-	Args    []string      `arg:"" optional:"" name:"args" help:"Its arguments."`
+	Socket  string       `name:"socket" short:"s" placeholder:"PATH" default:"${control_socket}" help:"Control socket of the running serve ([control] socket)."`
+	JSON    bool         `name:"json" help:"JSON output (status, stats)."`
+	Timeout durationFlag `name:"timeout" default:"60s" placeholder:"SECONDS" help:"Give up after this long, in seconds or with a unit (60, 1m)."`
+	Command string       `arg:"" name:"command" help:"The command; see the list below."`
+	Args    []string     `arg:"" optional:"" name:"args" help:"Its arguments."`
 }
 
 // Help lists the commands under `addrwalk ctl --help`.
@@ -45,7 +44,7 @@ func (c *CtlCmd) Run(g *Globals) error {
 		}
 		req.Args = nil
 	}
-	ctx, cancel := context.WithTimeout(g.Ctx, c.Timeout)
+	ctx, cancel := context.WithTimeout(g.Ctx, c.Timeout.d())
 	defer cancel()
 	err := control.Do(ctx, c.Socket, req, upload, g.Stdout)
 	var se *control.ServerError

@@ -2,17 +2,21 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 	"time"
+
+	"github.com/addrwalk/addrwalk/internal/duration"
+	"github.com/alecthomas/kong"
 )
 
-// durationFlag is the value of a duration flag: a bare number is seconds,
-// fractions allowed ("5", "0.2"), as arping's -w and -i; anything else is a
-// Go duration ("200ms", "1m30s"). Negative durations are refused.
+// durationFlag is the type of every duration flag: package duration's one
+// rule, the same as the configuration file's. A bare number is seconds,
+// fractions allowed ("5", "0.2"), as arping's -w and -i; anything else is
+// a Go duration ("200ms", "1m30s"). Negative durations are refused.
+// TestDurationFlags finds every such flag in the command tree.
 type durationFlag time.Duration
 
-func (d *durationFlag) UnmarshalText(b []byte) error {
-	v, err := parseDurationUnit(string(b), time.Second, "seconds")
+func (d *durationFlag) Decode(ctx *kong.DecodeContext) error {
+	v, err := popDuration(ctx, time.Second, "seconds")
 	if err != nil {
 		return err
 	}
@@ -22,12 +26,15 @@ func (d *durationFlag) UnmarshalText(b []byte) error {
 
 func (d durationFlag) d() time.Duration { return time.Duration(d) }
 
-// millisFlag is durationFlag with milliseconds as the bare-number unit:
-// arp-scan's documented habit for -t/--timeout ("500" is half a second).
+// millisFlag is durationFlag with milliseconds as the bare-number unit,
+// for the two flags that mirror a peer tool counting in milliseconds:
+// arp-scan's -t/--timeout ("500" is half a second) and ndisc6's -w. Their
+// placeholder is MS and their help says so; a number with a unit means
+// the same as anywhere else.
 type millisFlag time.Duration
 
-func (d *millisFlag) UnmarshalText(b []byte) error {
-	v, err := parseDurationUnit(string(b), time.Millisecond, "milliseconds")
+func (d *millisFlag) Decode(ctx *kong.DecodeContext) error {
+	v, err := popDuration(ctx, time.Millisecond, "milliseconds")
 	if err != nil {
 		return err
 	}
@@ -37,20 +44,17 @@ func (d *millisFlag) UnmarshalText(b []byte) error {
 
 func (d millisFlag) d() time.Duration { return time.Duration(d) }
 
-// parseDurationUnit reads a bare number in unit, or a Go duration.
-func parseDurationUnit(v string, unit time.Duration, unitName string) (time.Duration, error) {
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f < 0 || f*float64(unit) > float64(1<<62) {
-			return 0, fmt.Errorf("%q is out of range (a non-negative number of %s)", v, unitName)
-		}
-		return time.Duration(f * float64(unit)), nil
-	}
-	d, err := time.ParseDuration(v)
+// popDuration reads a duration flag's value by the one rule, with unit as
+// the bare-number unit. Kong's message for a missing value names what was
+// expected ("expected a duration value but got ...").
+func popDuration(ctx *kong.DecodeContext, unit time.Duration, unitName string) (time.Duration, error) {
+	t, err := ctx.Scan.PopValue("a duration")
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (a number of %s like 1.5, or Go syntax like 200ms)", v, unitName)
+		return 0, err
 	}
-	if d < 0 {
-		return 0, fmt.Errorf("%q is negative", v)
+	s, ok := t.Value.(string)
+	if !ok {
+		s = fmt.Sprint(t.Value)
 	}
-	return d, nil
+	return duration.ParseUnit(s, unit, unitName)
 }

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -23,12 +22,12 @@ const maxHostsLines = 100000
 
 // PathCmd is `addrwalk path NAME`: hosts file, DNS, route, next hop, MAC.
 type PathCmd struct {
-	Name      string `arg:"" help:"Host name to follow all the way to a MAC address."`
-	Hosts     string `default:"/etc/hosts" placeholder:"FILE" help:"Hosts file to check first, as the OS does."`
-	NoHosts   bool   `name:"no-hosts" help:"Skip the hosts file and always walk DNS."`
-	Sim       bool   `help:"Resolve against the built-in simulated internet instead of the real root servers."`
-	Interface string `short:"i" help:"Interface for the ARP step (default: the one the route uses)."`
-	ARPWait   string `name:"arp-timeout" default:"1s" help:"Wait for the ARP reply."`
+	Name      string       `arg:"" help:"Host name to follow all the way to a MAC address."`
+	Hosts     string       `default:"/etc/hosts" placeholder:"FILE" help:"Hosts file to check first, as the OS does."`
+	NoHosts   bool         `name:"no-hosts" help:"Skip the hosts file and always walk DNS."`
+	Sim       bool         `help:"Resolve against the built-in simulated internet instead of the real root servers."`
+	Interface string       `short:"i" help:"Interface for the ARP step (default: the one the route uses)."`
+	ARPWait   durationFlag `name:"arp-timeout" default:"1" placeholder:"SECONDS" help:"Wait for the ARP reply, in seconds or with a unit (1, 0.3, 300ms)."`
 	ResolverFlags
 	PictureFlags
 	pics *pathPictures // what --svg and --html draw
@@ -43,9 +42,9 @@ func (c *PathCmd) Run(g *Globals) (err error) {
 	}
 	// Host names compare without case; the path is shown in lower case.
 	name = strings.ToLower(name)
-	wait, err := time.ParseDuration(c.ARPWait)
-	if err != nil || wait <= 0 {
-		return usageErr("--arp-timeout %q: not a positive duration", c.ARPWait)
+	wait := c.ARPWait.d()
+	if wait <= 0 {
+		return usageErr("--arp-timeout must be more than 0")
 	}
 
 	c.pics = newPathPictures(c.PictureFlags)

@@ -20,16 +20,16 @@ import (
 
 // ResolverFlags are the resolver settings shared by resolve, demo and path.
 type ResolverFlags struct {
-	RootHints     string        `name:"root-hints" placeholder:"FILE" help:"Root hints file in named.root format (default: built-in IANA hints)."`
-	Timeout       time.Duration `default:"8s" help:"Deadline for the whole resolution."`
-	QueryTimeout  time.Duration `name:"query-timeout" default:"1200ms" help:"Wait for one upstream reply."`
-	IPv4Only      bool          `short:"4" name:"ipv4" help:"Query IPv4 upstreams only."`
-	IPv6Only      bool          `short:"6" name:"ipv6" help:"Query IPv6 upstreams only."`
-	AllowLoopback bool          `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1 learned from delegations."`
-	Port          uint16        `default:"53" help:"Port of the authoritative servers."`
-	NoQmin        bool          `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation, RFC 9156)."`
-	TrustAnchor   []string      `name:"trust-anchor" placeholder:"FILE" help:"DNSSEC trust anchors (DS or DNSKEY records, zone-file text); turns validation on. Default: IANA's root keys when the built-in root hints are used."`
-	NoValidate    bool          `name:"no-validate" help:"Do not validate DNSSEC."`
+	RootHints     string       `name:"root-hints" placeholder:"FILE" help:"Root hints file in named.root format (default: built-in IANA hints)."`
+	Timeout       durationFlag `default:"8s" placeholder:"SECONDS" help:"Deadline for the whole resolution, in seconds or with a unit (8, 0.5, 1500ms)."`
+	QueryTimeout  durationFlag `name:"query-timeout" default:"1200ms" placeholder:"SECONDS" help:"Wait for one upstream reply, in seconds or with a unit (1.2, 1200ms)."`
+	IPv4Only      bool         `short:"4" name:"ipv4" help:"Query IPv4 upstreams only."`
+	IPv6Only      bool         `short:"6" name:"ipv6" help:"Query IPv6 upstreams only."`
+	AllowLoopback bool         `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1 learned from delegations."`
+	Port          uint16       `default:"53" help:"Port of the authoritative servers."`
+	NoQmin        bool         `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation, RFC 9156)."`
+	TrustAnchor   []string     `name:"trust-anchor" placeholder:"FILE" help:"DNSSEC trust anchors (DS or DNSKEY records, zone-file text); turns validation on. Default: IANA's root keys when the built-in root hints are used."`
+	NoValidate    bool         `name:"no-validate" help:"Do not validate DNSSEC."`
 }
 
 // config turns the flags into a resolver configuration.
@@ -37,10 +37,16 @@ func (f *ResolverFlags) config() (resolver.Config, error) {
 	if f.IPv4Only && f.IPv6Only {
 		return resolver.Config{}, usageErr("-4 and -6 exclude each other")
 	}
+	if f.Timeout <= 0 {
+		return resolver.Config{}, usageErr("--timeout must be more than 0")
+	}
+	if f.QueryTimeout <= 0 {
+		return resolver.Config{}, usageErr("--query-timeout must be more than 0")
+	}
 	cfg := resolver.Config{
 		Port:                     f.Port,
-		QueryTimeout:             f.QueryTimeout,
-		RequestTimeout:           f.Timeout,
+		QueryTimeout:             f.QueryTimeout.d(),
+		RequestTimeout:           f.Timeout.d(),
 		DisableIPv4:              f.IPv6Only,
 		DisableIPv6:              f.IPv4Only,
 		AllowLoopback:            f.AllowLoopback,

@@ -6,15 +6,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/addrwalk/addrwalk/internal/duration"
 )
 
-// Duration is a time.Duration in the configuration: a string with a unit
-// ("1500ms", "90s", "1h") or an integer number of seconds (3600), as
-// Unbound reads its integers.
+// Duration is a time.Duration in the configuration, read by the one rule
+// of package duration that the command line's flags follow too: a number
+// of seconds (an integer, as Unbound reads it, or a fraction: 3600, 1.5,
+// "90") or a string with a unit ("1500ms", "90s", "1h").
 type Duration time.Duration
 
 // UnmarshalTOML implements go-toml's unstable.Unmarshaler: data is the raw
-// TOML value, a quoted string or an integer.
+// TOML value, a quoted string, an integer or a float.
 func (d *Duration) UnmarshalTOML(data []byte) error {
 	s := strings.TrimSpace(string(data))
 	switch {
@@ -27,32 +30,31 @@ func (d *Duration) UnmarshalTOML(data []byte) error {
 	case strings.HasPrefix(s, `'`) && strings.HasSuffix(s, `'`) && len(s) >= 2:
 		return d.UnmarshalText([]byte(s[1 : len(s)-1]))
 	}
-	n, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64/int64(time.Second) {
+	// A bare TOML number: underscores group digits (86_400).
+	if s == "" || strings.ContainsAny(s[:1], "tf[{") { // true, false, arrays, tables
 		return errDuration(s)
 	}
-	*d = Duration(time.Duration(n) * time.Second)
+	v, err := duration.Parse(strings.ReplaceAll(s, "_", ""))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
 	return nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler: a Go duration with a
-// unit, or a bare integer meaning seconds.
+// unit, or a bare number meaning seconds.
 func (d *Duration) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 && n <= math.MaxInt64/int64(time.Second) {
-		*d = Duration(time.Duration(n) * time.Second)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
+	v, err := duration.Parse(string(b))
 	if err != nil {
-		return errDuration(strconv.Quote(s))
+		return err
 	}
 	*d = Duration(v)
 	return nil
 }
 
 func errDuration(s string) error {
-	return fmt.Errorf("%s is not a duration: want a string with a unit (\"1500ms\", \"90s\", \"1h\") or an integer number of seconds", s)
+	return fmt.Errorf("%s is not a duration; want %s", s, duration.Syntax)
 }
 
 // MarshalText implements encoding.TextMarshaler.

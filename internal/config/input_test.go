@@ -20,14 +20,15 @@ func TestDurations(t *testing.T) {
 		{"string with unit", "[cache]\nmax-ttl = \"90s\"\n", 90 * time.Second, ""},
 		{"literal string", "[cache]\nmax-ttl = '1h'\n", time.Hour, ""},
 		{"bare number string is seconds", "[cache]\nmax-ttl = \"60\"\n", time.Minute, ""},
-		{"float", "\n[cache]\nmax-ttl = 3600.5\n", 0, "t.toml:3: cache.max-ttl: 3600.5 is not a duration"},
-		{"negative", "[cache]\nmax-ttl = -5\n", 0, "t.toml:2: cache.max-ttl: -5 is not a duration"},
+		{"fraction is seconds", "\n[cache]\nmax-ttl = 3600.5\n", 3600*time.Second + 500*time.Millisecond, ""},
+		{"exponent", "[cache]\nmax-ttl = 3.6e3\n", 0, `t.toml:2: cache.max-ttl: "3.6e3" is not a duration`},
+		{"negative", "[cache]\nmax-ttl = -5\n", 0, `t.toml:2: cache.max-ttl: "-5" is negative`},
 		{"boolean", "[cache]\nmax-ttl = true\n", 0, "t.toml:2: cache.max-ttl: true is not a duration"},
 		{"no unit word", "[cache]\nmax-ttl = \"an hour\"\n", 0, `t.toml:2: cache.max-ttl: "an hour" is not a duration`},
 		{"below range", "[cache]\nmax-ttl = \"1ms\"\n", 0, `t.toml:2: cache.max-ttl = "1ms": must be between 1 (seconds)`},
 		{"above range", "[resolver]\n\nquery-timeout = 3600\n", 0, `t.toml:3: resolver.query-timeout = "1h0m0s": must be between "10ms" and`},
 		{"negative ttl above a week", "[cache]\nmax-negative-ttl = \"8760h\"\n", 0, "t.toml:2: cache.max-negative-ttl"},
-		{"overflow", "[cache]\nmax-ttl = 99999999999999999\n", 0, "t.toml:2: cache.max-ttl: 99999999999999999 is not a duration"},
+		{"overflow", "[cache]\nmax-ttl = 99999999999999999\n", 0, `t.toml:2: cache.max-ttl: "99999999999999999" is too large`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Parse([]byte(tt.doc), "t.toml")
