@@ -151,9 +151,12 @@ func (d *dohHandler) trusted(a netip.Addr) bool {
 	return false
 }
 
-// minReplyTTL is the smallest TTL of the reply's records (the OPT record
-// aside), or 0 when it has none: a reply without records (an error) is
-// not to be cached by HTTP caches.
+// minReplyTTL is the freshness lifetime of a reply (RFC 8484 §5.1): the
+// smallest TTL of its records (the OPT record aside), where an SOA counts
+// with the smaller of its TTL and its MINIMUM field, the negative-caching
+// TTL of RFC 2308 §5, so that a negative answer is not kept by HTTP caches
+// longer than a resolver would keep it. A reply without records (an
+// error) has 0: it is not to be cached.
 func minReplyTTL(b []byte) uint32 {
 	var ttl uint32
 	seen := false
@@ -162,9 +165,21 @@ func minReplyTTL(b []byte) uint32 {
 			return
 		}
 		t := binary.BigEndian.Uint32(b[off:])
+		if typ == typeSOA {
+			// RDATA is MNAME RNAME SERIAL REFRESH RETRY EXPIRE
+			// MINIMUM: MINIMUM is its last four octets.
+			rdlen := int(binary.BigEndian.Uint16(b[off+4:]))
+			if end := off + 6 + rdlen; rdlen >= soaMinRDLen && end <= len(b) {
+				t = min(t, binary.BigEndian.Uint32(b[end-4:]))
+			}
+		}
 		if !seen || t < ttl {
 			ttl, seen = t, true
 		}
 	})
 	return ttl
 }
+
+// soaMinRDLen is the shortest SOA RDATA: two root names (one octet each)
+// and five 32-bit fields.
+const soaMinRDLen = 2 + 5*4

@@ -25,6 +25,7 @@ const (
 	maxAdditional = 4
 
 	typeOPT    = 41
+	typeSOA    = 6
 	optEDE     = 15 // RFC 8914 option code
 	edeMaxText = 200
 )
