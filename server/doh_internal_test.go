@@ -47,7 +47,7 @@ func TestDoHMaxAge(t *testing.T) {
 			m.SetQuestion("www.example.org.", dns.TypeA)
 			m.Response, m.Rcode = true, tt.rcode
 			m.Answer, m.Ns = tt.ans, tt.ns
-			m.Compress = true // SOA names compressed: MINIMUM is still the last four octets
+			m.Compress = true       // SOA names compressed: MINIMUM is still the last four octets
 			m.SetEdns0(1232, false) // the OPT record's "TTL" is flags, never a lifetime
 			b, err := m.Pack()
 			if err != nil {
