@@ -51,22 +51,24 @@ type encryptedListeners struct {
 // closes everything on error.
 func (s *Server) bindEncrypted(ctx context.Context) error {
 	e := &s.cfg.Encrypted
-	if len(e.DoT)+len(e.DoH) == 0 {
+	act := &s.cfg.Activated
+	if len(e.DoT)+len(e.DoH)+len(act.DoT)+len(act.DoH) == 0 {
 		return nil
 	}
 	if e.TLS == nil || (len(e.TLS.Certificates) == 0 && e.TLS.GetCertificate == nil && e.TLS.GetConfigForClient == nil) {
 		return ErrNoCertificate
 	}
+	dotTLS := e.TLS.Clone()
+	dotTLS.MinVersion = max(dotTLS.MinVersion, tls.VersionTLS12) // RFC 8310 §9 / RFC 7525
+	dotTLS.NextProtos = []string{"dot"}                          // RFC 7858's ALPN id (IANA)
+	s.adoptActivatedEncrypted(dotTLS)
 	var lc net.ListenConfig
 	for _, ap := range e.DoT {
 		ln, err := lc.Listen(ctx, "tcp", ap.String())
 		if err != nil {
 			return bindErr("tcp", ap, err)
 		}
-		cfg := e.TLS.Clone()
-		cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12) // RFC 8310 §9 / RFC 7525
-		cfg.NextProtos = []string{"dot"}                       // RFC 7858's ALPN id (IANA)
-		s.enc.dot = append(s.enc.dot, tls.NewListener(ln, cfg))
+		s.enc.dot = append(s.enc.dot, tls.NewListener(ln, dotTLS))
 		s.enc.dotAddrs = append(s.enc.dotAddrs, ln.Addr().(*net.TCPAddr).AddrPort())
 	}
 	for _, ap := range e.DoH {

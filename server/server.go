@@ -57,6 +57,10 @@ type Config struct {
 	TCPReadTimeout       time.Duration
 	TCPWriteTimeout      time.Duration
 	TCPMaxInflight       int
+	// Activated are sockets bound by systemd (activation.go), served
+	// besides the Listen addresses; with plain DNS sockets among them, a
+	// nil Listen binds nothing.
+	Activated Activated
 	// Encrypted configures DoT and DoH listeners (encrypted.go); off
 	// unless addresses are given.
 	Encrypted EncryptedConfig
@@ -90,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Handler == nil {
 		return nil, errors.New("server: no handler")
 	}
-	if len(cfg.Listen) == 0 {
+	if len(cfg.Listen) == 0 && !cfg.Activated.Plain() {
 		cfg.Listen = DefaultListen()
 	}
 	for _, ap := range cfg.Listen {
@@ -142,6 +146,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return errors.New("server: Start called twice")
 	}
 	s.started = true
+	activated := len(s.adoptActivated())
 	for _, ap := range s.cfg.Listen {
 		u, t, err := bindPair(ctx, ap)
 		if err != nil {
@@ -173,7 +178,11 @@ func (s *Server) Start(ctx context.Context) error {
 	if reusePort {
 		readers = 1
 	}
-	for _, u := range s.udp {
+	for i, u := range s.udp {
+		if i < activated {
+			s.serveUDP(u, udpSockets()) // one socket per address
+			continue
+		}
 		s.serveUDP(u, readers)
 	}
 	for _, t := range s.tcp {

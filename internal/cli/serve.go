@@ -128,7 +128,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	shared.certs = certs
-	srv, err := server.New(server.Config{
+	act, err := activatedSockets(log)
+	if err != nil {
+		return withExit(ExitUsage, err)
+	}
+	srvCfg := server.Config{
 		Encrypted: server.EncryptedConfig{
 			DoT: cfg.Server.DoTListen, DoH: cfg.Server.DoHListen, TLS: certs.tlsConfig(),
 			DoHPath: cfg.Server.DoHPath, DoHTrustedProxies: cfg.Server.DoHTrustedProxies,
@@ -140,8 +144,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 		MaxTCPConnsPerClient: cfg.Server.MaxTCPConnectionsPerClient,
 		TCPIdleTimeout:       time.Duration(cfg.Server.TCPIdleTimeout),
 		Logger:               log,
-	})
+	}
+	useActivated(&act, &srvCfg)
+	srv, err := server.New(srvCfg)
 	if err != nil {
+		act.Close()
 		return withExit(ExitUsage, err)
 	}
 	if err := srv.Start(g.Ctx); err != nil {

@@ -3,7 +3,12 @@
 // datagrams to the socket in $NOTIFY_SOCKET, and the watchdog interval
 // from $WATCHDOG_USEC. It is the few lines of the protocol that
 // `addrwalk serve` needs, rather than github.com/coreos/go-systemd (whose
-// daemon package is the same protocol and a module more in go.mod).
+// daemon and activation packages are the same protocol and a module more
+// in go.mod).
+//
+// Socket activation (listen.go): ListenFDs reads the sockets systemd
+// passes in $LISTEN_FDS, named by $LISTEN_FDNAMES, as
+// sd_listen_fds_with_names(3) does.
 package sdnotify
 
 import (
