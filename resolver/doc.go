@@ -17,6 +17,10 @@
 //     (ports.go: about 16 bits besides the ID), and replies accepted
 //     only when source, ID and question all match; the others are
 //     counted, and past a threshold the cache is flushed (unwanted.go);
+//   - draft-vixie-dnsext-dns0x20: question names in random letter case,
+//     with a per-server fallback (caps.go, off by default);
+//   - RFC 7873 and RFC 9018: DNS cookies as a client, kept per server,
+//     BADCOOKIE retried (cookies.go, off by default);
 //   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (chain.go builds
 //     the chain of trust, validate.go checks answers and denials,
 //     zonecut.go finds the zone cuts no referral showed),
@@ -43,7 +47,12 @@
 //   - records.go: record filters and copies; errors.go: sentinels, Error
 //     and its Reason; limits.go: every bound and why; trace.go: events;
 //     hints.go: root hints; ports.go: source ports; question.go: which
-//     questions are refused.
+//     questions are refused;
+//   - upstream.go: Hardening, and what is kept per server and zone:
+//     outstanding-query caps, the per-zone rate limit (Unbound's
+//     ratelimit) and the hold-down of zones whose servers all time out
+//     (one probe at a time, 2 s to 120 s apart); caps.go: 0x20;
+//     cookies.go: client cookies.
 //
 // The network is reached only through the Exchanger interface, so tests,
 // the offline demo and the conformance runner plug in their own network.

@@ -102,6 +102,8 @@ var reasons = [...]struct {
 	{ErrLoopbackUpstream, "loopback_upstream"},
 	{ErrCacheMiss, "cache_miss"},
 	{ErrCachedFailure, "cached_failure"},
+	{ErrHeldDown, "held_down"},
+	{ErrRateLimited, "rate_limited"},
 	{context.Canceled, "cancelled"},
 }
 
@@ -122,7 +124,7 @@ func (e *Error) IsTimeout() bool {
 // edeFor maps a sentinel to an Extended DNS Error code.
 func edeFor(err error) uint16 {
 	switch {
-	case errors.Is(err, ErrNoServers), errors.Is(err, ErrTimeout), errors.Is(err, ErrDeadline):
+	case errors.Is(err, ErrNoServers), errors.Is(err, ErrTimeout), errors.Is(err, ErrDeadline), errors.Is(err, ErrHeldDown):
 		return edeNoReachable
 	case errors.Is(err, ErrLame):
 		return edeNotAuthoritative

@@ -23,14 +23,41 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 	}
 	server := netip.AddrPortFrom(c.addr, port)
 	rq.lastServer = fmt.Sprintf("%s (%s)", c.ns.name, server)
+	up := rq.r.up
 	network := "udp"
 	edns := true
-	for attempt := 0; attempt < 3; attempt++ {
+	caps := up.usesCaps(server)
+	capsMismatches, badCookies := 0, 0
+	for attempt := 0; attempt < maxExchangeAttempts; attempt++ {
 		if err := rq.checkBudget(ctx); err != nil {
 			return response{}, "", err
 		}
+		release, lerr := up.acquire(zs.zone, server)
+		if lerr != nil {
+			outcome = "busy"
+			if errors.Is(lerr, ErrRateLimited) {
+				outcome = "rate-limited"
+			}
+			if rq.obs != nil {
+				rq.emit(Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
+					Name: qname, Type: dns.TypeToString[qtype], Transport: network, Outcome: outcome,
+					Err: lerr.Error(), Detail: outcome + ": not sent"})
+			}
+			return response{}, outcome, lerr
+		}
 		q := rq.newQuery(qname, qtype, edns)
 		q.RecursionDesired = zs.forward
+		sent := qname
+		if caps && network == "udp" {
+			sent = randomiseCase(qname)
+			q.Question[0].Name = sent
+		}
+		var ss *serverState
+		if up.h.Cookies && edns {
+			ss = up.server(server)
+			opt := q.IsEdns0()
+			opt.Option = append(opt.Option, ss.cookieOption())
+		}
 		timeout := rq.r.qto
 		if c.rto > 0 && c.rto < timeout && network == "udp" {
 			timeout = c.rto
@@ -39,10 +66,11 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		t0 := rq.r.now()
 		m, xerr := rq.r.x.Exchange(qctx, q, network, server)
 		cancel()
+		release()
 		rtt := rq.r.now().Sub(t0)
 		rq.upstream++
 		ev := Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
-			Name: qname, Type: dns.TypeToString[qtype], Transport: network, RTT: rtt}
+			Name: sent, Type: dns.TypeToString[qtype], Transport: network, RTT: rtt}
 		if xerr == nil {
 			if merr := matchesQuestion(m, q); merr != nil {
 				xerr = fmt.Errorf("%w: %v", ErrMalformed, merr)
@@ -53,6 +81,11 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			switch {
 			case errors.Is(xerr, ErrTimeout) || isCtxErr(xerr) || isNetTimeout(xerr):
 				outcome = "timeout"
+				if ss != nil {
+					// The server may have stopped sending cookies and
+					// its replies been ignored: ask without next time.
+					ss.forgetCookie()
+				}
 				if ctx.Err() != nil {
 					xerr = fmt.Errorf("%w: %v", ErrDeadline, ctx.Err())
 				} else if !errors.Is(xerr, ErrTimeout) {
@@ -71,6 +104,47 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		rq.r.infra.RecordRTT(c.addr, zs.zone, rtt)
 		ev.Rcode, ev.Flags = dns.RcodeToString[m.Rcode], flagString(m)
+		if sent != qname {
+			if m.Question[0].Name != sent {
+				// The exact case did not come back: a server that does
+				// not echo it, or a forger who guessed ID and port.
+				capsMismatches++
+				rq.metric(network, rtt, "case_mismatch")
+				detail := "0x20 case not echoed (" + m.Question[0].Name + "): ask again with another pattern"
+				if capsMismatches >= maxCapsMismatches {
+					caps = false
+					up.noCaps(server)
+					detail = "0x20 case not echoed twice: ask without 0x20 and remember the server"
+				}
+				if rq.obs != nil {
+					ev.Outcome, ev.Detail = "case_mismatch", detail
+					rq.emit(ev)
+				}
+				why = "retry after a 0x20 case mismatch"
+				continue
+			}
+			restoreCase(m, qname)
+		}
+		if ss != nil {
+			ss.learnCookie(m)
+			if m.Rcode == dns.RcodeBadCookie {
+				// RFC 7873 §5.3: retry once with the server cookie just
+				// learnt, then over TCP.
+				badCookies++
+				rq.metric(network, rtt, "badcookie")
+				detail := "BADCOOKIE: retry with the new server cookie"
+				if badCookies > 1 {
+					network = "tcp"
+					detail = "BADCOOKIE again: retry over TCP"
+				}
+				if rq.obs != nil {
+					ev.Outcome, ev.Detail = "badcookie", detail
+					rq.emit(ev)
+				}
+				why = "retry after BADCOOKIE"
+				continue
+			}
+		}
 		if m.Truncated && network == "udp" {
 			rq.metric(network, rtt, "truncated")
 			if rq.obs != nil {
@@ -106,6 +180,12 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 	}
 	return response{}, "error", fmt.Errorf("%w: no usable reply after retries", ErrMalformed)
 }
+
+// maxExchangeAttempts bounds the queries one exchange with a server
+// sends: the first, one over TCP after TC=1, one without EDNS, two after
+// 0x20 case mismatches and two after BADCOOKIE; each reason retries at
+// most that often, so 7 is never reached by a well-behaved server.
+const maxExchangeAttempts = 7
 
 // newQuery builds an iterative query: RD clear, a random ID, and EDNS(0)
 // with a 1232-byte payload.

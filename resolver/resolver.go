@@ -40,6 +40,9 @@ type Config struct {
 	// unwanted-reply-threshold); 0 means DefaultUnwantedReplyThreshold,
 	// negative turns it off. Counted by the default NetExchanger only.
 	UnwantedReplyThreshold int64
+	// Hardening configures 0x20, cookies, outstanding-query caps, the
+	// per-zone rate limit and the hold-down of dead zones (upstream.go).
+	Hardening Hardening
 	// Port is the port queries go to; 0 means 53. Tests and the offline
 	// lab serve their hierarchies on another port.
 	Port uint16
@@ -158,7 +161,8 @@ type Resolver struct {
 	bg        sync.WaitGroup
 	bgCtx     context.Context
 	bgCancel  context.CancelFunc
-	unw       unwanted // replies with the wrong ID or question (unwanted.go)
+	unw       unwanted   // replies with the wrong ID or question (unwanted.go)
+	up        *upstreams // per-server and per-zone state (upstream.go)
 }
 
 // New returns a Resolver for cfg.
@@ -218,6 +222,11 @@ func New(cfg Config) (*Resolver, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	up, err := newUpstreams(cfg.Hardening, r.now)
+	if err != nil {
+		return nil, err
+	}
+	r.up = up
 	if cfg.DisableIPv4 && cfg.DisableIPv6 {
 		return nil, ErrNoAddressFamily
 	}
@@ -272,6 +281,9 @@ func (r *Resolver) Close() {
 	}
 	if r.ownInfra && r.infra != nil {
 		r.infra.Close()
+	}
+	if r.up != nil {
+		r.up.close()
 	}
 }
 
@@ -598,7 +610,8 @@ func isCtxErr(err error) bool {
 type Metrics interface {
 	// UpstreamQuery is called after every upstream query with its
 	// transport, round-trip time and outcome (a Kind name, "timeout",
-	// "error", "malformed" or "truncated").
+	// "error", "malformed", "truncated", "case_mismatch" (0x20 not
+	// echoed) or "badcookie").
 	UpstreamQuery(transport string, rtt time.Duration, outcome string)
 	// CacheLookup is called once for every question the resolver asks
 	// its cache (the client's, and each CNAME target, NS address, DS or

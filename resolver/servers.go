@@ -160,6 +160,9 @@ type candidate struct {
 	ns   *nsEntry
 	addr netip.Addr
 	rto  time.Duration // the timeout the infrastructure cache suggests
+	// probeDone, when set, is told the outcome of a probe of a zone
+	// whose servers are held down (upstream.go).
+	probeDone func(answered bool)
 }
 
 // askZone sends the question to the zone's servers until one gives a
@@ -188,9 +191,18 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				why = "fallback after " + prev + "; " + why
 			}
 			resp, outcome, err := rq.exchange(ctx, zs, c, why, qname, qtype, &cl)
+			if c.probeDone != nil {
+				c.probeDone(err == nil)
+			}
 			if err != nil {
 				if errIsFatal(err) {
 					return response{}, err
+				}
+				if errors.Is(err, ErrRateLimited) {
+					// The zone's budget is spent: no other server of it
+					// may be asked either (Unbound's ratelimit).
+					return response{}, &Error{Name: qname, Type: qtype, Server: rq.lastServer, Err: err, EDE: edeOther,
+						Detail: "upstream queries to " + zs.zone + " are limited"}
 				}
 				if errors.Is(err, ErrTimeout) {
 					timedOut[c.addr] = true
@@ -313,6 +325,18 @@ func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map
 				// rather than fail without asking.
 				c = pool[rand.IntN(len(pool))]
 				why = "every server is remembered as lame; trying one anyway"
+			}
+			if c.rto >= cache.MaxRTO {
+				// Every server left is held down after timeouts: one
+				// probe at a time, spaced out; other questions fail at
+				// once instead of waiting on a dead zone.
+				done, wait, ok := rq.r.up.probe(zs.zone)
+				if !ok {
+					return nil, "", &Error{Err: ErrHeldDown, EDE: edeNoReachable, Server: rq.lastServer,
+						Detail: fmt.Sprintf("every server of %s timed out repeatedly; next probe in %v", zs.zone, wait.Round(time.Millisecond))}
+				}
+				c.probeDone = done
+				why = "zone held down after timeouts, probing; " + why
 			}
 			if round > 0 {
 				why = fmt.Sprintf("retry %d after timeout; %s", round, why)

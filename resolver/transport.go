@@ -214,9 +214,10 @@ func exchangeStream(ctx context.Context, c net.Conn, wire []byte, q *dns.Msg) (*
 }
 
 // checkReply parses b and checks that it answers q: QR set, same ID, same
-// question (RFC 5452 §9.1). The name is compared without regard to case:
-// the resolver sends names as it got them and does not randomise case
-// (no 0x20), so there is no case pattern to check.
+// question (RFC 5452 §9.1), and the client cookie if one was sent
+// (cookies.go). The name is compared without regard to case here: the
+// resolver checks a 0x20 pattern itself (caps.go), since a server that
+// does not echo case must be told apart from a forger.
 func checkReply(b []byte, q *dns.Msg) (*dns.Msg, error) {
 	if len(b) < 12 {
 		return nil, errors.New("short message")
@@ -251,7 +252,7 @@ func matchesQuestion(m, q *dns.Msg) error {
 	if mq.Qtype != qq.Qtype || mq.Qclass != qq.Qclass || !strings.EqualFold(mq.Name, qq.Name) {
 		return fmt.Errorf("wrong question %s %s", mq.Name, dns.TypeToString[mq.Qtype])
 	}
-	return nil
+	return checkCookie(m, q)
 }
 
 // netErr turns a network error into ErrTimeout when it is one.

@@ -471,8 +471,15 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 		exclude = append(exclude, pr)
 	}
 	rc := resolver.Config{
-		ExcludeSourcePorts:       exclude,
-		UnwantedReplyThreshold:   cfg.Resolver.UnwantedReplyThreshold,
+		ExcludeSourcePorts:     exclude,
+		UnwantedReplyThreshold: cfg.Resolver.UnwantedReplyThreshold,
+		Hardening: resolver.Hardening{
+			CaseRandomisation:       cfg.Resolver.UseCapsForID,
+			Cookies:                 cfg.Resolver.Cookies,
+			ZoneRateLimit:           cfg.Resolver.RateLimit,
+			MaxOutstandingPerServer: cfg.Resolver.MaxOutstandingPerServer,
+			MaxOutstandingPerZone:   cfg.Resolver.MaxOutstandingPerZone,
+		},
 		Port:                     uint16(cfg.Resolver.Port),
 		QueryTimeout:             time.Duration(cfg.Resolver.QueryTimeout),
 		RequestTimeout:           time.Duration(cfg.Resolver.RequestTimeout),

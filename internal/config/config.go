@@ -132,6 +132,21 @@ type Resolver struct {
 	// replies with the wrong ID or question; 0 is the default (10
 	// million), -1 turns it off.
 	UnwantedReplyThreshold int64 `toml:"unwanted-reply-threshold"`
+	// UseCapsForID randomises the letter case of question names (0x20,
+	// Unbound's use-caps-for-id), with a fallback for servers that do
+	// not echo it; off by default, as in Unbound.
+	UseCapsForID bool `toml:"use-caps-for-id"`
+	// Cookies sends DNS cookies to upstream servers and checks the
+	// replies' (RFC 7873, RFC 9018); off by default.
+	Cookies bool `toml:"cookies"`
+	// RateLimit is the queries per second sent to the servers of one
+	// zone (Unbound's ratelimit); 0 is off.
+	RateLimit float64 `toml:"ratelimit"`
+	// MaxOutstandingPerServer and MaxOutstandingPerZone bound the
+	// upstream queries in flight to one server address and to one
+	// zone's servers; 0 is the default, -1 no bound.
+	MaxOutstandingPerServer int `toml:"max-outstanding-per-server"`
+	MaxOutstandingPerZone   int `toml:"max-outstanding-per-zone"`
 	// QNAMEMinimisation (RFC 9156); on unless set to false.
 	QNAMEMinimisation *bool `toml:"qname-minimisation"`
 	// IPv4 and IPv6 choose the upstream address families; both on unless
@@ -320,6 +335,12 @@ func (c *Config) Validate() error {
 	r := &c.Resolver
 	if r.Port < 0 || r.Port > 65535 {
 		return invalid("resolver.port %d: must be 0..65535", r.Port)
+	}
+	if r.RateLimit < 0 {
+		return invalid("resolver.ratelimit = %v: must not be negative (0 is off)", r.RateLimit)
+	}
+	if r.MaxOutstandingPerServer < -1 || r.MaxOutstandingPerZone < -1 {
+		return invalid("resolver.max-outstanding-per-server and -per-zone: -1 (no bound), 0 (the default) or positive")
 	}
 	if r.IPv4 != nil && r.IPv6 != nil && !*r.IPv4 && !*r.IPv6 {
 		return invalid("resolver.ipv6 = false: ipv4 is off too, so no upstream server could be asked")

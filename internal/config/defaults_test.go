@@ -32,6 +32,7 @@ func TestDefaultsFile(t *testing.T) {
 		},
 		Access: Access{Allow: []netip.Prefix{}, Deny: []netip.Prefix{}, RateLimitEntries: server.DefaultRateLimitEntries},
 		Resolver: Resolver{Port: 53, OutgoingPortExclude: []string{}, QNAMEMinimisation: &on, IPv4: &on, IPv6: &on,
+			MaxOutstandingPerServer: resolver.DefaultMaxOutstandingPerServer, MaxOutstandingPerZone: resolver.DefaultMaxOutstandingPerZone,
 			QueryTimeout: Duration(resolver.DefaultQueryTimeout), RequestTimeout: Duration(resolver.DefaultRequestTimeout)},
 		Cache: Cache{Size: cache.DefaultMaxBytes, MaxTTL: Duration(cache.DefaultMaxTTL), MaxNegativeTTL: Duration(cache.DefaultMaxNegTTL),
 			PrefetchMinHits: cache.DefaultPrefetchMinHits},

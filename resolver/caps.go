@@ -1,0 +1,85 @@
+package resolver
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// 0x20 case randomisation (draft-vixie-dnsext-dns0x20, Unbound's
+// use-caps-for-id): servers copy the question name into their reply byte
+// for byte, so a name sent with its letters' case chosen at random adds a
+// bit per letter that a blind forger must also guess. A reply whose
+// question does not carry the exact case sent is not used. Some servers
+// lower-case the question; for them the resolver asks once more with a
+// fresh pattern (a forger who guessed ID and port must then win twice),
+// then without 0x20, and remembers the server for capsFallbackTTL.
+
+// capsFallbackTTL is how long a server that did not echo case is asked
+// without 0x20: Unbound's infra-host-ttl, after which what is known about
+// a server is relearnt.
+const capsFallbackTTL = 15 * time.Minute
+
+// maxCapsMismatches is how many replies with the wrong case one exchange
+// takes before asking without 0x20: the second mismatch, with a new
+// pattern, shows the server (not a lucky forger) does not echo case.
+const maxCapsMismatches = 2
+
+// randomiseCase returns name with each ASCII letter's case chosen at
+// random.
+func randomiseCase(name string) string {
+	b := []byte(name)
+	var bits uint64
+	for i, c := range b {
+		if i%64 == 0 {
+			bits = rand.Uint64()
+		}
+		if 'a' <= c|0x20 && c|0x20 <= 'z' {
+			if bits&1 == 1 {
+				b[i] = c | 0x20
+			} else {
+				b[i] = c &^ 0x20
+			}
+		}
+		bits >>= 1
+	}
+	return string(b)
+}
+
+// usesCaps says whether queries to server carry 0x20 case.
+func (u *upstreams) usesCaps(server netip.AddrPort) bool {
+	if !u.h.CaseRandomisation {
+		return false
+	}
+	s := u.server(server)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !u.now().Before(s.noCapsUntil)
+}
+
+// noCaps remembers that server does not echo case.
+func (u *upstreams) noCaps(server netip.AddrPort) {
+	s := u.server(server)
+	s.mu.Lock()
+	s.noCapsUntil = u.now().Add(capsFallbackTTL)
+	s.mu.Unlock()
+}
+
+// restoreCase puts the name asked back in a reply to a 0x20 query: in the
+// question, and as the owner of records the server named after it, so
+// the cache and the client never see the random case.
+func restoreCase(m *dns.Msg, asked string) {
+	if len(m.Question) == 1 {
+		m.Question[0].Name = asked
+	}
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range sec {
+			if h := rr.Header(); strings.EqualFold(h.Name, asked) {
+				h.Name = asked
+			}
+		}
+	}
+}
