@@ -1,0 +1,201 @@
+//go:build linux
+
+package resolver_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver"
+)
+
+// Forged-reply flood bounds: the flood stops at whichever comes first.
+// 2 s per case keeps the four cases under 10 s; 400,000 packets is more
+// than a loaded 2-core machine sends in that time, so time is the bound.
+const (
+	forgeDuration = 2 * time.Second
+	forgeMaxSent  = 400_000
+	// forgeAuthDelay is how long the authoritative server takes to
+	// answer: the window in which a forgery can win the race.
+	forgeAuthDelay = 20 * time.Millisecond
+	// forgePorts is the narrowed source-port range of the weakened cases:
+	// 4 bits instead of 16, so forgeries do reach the query's socket.
+	forgePorts = 16
+)
+
+// evilAddr is what a successful forgery plants.
+var evilAddr = net.IPv4(203, 0, 113, 66)
+
+// rawForger sends spoofed IPv4/UDP datagrams through an IPPROTO_RAW
+// socket (IP_HDRINCL): any source address and port.
+type rawForger struct {
+	fd  int
+	pkt []byte // IPv4 header, UDP header, DNS message
+}
+
+func newRawForger(t *testing.T) *rawForger {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_RAW)
+	if err != nil {
+		if os.Getuid() != 0 && os.Getenv("CI") == "" {
+			t.Skipf("raw socket needs CAP_NET_RAW (run as root): %v", err)
+		}
+		t.Fatalf("raw socket (needs root/CAP_NET_RAW): %v", err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	return &rawForger{fd: fd}
+}
+
+// build prepares the datagram from src to dst carrying msg; send fills
+// in the destination port and DNS ID.
+func (f *rawForger) build(src, dst netip.AddrPort, msg []byte) {
+	p := make([]byte, 28+len(msg))
+	p[0], p[8], p[9] = 0x45, 64, syscall.IPPROTO_UDP // IPv4, IHL 5; TTL; protocol
+	binary.BigEndian.PutUint16(p[2:], uint16(len(p)))
+	s4, d4 := src.Addr().As4(), dst.Addr().As4()
+	copy(p[12:], s4[:])
+	copy(p[16:], d4[:])
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(p[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(p[10:], ^uint16(sum))
+	binary.BigEndian.PutUint16(p[20:], src.Port())
+	binary.BigEndian.PutUint16(p[24:], uint16(8+len(msg))) // UDP checksum 0: none (IPv4)
+	copy(p[28:], msg)
+	f.pkt = p
+}
+
+func (f *rawForger) send(dst netip.Addr, port, id uint16) error {
+	binary.BigEndian.PutUint16(f.pkt[22:], port)
+	binary.BigEndian.PutUint16(f.pkt[28:], id)
+	return syscall.Sendto(f.fd, f.pkt, 0, &syscall.SockaddrInet4{Addr: dst.As4()})
+}
+
+// forgedReply is the Kaminsky payload for name: a poisoned answer and a
+// redirect of the whole zone to a server at evilAddr, in bailiwick.
+func forgedReply(name string) []byte {
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	m.Response, m.Authoritative = true, true
+	a, _ := dns.NewRR(name + " 86400 IN A " + evilAddr.String())
+	ns, _ := dns.NewRR("example.org. 86400 IN NS ns.example.org.")
+	glue, _ := dns.NewRR("ns.example.org. 86400 IN A " + evilAddr.String())
+	m.Answer, m.Ns, m.Extra = []dns.RR{a}, []dns.RR{ns}, []dns.RR{glue}
+	b, _ := m.Pack()
+	return b
+}
+
+// TestForgedReplyFlood is a blind (Kaminsky-style) forgery flood: while
+// the resolver resolves random names under example.org., a raw socket
+// sends replies from the zone's server address and port to the
+// resolver's address with guessed ports and IDs, each carrying a poisoned
+// answer and an NS + glue redirect. Nothing may be poisoned. The weakened
+// cases narrow the source ports to 16 so that forgeries do reach the
+// query's socket and 0x20 and cookies are what stops them.
+func TestForgedReplyFlood(t *testing.T) {
+	tests := []struct {
+		name   string
+		narrow bool
+		h      resolver.Hardening
+	}{
+		{"defaults, full port range", false, resolver.Hardening{}},
+		{"16 ports, 0x20", true, resolver.Hardening{CaseRandomisation: true}},
+		{"16 ports, cookies", true, resolver.Hardening{Cookies: true}},
+		{"16 ports, 0x20 and cookies", true, resolver.Hardening{CaseRandomisation: true, Cookies: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRawForger(t)
+			srv := startAuth(t, func(w dns.ResponseWriter, q *dns.Msg) {
+				time.Sleep(forgeAuthDelay) // simulated network latency: the race window
+				w.WriteMsg(withCookie(answerA(q), q, "5e5e5e5e5e5e5e5e"))
+			})
+			self := netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(250))})
+			base := uint16(20000 + rand.IntN(40000))
+			var exclude []resolver.PortRange
+			if tt.narrow {
+				exclude = []resolver.PortRange{{Lo: 1024, Hi: base - 1}, {Lo: base + forgePorts, Hi: 65535}}
+			}
+			sp, err := resolver.NewSourcePorts(exclude)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var unwanted atomic.Int64
+			x := &resolver.NetExchanger{Ports: sp, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: self.AsSlice()}},
+				OnUnwanted: func(netip.AddrPort) { unwanted.Add(1) }}
+			r := stubResolver(t, resolver.Config{Exchanger: x, Hardening: tt.h}, srv.addr)
+
+			var current atomic.Pointer[string]
+			first := "warm-up.example.org."
+			current.Store(&first)
+			stop := make(chan struct{})
+			var asked []string
+			var wg sync.WaitGroup
+			wg.Go(func() { // the attacker's own client: random names under the victim zone
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					name := fmt.Sprintf("r%d-%x.example.org.", i, rand.Uint32())
+					current.Store(&name)
+					asked = append(asked, name)
+					r.Resolve(t.Context(), name, dns.TypeA)
+				}
+			})
+			sent, deadline := 0, time.Now().Add(forgeDuration)
+			built := ""
+			for ; sent < forgeMaxSent && time.Now().Before(deadline); sent++ {
+				if name := *current.Load(); name != built {
+					f.build(srv.addr, netip.AddrPortFrom(self, 0), forgedReply(name))
+					built = name
+				}
+				port := uint16(1024 + rand.IntN(65536-1024))
+				if tt.narrow {
+					port = base + uint16(rand.IntN(forgePorts))
+				}
+				if err := f.send(self, port, uint16(rand.Uint32())); err != nil && err != syscall.ENOBUFS {
+					t.Fatalf("raw send: %v", err)
+				}
+			}
+			close(stop)
+			wg.Wait()
+
+			poisoned := 0
+			for _, name := range append(asked, "ns.example.org.") {
+				res, err := r.Query(t.Context(), resolver.Request{Name: name, Type: dns.TypeA, CacheOnly: true})
+				if err != nil {
+					continue
+				}
+				for _, rr := range res.Answer {
+					if a, ok := rr.(*dns.A); ok && a.A.Equal(evilAddr) {
+						poisoned++
+						t.Errorf("poisoned: %s", strings.ReplaceAll(rr.String(), "\t", " "))
+					}
+				}
+			}
+			t.Logf("%s: %d forged replies sent (%.0f/s), %d reached a query's socket and were ignored, %d names resolved, %d poisoned",
+				tt.name, sent, float64(sent)/forgeDuration.Seconds(), unwanted.Load(), len(asked), poisoned)
+			if len(asked) < 10 {
+				t.Errorf("only %d names resolved during the flood", len(asked))
+			}
+		})
+	}
+}
