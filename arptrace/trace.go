@@ -207,7 +207,7 @@ type Trace struct {
 	Source     netip.Addr   `json:"source"` // sender IP in our frames
 	Before     *CacheLookup `json:"before,omitempty"`
 	Start      time.Time    `json:"start"` // when the first frame went out
-	Probes     []Probe      `json:"probes"`
+	Probes     []Probe      `json:"probes,omitempty"`
 	After      *CacheLookup `json:"after,omitempty"`
 	AfterNote  string       `json:"after_note,omitempty"` // why the table did (not) change
 	Summary    Summary      `json:"summary"`

@@ -10,7 +10,7 @@ type RouteInfo struct {
 	Destination netip.Addr `json:"destination"`
 	Interface   string     `json:"interface"`
 	Index       int        `json:"index"`
-	Source      netip.Addr `json:"source"`           // preferred source, zero if none
+	Source      netip.Addr `json:"source,omitzero"`  // preferred source, zero if none
 	Gateway     netip.Addr `json:"gateway,omitzero"` // zero when on-link
 	OnLink      bool       `json:"on_link"`          // no gateway: ARP for the destination itself
 	NextHop     netip.Addr `json:"next_hop"`         // Gateway if set, else Destination
@@ -87,5 +87,5 @@ type Interface struct {
 	Name  string         `json:"name"`
 	Index int            `json:"index"`
 	MAC   MAC            `json:"mac"`
-	Addrs []netip.Prefix `json:"addrs"` // IPv4 only
+	Addrs []netip.Prefix `json:"addrs,omitempty"` // IPv4 only
 }

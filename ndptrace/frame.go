@@ -166,3 +166,15 @@ func decode(b []byte) (Frame, ndp.Message, error) {
 	f.Dst = netip.AddrFrom16([16]byte(ip[24:40]))
 	return f, m, nil
 }
+
+// Flags writes an NA's R, S and O flags the way ndisc6 and the trace
+// print them: "R=0 S=1 O=1".
+func (f Frame) Flags() string {
+	b := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	return fmt.Sprintf("R=%d S=%d O=%d", b(f.Router), b(f.Solicited), b(f.Override))
+}

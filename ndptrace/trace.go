@@ -81,8 +81,9 @@ type Trace struct {
 	Source        netip.Addr            `json:"source"`
 	SolicitedNode netip.Addr            `json:"solicited_node"`
 	Before        *arptrace.CacheLookup `json:"before,omitempty"`
-	Probes        []Probe               `json:"probes"`
+	Probes        []Probe               `json:"probes,omitempty"`
 	After         *arptrace.CacheLookup `json:"after,omitempty"`
+	AfterNote     string                `json:"after_note,omitempty"` // why the table did not change
 	Summary       Summary               `json:"summary"`
 	Notes         []string              `json:"notes,omitempty"`
 }
@@ -180,6 +181,10 @@ func Solicit(ctx context.Context, ip netip.Addr, opts Options) (*Trace, error) {
 			defer cancel()
 		}
 		tr.After = lookup(actx, name, ip)
+		if tr.Summary.Received > 0 && tr.After.Error == "" && !tr.After.Found && !opts.DAD {
+			tr.AfterNote = "the kernel did not cache this advertisement: it did not send the solicitation, and " +
+				"an NA for an address it has no entry for is discarded (RFC 4861 7.2.5)"
+		}
 	}
 	return tr, nil
 }

@@ -31,6 +31,7 @@ type NdpProbeCmd struct {
 	Quiet       bool       `short:"q" name:"quiet" help:"Only print the link-layer address (ndisc6 -q)."`
 	NoCache     bool       `name:"no-cache" help:"Skip the neighbour cache lookups."`
 	JSON        bool       `name:"json" help:"Print the whole trace as one JSON document."`
+	PictureFlags
 }
 
 // Run traces the address. Exit status: 0 advertised (DAD: free), 1 no
@@ -63,6 +64,9 @@ func (c *NdpProbeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	tr.Host = host
+	if err := c.writeNDP(tr); err != nil {
+		return withExit(ExitUsage, err)
+	}
 	switch {
 	case c.JSON:
 		if err := arpWriteJSON(g.Stdout, tr); err != nil {
@@ -94,16 +98,6 @@ func ndpResolveTarget(g *Globals, target string) (netip.Addr, string, error) {
 		return netip.Addr{}, "", fmt.Errorf("ndp: %s: no IPv6 address: %v", target, err)
 	}
 	return addrs[0], target, nil
-}
-
-func ndpFlags(f ndptrace.Frame) string {
-	b := func(v bool) int {
-		if v {
-			return 1
-		}
-		return 0
-	}
-	return fmt.Sprintf("R=%d S=%d O=%d", b(f.Router), b(f.Solicited), b(f.Override))
 }
 
 // ndpPrintTrace prints a trace: ndisc6's result lines verbatim, and the
@@ -144,11 +138,14 @@ func ndpPrintTrace(w io.Writer, tr *ndptrace.Trace) {
 				tlla = "TLLA " + f.LLAddr.String()
 			}
 			fmt.Fprintf(w, "  <- #%d NA %v is-at %v  flags %s, %s  [eth %v > %v; ip %v > %v] %s\n",
-				p.Seq, f.Target, f.LLAddr, ndpFlags(f), tlla, f.EthSrc, f.EthDst, f.Src, f.Dst, r.RTT)
+				p.Seq, f.Target, f.LLAddr, f.Flags(), tlla, f.EthSrc, f.EthDst, f.Src, f.Dst, r.RTT)
 			fmt.Fprintf(w, "Target link-layer address: %s\n from %v\n", arpHex(f.LLAddr), f.Src)
 		}
 	}
 	arpPrintCache(w, "after", tr.Target, tr.Interface, tr.After)
+	if tr.AfterNote != "" {
+		fmt.Fprintf(w, "  note: %s\n", tr.AfterNote)
+	}
 	s := tr.Summary
 	if s.Received > 0 {
 		fmt.Fprintf(w, "  rtt min/max = %s/%s\n", s.MinRTT, s.MaxRTT)

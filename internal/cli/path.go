@@ -8,17 +8,25 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/arptrace"
 	"github.com/addrwalk/addrwalk/internal/sim"
+	"github.com/addrwalk/addrwalk/ndptrace"
 	"github.com/addrwalk/addrwalk/resolver"
+	"github.com/addrwalk/addrwalk/resolver/report"
 )
 
 // maxHostsLines bounds how much of a hosts file is read: real ones have a
 // few dozen lines; a runaway file must not stall the walk.
 const maxHostsLines = 100000
+
+// maxHostsAddrs bounds the addresses one name collects from a hosts file:
+// glibc returns every matching line, and a name with more than a few
+// addresses in /etc/hosts is a mistake, not a reason to grow without end.
+const maxHostsAddrs = 32
 
 // PathCmd is `addrwalk path NAME`: hosts file, DNS, route, next hop, MAC.
 type PathCmd struct {
@@ -26,16 +34,26 @@ type PathCmd struct {
 	Hosts     string       `default:"/etc/hosts" placeholder:"FILE" help:"Hosts file to check first, as the OS does."`
 	NoHosts   bool         `name:"no-hosts" help:"Skip the hosts file and always walk DNS."`
 	Sim       bool         `help:"Resolve against the built-in simulated internet instead of the real root servers."`
-	Interface string       `short:"i" help:"Interface for the ARP step (default: the one the route uses)."`
-	ARPWait   durationFlag `name:"arp-timeout" default:"1" placeholder:"SECONDS" help:"Wait for the ARP reply, in seconds or with a unit (1, 0.3, 300ms)."`
+	Family    string       `name:"family" enum:"any,ipv4,ipv6" default:"any" help:"Address family to follow: ipv4 (A records, then ARP), ipv6 (AAAA records, then Neighbor Discovery) or any (both, IPv6 preferred when it has a route, as getaddrinfo). (-4 and -6 choose the upstream servers' family.)"`
+	Interface string       `short:"i" help:"Interface for the ARP or ND step (default: the one the route uses)."`
+	ARPWait   durationFlag `name:"arp-timeout" default:"1" placeholder:"SECONDS" help:"Wait for the ARP reply or Neighbor Advertisement, in seconds or with a unit (1, 0.3, 300ms)."`
+	JSON      bool         `name:"json" help:"Print the whole path as one JSON document (schema: internal/cli/path.schema.json; the DNS walks as resolve --json prints them)."`
 	ResolverFlags
 	PictureFlags
 	pics *pathPictures // what --svg and --html draw
 }
 
+// pathRun is one run of `path`: where text goes and what --json prints.
+type pathRun struct {
+	c    *PathCmd
+	g    *Globals
+	w    io.Writer // the human trace; io.Discard with --json
+	doc  *PathDoc
+	wait time.Duration
+}
+
 // Run follows the name.
 func (c *PathCmd) Run(g *Globals) (err error) {
-	w := g.Stdout
 	name, err := parseName(c.Name)
 	if err != nil {
 		return err
@@ -46,159 +64,273 @@ func (c *PathCmd) Run(g *Globals) (err error) {
 	if wait <= 0 {
 		return usageErr("--arp-timeout must be more than 0")
 	}
-
+	p := &pathRun{c: c, g: g, w: g.Stdout, doc: &PathDoc{Name: name}, wait: wait}
+	if c.JSON {
+		p.w = io.Discard
+	}
 	c.pics = newPathPictures(c.PictureFlags)
+	start := time.Now()
 	defer func() {
 		if werr := c.pics.write(name); werr != nil && err == nil {
 			err = werr
 		}
-	}()
-	fmt.Fprintf(w, "== 1. hosts file\n")
-	var ip netip.Addr
-	if c.NoHosts {
-		fmt.Fprintf(w, "   skipped (--no-hosts)\n")
-		c.pics.stage("hosts file", "skipped", "--no-hosts", "skipped")
-	} else {
-		a, line, herr := lookupHosts(c.Hosts, name)
-		switch {
-		case herr != nil:
-			fmt.Fprintf(w, "   %s: %v; going on to DNS\n", c.Hosts, herr)
-		case a.IsValid():
-			fmt.Fprintf(w, "   %s line %d: %s has %v; the OS stops here and never asks DNS (--no-hosts walks DNS)\n", c.Hosts, line, name, a)
-			c.pics.stage("hosts file", a.String(), fmt.Sprintf("%s line %d", c.Hosts, line), "done")
-			ip = a
-		default:
-			fmt.Fprintf(w, "   %s has no IPv4 entry for %s; the OS asks DNS next\n", c.Hosts, name)
-			c.pics.stage("hosts file", "no entry", c.Hosts, "skipped")
+		if c.JSON {
+			p.doc.Duration = arptrace.Millis(time.Since(start))
+			if err != nil {
+				p.doc.Error = err.Error()
+			}
+			if jerr := arpWriteJSON(g.Stdout, p.doc); jerr != nil && err == nil {
+				err = withExit(ExitUsage, jerr)
+			}
 		}
+	}()
+	return p.run(name)
+}
+
+// families are the address types asked for, preferred first.
+func (c *PathCmd) families() []uint16 {
+	switch c.Family {
+	case "ipv4":
+		return []uint16{dns.TypeA}
+	case "ipv6":
+		return []uint16{dns.TypeAAAA}
 	}
+	return []uint16{dns.TypeA, dns.TypeAAAA}
+}
+
+func (p *pathRun) run(name string) error {
+	c, w := p.c, p.w
+	fmt.Fprintf(w, "== 1. hosts file\n")
+	addrs := p.hosts(name)
 
 	fmt.Fprintf(w, "\n== 2. DNS: iterative resolution from the root\n")
-	if !ip.IsValid() {
-		ip, err = c.resolve(g, name)
-		if err != nil {
+	if len(addrs) == 0 {
+		var err error
+		if addrs, err = p.resolve(name); err != nil {
 			return err
 		}
-		c.pics.stage("DNS", ip.String(), "iterative resolution from the root", "done")
+		c.pics.stage("DNS", joinAddrs(addrs), "iterative resolution from the root", "done")
 	} else {
 		fmt.Fprintf(w, "   not needed: the hosts file answered\n")
 		c.pics.stage("DNS", "not asked", "the hosts file answered", "skipped")
 	}
 
-	fmt.Fprintf(w, "\n== 3. address chosen\n   %v\n", ip)
+	fmt.Fprintf(w, "\n== 3. address chosen\n")
+	ch, route, err := chooseAddress(p.g.Ctx, addrs, c.Family != "any", arptrace.Route)
+	p.doc.Chosen = ch
+	if ch != nil {
+		for _, r := range ch.Rejected {
+			fmt.Fprintf(w, "   not %v: %s\n", r.Address, r.Reason)
+		}
+	}
+	if err != nil {
+		return withExit(ExitFailure, fmt.Errorf("path: %w", err))
+	}
+	ip := ch.Address
+	fmt.Fprintf(w, "   %v (%s): %s\n", ip, ch.Family, ch.Reason)
 
 	fmt.Fprintf(w, "\n== 4. route and next hop\n")
-	route, err := arptrace.Route(g.Ctx, ip)
-	if err != nil {
-		return withExit(ExitFailure, fmt.Errorf("path: route to %v: %w", ip, err))
-	}
+	p.doc.Route, p.doc.NextHop = &route, route.NextHop
 	if route.OnLink {
 		c.pics.stage("route", "on-link on "+route.Interface, "source "+route.Source.String(), "done")
-	} else {
-		c.pics.stage("route", "via "+route.Gateway.String()+" on "+route.Interface, "source "+route.Source.String(), "done")
-	}
-	c.pics.stage("next hop", route.NextHop.String(), "the address whose MAC the packet needs", "done")
-	if route.OnLink {
 		fmt.Fprintf(w, "   %v is on-link on %s (source %v): the next hop is the host itself\n", ip, route.Interface, route.Source)
 	} else {
+		c.pics.stage("route", "via "+route.Gateway.String()+" on "+route.Interface, "source "+route.Source.String(), "done")
 		fmt.Fprintf(w, "   %v is off-link: via gateway %v on %s (source %v); the packet goes to the gateway's MAC\n",
 			ip, route.Gateway, route.Interface, route.Source)
 	}
+	c.pics.stage("next hop", route.NextHop.String(), "the address whose MAC the packet needs", "done")
 
-	fmt.Fprintf(w, "\n== 5. ARP for the next hop %v\n", route.NextHop)
 	iface := c.Interface
 	if iface == "" {
 		iface = route.Interface
 	}
-	tr, err := arptrace.NewTracer(arptrace.Config{Interface: iface}).Trace(g.Ctx, route.NextHop,
-		arptrace.TraceOptions{Count: 1, Interval: wait, StopOnReply: true, Direct: true})
-	if err != nil {
-		c.pics.stage("MAC", "ARP failed", err.Error(), "failed")
-		return arpErr(err)
-	}
-	if c.pics != nil {
-		c.pics.arp = tr
-		if len(tr.Summary.MACs) > 0 {
-			c.pics.stage("MAC", tr.Summary.MACs[0].String(), "ARP on "+tr.Interface.Name, "done")
-		} else {
-			c.pics.stage("MAC", "no reply", "ARP on "+tr.Interface.Name, "failed")
+	var macs []arptrace.MAC
+	if ip.Is6() {
+		fmt.Fprintf(w, "\n== 5. Neighbor Discovery for the next hop %v\n", route.NextHop)
+		tr, err := ndptrace.Solicit(p.g.Ctx, route.NextHop, ndptrace.Options{Interface: iface, Attempts: 1, Wait: p.wait})
+		if err != nil {
+			c.pics.stage("MAC", "ND failed", err.Error(), "failed")
+			return arpErr(err)
 		}
+		p.doc.ND, p.doc.Neighbour, p.doc.Interface = tr, tr.Before, tr.Interface
+		macs = tr.Summary.MACs
+		c.pics.neighbour("ND on "+tr.Interface, macs)
+		if c.pics != nil {
+			c.pics.nd = tr
+		}
+		ndpPrintTrace(w, tr)
+	} else {
+		fmt.Fprintf(w, "\n== 5. ARP for the next hop %v\n", route.NextHop)
+		tr, err := arptrace.NewTracer(arptrace.Config{Interface: iface}).Trace(p.g.Ctx, route.NextHop,
+			arptrace.TraceOptions{Count: 1, Interval: p.wait, StopOnReply: true, Direct: true})
+		if err != nil {
+			c.pics.stage("MAC", "ARP failed", err.Error(), "failed")
+			return arpErr(err)
+		}
+		p.doc.ARP, p.doc.Neighbour, p.doc.Interface = tr, tr.Before, tr.Interface.Name
+		macs = tr.Summary.MACs
+		c.pics.neighbour("ARP on "+tr.Interface.Name, macs)
+		if c.pics != nil {
+			c.pics.arp = tr
+		}
+		arpPrintTrace(w, tr)
 	}
-	arpPrintTrace(w, tr)
 	mac := "no reply"
-	if len(tr.Summary.MACs) > 0 {
-		mac = tr.Summary.MACs[0].String()
+	if len(macs) > 0 {
+		mac = macs[0].String()
+		p.doc.MAC = macs[0]
 	}
-	fmt.Fprintf(w, "\n%s → %v → via %v (%s) on %s\n", strings.TrimSuffix(name, "."), ip, route.NextHop, mac, tr.Interface.Name)
-	if len(tr.Summary.MACs) == 0 {
+	fmt.Fprintf(w, "\n%s → %v → via %v (%s) on %s\n", strings.TrimSuffix(name, "."), ip, route.NextHop, mac, p.doc.Interface)
+	if len(macs) == 0 {
 		return withExit(ExitNoReply, nil)
 	}
 	return nil
 }
 
-// resolve walks DNS for name's A records, with the trace, and picks the
-// first address.
-func (c *PathCmd) resolve(g *Globals, name string) (netip.Addr, error) {
+// hosts looks name up in the hosts file, as the OS does first; the
+// addresses it returns end the name's resolution.
+func (p *pathRun) hosts(name string) []netip.Addr {
+	c, w := p.c, p.w
+	h := &PathHosts{File: c.Hosts}
+	p.doc.Hosts = h
+	if c.NoHosts {
+		h.Skipped = true
+		fmt.Fprintf(w, "   skipped (--no-hosts)\n")
+		c.pics.stage("hosts file", "skipped", "--no-hosts", "skipped")
+		return nil
+	}
+	found, err := lookupHosts(c.Hosts, name)
+	var addrs []netip.Addr
+	for _, e := range found {
+		if (e.Address.Is4() && c.Family == "ipv6") || (e.Address.Is6() && c.Family == "ipv4") {
+			continue
+		}
+		h.Entries = append(h.Entries, e)
+		addrs = append(addrs, e.Address)
+	}
+	switch {
+	case err != nil:
+		h.Error = err.Error()
+		fmt.Fprintf(w, "   %s: %v; going on to DNS\n", c.Hosts, err)
+	case len(addrs) > 0:
+		for _, e := range h.Entries {
+			fmt.Fprintf(w, "   %s line %d: %s has %v\n", c.Hosts, e.Line, name, e.Address)
+		}
+		fmt.Fprintf(w, "   the OS stops here and never asks DNS (--no-hosts walks DNS)\n")
+		c.pics.stage("hosts file", joinAddrs(addrs), fmt.Sprintf("%s line %d", c.Hosts, h.Entries[0].Line), "done")
+	default:
+		fmt.Fprintf(w, "   %s has no %s entry for %s; the OS asks DNS next\n", c.Hosts, p.familyWords(), name)
+		c.pics.stage("hosts file", "no entry", c.Hosts, "skipped")
+	}
+	return addrs
+}
+
+func (p *pathRun) familyWords() string {
+	switch p.c.Family {
+	case "ipv4":
+		return "IPv4"
+	case "ipv6":
+		return "IPv6"
+	}
+	return "IPv4 or IPv6"
+}
+
+func joinAddrs(as []netip.Addr) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// resolve walks DNS for name's A and AAAA records (as getaddrinfo asks
+// for both), with the trace, and returns every address found.
+func (p *pathRun) resolve(name string) ([]netip.Addr, error) {
+	c, g := p.c, p.g
 	var r *resolver.Resolver
 	if c.Sim {
 		lab, err := sim.New(sim.Config{NoLatency: true})
 		if err != nil {
-			return netip.Addr{}, err
+			return nil, err
 		}
 		if err := lab.Start(g.Ctx); err != nil {
-			return netip.Addr{}, fmt.Errorf("path: starting the simulated internet: %w", err)
+			return nil, fmt.Errorf("path: starting the simulated internet: %w", err)
 		}
 		defer lab.Close()
 		if r, err = labResolver(lab, c.NoQmin, false); err != nil {
-			return netip.Addr{}, err
+			return nil, err
 		}
 	} else {
 		cfg, err := c.config()
 		if err != nil {
-			return netip.Addr{}, err
+			return nil, err
 		}
 		if r, err = resolver.New(cfg); err != nil {
-			return netip.Addr{}, withExit(ExitUsage, err)
+			return nil, withExit(ExitUsage, err)
 		}
 	}
 	defer r.Close()
-	tp := newTracePrinter(g.Stdout)
-	res, err := r.Query(g.Ctx, resolver.Request{Name: name, Type: dns.TypeA, Observer: tp, Trace: c.pics != nil})
-	c.pics.resolution(name, dns.TypeA, res, err)
-	if err != nil {
-		var rerr *resolver.Error
-		if errors.As(err, &rerr) {
-			return netip.Addr{}, withExit(ExitDNSNoReply, err)
+	var addrs []netip.Addr
+	var rcodes []string
+	for _, qtype := range c.families() {
+		fmt.Fprintf(p.w, "   -- %s %s\n", name, dns.TypeToString[qtype])
+		tp := newTracePrinter(p.w)
+		res, err := r.Query(g.Ctx, resolver.Request{Name: name, Type: qtype, Observer: tp, Trace: c.pics != nil || c.JSON})
+		c.pics.resolution(name, qtype, res, err)
+		if c.JSON {
+			p.doc.DNS = append(p.doc.DNS, report.FromResult(name, qtype, res, err))
 		}
-		return netip.Addr{}, withExit(ExitUsage, err)
-	}
-	tp.summary(res)
-	for _, rr := range res.Answer {
-		if a, ok := rr.(*dns.A); ok {
-			ip, _ := netip.AddrFromSlice(a.A.To4())
-			return ip, nil
+		if err != nil {
+			var rerr *resolver.Error
+			if errors.As(err, &rerr) {
+				return nil, withExit(ExitDNSNoReply, err)
+			}
+			return nil, withExit(ExitUsage, err)
+		}
+		tp.summary(res)
+		rcodes = append(rcodes, dns.TypeToString[qtype]+" "+dns.RcodeToString[res.Rcode])
+		for _, rr := range res.Answer {
+			switch a := rr.(type) {
+			case *dns.A:
+				if ip, ok := netip.AddrFromSlice(a.A.To4()); ok && qtype == dns.TypeA {
+					addrs = append(addrs, ip)
+				}
+			case *dns.AAAA:
+				if ip, ok := netip.AddrFromSlice(a.AAAA); ok && qtype == dns.TypeAAAA && !ip.Is4In6() {
+					addrs = append(addrs, ip)
+				}
+			}
+		}
+		if res.Rcode == dns.RcodeNameError {
+			break // no such name: the other type cannot exist either (RFC 8020)
 		}
 	}
-	return netip.Addr{}, withExit(ExitDNSNoReply, fmt.Errorf("path: %s has no IPv4 address (%s)", name, dns.RcodeToString[res.Rcode]))
+	if len(addrs) == 0 {
+		return nil, withExit(ExitDNSNoReply, fmt.Errorf("path: %s has no %s address (%s)", name, p.familyWords(), strings.Join(rcodes, ", ")))
+	}
+	return addrs, nil
 }
 
-// lookupHosts finds name's first IPv4 address in a hosts file, as glibc's
-// "files" source does: case-insensitive, canonical name or alias.
-func lookupHosts(path, name string) (netip.Addr, int, error) {
+// lookupHosts finds name's addresses in a hosts file, as glibc's "files"
+// source does for getaddrinfo: every matching line, in file order;
+// case-insensitive, canonical name or alias.
+func lookupHosts(path, name string) ([]PathHostsEntry, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return netip.Addr{}, 0, err
+		return nil, err
 	}
 	defer f.Close()
 	return scanHosts(f, name)
 }
 
-func scanHosts(r io.Reader, name string) (netip.Addr, int, error) {
+func scanHosts(r io.Reader, name string) ([]PathHostsEntry, error) {
 	want := strings.TrimSuffix(strings.ToLower(name), ".")
+	var out []PathHostsEntry
 	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
+	for line := 1; sc.Scan() && len(out) < maxHostsAddrs; line++ {
 		if line > maxHostsLines {
-			return netip.Addr{}, 0, fmt.Errorf("more than %d lines", maxHostsLines)
+			return out, fmt.Errorf("more than %d lines", maxHostsLines)
 		}
 		text, _, _ := strings.Cut(sc.Text(), "#")
 		f := strings.Fields(text)
@@ -206,14 +338,15 @@ func scanHosts(r io.Reader, name string) (netip.Addr, int, error) {
 			continue
 		}
 		a, err := netip.ParseAddr(f[0])
-		if err != nil || !a.Is4() {
+		if err != nil || a.Zone() != "" || a.Is4In6() {
 			continue
 		}
 		for _, h := range f[1:] {
 			if strings.TrimSuffix(strings.ToLower(h), ".") == want {
-				return a, line, nil
+				out = append(out, PathHostsEntry{Address: a, Line: line})
+				break
 			}
 		}
 	}
-	return netip.Addr{}, 0, sc.Err()
+	return out, sc.Err()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/arptrace"
 	"github.com/addrwalk/addrwalk/internal/walkview"
+	"github.com/addrwalk/addrwalk/ndptrace"
 	"github.com/addrwalk/addrwalk/resolver"
 )
 
@@ -88,13 +89,24 @@ func (f PictureFlags) writeARP(tr *arptrace.Trace) error {
 	return f.writeParts("addrwalk: "+label, []walkview.Part{{Label: label, SVG: walkview.RenderARP(tr)}})
 }
 
+// writeNDP draws a Neighbor Discovery trace as a sequence diagram, when
+// asked to.
+func (f PictureFlags) writeNDP(tr *ndptrace.Trace) error {
+	if (f.SVG == "" && f.HTML == "") || tr == nil {
+		return nil
+	}
+	label := "Neighbor Discovery for " + tr.Target.String()
+	return f.writeParts("addrwalk: "+label, []walkview.Part{{Label: label, SVG: walkview.RenderNDP(tr)}})
+}
+
 // pathPictures collects what `path` draws: its stages as a strip, the DNS
-// walk and the ARP exchange.
+// walks and the ARP or ND exchange.
 type pathPictures struct {
 	flags  PictureFlags
 	stages []walkview.PathStage
-	dns    *walkview.Resolution
+	dns    []*walkview.Resolution
 	arp    *arptrace.Trace
+	nd     *ndptrace.Trace
 }
 
 func newPathPictures(f PictureFlags) *pathPictures {
@@ -110,10 +122,19 @@ func (p *pathPictures) stage(step, result, detail, state string) {
 	}
 }
 
+// neighbour adds the MAC stage: the first MAC that answered, or none.
+func (p *pathPictures) neighbour(detail string, macs []arptrace.MAC) {
+	if len(macs) > 0 {
+		p.stage("MAC", macs[0].String(), detail, "done")
+	} else {
+		p.stage("MAC", "no reply", detail, "failed")
+	}
+}
+
 func (p *pathPictures) resolution(name string, qtype uint16, res *resolver.Result, err error) {
 	if p != nil {
 		r := walkview.FromResult(name, qtype, res, err)
-		p.dns = &r
+		p.dns = append(p.dns, &r)
 	}
 }
 
@@ -122,11 +143,14 @@ func (p *pathPictures) write(name string) error {
 		return nil
 	}
 	parts := []walkview.Part{{Label: "the path", SVG: walkview.RenderPath(name, p.stages)}}
-	if p.dns != nil {
-		parts = append(parts, walkview.Part{Label: "DNS walk", SVG: walkview.Render(p.dns)})
+	for _, r := range p.dns {
+		parts = append(parts, walkview.Part{Label: "DNS walk " + r.Type, SVG: walkview.Render(r)})
 	}
 	if p.arp != nil {
 		parts = append(parts, walkview.Part{Label: "ARP", SVG: walkview.RenderARP(p.arp)})
+	}
+	if p.nd != nil {
+		parts = append(parts, walkview.Part{Label: "Neighbor Discovery", SVG: walkview.RenderNDP(p.nd)})
 	}
 	return p.flags.writeParts("addrwalk path "+name, parts)
 }

@@ -9,6 +9,11 @@ import (
 	"github.com/addrwalk/addrwalk/arptrace"
 )
 
+// ms is f milliseconds.
+func ms(f float64) arptrace.Millis {
+	return arptrace.Millis(time.Duration(f * float64(time.Millisecond)))
+}
+
 func mac(s string) arptrace.MAC {
 	m, err := arptrace.ParseMAC(s)
 	if err != nil {
@@ -28,7 +33,6 @@ func arpTrace() *arptrace.Trace {
 	reply := func(m arptrace.MAC) arptrace.Frame {
 		return arptrace.Frame{EthSrc: m, EthDst: us, Op: 2, Kind: arptrace.KindReply, SenderMAC: m, SenderIP: dst, TargetMAC: us, TargetIP: src}
 	}
-	ms := func(f float64) arptrace.Millis { return arptrace.Millis(time.Duration(f * float64(time.Millisecond))) }
 	return &arptrace.Trace{
 		Target: dst, Probed: dst, Mode: arptrace.ModeRequest, Source: src,
 		Route:     &arptrace.RouteInfo{Destination: dst, Interface: "veth0", Source: src, OnLink: true, NextHop: dst},

@@ -30,7 +30,9 @@
 //   - waterfall.go: the timeline
 //   - render.go: one SVG document with header and legend
 //   - html.go: a self-contained HTML page of one or more pictures
+//   - seq.go: the three-lane sequence diagram ARP and ND share
 //   - arp.go: an ARP trace (RFC 826, RFC 5227) as a sequence diagram
+//   - ndp.go: a Neighbor Discovery trace (RFC 4861, RFC 4862 DAD) as one
 //   - path.go: `addrwalk path` as a strip of stages
 //   - svg.go: the SVG writer, text metrics and escaping
 //   - assets/: the style sheet and the page script, embedded

@@ -41,6 +41,51 @@ func Validate(t testing.TB, def string, doc []byte) {
 	}
 }
 
+// Resource is another schema document that refers to this package's
+// schema (such as the path document's, which holds resolutions).
+type Resource struct {
+	ID     string // its $id
+	Schema []byte
+}
+
+// ValidateWith fails t unless doc is valid against res (whose references
+// to the resolution schema resolve to report.Schema).
+func ValidateWith(t testing.TB, res Resource, doc []byte) {
+	t.Helper()
+	if err := CheckWith(res, doc); err != nil {
+		t.Errorf("JSON does not follow %s: %v\n%s", res.ID, err, doc)
+	}
+}
+
+// CheckWith validates doc against res and returns the first violation.
+func CheckWith(res Resource, doc []byte) error {
+	base, err := jsonschema.UnmarshalJSON(bytes.NewReader(report.Schema))
+	if err != nil {
+		return err
+	}
+	ext, err := jsonschema.UnmarshalJSON(bytes.NewReader(res.Schema))
+	if err != nil {
+		return err
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(report.SchemaID, base); err != nil {
+		return err
+	}
+	if err := c.AddResource(res.ID, ext); err != nil {
+		return err
+	}
+	sch, err := c.Compile(res.ID)
+	if err != nil {
+		return err
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return err
+	}
+	return sch.Validate(v)
+}
+
 // Check validates doc against def and returns the first violation.
 func Check(def string, doc []byte) error {
 	c, err := compile()
