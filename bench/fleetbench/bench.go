@@ -42,6 +42,7 @@ type cellKey struct {
 type cell struct {
 	upstream  []float64 // upstream queries of the cold pass
 	failed    int       // cold questions with no answer (timeouts), all rounds
+	slowReads int       // shared cache lookups that timed out in the cold pass, all rounds
 	qpsFront  []float64 // hot QPS through dnsdist
 	qpsDirect []float64 // hot QPS from instance 1
 	ratio     []float64 // qpsFront/qpsDirect, per round
@@ -129,6 +130,11 @@ func (b *bench) measure(ctx context.Context, round int, k cellKey) error {
 		return err
 	}
 	c.upstream = append(c.upstream, up)
+	slow, err := f.sum(ctx, "addrwalk_cachedb_lookups_total", `result="timeout"`)
+	if err != nil {
+		return err
+	}
+	c.slowReads += int(slow)
 	// Hot: every name cached on every instance (the cold pass asked them
 	// all); dnsdist and instance 1 take turns going first.
 	b.askAll(ctx, f.front())

@@ -71,7 +71,7 @@ func (b *bench) startFleet(ctx context.Context, n int, shared bool) (*fleet, err
 		latency = "1"
 	}
 	f.env = append(os.Environ(), "FLEET_DIR="+dir, "FLEET_NET="+f.net, "FLEET_N="+strconv.Itoa(n), "ADDRWALK="+b.bin,
-		"SHARED="+sharedEnv, "SIM_LATENCY="+latency)
+		"SHARED="+sharedEnv, "SIM_LATENCY="+latency, "READ_TIMEOUT="+b.o.readTimeout.String())
 	for k, v := range ports {
 		f.env = append(f.env, k+"="+v)
 	}

@@ -57,6 +57,7 @@ type options struct {
 	outstanding int
 	concurrency int
 	simLatency  bool
+	readTimeout time.Duration
 	root        string
 }
 
@@ -79,6 +80,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.outstanding, "outstanding", 50, "dnsperf outstanding queries (-q)")
 	fs.IntVar(&o.concurrency, "concurrency", 16, "questions in flight during the cold pass")
 	fs.BoolVar(&o.simLatency, "sim-latency", false, "keep the simulated hierarchy's latency (slower; counts barely change)")
+	fs.DurationVar(&o.readTimeout, "read-timeout", 250*time.Millisecond,
+		"[cachedb] read-timeout: the default 10ms counts Redis's slowness on a loaded machine as misses, and misses as upstream queries")
 	fs.StringVar(&o.root, "root", ".", "the addrwalk repository")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -90,6 +93,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-instances %d: must be 1..%d", o.maxN, maxInstances)
 	case o.duration < time.Second || o.duration > 5*time.Minute:
 		return o, fmt.Errorf("-duration %v: must be 1s..5m", o.duration)
+	case o.readTimeout < time.Millisecond || o.readTimeout > 5*time.Second:
+		return o, fmt.Errorf("-read-timeout %v: must be 1ms..5s", o.readTimeout)
 	case o.clients < 1 || o.outstanding < 1 || o.concurrency < 1 || o.concurrency > 256:
 		return o, errors.New("-clients, -outstanding and -concurrency (at most 256) must be positive")
 	}

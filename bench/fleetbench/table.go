@@ -59,12 +59,12 @@ func (b *bench) table(w io.Writer, took time.Duration) {
 				format(c.qpsFront, "%.0f"), format(c.qpsDirect, "%.0f"), format(c.ratio, "%.2f"))
 		}
 	}
-	failed, lost := 0, 0
+	failed, lost, slow := 0, 0, 0
 	for _, c := range b.cells {
-		failed += c.failed
-		lost += c.lost
+		failed, lost, slow = failed+c.failed, lost+c.lost, slow+c.slowReads
 	}
-	fmt.Fprintf(w, "\nCold questions unanswered (timeouts): %d. dnsperf queries lost: %d.\n", failed, lost)
+	fmt.Fprintf(w, "\nCold questions unanswered: %d. Shared cache lookups that timed out (read-timeout %v; each may cost upstream queries): %d. dnsperf queries lost: %d.\n",
+		failed, b.o.readTimeout, slow, lost)
 }
 
 func (b *bench) cellOr(k cellKey) *cell {

@@ -1,18 +1,27 @@
-// Package redistest runs a throwaway redis-server for tests: a child
-// process on a random 127.x.y.z address and port, without persistence,
-// killed at the end of the test. Tests can kill, restart and drive it to
-// produce the faults a shared cache must survive.
+// Package redistest runs throwaway redis-server processes for tests: each
+// a child process on a random 127.x.y.z address and port, without
+// persistence, killed at the end of the test. Tests can kill, restart and
+// drive them to produce the faults a shared cache must survive.
+//
+// Files:
+//
+//   - redistest.go: Server, Start and StartWith (one server; TLS, ACL and
+//     other options by argument), Kill, Restart, Do.
+//   - topology.go: replicas, a Sentinel and a Cluster built from Servers,
+//     and Eventually, the bounded poll that waits for them to settle.
 package redistest
 
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +41,9 @@ const startTimeout = 20 * time.Second
 // Server is a running redis-server.
 type Server struct {
 	addr string
+	bus  string // a Cluster node's bus "host:port"
+	opts Options
+	dir  string // its working directory (cluster and Sentinel state)
 
 	mu   sync.Mutex // guards cmd
 	cmd  *exec.Cmd
@@ -50,22 +62,61 @@ func Require(t testing.TB) {
 	}
 }
 
+// Options change how a server runs.
+type Options struct {
+	// Args are more redis-server arguments ("--requirepass", "x", ...).
+	Args []string
+	// Config, when set, is written to a file given as the first argument
+	// (Sentinel needs its configuration in a file it can rewrite).
+	Config string
+	// TLS serves TLS only, on the server's port: Args must name the
+	// --tls-cert-file, --tls-key-file and --tls-ca-cert-file. ClientTLS is
+	// what Do connects with.
+	TLS       bool
+	ClientTLS *tls.Config
+	// Ready is the log line that says the server is ready (default "Ready
+	// to accept connections"; Sentinel says "Sentinel ID is").
+	Ready string
+	// Cluster runs a Cluster node: cluster mode, its bus on a second free
+	// port (Server.BusPort), the addresses it listens on announced.
+	Cluster bool
+}
+
 // Start starts a server on a free port of a random loopback address and
 // stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
 	Require(t)
+	if o.Ready == "" {
+		o.Ready = "Ready to accept connections"
+	}
+	dir := t.TempDir()
 	var lastErr error
 	for range 5 { // a free port may be taken between the probe and the bind
 		ip := fmt.Sprintf("127.%d.%d.%d", 64+rand.IntN(64), rand.IntN(256), 1+rand.IntN(254))
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		addr, err := freeAddr(ip)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		addr := l.Addr().String()
-		l.Close()
-		s := &Server{addr: addr}
+		s := &Server{addr: addr, opts: o, dir: dir}
+		if o.Cluster {
+			if s.bus, err = freeAddr(ip); err != nil {
+				lastErr = err
+				continue
+			}
+		}
+		if o.Config != "" {
+			if err := os.WriteFile(filepath.Join(dir, "redis.conf"), []byte(o.Config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if lastErr = s.start(); lastErr == nil {
 			t.Cleanup(s.Kill)
 			return s
@@ -75,13 +126,48 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
+// freeAddr returns "ip:port" with a port free on ip now.
+func freeAddr(ip string) (string, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
 // Addr is the server's "host:port".
 func (s *Server) Addr() string { return s.addr }
 
+// Host is the server's address without the port.
+func (s *Server) Host() string { h, _, _ := net.SplitHostPort(s.addr); return h }
+
+// Port is the server's port, as a string for redis commands.
+func (s *Server) Port() string { _, p, _ := net.SplitHostPort(s.addr); return p }
+
+// BusPort is a Cluster node's bus port.
+func (s *Server) BusPort() string { _, p, _ := net.SplitHostPort(s.bus); return p }
+
 func (s *Server) start() error {
-	host, port, _ := net.SplitHostPort(s.addr)
-	cmd := exec.Command(Binary, "--bind", host, "--port", port, "--save", "", "--appendonly", "no",
-		"--logfile", "", "--daemonize", "no", "--protected-mode", "no", "--dir", os.TempDir())
+	host, port := s.Host(), s.Port()
+	var args []string
+	if s.opts.Config != "" {
+		args = append(args, filepath.Join(s.dir, "redis.conf"))
+	}
+	// A replica announces the address it listens on, not the one the
+	// kernel picked for its connection to the primary.
+	args = append(args, "--bind", host, "--save", "", "--appendonly", "no", "--replica-announce-ip", host,
+		"--logfile", "", "--daemonize", "no", "--protected-mode", "no", "--dir", s.dir)
+	if s.opts.Cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", strconv.Itoa(clusterNodeTimeout), "--cluster-port", s.BusPort(), "--cluster-announce-ip", host)
+	}
+	if s.opts.TLS {
+		args = append(args, "--port", "0", "--tls-port", port, "--tls-replication", "yes", "--tls-cluster", "yes")
+	} else {
+		args = append(args, "--port", port)
+	}
+	cmd := exec.Command(Binary, append(args, s.opts.Args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -96,7 +182,7 @@ func (s *Server) start() error {
 		var log []string
 		for sc.Scan() {
 			line := sc.Text()
-			if strings.Contains(line, "Ready to accept connections") {
+			if strings.Contains(line, s.opts.Ready) {
 				ready <- nil
 				_, _ = io.Copy(io.Discard, out)
 				return
@@ -151,18 +237,29 @@ func (s *Server) Restart(t testing.TB) {
 	t.Fatalf("redistest: restart: %v", err)
 }
 
-// Do runs one command on a connection of its own and returns the reply.
+// Do runs one command on a connection of its own and returns the reply;
+// an error fails the test.
 func (s *Server) Do(t testing.TB, args ...any) any {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: s.addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	v, err := s.Try(args...)
+	if err != nil {
+		t.Fatalf("redis %v: %v", args, err)
+	}
+	return v
+}
+
+// Try runs one command like Do but returns its error (a server that is
+// down, a cluster not ready) instead of failing the test.
+func (s *Server) Try(args ...any) (any, error) {
+	c := redis.NewClient(&redis.Options{Addr: s.addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1, TLSConfig: s.opts.ClientTLS})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	v, err := c.Do(ctx, args...).Result()
-	if err != nil && err != redis.Nil {
-		t.Fatalf("redis %v: %v", args, err)
+	if err == redis.Nil {
+		err = nil
 	}
-	return v
+	return v, err
 }
 
 // Keys lists the keys matching pattern.

@@ -72,17 +72,24 @@ type Issued struct {
 // Issue makes a server certificate for hosts (names or IP addresses),
 // signed by ca, valid from now for validFor.
 func (ca *CA) Issue(hosts []string, now time.Time, validFor time.Duration) (*Issued, error) {
-	return issue(ca, hosts, now, validFor)
+	return issue(ca, hosts, now, validFor, x509.ExtKeyUsageServerAuth)
+}
+
+// IssueClient issues a client certificate (extended key usage clientAuth)
+// named name, signed by ca: what a server requiring mutual TLS (Redis's
+// tls-auth-clients) verifies.
+func (ca *CA) IssueClient(name string, now time.Time, validFor time.Duration) (*Issued, error) {
+	return issue(ca, []string{name}, now, validFor, x509.ExtKeyUsageClientAuth)
 }
 
 // SelfSigned makes a self-signed server certificate for hosts that is also
 // its own CA, so a client can trust it directly (curl --cacert, kdig
 // +tls-ca).
 func SelfSigned(hosts []string, now time.Time, validFor time.Duration) (*Issued, error) {
-	return issue(nil, hosts, now, validFor)
+	return issue(nil, hosts, now, validFor, x509.ExtKeyUsageServerAuth)
 }
 
-func issue(ca *CA, hosts []string, now time.Time, validFor time.Duration) (*Issued, error) {
+func issue(ca *CA, hosts []string, now time.Time, validFor time.Duration, usage x509.ExtKeyUsage) (*Issued, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("tlscert: %w", err)
@@ -93,7 +100,7 @@ func issue(ca *CA, hosts []string, now time.Time, validFor time.Duration) (*Issu
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(validFor),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

@@ -58,30 +58,29 @@ func (h *health) init(log *slog.Logger) {
 
 func (h *health) state() State { return State(h.st.Load()) }
 
-// set moves to st; it reports whether that was a change.
-func (h *health) set(st State) bool {
+// set moves to st and, if that was a change, logs it with logf before
+// waking whoever waits for a change (so a waiter finds the line logged).
+func (h *health) set(st State, logf func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if State(h.st.Swap(int32(st))) == st {
-		return false
+		return
 	}
 	h.changes++
+	logf()
 	close(h.changed)
 	h.changed = make(chan struct{})
-	return true
 }
 
 func (h *health) up() {
 	h.fails.Store(0)
-	if h.set(StateUp) {
-		h.log.Info("cachedb: shared cache up")
-	}
+	h.set(StateUp, func() { h.log.Info("cachedb: shared cache up") })
 }
 
 func (h *health) down(err error) {
-	if h.set(StateDown) {
+	h.set(StateDown, func() {
 		h.log.Warn("cachedb: shared cache down; answering from the local cache and the network", "err", err)
-	}
+	})
 }
 
 func (h *health) succeeded() { h.fails.Store(0) }

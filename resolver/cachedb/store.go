@@ -309,7 +309,7 @@ func (s *Store) prober() {
 		backoff := minBackoff
 		for s.h.state() != StateUp {
 			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
-			err := s.client.Ping(ctx).Err()
+			err := s.ping(ctx)
 			cancel()
 			if s.ctx.Err() != nil {
 				return
@@ -329,6 +329,19 @@ func (s *Store) prober() {
 			backoff = min(2*backoff, maxBackoff)
 		}
 	}
+}
+
+// ping checks that Redis answers. A Cluster must answer on every master,
+// asked after reloading the slot map: a failed master leaves its slots'
+// keys unreachable (and, by default, the whole cluster refusing), and
+// after a failover the reloaded map sends commands to the promoted replica
+// at once, where go-redis would learn of it only from a MOVED reply or
+// its 60-second reload, failing every lookup of those slots meanwhile.
+func (s *Store) ping(ctx context.Context) error {
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() })
+	}
+	return s.client.Ping(ctx).Err()
 }
 
 func isTimeout(err error) bool {
