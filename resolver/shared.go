@@ -105,18 +105,40 @@ func sharedUsable(k cache.SharedKey, e cache.SharedEntry) bool {
 // fillLocal puts a shared hit into the local cache, as store and the
 // validator would have, so the next lookup needs no round trip.
 func (rq *request) fillLocal(k cache.SharedKey, e cache.SharedEntry) {
-	if e.Wildcard {
-		// The local cache keeps a wildcard's proof with the expanded
-		// RRset that needs it; the shared entry does not say which set
-		// of its chain that is. Cheaper to ask the shared cache again.
-		return
-	}
 	c := rq.r.cache
-	for _, set := range groupRRsets(e.Answer) {
+	sets := groupRRsets(e.Answer)
+	expanded := make([]bool, len(sets))
+	if e.Wildcard {
+		// RFC 4035 §3.1.3.3, §5.3.4: an RRset expanded from a wildcard is
+		// only good with the proof that the name itself does not exist.
+		// The local cache keeps that proof with the RRset that needs it
+		// (as the validator does), so a later local hit gives a DO client
+		// the same sections; the RRset's RRSIG tells which one that is
+		// (its labels field is shorter than the owner). Without one such
+		// set the entry is not copied: asking the shared cache again is
+		// cheaper than a local copy that would answer without its proof.
+		found := false
+		for i, set := range sets {
+			h := set[0].Header()
+			for _, rr := range coveringSigsRR(e.Sigs, h.Name, h.Rrtype) {
+				if _, ok := dnssec.WildcardExpansion(rr.(*dns.RRSIG), h.Name); ok {
+					expanded[i], found = true, true
+				}
+			}
+		}
+		if !found {
+			return
+		}
+	}
+	for i, set := range sets {
 		if synthesised(e.Answer, set[0]) {
 			continue
 		}
 		h := set[0].Header()
+		var proof []dns.RR
+		if expanded[i] {
+			proof = e.Proof
+		}
 		rank := e.Rank
 		if e.Kind == cache.SharedNXDomain || e.Kind == cache.SharedNoData {
 			// The rank of a negative entry is its authority section's;
@@ -126,7 +148,7 @@ func (rq *request) fillLocal(k cache.SharedKey, e cache.SharedEntry) {
 				rank = cache.RankAnswerAuth
 			}
 		}
-		c.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(e.Sigs, h.Name, h.Rrtype), Rank: rank, Security: e.Security})
+		c.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(e.Sigs, h.Name, h.Rrtype), Proof: proof, Rank: rank, Security: e.Security})
 	}
 	if e.Kind != cache.SharedNXDomain && e.Kind != cache.SharedNoData {
 		return

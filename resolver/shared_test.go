@@ -13,6 +13,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
 // memShared is an in-memory cache.Shared, a stand-in for Redis that copies
@@ -274,4 +275,91 @@ func mustResolveAny(t *testing.T, r *resolver.Resolver, name string, qtype uint1
 	if _, err := r.Resolve(context.Background(), name, qtype); err != nil {
 		t.Fatalf("Resolve(%s): %v", name, err)
 	}
+}
+
+// TestSharedCacheWildcard checks a wildcard answer (RFC 4035 §3.1.3.3)
+// taken from the shared cache: it is copied into the local cache with its
+// NSEC/NSEC3 proof attached to the expanded RRset, so the next, local
+// answer carries the proof to a DO client and stays Secure; its TTLs
+// never exceed what is left of the shared entry, and the local copy dies
+// with it.
+func TestSharedCacheWildcard(t *testing.T) {
+	simLab := func(t *testing.T) (*resolvertest.Lab, *dnssec.Anchors) {
+		lab := startSim(t)
+		anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lab, anchors
+	}
+	for _, tc := range []struct {
+		name  string
+		lab   func(*testing.T) (*resolvertest.Lab, *dnssec.Anchors)
+		qname string
+		proof uint16
+	}{
+		{"NSEC", simLab, "anything.wild.dnssec-test.org.", dns.TypeNSEC},
+		{"NSEC3, wildcard at the apex", startSharedServerLab, "first.child.org.", dns.TypeNSEC3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab, anchors := tc.lab(t)
+			shared := newMemShared()
+			// A clock of our own, started now: the lab's signatures are
+			// valid from an hour ago.
+			clock := &fakeClock{t: time.Now()}
+			mod := func(c *resolver.Config) { c.Shared, c.TrustAnchors, c.Now = shared, anchors, clock.Now }
+			a, b := newResolver(t, lab, mod), newResolver(t, lab, mod)
+			ask := func(r *resolver.Resolver) *resolver.Result {
+				t.Helper()
+				res, err := r.Query(context.Background(), resolver.Request{Name: tc.qname, Type: dns.TypeA, DO: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			resA := ask(a)
+			e, ok := shared.entry(tc.qname, dns.TypeA)
+			if !ok || !e.Wildcard || resA.Security != dnssec.Secure {
+				t.Fatalf("A: security %v; shared entry %t, wildcard %t: want a Secure wildcard answer shared", resA.Security, ok, e.Wildcard)
+			}
+			if !hasType(resA.Authority, tc.proof) {
+				t.Fatalf("A's answer has no %s proof: %v", dns.TypeToString[tc.proof], resA.Authority)
+			}
+			lab.ResetQueries()
+			if res := ask(b); res.Upstream != 0 || res.Security != dnssec.Secure {
+				t.Fatalf("B from the shared cache: %d upstream, %v", res.Upstream, res.Security)
+			}
+			gets, _ := shared.counts()
+			clock.Advance(10 * time.Second)
+			res := ask(b)
+			if g, _ := shared.counts(); g != gets || res.Upstream != 0 {
+				t.Fatalf("B's second answer: %d shared lookups more, %d upstream; want it local", g-gets, res.Upstream)
+			}
+			if diff := cmp.Diff(answerText(resA), answerText(res)); diff != "" {
+				t.Errorf("B's local answer differs from A's (-A +B):\n%s", diff)
+			}
+			if res.Security != dnssec.Secure {
+				t.Errorf("B's local answer is %v, want Secure", res.Security)
+			}
+			left := uint32(e.Expires.Sub(clock.Now()) / time.Second)
+			for _, rr := range append(append([]dns.RR{}, res.Answer...), res.Authority...) {
+				if rr.Header().Ttl > left {
+					t.Errorf("TTL %d above the %d s the shared entry has left: %v", rr.Header().Ttl, left, rr)
+				}
+			}
+			clock.Advance(e.Expires.Sub(clock.Now()) + time.Second)
+			if res := ask(b); res.Upstream == 0 {
+				t.Errorf("B answered from a local copy that outlived the shared entry")
+			}
+		})
+	}
+}
+
+func hasType(rrs []dns.RR, t uint16) bool {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == t {
+			return true
+		}
+	}
+	return false
 }

@@ -160,7 +160,10 @@ func (s *Server) start() error {
 		"--logfile", "", "--daemonize", "no", "--protected-mode", "no", "--dir", s.dir)
 	if s.opts.Cluster {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", strconv.Itoa(clusterNodeTimeout), "--cluster-port", s.BusPort(), "--cluster-announce-ip", host)
+			"--cluster-node-timeout", strconv.Itoa(clusterNodeTimeout), "--cluster-port", s.BusPort(), "--cluster-announce-ip", host,
+			// A replica may always stand for election, however long a
+			// loaded machine kept it from its master.
+			"--cluster-replica-validity-factor", "0")
 	}
 	if s.opts.TLS {
 		args = append(args, "--port", "0", "--tls-port", port, "--tls-replication", "yes", "--tls-cluster", "yes")

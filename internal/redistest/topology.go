@@ -112,9 +112,11 @@ type Cluster struct {
 }
 
 // clusterNodeTimeout is the Cluster's node timeout in milliseconds: a
-// master silent this long is failing, and its replica takes over about a
-// second later. Production uses 15 s; this keeps a failover test short.
-const clusterNodeTimeout = 500
+// master silent this long is failing, and its replica takes over a second
+// or two later. Production uses 15 s; this keeps a failover test short,
+// yet is long enough that a loaded CI machine's pauses do not pass for
+// failures.
+const clusterNodeTimeout = 1000
 
 // hashSlots is the number of Redis Cluster hash slots.
 const hashSlots = 16384
