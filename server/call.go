@@ -60,15 +60,17 @@ const (
 // Reasons for replies the edge makes itself, for the query log. Resolver
 // failures carry resolver.Error.Reason.
 const (
-	reasonACL          = "acl"           // REFUSED: client not in the allow list
-	reasonRateLimit    = "ratelimit"     // REFUSED over TCP (UDP drops)
-	reasonOpcode       = "opcode"        // NOTIMP: not a QUERY
-	reasonMalformed    = "malformed"     // FORMERR: unparsable question or OPT
-	reasonEDNSVersion  = "edns_version"  // BADVERS (RFC 6891 §6.1.3)
-	reasonClass        = "class"         // REFUSED: a class other than IN
-	reasonMetaType     = "meta_type"     // a type resolver.RuleForType refuses (FORMERR, NOTIMP)
-	reasonZoneTransfer = "zone_transfer" // REFUSED: AXFR/IXFR, which RuleForType refuses too
-	reasonOverload     = "overload"      // SERVFAIL: no slot to resolve in
+	reasonACL       = "acl"       // REFUSED: client not in the allow list
+	reasonRateLimit = "ratelimit" // REFUSED over TCP (UDP drops)
+	// TC=1 to every Slip-th limited UDP query (rrl.go)
+	reasonRateLimitSlip = "ratelimit_slip"
+	reasonOpcode        = "opcode"        // NOTIMP: not a QUERY
+	reasonMalformed     = "malformed"     // FORMERR: unparsable question or OPT
+	reasonEDNSVersion   = "edns_version"  // BADVERS (RFC 6891 §6.1.3)
+	reasonClass         = "class"         // REFUSED: a class other than IN
+	reasonMetaType      = "meta_type"     // a type resolver.RuleForType refuses (FORMERR, NOTIMP)
+	reasonZoneTransfer  = "zone_transfer" // REFUSED: AXFR/IXFR, which RuleForType refuses too
+	reasonOverload      = "overload"      // SERVFAIL: no slot to resolve in
 )
 
 // logQuery writes one query-log line when the log is on. reason says why

@@ -43,7 +43,10 @@
 // "overloaded" Extended DNS Error only otherwise. Packet-cache hits are
 // answered on the listener's goroutine and never wait for a slot.
 // Refusals to clients outside the allow list (refuse.go) are no larger
-// than the query over UDP and rate-limited per network.
+// than the query over UDP and rate-limited per network. Queries over the
+// per-network rate limit (ratelimit.go) are dropped over UDP, except every
+// Slip-th, which gets an empty TC=1 reply so real clients retry over TCP
+// (rrl.go: RRL slip, as BIND, NSD and Knot).
 //
 // A packet cache in front of the resolver keeps the wire form of recent
 // replies: a repeated question is answered by copying bytes and patching

@@ -310,10 +310,14 @@ func (h *Handler) fast(out, req []byte, c *call) (resp []byte, v verdict) {
 		return h.refuse(out, req, c)
 	}
 	if !st.rl.allow(c.client.Addr(), c.start) {
-		h.m.dropped("ratelimit")
 		if c.transport == TransportUDP {
+			if st.rl.slip() {
+				return h.slipped(out, c), verdictReply
+			}
+			h.m.dropped("ratelimit")
 			return out, verdictDrop
 		}
+		h.m.dropped("ratelimit")
 		return h.short(out, c, rcodeRefused, &edeInfo{code: dns.ExtendedErrorCodeProhibited, text: "rate limit exceeded"}, sourceServer, reasonRateLimit), verdictReply
 	}
 	if q.opcode() != dns.OpcodeQuery {

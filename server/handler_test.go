@@ -771,3 +771,49 @@ func TestPacketCacheKeepsFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitSlip: over the limit, every Slip-th UDP query gets an
+// empty TC=1 reply no larger than the query; the others get nothing.
+func TestRateLimitSlip(t *testing.T) {
+	tests := []struct {
+		name string
+		slip int
+		want []string // per UDP query after the first (which is answered)
+	}{
+		{"default slip 2", 0, []string{"drop", "tc", "drop", "tc"}},
+		{"slip 3", 3, []string{"drop", "drop", "tc", "drop"}},
+		{"never", -1, []string{"drop", "drop", "drop", "drop"}},
+	}
+	lab := startLab(t)
+	req := pack(t, question("www.example.org.", dns.TypeA))
+	client := netip.MustParseAddrPort("127.0.0.9:5000")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHandler(t, lab, func(c *server.HandlerConfig) {
+				c.Settings.RateLimit = server.RateLimit{QPS: 0.001, Burst: 1, Slip: tt.slip}
+			})
+			if _, ok := h.Handle(t.Context(), req, client, server.TransportUDP); !ok {
+				t.Fatal("the first query was not answered")
+			}
+			var got []string
+			for range len(tt.want) {
+				b, ok := h.Handle(t.Context(), req, client, server.TransportUDP)
+				if !ok {
+					got = append(got, "drop")
+					continue
+				}
+				m := new(dns.Msg)
+				if err := m.Unpack(b); err != nil {
+					t.Fatal(err)
+				}
+				if !m.Truncated || len(m.Answer) != 0 || len(b) > len(req) {
+					t.Errorf("slipped reply: TC=%v, %d answers, %d bytes for a %d-byte query", m.Truncated, len(m.Answer), len(b), len(req))
+				}
+				got = append(got, "tc")
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("limited queries (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

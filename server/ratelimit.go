@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,9 @@ type RateLimit struct {
 	Burst float64
 	// Entries bounds the networks tracked; 0 means DefaultRateLimitEntries.
 	Entries int
+	// Slip: every Slip-th UDP query over the limit gets an empty TC=1
+	// reply instead of none (rrl.go); 0 means DefaultSlip, -1 never.
+	Slip int
 }
 
 const (
@@ -48,6 +52,9 @@ type rateLimiter struct {
 	perShard   int
 	seed       maphash.Seed
 	shards     [rlShards]rlShard
+	// slipEvery and limited implement the slip (rrl.go).
+	slipEvery uint64
+	limited   atomic.Uint64
 }
 
 // newRateLimiter returns nil when the limit is off.
@@ -61,7 +68,8 @@ func newRateLimiter(rl RateLimit) *rateLimiter {
 	if rl.Entries <= 0 {
 		rl.Entries = DefaultRateLimitEntries
 	}
-	r := &rateLimiter{qps: rl.QPS, burst: rl.Burst, perShard: max(1, rl.Entries/rlShards), seed: maphash.MakeSeed()}
+	r := &rateLimiter{qps: rl.QPS, burst: rl.Burst, perShard: max(1, rl.Entries/rlShards), seed: maphash.MakeSeed(),
+		slipEvery: slipEvery(rl)}
 	for i := range r.shards {
 		r.shards[i].m = map[netip.Prefix]*bucket{}
 	}

@@ -540,9 +540,10 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 // buildSettings makes the reloadable server settings.
 func buildSettings(cfg *config.Config, res server.Resolver) (server.Settings, error) {
 	s := server.Settings{
-		Resolver:  res,
-		ACL:       server.ACL{Allow: cfg.Access.Allow, Deny: cfg.Access.Deny},
-		RateLimit: server.RateLimit{QPS: cfg.Access.RateLimit, Burst: cfg.Access.RateBurst, Entries: cfg.Access.RateLimitEntries},
+		Resolver: res,
+		ACL:      server.ACL{Allow: cfg.Access.Allow, Deny: cfg.Access.Deny},
+		RateLimit: server.RateLimit{QPS: cfg.Access.RateLimit, Burst: cfg.Access.RateBurst, Entries: cfg.Access.RateLimitEntries,
+			Slip: cfg.Access.RateSlip},
 		QueryLog:  cfg.Log.Queries,
 		MinTTL:    time.Duration(cfg.Cache.MinTTL),
 		MaxTTL:    time.Duration(cfg.Cache.MaxTTL),

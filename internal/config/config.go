@@ -114,6 +114,10 @@ type Access struct {
 	RateBurst float64 `toml:"rate-burst"`
 	// RateLimitEntries bounds the networks tracked.
 	RateLimitEntries int `toml:"rate-limit-entries"`
+	// RateSlip: every RateSlip-th UDP query over the limit gets an empty
+	// truncated reply (TC=1) instead of none, so real clients retry over
+	// TCP (BIND's RRL slip); 0 is the default (2), -1 never.
+	RateSlip int `toml:"rate-slip"`
 }
 
 // Resolver configures the iterative resolver.
@@ -335,6 +339,9 @@ func (c *Config) Validate() error {
 	r := &c.Resolver
 	if r.Port < 0 || r.Port > 65535 {
 		return invalid("resolver.port %d: must be 0..65535", r.Port)
+	}
+	if c.Access.RateSlip < -1 {
+		return invalid("access.rate-slip = %d: -1 (never), 0 (the default) or positive", c.Access.RateSlip)
 	}
 	if r.RateLimit < 0 {
 		return invalid("resolver.ratelimit = %v: must not be negative (0 is off)", r.RateLimit)

@@ -30,7 +30,7 @@ func TestDefaultsFile(t *testing.T) {
 			TCPIdleTimeout: Duration(server.DefaultTCPIdleTimeout), PacketCacheEntries: server.DefaultPacketCacheEntries,
 			ShutdownGrace: Duration(DefaultShutdownGrace),
 		},
-		Access: Access{Allow: []netip.Prefix{}, Deny: []netip.Prefix{}, RateLimitEntries: server.DefaultRateLimitEntries},
+		Access: Access{Allow: []netip.Prefix{}, Deny: []netip.Prefix{}, RateLimitEntries: server.DefaultRateLimitEntries, RateSlip: server.DefaultSlip},
 		Resolver: Resolver{Port: 53, OutgoingPortExclude: []string{}, QNAMEMinimisation: &on, IPv4: &on, IPv6: &on,
 			MaxOutstandingPerServer: resolver.DefaultMaxOutstandingPerServer, MaxOutstandingPerZone: resolver.DefaultMaxOutstandingPerZone,
 			QueryTimeout: Duration(resolver.DefaultQueryTimeout), RequestTimeout: Duration(resolver.DefaultRequestTimeout)},
