@@ -28,6 +28,8 @@ net=$((RANDOM % 200 + 20))
 AW_ADDR=127.78.$net.2:5300
 UB_ADDR=127.78.$net.3:5300
 COUNTER=127.78.$net.1:8053
+# The dead zone's only server: a socket that reads and never answers.
+DEAD_ADDR=127.78.$net.9:$((20000 + RANDOM % 20000))
 READY_TRIES=100
 
 if [[ $MODE == long ]] && ! command -v unbound >/dev/null; then
@@ -65,6 +67,9 @@ port = $SIM_PORT
 allow-loopback = true
 [dnssec]
 validation = "off"
+[[stub-zone]]
+zone = "dead.lab."
+servers = ["$DEAD_ADDR"]
 EOF
 cat >"$work/unbound.conf" <<EOF
 server:
@@ -85,6 +90,9 @@ server:
 	use-syslog: no
 	logfile: "$work/unbound.log"
 	do-ip6: no
+stub-zone:
+	name: "dead.lab."
+	stub-addr: ${DEAD_ADDR%:*}@${DEAD_ADDR##*:}
 remote-control:
 	control-enable: no
 EOF
@@ -113,6 +121,11 @@ suite() {
 	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org. || return 1
 	after=$(count) || return 1
 	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
+	# The same flood under a zone whose only server never answers.
+	"$work/hostile" blackhole -label "$label" -target "$DEAD_ADDR" -duration "$DUR" &
+	local bh=$!
+	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone dead.lab. || { wait "$bh"; return 1; }
+	wait "$bh" || return 1
 	kill -0 "$pid" 2>/dev/null || { echo "$label died" >&2; return 1; }
 }
 

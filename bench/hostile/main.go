@@ -8,6 +8,7 @@
 //	hostile malformed -target 127.0.0.1:53   mutated UDP packets and TCP frames
 //	hostile refuse    -target ... -src 127.0.0.2   size and rate of refusals
 //	hostile flood     -target ... -zone example.org   random-subdomain flood
+//	hostile blackhole -target ADDR -duration D      a silent server for a dead zone
 //
 // With -assert the exit status says whether the goals held (0 crashes,
 // legitimate answers, idle connections closed, no amplification).
@@ -57,7 +58,7 @@ type opts struct {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: hostile tcp|malformed|refuse|flood [flags]")
+		return errors.New("usage: hostile tcp|malformed|refuse|flood|blackhole [flags]")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	target := fs.String("target", "127.0.0.1:53", "resolver address (loopback or a namespace the caller made)")
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string) error {
 		ok, err = refuseTest(ctx, o, netip.MustParseAddr(*src), min(*n, 1_000_000))
 	case "flood":
 		ok, err = floodTest(ctx, o, dns.Fqdn(*zone), min(*rate, 200000))
+	case "blackhole":
+		ok, err = blackhole(ctx, o)
 	default:
 		return fmt.Errorf("unknown test %q", args[0])
 	}
