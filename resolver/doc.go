@@ -43,7 +43,8 @@
 //   - cached.go: answers and zone cuts from the cache, and what is stored;
 //     shared.go: the optional shared (second-level) cache;
 //   - chain.go: the chain of trust; validate.go: answers and denials;
-//     aggressive.go: RFC 8198; signal.go, autotrust.go: trust anchors;
+//     aggressive.go: RFC 8198 answers from the validated NSEC records
+//     the cache keeps (cache.Cache.LearnNSEC); signal.go, autotrust.go: trust anchors;
 //   - records.go: record filters and copies; errors.go: sentinels, Error
 //     and its Reason; limits.go: every bound and why; trace.go: events;
 //     hints.go: root hints; ports.go: source ports; question.go: which

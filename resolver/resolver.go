@@ -143,7 +143,6 @@ type Resolver struct {
 	zones map[string]*ZoneConfig
 
 	anchors  *dnssec.Anchors
-	nsecs    nsecStore // validated NSEC records (RFC 8198)
 	ntas     *dnssec.NegativeAnchors
 	cache    *cache.Cache
 	infra    *cache.Infra

@@ -225,8 +225,8 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 		return dnssec.StatusOf(err), err
 	}
 	for _, rr := range out.soa {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			rq.r.nsecs.learn(zk.zone, rr, out.proof, rq.r.now())
+		if soa, ok := rr.(*dns.SOA); ok {
+			rq.r.cache.LearnNSEC(zk.zone, soa, out.proof)
 		}
 	}
 	return dnssec.Secure, nil
@@ -242,10 +242,10 @@ func (rq *request) proveWildcard(out *response, zk *zoneKeys, owner, wildcard st
 	if len(nsecs) > 0 {
 		err := dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, nsecs)
 		if err == nil {
-			rq.r.nsecs.learn(zk.zone, nil, out.proof, rq.r.now())
+			rq.r.cache.LearnNSEC(zk.zone, nil, out.proof)
 			return nil
 		}
-		if cached := rq.r.nsecs.records(zk.zone, rq.r.now()); len(cached) > 0 {
+		if cached := rq.r.cachedNSEC(zk.zone); len(cached) > 0 {
 			// RFC 8198 §5.3: validated NSEC records from the cache may
 			// supply the proof the server left out.
 			return dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, append(nsecs, cached...))
@@ -253,14 +253,14 @@ func (rq *request) proveWildcard(out *response, zk *zoneKeys, owner, wildcard st
 		return err
 	}
 	if len(nsec3s) == 0 {
-		if cached := rq.r.nsecs.records(zk.zone, rq.r.now()); len(cached) > 0 {
+		if cached := rq.r.cachedNSEC(zk.zone); len(cached) > 0 {
 			return dnssec.ProveWildcardAnswer(owner, wildcard, zk.zone, cached)
 		}
 	}
 	if len(nsec3s) > 0 {
 		err := dnssec.ProveNSEC3WildcardAnswer(owner, wildcard, zk.zone, nsec3s)
 		if err == nil {
-			rq.r.nsecs.learn(zk.zone, nil, out.proof, rq.r.now())
+			rq.r.cache.LearnNSEC(zk.zone, nil, out.proof)
 		}
 		return err
 	}

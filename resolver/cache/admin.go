@@ -47,6 +47,11 @@ func (c *Cache) Flush(sel Selector) int {
 			n++
 		}
 	}
+	if sel.Type == 0 && !sel.Bogus {
+		// Validated NSEC records would synthesise the flushed negative
+		// answers again (RFC 8198): they go with them.
+		n += c.nsec.flush(name)
+	}
 	return n
 }
 

@@ -18,7 +18,11 @@ const (
 	kindNoData                   // NODATA for (name, type, class)
 	kindNXDomain                 // NXDOMAIN for (name, class); type is 0
 	kindFailure                  // failed resolution (RFC 9520)
+	numKinds
 )
+
+// partNames name the kinds in [Stats.Parts] and the metrics.
+var partNames = [numKinds]string{kindRRset: PartRRset, kindNoData: PartNegative, kindNXDomain: PartNegative, kindFailure: PartFailure}
 
 // key identifies an entry. name is lower-case and fully qualified.
 type key struct {
@@ -59,6 +63,10 @@ type Cache struct {
 	cfg   Config
 	now   func() time.Time
 	store *otter.Cache[key, *entry]
+	nsec  *nsecStore // validated NSEC records (RFC 8198), with a share of their own
+	// parts count the entries and bytes of each kind in store: added
+	// before a write, taken away by the deletion listener.
+	parts [numKinds]partCount
 
 	hits      atomic.Uint64
 	misses    atomic.Uint64
@@ -86,6 +94,7 @@ func New(cfg *Config) (*Cache, error) {
 		Weigher:          weigh,
 		ExpiryCalculator: keepCalculator{},
 		OnDeletion: func(e otter.DeletionEvent[key, *entry]) {
+			c.parts[e.Key.kind].add(-1, weigh(e.Key, e.Value))
 			if e.Cause == otter.CauseOverflow {
 				c.evictions.Add(1)
 			}
@@ -98,12 +107,30 @@ func New(cfg *Config) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	if c.nsec, err = newNSECStore(c.cfg.NSECBytes, c.now, clock); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// partCount is the size of one kind of entry.
+type partCount struct {
+	entries atomic.Int64
+	bytes   atomic.Int64
+}
+
+// add changes the count by n entries of weight w each.
+func (p *partCount) add(n int64, w uint32) {
+	p.entries.Add(n)
+	p.bytes.Add(n * int64(w))
 }
 
 // Close stops the background goroutines of the cache. The cache still
 // works afterwards, without periodic clean-ups.
-func (c *Cache) Close() { c.store.StopAllGoroutines() }
+func (c *Cache) Close() {
+	c.store.StopAllGoroutines()
+	c.nsec.store.StopAllGoroutines()
+}
 
 // Stats is a snapshot of the cache's counters.
 type Stats struct {
@@ -113,12 +140,36 @@ type Stats struct {
 	Evictions uint64 // entries dropped to stay within the byte budget
 	Entries   int    // entries held, of every kind, expired ones included
 	Bytes     uint64 // approximate bytes held
+	// Parts break Entries and Bytes down by part of the memory budget:
+	// PartRRset, PartNegative, PartFailure (which share Config.MaxBytes)
+	// and PartNSEC (Config.NSECBytes; its entries are records). Entries
+	// and Bytes above do not count PartNSEC.
+	Parts []PartStats
+}
+
+// Names of the parts of the memory budget, in [PartStats.Part] and in the
+// server's metrics.
+const (
+	PartRRset    = "rrset"    // positive RRsets, zone keys (DNSKEY, DS) included
+	PartNegative = "negative" // NXDOMAIN and NODATA (RFC 2308)
+	PartFailure  = "failure"  // failed resolutions (RFC 9520)
+	PartNSEC     = "nsec"     // validated NSEC/NSEC3 records (RFC 8198)
+	PartInfra    = "infra"    // server RTTs and lameness ([Infra])
+	PartPacket   = "packet"   // the server's packet cache
+)
+
+// PartStats is the size of one part of the memory budget.
+type PartStats struct {
+	Part      string
+	Entries   int
+	Bytes     uint64
+	Evictions uint64 // only for parts with a budget of their own; 0 otherwise
 }
 
 // Stats returns the current counters. Hits and misses count every call of
 // Lookup and LookupNegative (Failed is not counted).
 func (c *Cache) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Hits:      c.hits.Load(),
 		Misses:    c.misses.Load(),
 		StaleHits: c.staleHits.Load(),
@@ -126,6 +177,19 @@ func (c *Cache) Stats() Stats {
 		Entries:   c.store.EstimatedSize(),
 		Bytes:     c.store.WeightedSize(),
 	}
+	for _, name := range []string{PartRRset, PartNegative, PartFailure} {
+		p := PartStats{Part: name}
+		for k, n := range partNames {
+			if n == name {
+				p.Entries += int(max(c.parts[k].entries.Load(), 0))
+				p.Bytes += uint64(max(c.parts[k].bytes.Load(), 0))
+			}
+		}
+		st.Parts = append(st.Parts, p)
+	}
+	n, b, ev := c.nsec.stats()
+	st.Parts = append(st.Parts, PartStats{Part: PartNSEC, Entries: n, Bytes: b, Evictions: ev})
+	return st
 }
 
 // otterClock makes otter expire entries by the injected clock. It gives no

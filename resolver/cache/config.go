@@ -54,6 +54,11 @@ const (
 	// minMaxBytes is the smallest byte budget accepted: below it the cache
 	// could not hold even a handful of sets.
 	minMaxBytes = 64 << 10
+
+	// nsecDivisor gives the NSEC store's default budget as a part of
+	// MaxBytes when only MaxBytes is set: the records' share over the
+	// RRsets' share in SplitBudget.
+	nsecDivisor = ShareRecords / ShareNSEC
 )
 
 // ErrConfig is wrapped by errors New returns for an invalid [Config].
@@ -62,9 +67,13 @@ var ErrConfig = errors.New("invalid config")
 // Config configures a [Cache]. The zero value, or a nil *Config, gives the
 // defaults.
 type Config struct {
-	// MaxBytes is the approximate memory budget in bytes. 0 means
-	// DefaultMaxBytes.
+	// MaxBytes is the approximate memory budget in bytes of RRsets,
+	// negative answers and failures. 0 means DefaultMaxBytes. [SplitBudget]
+	// derives it from one budget for every cache.
 	MaxBytes int64
+	// NSECBytes is the budget of the validated NSEC records kept for
+	// RFC 8198, apart from MaxBytes. 0 means MaxBytes/nsecDivisor.
+	NSECBytes int64
 	// MinTTL raises smaller positive TTLs (not zero ones: TTL 0 data is
 	// never stored). 0 means no minimum.
 	MinTTL time.Duration
@@ -102,6 +111,9 @@ func (cfg *Config) withDefaults() (Config, error) {
 	if c.MaxBytes == 0 {
 		c.MaxBytes = DefaultMaxBytes
 	}
+	if c.NSECBytes == 0 {
+		c.NSECBytes = max(c.MaxBytes/nsecDivisor, minMaxBytes)
+	}
 	if c.MaxTTL == 0 {
 		c.MaxTTL = DefaultMaxTTL
 	}
@@ -120,6 +132,8 @@ func (cfg *Config) withDefaults() (Config, error) {
 	switch {
 	case c.MaxBytes < minMaxBytes:
 		return c, fmt.Errorf("cache: %w: MaxBytes %d below %d", ErrConfig, c.MaxBytes, minMaxBytes)
+	case c.NSECBytes < minMaxBytes:
+		return c, fmt.Errorf("cache: %w: NSECBytes %d below %d", ErrConfig, c.NSECBytes, minMaxBytes)
 	case c.MinTTL < 0, c.MaxTTL < 0, c.MaxNegTTL < 0, c.StaleMax < 0:
 		return c, fmt.Errorf("cache: %w: negative duration", ErrConfig)
 	case c.MinTTL > c.MaxTTL:

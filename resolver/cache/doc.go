@@ -17,14 +17,28 @@
 //     the caller may refresh it.
 //   - Failure cache (RFC 9520): a resolution that failed is remembered for a
 //     short window so retry storms do not resolve it again.
+//   - NSEC store (RFC 8198): validated NSEC and NSEC3 records per zone, with
+//     the zone's signed SOA, for the resolver's aggressive negative answers
+//     ([Cache.LearnNSEC], [Cache.NSECZone]); a record never outlives the
+//     SOA's negative TTL (RFC 8198 §5.4). A budget of its own
+//     ([Config.NSECBytes]); otter weighs, expires and evicts whole zones.
 //   - Infrastructure cache ([Infra]): smoothed RTT and RTO per server and zone
 //     (RFC 6298), lame and timed-out servers, and server selection within a
 //     band of the fastest, as Unbound does.
 //
-// Memory is bounded by a byte budget ([Config.MaxBytes]) enforced by
-// github.com/maypok86/otter/v2, which also drops entries once they are past
-// their TTL and stale window. Freshness is always decided against the
-// injected clock ([Config.Now]), which is also the clock otter runs on.
+// Memory is bounded by byte budgets ([Config.MaxBytes], [Config.NSECBytes],
+// [InfraConfig.MaxBytes]) enforced by github.com/maypok86/otter/v2, which
+// also drops entries once they are past their TTL and stale window, and
+// evicts by W-TinyLFU, so a flood of names seen once evicts itself rather
+// than what is in use. [SplitBudget] derives every part from one budget;
+// [Stats.Parts] and [Infra.Part] report each part's entries and bytes.
+// Freshness is always decided against the injected clock ([Config.Now]),
+// which is also the clock otter runs on.
+//
+// Files: cache.go (the store, weights, copies), config.go, budget.go (the
+// shares of one budget), rrset.go, negative.go, failure.go, nsec.go
+// (RFC 8198), infra.go, rank.go, admin.go (flushes, delegations), dump.go
+// (dump and load), shared.go (the second-level cache seam), settings.go.
 //
 // Every RR that leaves the cache is a copy: callers may change TTLs or
 // anything else without touching shared data. RRs handed to Insert are

@@ -43,7 +43,9 @@ func (c *Cache) markFailed(name string, qtype, qclass uint16, err error, ttl tim
 		kind:     kindFailure,
 		weight:   entryOverhead,
 	}
-	c.store.Set(key{name: canonicalName(name), qtype: qtype, class: qclass, kind: kindFailure}, e)
+	k := key{name: canonicalName(name), qtype: qtype, class: qclass, kind: kindFailure}
+	c.parts[kindFailure].add(1, weigh(k, e)) // before the write: see put
+	c.store.Set(k, e)
 	return nil
 }
 

@@ -41,8 +41,11 @@ const (
 	// skipped before it is tried again.
 	DefaultProbeDelay = time.Minute
 	// DefaultMaxInfraEntries bounds the records kept (Unbound's
-	// infra-cache-numhosts is 10000): about 150 bytes each, 1.5 MB at most.
+	// infra-cache-numhosts is 10000): about 300 bytes each, 3 MB at most.
 	DefaultMaxInfraEntries = 10000
+	// infraEntryBytes approximates the heap bytes of a record beyond its
+	// zone name: otter's node, the key and the InfraEntry value.
+	infraEntryBytes = 300
 
 	// rttAlpha and rttBeta are RFC 6298 §2.3's gains as shifts: 1/8, 1/4.
 	rttAlphaShift = 3
@@ -58,7 +61,12 @@ var ErrNoServer = errors.New("no usable server")
 // InfraConfig configures an [Infra]. The zero value, or a nil *InfraConfig,
 // gives the defaults.
 type InfraConfig struct {
-	// MaxEntries bounds the records kept; 0 means DefaultMaxInfraEntries.
+	// MaxBytes bounds the approximate memory of the records kept
+	// ([SplitBudget] gives it a share of the one budget); 0 means
+	// MaxEntries records.
+	MaxBytes int64
+	// MaxEntries bounds the records kept when MaxBytes is 0; 0 means
+	// DefaultMaxInfraEntries.
 	MaxEntries int
 	// HostTTL is how long a record lives after its last update; 0 means
 	// DefaultHostTTL.
@@ -139,7 +147,10 @@ func NewInfra(cfg *InfraConfig) (*Infra, error) {
 	if c.Rand == nil {
 		c.Rand = rand.IntN
 	}
-	if c.MaxEntries < 0 || c.HostTTL < 0 || c.LameTTL < 0 || c.ProbeDelay < 0 || c.Band < 0 {
+	if c.MaxBytes == 0 {
+		c.MaxBytes = int64(c.MaxEntries) * infraEntryBytes
+	}
+	if c.MaxBytes < 0 || c.MaxEntries < 0 || c.HostTTL < 0 || c.LameTTL < 0 || c.ProbeDelay < 0 || c.Band < 0 {
 		return nil, fmt.Errorf("cache: %w: negative infra bound", ErrConfig)
 	}
 	var clock otter.Clock
@@ -151,7 +162,8 @@ func NewInfra(cfg *InfraConfig) (*Infra, error) {
 	in := &Infra{cfg: c}
 	var err error
 	in.store, err = otter.New(&otter.Options[infraKey, InfraEntry]{
-		MaximumSize:      c.MaxEntries,
+		MaximumWeight:    uint64(c.MaxBytes),
+		Weigher:          func(k infraKey, _ InfraEntry) uint32 { return infraEntryBytes + uint32(len(k.zone)) },
 		ExpiryCalculator: infraExpiry{in: in},
 		Clock:            clock,
 	})
@@ -163,6 +175,12 @@ func NewInfra(cfg *InfraConfig) (*Infra, error) {
 
 // Close stops the background goroutines of the Infra.
 func (in *Infra) Close() { in.store.StopAllGoroutines() }
+
+// Part returns the records held and their approximate bytes, as the
+// PartInfra part of the memory budget.
+func (in *Infra) Part() PartStats {
+	return PartStats{Part: PartInfra, Entries: in.store.EstimatedSize(), Bytes: in.store.WeightedSize()}
+}
 
 // infraExpiry keeps a record for HostTTL after its last update, or while it
 // is lame or skipped if that is longer.

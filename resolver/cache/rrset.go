@@ -168,6 +168,9 @@ func (c *Cache) Remove(name string, qtype, qclass uint16) {
 
 // put stores e under k unless a fresh entry of higher rank is there.
 func (c *Cache) put(k key, e *entry) InsertResult {
+	// Counted before the write, so a deletion event the write causes
+	// never takes the count below zero; taken back if nothing is written.
+	c.parts[k.kind].add(1, weigh(k, e))
 	res := Stored
 	c.store.Compute(k, func(old *entry, found bool) (*entry, otter.ComputeOp) {
 		if !found || !old.fresh(e.inserted) {
@@ -180,6 +183,9 @@ func (c *Cache) put(k key, e *entry) InsertResult {
 		res = Replaced
 		return e, otter.WriteOp
 	})
+	if res == Outranked {
+		c.parts[k.kind].add(-1, weigh(k, e))
+	}
 	return res
 }
 

@@ -73,8 +73,13 @@ func TestStats(t *testing.T) {
 	c.Lookup("a.example.org.", dns.TypeA, dns.ClassINET, LookupOpts{})                 // miss: expired
 	c.Lookup("a.example.org.", dns.TypeA, dns.ClassINET, LookupOpts{AllowStale: true}) // stale hit
 	got := c.Stats()
-	got.Bytes = 0
-	want := Stats{Hits: 1, Misses: 3, StaleHits: 1, Entries: 1}
+	if got.Bytes == 0 || got.Parts[0].Bytes != got.Bytes {
+		t.Errorf("Bytes = %d, rrset part %d bytes: want the same, not 0", got.Bytes, got.Parts[0].Bytes)
+	}
+	got.Bytes, got.Parts[0].Bytes = 0, 0
+	want := Stats{Hits: 1, Misses: 3, StaleHits: 1, Entries: 1, Parts: []PartStats{
+		{Part: PartRRset, Entries: 1}, {Part: PartNegative}, {Part: PartFailure}, {Part: PartNSEC},
+	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
