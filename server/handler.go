@@ -106,6 +106,9 @@ type HandlerConfig struct {
 	// PacketCacheEntries bounds the packet cache; 0 means
 	// DefaultPacketCacheEntries; negative turns it off.
 	PacketCacheEntries int
+	// PacketCacheBytes bounds the packet cache's approximate memory; 0
+	// means the Packets share of cache.SplitBudget's default budget.
+	PacketCacheBytes int64
 	// Metrics receives counters; nil means none.
 	Metrics *Metrics
 	// Logger receives the query log and errors; nil discards them.
@@ -160,7 +163,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	}
 	h.sem = make(chan struct{}, cfg.MaxInflight)
 	if cfg.PacketCacheEntries >= 0 {
-		h.pc = newPacketCache(cfg.PacketCacheEntries)
+		h.pc = newPacketCache(cfg.PacketCacheEntries, cfg.PacketCacheBytes)
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -138,8 +138,45 @@ func NewMetrics() *Metrics {
 			pcStat(func(c *packetCache) float64 { return float64(c.misses.Load()) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_packet_cache_entries", Help: "Replies held by the packet cache."},
 			pcStat(func(c *packetCache) float64 { return float64(c.len()) })),
+		newPartsCollector(m),
 	)
 	return m
+}
+
+// partsCollector reports the entries and bytes of each part of the one
+// memory budget (cache.SplitBudget): the resolver's (rrset, negative,
+// failure, nsec, infra) and the packet cache.
+type partsCollector struct {
+	m              *Metrics
+	entries, bytes *prometheus.Desc
+}
+
+func newPartsCollector(m *Metrics) partsCollector {
+	return partsCollector{m: m,
+		entries: prometheus.NewDesc("addrwalk_cache_part_entries",
+			"Entries held by each part of the cache memory budget (nsec: records; infra: servers; the others: RRsets or replies).", []string{"part"}, nil),
+		bytes: prometheus.NewDesc("addrwalk_cache_part_bytes",
+			"Approximate heap bytes held by each part of the cache memory budget ([cache] size).", []string{"part"}, nil),
+	}
+}
+
+func (pc partsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pc.entries
+	ch <- pc.bytes
+}
+
+func (pc partsCollector) Collect(ch chan<- prometheus.Metric) {
+	var parts []cache.PartStats
+	if src, _ := pc.m.cacheSrc.Load().(cacheSource); src.s != nil {
+		parts = src.s.CacheStats().Parts
+	}
+	if p := pc.m.pc.Load(); p != nil {
+		parts = append(parts, p.part())
+	}
+	for _, p := range parts {
+		ch <- prometheus.MustNewConstMetric(pc.entries, prometheus.GaugeValue, float64(p.Entries), p.Part)
+		ch <- prometheus.MustNewConstMetric(pc.bytes, prometheus.GaugeValue, float64(p.Bytes), p.Part)
+	}
 }
 
 // Registry returns the private registry.

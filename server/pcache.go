@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/cache"
 )
 
 // The packet cache keeps the wire form of recent replies so a repeated
@@ -20,8 +22,13 @@ const (
 	// on one lock; 64 is well above the cores of any machine we run on.
 	pcacheShards = 64
 	// DefaultPacketCacheEntries bounds the packet cache when the config
-	// does not; at about 300 bytes a reply that is some 30 MB.
+	// does not; its byte budget (cache.SplitBudget's Packets share)
+	// usually binds first.
 	DefaultPacketCacheEntries = 100_000
+	// pentryOverhead approximates the heap bytes of an entry beyond its
+	// wire bytes, key and TTL tables: the pentry struct, the map slot and
+	// allocation rounding (TestPacketCacheBytesPerEntry measures it).
+	pentryOverhead = 208
 	// pcacheMaxReply is the largest reply kept: bigger ones are rare and
 	// cheap enough to rebuild.
 	pcacheMaxReply = 4096
@@ -75,24 +82,39 @@ type pentry struct {
 }
 
 type pshard struct {
-	mu sync.RWMutex // guards m
-	m  map[string]*pentry
+	mu    sync.RWMutex // guards m and bytes
+	m     map[string]*pentry
+	bytes int64 // the weights of m's entries
+}
+
+// weight approximates the heap bytes of e stored under a key of n bytes.
+func (e *pentry) weight(n int) int64 {
+	return int64(pentryOverhead + n + cap(e.wire) + 2*cap(e.ttlOffs) + 4*cap(e.ttls))
 }
 
 // packetCache is a bounded map of replies.
 type packetCache struct {
-	seed     maphash.Seed
-	perShard int
-	shards   [pcacheShards]pshard
-	hits     atomic.Uint64
-	misses   atomic.Uint64
+	seed          maphash.Seed
+	perShard      int   // entries
+	perShardBytes int64 // bytes
+	shards        [pcacheShards]pshard
+	hits          atomic.Uint64
+	misses        atomic.Uint64
+	bytes         atomic.Int64 // the shards' bytes, for the metrics
 }
 
-func newPacketCache(entries int) *packetCache {
+// newPacketCache returns a packet cache of at most entries replies and
+// about maxBytes bytes; 0 means the defaults (DefaultPacketCacheEntries,
+// cache.SplitBudget(0).Packets).
+func newPacketCache(entries int, maxBytes int64) *packetCache {
 	if entries <= 0 {
 		entries = DefaultPacketCacheEntries
 	}
-	c := &packetCache{seed: maphash.MakeSeed(), perShard: max(1, entries/pcacheShards)}
+	if maxBytes <= 0 {
+		maxBytes = cache.SplitBudget(0).Packets
+	}
+	c := &packetCache{seed: maphash.MakeSeed(), perShard: max(1, entries/pcacheShards),
+		perShardBytes: max(maxBytes/pcacheShards, pcacheMaxReply+pentryOverhead)}
 	for i := range c.shards {
 		c.shards[i].m = make(map[string]*pentry)
 	}
@@ -117,19 +139,34 @@ func (c *packetCache) get(key []byte, now int64) *pentry {
 	return e
 }
 
-// put stores e under key, evicting an arbitrary entry (Go's map iteration
-// order is random) when the shard is full.
+// put stores e under key, evicting arbitrary entries (Go's map iteration
+// order is random) while the shard is over its entries or bytes.
 func (c *packetCache) put(key []byte, e *pentry) {
+	w := e.weight(len(key))
 	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[string(key)]; !ok && len(s.m) >= c.perShard {
-		for k := range s.m {
+	if old, ok := s.m[string(key)]; ok {
+		delete(s.m, string(key))
+		s.drop(c, old.weight(len(key)))
+	}
+	// Each round removes one entry, so the loop ends with the map.
+	for len(s.m) > 0 && (len(s.m) >= c.perShard || s.bytes+w > c.perShardBytes) {
+		for k, old := range s.m {
 			delete(s.m, k)
+			s.drop(c, old.weight(len(k)))
 			break
 		}
 	}
 	s.m[string(key)] = e
+	s.bytes += w
+	c.bytes.Add(w)
+}
+
+// drop accounts for an entry of weight w removed from s.
+func (s *pshard) drop(c *packetCache, w int64) {
+	s.bytes -= w
+	c.bytes.Add(-w)
 }
 
 // flush empties the cache.
@@ -138,6 +175,7 @@ func (c *packetCache) flush() {
 		s := &c.shards[i]
 		s.mu.Lock()
 		clear(s.m)
+		s.drop(c, s.bytes)
 		s.mu.Unlock()
 	}
 }
@@ -152,6 +190,11 @@ func (c *packetCache) len() int {
 		s.mu.RUnlock()
 	}
 	return n
+}
+
+// part returns the size of the cache as a part of the memory budget.
+func (c *packetCache) part() cache.PartStats {
+	return cache.PartStats{Part: cache.PartPacket, Entries: c.len(), Bytes: uint64(max(c.bytes.Load(), 0))}
 }
 
 // ttlClamps bound the lifetime of kept replies, as the resolver's cache

@@ -223,6 +223,13 @@ func TestMetricsAndDebug(t *testing.T) {
 		`addrwalk_packet_cache_entries 1`,
 		`addrwalk_resolutions_in_flight 0`,
 		`addrwalk_cache_entries`,
+		`addrwalk_cache_part_entries{part="packet"} 1`,
+		`addrwalk_cache_part_bytes{part="packet"} `,
+		`addrwalk_cache_part_entries{part="rrset"} `,
+		`addrwalk_cache_part_bytes{part="negative"} `,
+		`addrwalk_cache_part_bytes{part="failure"} `,
+		`addrwalk_cache_part_bytes{part="nsec"} `,
+		`addrwalk_cache_part_bytes{part="infra"} `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

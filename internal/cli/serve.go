@@ -115,6 +115,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		MaxInflight:        cfg.Server.MaxInflight,
 		ResolveTimeout:     resolveTimeout(cfg),
 		PacketCacheEntries: cfg.Server.PacketCacheEntries,
+		PacketCacheBytes:   cache.SplitBudget(int64(cfg.Cache.Size)).Packets,
 		Metrics:            metrics,
 		Logger:             log,
 		Traces:             ring.sink(),
@@ -418,7 +419,7 @@ func newServeShared(cfg *config.Config) (*serveShared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	in, err := cache.NewInfra(&cache.InfraConfig{})
+	in, err := cache.NewInfra(&cache.InfraConfig{MaxBytes: cache.SplitBudget(int64(cfg.Cache.Size)).Infra})
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("cache: %w", err)
@@ -440,9 +441,14 @@ func (s *serveShared) close() {
 	s.infra.Close()
 }
 
+// cacheConfig gives the resolver's cache its shares of the one memory
+// budget, [cache] size (cache.SplitBudget: the packet cache and the infra
+// cache get theirs in newServeShared and the handler).
 func cacheConfig(cfg *config.Config) cache.Config {
+	b := cache.SplitBudget(int64(cfg.Cache.Size))
 	cc := cache.Config{
-		MaxBytes:  int64(cfg.Cache.Size),
+		MaxBytes:  b.Records,
+		NSECBytes: b.NSEC,
 		MinTTL:    time.Duration(cfg.Cache.MinTTL),
 		MaxTTL:    time.Duration(cfg.Cache.MaxTTL),
 		MaxNegTTL: time.Duration(cfg.Cache.MaxNegativeTTL),

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// testReply packs a one-A reply for name, ready for newPEntry.
+func testReply(t testing.TB, name string, i int) []byte {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	m.Response = true
+	m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 3600},
+		A: net.IPv4(192, 0, 2, byte(i)).To4()}}
+	wire, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire
+}
+
+// putReply puts the reply for r<i>.flood.example. into c.
+func putReply(t testing.TB, c *packetCache, i int, now time.Time) {
+	t.Helper()
+	name := fmt.Sprintf("r%d.flood.example.", i)
+	e := newPEntry(testReply(t, name, i), 0, rcodeNoError, false, now, ttlClamps{})
+	if e == nil {
+		t.Fatalf("no entry for %s", name)
+	}
+	c.put([]byte(name+"\x00\x01\x00\x01\x00"), e)
+}
+
+// heldBytes adds up the weights of what c holds, shard by shard.
+func heldBytes(c *packetCache) (entries int, bytes int64) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		for k, e := range s.m {
+			entries++
+			bytes += e.weight(len(k))
+		}
+		s.mu.RUnlock()
+	}
+	return entries, bytes
+}
+
+func TestPacketCacheBudget(t *testing.T) {
+	const budget = 512 << 10 // 8 KiB a shard: room for one reply of the largest size kept
+	tests := []struct {
+		name    string
+		puts    int
+		repeat  bool // put the same names twice: replacements
+		entries int  // the entry bound
+	}{
+		{"bytes bind", 10_000, false, 100_000},
+		{"entries bind", 5000, false, 640},
+		{"replacements", 300, true, 100_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newPacketCache(tt.entries, budget)
+			now := time.Now()
+			for i := range tt.puts {
+				putReply(t, c, i, now)
+				if tt.repeat {
+					putReply(t, c, i, now)
+				}
+			}
+			n, b := heldBytes(c)
+			p := c.part()
+			if p.Entries != n || int64(p.Bytes) != b {
+				t.Errorf("part() = %d entries, %d bytes; held %d, %d", p.Entries, p.Bytes, n, b)
+			}
+			if b > budget || n > tt.entries {
+				t.Errorf("held %d entries, %d bytes; bounds %d, %d", n, b, tt.entries, budget)
+			}
+			if !tt.repeat && n >= tt.puts {
+				t.Errorf("held all %d entries: nothing evicted", n)
+			}
+			if tt.repeat && n != tt.puts {
+				t.Errorf("held %d entries, want the %d names", n, tt.puts)
+			}
+			c.flush()
+			if p := c.part(); p.Entries != 0 || p.Bytes != 0 {
+				t.Errorf("after flush: %+v", p)
+			}
+		})
+	}
+}
+
+// TestPacketCacheMemory fills the packet cache with 10^6 distinct names
+// (50,000 under the race detector; the full run is a non-race step in
+// .ci/run) and checks that the heap stays within its budget plus a stated
+// overhead, and that the weights are close to the heap bytes.
+func TestPacketCacheMemory(t *testing.T) {
+	const (
+		budget = 4 << 20
+		// overhead: the weights' error and the maps' growth beyond the
+		// entries they hold (Go maps do not shrink).
+		overhead = budget / 2
+	)
+	names := 1_000_000
+	if raceEnabled {
+		names = 50_000
+	}
+	before := heapAlloc()
+	c := newPacketCache(DefaultPacketCacheEntries, budget)
+	now := time.Now()
+	start := time.Now()
+	for i := range names {
+		putReply(t, c, i, now)
+	}
+	took := time.Since(start)
+	after := heapAlloc()
+	p := c.part()
+	grew := int64(after) - int64(before)
+	t.Logf("%d names in %v: %d entries, weighed %d bytes (%.0f each); heap grew %d (%.0f each)",
+		names, took.Round(time.Millisecond), p.Entries, p.Bytes, float64(p.Bytes)/float64(p.Entries), grew, float64(grew)/float64(p.Entries))
+	if p.Bytes > budget {
+		t.Errorf("weighed %d bytes, above the budget %d", p.Bytes, budget)
+	}
+	if grew > budget+overhead {
+		t.Errorf("heap grew %d bytes, above the budget plus overhead %d", grew, budget+overhead)
+	}
+	runtime.KeepAlive(c)
+}
+
+func heapAlloc() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
