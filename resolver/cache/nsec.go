@@ -55,8 +55,10 @@ type nsecZone struct {
 	soaExpires time.Time
 	soaWeight  uint32
 	recs       map[string]*nsecRecord // by lower-case owner
-	weight     uint32                 // soaWeight and the records' weights, plus overhead
+	recWeight  uint32                 // the records' weights
+	weight     uint32                 // soaWeight and recWeight, plus overhead
 	expires    time.Time              // the latest of soaExpires and the records' expiries
+	earliest   time.Time              // the earliest record expiry: prune has nothing to do before
 }
 
 // nsecStore is the cache's part for RFC 8198. mu serialises every use of
@@ -157,10 +159,17 @@ func (s *nsecStore) learn(zone string, soa *dns.SOA, proof []dns.RR) {
 		rec := &nsecRecord{rr: dns.Copy(rr), sigs: copyRRs(coveringSigs(proof, h.Name, h.Rrtype), ttl),
 			expires: now.Add(time.Duration(ttl) * time.Second)}
 		rec.weight = nsecRecordOverhead + uint32(len(owner)) + rrsWeight([]dns.RR{rec.rr}) + rrsWeight(rec.sigs)
-		if _, have := z.recs[owner]; !have {
+		if old, have := z.recs[owner]; have {
+			z.recWeight -= old.weight
+		} else {
 			s.records.Add(1)
 		}
 		z.recs[owner] = rec
+		z.recWeight += rec.weight
+		z.expires = maxTime(z.expires, rec.expires)
+		if z.earliest.IsZero() || rec.expires.Before(z.earliest) {
+			z.earliest = rec.expires
+		}
 	}
 	if z.soa == nil && len(z.recs) == 0 {
 		if ok {
@@ -199,29 +208,41 @@ func equalFold(a, b string) bool {
 }
 
 // prune drops the records and the SOA expired at now, keeping records
-// (the count of every zone's records) exact.
+// (the count of every zone's records) exact. It walks the records only
+// when one of them has expired.
 func (z *nsecZone) prune(now time.Time, records *atomic.Int64) {
+	if z.soa != nil && !now.Before(z.soaExpires) {
+		z.soa, z.soaSigs, z.soaWeight = nil, nil, 0
+	}
+	if z.earliest.IsZero() || now.Before(z.earliest) {
+		return
+	}
+	z.recWeight, z.expires, z.earliest = 0, z.soaExpires, time.Time{}
 	for owner, rec := range z.recs {
 		if !now.Before(rec.expires) {
 			delete(z.recs, owner)
 			records.Add(-1)
+			continue
 		}
-	}
-	if z.soa != nil && !now.Before(z.soaExpires) {
-		z.soa, z.soaSigs, z.soaWeight = nil, nil, 0
+		z.recWeight += rec.weight
+		z.expires = maxTime(z.expires, rec.expires)
+		if z.earliest.IsZero() || rec.expires.Before(z.earliest) {
+			z.earliest = rec.expires
+		}
 	}
 }
 
-// reweigh recomputes the weight and expiry of z.
+// reweigh recomputes the weight and expiry of z after a change.
 func (z *nsecZone) reweigh() {
-	z.weight = nsecZoneOverhead + z.soaWeight
-	z.expires = z.soaExpires
-	for _, rec := range z.recs {
-		z.weight += rec.weight
-		if rec.expires.After(z.expires) {
-			z.expires = rec.expires
-		}
+	z.weight = nsecZoneOverhead + z.soaWeight + z.recWeight
+	z.expires = maxTime(z.expires, z.soaExpires)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
+	return b
 }
 
 // NSECView is what the validated NSEC records of one zone can prove, at
