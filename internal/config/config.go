@@ -164,7 +164,10 @@ type Resolver struct {
 
 // Cache configures the resolver's cache.
 type Cache struct {
-	// Size is the memory budget, e.g. "64MiB".
+	// Size is the one memory budget of every cache, e.g. "64MiB", split
+	// by cache.SplitBudget: 70% RRsets, negative answers and failures,
+	// 20% the packet cache, 5% validated NSEC records (RFC 8198), 5% the
+	// infrastructure cache.
 	Size ByteSize `toml:"size"`
 	// MinTTL, MaxTTL and MaxNegativeTTL clamp TTLs.
 	MinTTL         Duration `toml:"min-ttl"`
