@@ -38,7 +38,7 @@
 # ALLOW_LOCAL flag (it drops 127/8 glue otherwise).
 #
 # Environment: MODE, PEERS (default "addrwalk unbound pdns kresd"), ROUNDS
-# (3), DURATION (10), CLIENTS (10), OUTSTANDING (100), THREADS (2), RATE
+# (3), DURATION (8), CLIENTS (10), OUTSTANDING (100), THREADS (2), RATE
 # (10000), COLD_OUTSTANDING (20), SIM_LATENCY (1: the sim's per-server
 # latencies stay on, so cold wall time includes server selection), ECHO
 # (1: include the echo ceiling), KEEP (1: keep the work directory).
@@ -50,7 +50,7 @@ if [[ $MODE == smoke ]]; then
 fi
 PEERS=${PEERS:-addrwalk unbound pdns kresd}
 ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-8}
 CLIENTS=${CLIENTS:-10}
 OUTSTANDING=${OUTSTANDING:-100}
 THREADS=${THREADS:-2}

@@ -280,7 +280,10 @@ func (h *Handler) AppendHandle(ctx context.Context, out, req []byte, client neti
 	case verdictReply:
 		return out, true
 	}
-	return h.slow(ctx, out, &c), true
+	// A copy for the resolution, which may outlive this call: c itself
+	// stays on the stack, so a hit allocates nothing.
+	rc := c
+	return h.slow(ctx, out, &rc), true
 }
 
 // verdict is what the fast path decided.
