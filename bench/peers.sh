@@ -10,6 +10,9 @@
 #   MODE=smoke bench/peers.sh      ~20 s: addrwalk and the echo server only,
 #                                  one short round; checks the machinery (CI)
 #   AW_BIN=/path/addrwalk bench/peers.sh   measure another addrwalk build
+#   AW_BASE=/path/old-addrwalk bench/peers.sh
+#                                  adds "base", an older build, in the same
+#                                  rounds: before/after in one run
 #
 # Everything runs in a network namespace of its own (unique name, deleted
 # on exit): its loopback is private, so the hierarchy can sit on port 53
@@ -89,9 +92,13 @@ if [[ -z ${PEERS_NS:-} ]]; then
 	echo "building addrwalk, simcount and udpecho" >&2
 	(cd "$root" && go build -o "$work/simcount" ./bench/simcount && go build -o "$work/udpecho" ./bench/udpecho)
 	if [[ -n ${AW_BIN:-} ]]; then cp "$AW_BIN" "$work/addrwalk"; else (cd "$root" && go build -o "$work/addrwalk" ./cmd/addrwalk); fi
+	if [[ -n ${AW_BASE:-} ]]; then
+		cp "$AW_BASE" "$work/base"
+		PEERS="$PEERS base"
+	fi
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	PEERS_NS=$ns PEERS_WORK=$work ip netns exec "$ns" bash "$0"
+	PEERS=$PEERS PEERS_NS=$ns PEERS_WORK=$work ip netns exec "$ns" bash "$0"
 	exit
 fi
 
@@ -104,8 +111,7 @@ cleanup() {
 }
 trap cleanup EXIT
 COUNTER=127.77.0.1:8053
-METRICS=127.77.0.2:9153
-declare -A ADDR=([addrwalk]=127.77.0.2 [unbound]=127.77.0.3 [pdns]=127.77.0.4 [kresd]=127.77.0.5 [echo]=127.77.0.6)
+declare -A ADDR=([addrwalk]=127.77.0.2 [unbound]=127.77.0.3 [pdns]=127.77.0.4 [kresd]=127.77.0.5 [echo]=127.77.0.6 [base]=127.77.0.7)
 # READY_TRIES bounds the readiness polls (0.1 s apart): 20 s is far more
 # than any of the servers takes to start, even on a loaded machine.
 READY_TRIES=200
@@ -202,9 +208,9 @@ declare -A PID
 start() {
 	local p=$1 a=${ADDR[$1]}
 	case $p in
-	addrwalk)
-		"$work/addrwalk" serve --config "$work/addrwalk.toml" --listen "$a:53" --root-hints "$work/sim-root.hints" \
-			--allow-loopback --metrics "$METRICS" --log-level warn --trust-anchor "$work/sim-root.ds" 2>>"$work/addrwalk.log" &
+	addrwalk | base)
+		"$work/$p" serve --config "$work/addrwalk.toml" --listen "$a:53" --root-hints "$work/sim-root.hints" \
+			--allow-loopback --metrics "$a:9153" --log-level warn --trust-anchor "$work/sim-root.ds" 2>>"$work/$p.log" &
 		PID[$p]=$!
 		;;
 	unbound)
