@@ -156,7 +156,10 @@ type Resolver struct {
 	// not the Result, and must not share RD=0 with RD=1 askers.
 	flights   singleflight.Group
 	keyFlight singleflight.Group // zone-key builds shared by concurrent requests
-	prefetchq chan struct{}      // semaphore bounding background prefetches
+	// upFlights sends identical questions in flight to one server once
+	// (inflight.go); it sits below both groups above, at the wire.
+	upFlights singleflight.Group
+	prefetchq chan struct{} // semaphore bounding background prefetches
 	bg        sync.WaitGroup
 	bgCtx     context.Context
 	bgCancel  context.CancelFunc
