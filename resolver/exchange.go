@@ -64,7 +64,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		qctx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := rq.r.now()
-		m, xerr := rq.r.sharedExchange(qctx, q, network, server, timeout)
+		m, xerr := rq.r.sharedExchange(qctx, q, caps && network == "udp", network, server, timeout)
 		cancel()
 		release()
 		rtt := rq.r.now().Sub(t0)
