@@ -67,12 +67,21 @@ type flight struct {
 // giving up fails no other; each caller still stops waiting when its own
 // ctx ends.
 func (r *Resolver) sharedExchange(ctx context.Context, q *dns.Msg, caps bool, network string, server netip.AddrPort, timeout time.Duration) (*dns.Msg, error) {
-	return awaitFlight(ctx, r.startFlight(ctx, q, caps, network, server, timeout), q)
+	key := flightKey(q, caps, network, server)
+	m, err := awaitFlight(ctx, r.startFlight(ctx, key, q, network, server, timeout), q)
+	if err != nil && ctx.Err() != nil {
+		// This caller gave up (its own timeout): its retry must send a
+		// fresh query, not join the flight it just gave up on, which may
+		// not outlive it by much.
+		r.upFlights.Forget(key)
+	}
+	return m, err
 }
 
-// startFlight sends q, or joins the identical query in flight.
-func (r *Resolver) startFlight(ctx context.Context, q *dns.Msg, caps bool, network string, server netip.AddrPort, timeout time.Duration) <-chan singleflight.Result {
-	return r.upFlights.DoChan(flightKey(q, caps, network, server), func() (any, error) {
+// startFlight sends q, or joins the identical query in flight (key is
+// its flightKey).
+func (r *Resolver) startFlight(ctx context.Context, key string, q *dns.Msg, network string, server netip.AddrPort, timeout time.Duration) <-chan singleflight.Result {
+	return r.upFlights.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
 		m, err := r.x.Exchange(fctx, q, network, server)

@@ -72,7 +72,7 @@ func TestSharedExchange(t *testing.T) {
 				qs[i] = new(dns.Msg)
 				qs[i].SetQuestion(a.name, a.qtype)
 				qs[i].Id = uint16(i + 1)
-				chs[i] = r.startFlight(ctx, qs[i], a.caps, "udp", server, 5*time.Second)
+				chs[i] = r.startFlight(ctx, flightKey(qs[i], a.caps, "udp", server), qs[i], "udp", server, 5*time.Second)
 			}
 			close(release)
 			var gots []got
@@ -117,8 +117,8 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 	q1.SetQuestion("www.example.org.", dns.TypeA)
 	q2.SetQuestion("www.example.org.", dns.TypeA)
 	ctx1, cancel1 := context.WithCancel(t.Context())
-	ch1 := r.startFlight(ctx1, q1, false, "udp", server, 5*time.Second)
-	ch2 := r.startFlight(t.Context(), q2, false, "udp", server, 5*time.Second)
+	ch1 := r.startFlight(ctx1, flightKey(q1, false, "udp", server), q1, "udp", server, 5*time.Second)
+	ch2 := r.startFlight(t.Context(), flightKey(q2, false, "udp", server), q2, "udp", server, 5*time.Second)
 	cancel1()
 	if _, err := awaitFlight(ctx1, ch1, q1); err == nil {
 		t.Error("the cancelled sender got a reply, want its context's error")
@@ -130,5 +130,37 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 	}
 	if m.Id != q2.Id {
 		t.Errorf("joiner's reply ID %d, want %d", m.Id, q2.Id)
+	}
+}
+
+// TestSharedExchangeRetryAfterTimeout: a caller that gave up on a flight
+// sends its retry afresh instead of joining the flight it gave up on.
+func TestSharedExchangeRetryAfterTimeout(t *testing.T) {
+	var retrySent atomic.Bool
+	r := &Resolver{x: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+		if q.Id == 1 {
+			<-ctx.Done() // the first query is never answered
+			return nil, ctx.Err()
+		}
+		retrySent.Store(true)
+		m := new(dns.Msg)
+		m.SetReply(q)
+		return m, nil
+	})}
+	server := netip.MustParseAddrPort("127.0.0.1:53")
+	q, retry := new(dns.Msg), new(dns.Msg)
+	q.SetQuestion("www.example.org.", dns.TypeA)
+	retry.SetQuestion("www.example.org.", dns.TypeA)
+	q.Id, retry.Id = 1, 2
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := r.sharedExchange(gone, q, false, "udp", server, 100*time.Millisecond); err == nil {
+		t.Fatal("a caller whose context ended got a reply")
+	}
+	if _, err := r.sharedExchange(t.Context(), retry, false, "udp", server, 5*time.Second); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if !retrySent.Load() {
+		t.Error("the retry joined the flight it gave up on, want it sent afresh")
 	}
 }
