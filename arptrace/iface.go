@@ -104,9 +104,4 @@ type link interface {
 	close() error
 }
 
-// maxFramesPerRecv bounds how many non-ARP or undecodable frames one recv
-// call skips before giving the caller control back; a flood of garbage must
-// not pin the loop.
-const maxFramesPerRecv = 10000
-
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }

@@ -23,7 +23,14 @@
 // not allow. That needs CAP_NET_RAW, as arptrace. Routes and neighbours
 // come from arptrace's rtnetlink code.
 //
-// Files: frame.go (Ethernet/IPv6/ICMPv6 codec, pure and fuzzed),
-// trace.go (Solicit: route, cache, NS/NA exchange, cache), link_linux.go
-// (AF_PACKET with a BPF filter for NA), link_others.go (stub).
+// An IPv6 link cannot be swept as arp-scan sweeps a /24 (a /64 holds 2^64
+// addresses), so Scan sends an ICMPv6 Echo Request (RFC 4443) to ff02::1,
+// the all-nodes group (RFC 4291 2.7.1), lists who answers with the MAC
+// each reply came from, and adds the kernel's neighbour cache.
+//
+// Files: frame.go (Ethernet/IPv6/ICMPv6 codec, pure and fuzzed), echo.go
+// (echo request and reply codec), trace.go (Solicit: route, cache, NS/NA
+// exchange, cache), scan.go (Scan: echo to ff02::1, replies, cache),
+// link_linux.go (the AF_PACKET link of internal/rawlink with a BPF filter
+// for one ICMPv6 type), link_others.go (stub).
 package ndptrace

@@ -23,6 +23,12 @@ const (
 	ndHopLimit = 255
 )
 
+// ICMPv6 types the links listen for (RFC 4861 section 4.4, RFC 4443 4.2).
+const (
+	icmpNA        = 136
+	icmpEchoReply = 129
+)
+
 // ErrNotNA means a frame is not an Ethernet/IPv6 Neighbor Advertisement.
 var ErrNotNA = errors.New("ndptrace: not a neighbor advertisement")
 
@@ -80,6 +86,12 @@ func encode(f Frame, m ndp.Message) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ndptrace: encode: %w", err)
 	}
+	return envelope(f, ndHopLimit, body), nil
+}
+
+// envelope puts an ICMPv6 message in an IPv6 header (hop limit hops) and
+// an Ethernet header, addressed as f says.
+func envelope(f Frame, hops uint8, body []byte) []byte {
 	b := make([]byte, ethHeaderLen+ipv6HeaderLen, ethHeaderLen+ipv6HeaderLen+len(body))
 	copy(b[0:6], f.EthDst[:])
 	copy(b[6:12], f.EthSrc[:])
@@ -88,11 +100,11 @@ func encode(f Frame, m ndp.Message) ([]byte, error) {
 	ip[0] = 6 << 4 // version 6, traffic class 0, flow label 0
 	binary.BigEndian.PutUint16(ip[4:6], uint16(len(body)))
 	ip[6] = protoICMPv6
-	ip[7] = ndHopLimit
+	ip[7] = hops
 	s, d := f.Src.As16(), f.Dst.As16()
 	copy(ip[8:24], s[:])
 	copy(ip[24:40], d[:])
-	return append(b, body...), nil
+	return append(b, body...)
 }
 
 // DecodeNA parses an Ethernet frame carrying a Neighbor Advertisement. It
@@ -137,34 +149,44 @@ func DecodeNS(b []byte) (Frame, error) {
 }
 
 func decode(b []byte) (Frame, ndp.Message, error) {
+	f, hops, body, err := unwrap(b)
+	if err != nil {
+		return Frame{}, nil, err
+	}
+	if hops != ndHopLimit {
+		return Frame{}, nil, fmt.Errorf("%w: hop limit %d, not 255 (RFC 4861 7.1.2)", ErrNotNA, hops)
+	}
+	m, err := ndp.ParseMessage(body)
+	if err != nil {
+		return Frame{}, nil, fmt.Errorf("ndptrace: parse ICMPv6: %w", err)
+	}
+	return f, m, nil
+}
+
+// unwrap takes the Ethernet and IPv6 headers off an ICMPv6 frame and
+// returns the addresses, the hop limit and the ICMPv6 message.
+func unwrap(b []byte) (Frame, uint8, []byte, error) {
 	if len(b) < ethHeaderLen+ipv6HeaderLen {
-		return Frame{}, nil, fmt.Errorf("%w: %d bytes", ErrNotNA, len(b))
+		return Frame{}, 0, nil, fmt.Errorf("%w: %d bytes", ErrNotNA, len(b))
 	}
 	if binary.BigEndian.Uint16(b[12:14]) != etherTypeIPv6 {
-		return Frame{}, nil, fmt.Errorf("%w: ethertype %#04x", ErrNotNA, binary.BigEndian.Uint16(b[12:14]))
+		return Frame{}, 0, nil, fmt.Errorf("%w: ethertype %#04x", ErrNotNA, binary.BigEndian.Uint16(b[12:14]))
 	}
 	ip := b[ethHeaderLen:]
 	if ip[0]>>4 != 6 || ip[6] != protoICMPv6 {
-		return Frame{}, nil, fmt.Errorf("%w: not ICMPv6 (next header %d)", ErrNotNA, ip[6])
-	}
-	if ip[7] != ndHopLimit {
-		return Frame{}, nil, fmt.Errorf("%w: hop limit %d, not 255 (RFC 4861 7.1.2)", ErrNotNA, ip[7])
+		return Frame{}, 0, nil, fmt.Errorf("%w: not ICMPv6 (next header %d)", ErrNotNA, ip[6])
 	}
 	n := int(binary.BigEndian.Uint16(ip[4:6]))
 	body := ip[ipv6HeaderLen:]
 	if n > len(body) {
-		return Frame{}, nil, fmt.Errorf("%w: payload length %d beyond the frame", ErrNotNA, n)
-	}
-	m, err := ndp.ParseMessage(body[:n])
-	if err != nil {
-		return Frame{}, nil, fmt.Errorf("ndptrace: parse ICMPv6: %w", err)
+		return Frame{}, 0, nil, fmt.Errorf("%w: payload length %d beyond the frame", ErrNotNA, n)
 	}
 	var f Frame
 	f.EthDst, _ = arptrace.MACFrom(net.HardwareAddr(b[0:6]))
 	f.EthSrc, _ = arptrace.MACFrom(net.HardwareAddr(b[6:12]))
 	f.Src = netip.AddrFrom16([16]byte(ip[8:24]))
 	f.Dst = netip.AddrFrom16([16]byte(ip[24:40]))
-	return f, m, nil
+	return f, ip[7], body[:n], nil
 }
 
 // Flags writes an NA's R, S and O flags the way ndisc6 and the trace

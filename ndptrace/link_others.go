@@ -8,6 +8,6 @@ import (
 	"github.com/addrwalk/addrwalk/arptrace"
 )
 
-func openLink(context.Context, arptrace.Interface) (link, error) {
+func openLink(context.Context, arptrace.Interface, uint32) (link, error) {
 	return nil, arptrace.ErrNotSupported
 }

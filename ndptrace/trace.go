@@ -91,7 +91,9 @@ type Trace struct {
 // link is the raw socket seam (link_linux.go).
 type link interface {
 	send(b []byte, dst arptrace.MAC) error
-	recv(ctx context.Context, deadline time.Time) (Frame, time.Time, error)
+	// recv returns the next frame accept takes, or an error wrapping
+	// os.ErrDeadlineExceeded at deadline, or ctx's error.
+	recv(ctx context.Context, deadline time.Time, accept func([]byte) bool) ([]byte, time.Time, error)
 	close() error
 }
 
@@ -162,7 +164,7 @@ func Solicit(ctx context.Context, ip netip.Addr, opts Options) (*Trace, error) {
 	if !opts.NoCache {
 		tr.Before = lookup(ctx, name, ip)
 	}
-	l, err := openLink(ctx, ifi)
+	l, err := openLink(ctx, ifi, icmpNA)
 	if err != nil {
 		return tr, err
 	}
@@ -271,7 +273,12 @@ func probe(ctx context.Context, l link, tr *Trace, opts Options) error {
 		p := Probe{Seq: seq, Sent: ns, Offset: arptrace.Millis(sentAt.Sub(start))}
 		end := sentAt.Add(opts.Wait)
 		for len(p.Replies) < maxReplies {
-			f, at, err := l.recv(ctx, end)
+			var f Frame
+			_, at, err := l.recv(ctx, end, func(b []byte) bool {
+				var derr error
+				f, derr = DecodeNA(b)
+				return derr == nil
+			})
 			if err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil {
 					break

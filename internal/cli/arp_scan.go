@@ -114,20 +114,30 @@ func (c *ArpScanCmd) options() (arptrace.ScanOptions, *arptrace.OUIDB, error) {
 	if opts.Random && opts.Seed == 0 {
 		opts.Seed = uint64(time.Now().UnixNano())
 	}
-	var oui *arptrace.OUIDB
-	if !c.Quiet {
-		var paths []string
-		if c.OUIFile != "" {
-			paths = []string{c.OUIFile}
-		}
-		db, err := arptrace.LoadOUI(paths...)
-		if err != nil && c.OUIFile != "" {
-			return opts, nil, withExit(ExitUsage, err)
-		}
-		oui = db
+	oui, err := loadOUI(c.Quiet, c.OUIFile)
+	if err != nil {
+		return opts, nil, err
 	}
 	opts.OUI = oui
 	return opts, oui, nil
+}
+
+// loadOUI loads the vendor registry, file or the installed one; nothing
+// when quiet (arp-scan -q prints no vendors). A missing default registry
+// is no error: vendors are then unknown.
+func loadOUI(quiet bool, file string) (*arptrace.OUIDB, error) {
+	if quiet {
+		return nil, nil
+	}
+	var paths []string
+	if file != "" {
+		paths = []string{file}
+	}
+	db, err := arptrace.LoadOUI(paths...)
+	if err != nil && file != "" {
+		return nil, withExit(ExitUsage, err)
+	}
+	return db, nil
 }
 
 // targets resolves the target arguments or --localnet.

@@ -16,6 +16,7 @@ import (
 type NdpCmd struct {
 	Probe NdpProbeCmd `cmd:"" default:"withargs" help:"Trace how an IPv6 address becomes a MAC: route, neighbour cache (NUD state), Neighbor Solicitation to the solicited-node multicast address and the Neighbor Advertisement (R/S/O flags, target link-layer address), like ndisc6."`
 	Cache NdpCacheCmd `cmd:"" help:"Show the kernel's IPv6 neighbour table, like 'ip -6 neigh'."`
+	Scan  NdpScanCmd  `cmd:"" help:"List the IPv6 nodes on a link, like arp-scan: an ICMPv6 echo to ff02::1 (all nodes; a /64 cannot be swept), each answer with its MAC as it arrives, then the neighbour cache."`
 }
 
 // NdpProbeCmd is `addrwalk ndp DESTINATION [IFACE]`, with ndisc6's options.

@@ -18,13 +18,17 @@ import (
 // polls 10 ms apart allow four before the test fails with the reason.
 const dadPolls = 400
 
-// waitNotTentative waits until no IPv6 address of eth0 in ns is still
-// tentative (in duplicate address detection): a tentative address does
-// not answer solicitations. It polls the kernel's own flag.
-func waitNotTentative(t *testing.T, lab *netlab.Lab, ns string) {
+// waitNotTentative waits until no IPv6 address of dev (default eth0) in
+// ns is still tentative (in duplicate address detection): a tentative
+// address does not answer solicitations. It polls the kernel's own flag.
+func waitNotTentative(t *testing.T, lab *netlab.Lab, ns string, dev ...string) {
 	t.Helper()
+	ifname := "eth0"
+	if len(dev) > 0 {
+		ifname = dev[0]
+	}
 	for i := 0; ; i++ {
-		out, err := lab.Exec(ns, "ip", "-6", "-o", "addr", "show", "dev", "eth0", "tentative")
+		out, err := lab.Exec(ns, "ip", "-6", "-o", "addr", "show", "dev", ifname, "tentative")
 		if err == nil && strings.TrimSpace(string(out)) == "" {
 			return
 		}
