@@ -76,7 +76,7 @@ func arpKindLabel(k arptrace.Kind) string {
 
 // ArpCacheCmd is `addrwalk arp cache`.
 type ArpCacheCmd struct {
-	Interface string `short:"i" name:"interface" help:"Only this interface (ip neigh's dev)."`
+	Interface string `short:"i" name:"interface" placeholder:"DEV" help:"Only this interface (ip neigh's dev)."`
 	All       bool   `name:"all" help:"Show every entry, as 'ip neigh show nud all': also NOARP ones (such as 0.0.0.0 dev lo) and those in state NONE."`
 	JSON      bool   `name:"json" help:"Print JSON (durations in ms)."`
 }

@@ -31,7 +31,7 @@ func (d *intervalFlag) Decode(ctx *kong.DecodeContext) error {
 type ArpProbeCmd struct {
 	Destination string       `arg:"" help:"IPv4 address or host name (a name is resolved with the system resolver, as arping does). For IPv6 use 'addrwalk ndp'."`
 	Interface   string       `short:"I" name:"interface" placeholder:"DEV" help:"Name of network device where to send ARP REQUEST packets (default: the one the route to the destination uses)."`
-	Count       *int         `short:"c" name:"count" help:"Stop after sending COUNT ARP REQUEST packets (default: until interrupted or the deadline). With -w, instead stop once COUNT replies came, or at the deadline."`
+	Count       *int         `short:"c" name:"count" placeholder:"COUNT" help:"Stop after sending COUNT ARP REQUEST packets (default: until interrupted or the deadline). With -w, instead stop once COUNT replies came, or at the deadline."`
 	Deadline    durationFlag `short:"w" name:"deadline" placeholder:"SECONDS" help:"Specify a timeout, in seconds, before arp exits regardless of how many packets have been sent or received (fractions or Go durations allowed; 0: none)."`
 	Interval    intervalFlag `short:"i" name:"interval" default:"1" placeholder:"SECONDS" help:"Specify an interval, in seconds, between packets (fractions or Go durations allowed; at least 1ms)."`
 	QuitOnReply bool         `short:"f" name:"quit-on-reply" help:"Finish after the first reply confirming that target is alive."`

@@ -22,15 +22,15 @@ type ArpScanCmd struct {
 	Interface  string     `short:"I" name:"interface" placeholder:"DEV" help:"Use network interface DEV (default: the one routing to the first target)."`
 	Localnet   bool       `short:"l" name:"localnet" help:"Generate addresses from interface configuration (the interface's address and netmask, network and broadcast included)."`
 	Timeout    millisFlag `short:"t" name:"timeout" default:"500" placeholder:"MS" help:"Set initial per host timeout to MS milliseconds (arp-scan's unit), default=500. This timeout is for the first packet sent to each host; subsequent timeouts are multiplied by the backoff factor. Go durations (1s) are accepted too."`
-	Retry      int        `short:"r" name:"retry" default:"2" help:"Set total number of attempts per host, default=2."`
-	Backoff    float64    `short:"b" name:"backoff" default:"1.5" help:"Set backoff factor, default=1.50. Multiplies timeout by the factor for each pass."`
+	Retry      int        `short:"r" name:"retry" default:"2" placeholder:"COUNT" help:"Set total number of attempts per host, default=2."`
+	Backoff    float64    `short:"b" name:"backoff" default:"1.5" placeholder:"FACTOR" help:"Set backoff factor, default=1.50. Multiplies timeout by the factor for each pass."`
 	Interval   string     `short:"i" name:"interval" placeholder:"X" help:"Set minimum packet interval: milliseconds, or microseconds if \"u\" is appended (arp-scan's units). Cannot be given with --bandwidth."`
 	Bandwidth  string     `short:"B" name:"bandwidth" placeholder:"X" help:"Set outbound bandwidth in bits per second, default=256000. Append K for kilobits or M for megabits (decimal multiples)."`
 	Quiet      bool       `short:"q" name:"quiet" help:"Display minimal output for each responding host: only the IP address and MAC address."`
 	Plain      bool       `short:"x" name:"plain" help:"Suppress header and footer text: only display the responding host details."`
 	IgnoreDups bool       `short:"g" name:"ignoredups" help:"Don't display duplicate packets. By default duplicate packets are flagged with (DUP: n)."`
 	Random     bool       `short:"R" name:"random" help:"Randomise the target host list."`
-	RandomSeed uint64     `name:"randomseed" help:"Seed the pseudo random number generator, for a reproducible --random order."`
+	RandomSeed uint64     `name:"randomseed" placeholder:"SEED" help:"Seed the pseudo random number generator, for a reproducible --random order."`
 	Numeric    bool       `short:"N" name:"numeric" help:"Targets must be IP addresses, not host names."`
 	OUIFile    string     `short:"O" name:"ouifile" placeholder:"FILE" help:"Use IEEE registry vendor mapping file FILE (default: arp-scan's or ieee-data's, if installed)."`
 	Force      bool       `help:"Allow more than 4096 targets (up to 65536)."`

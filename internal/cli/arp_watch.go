@@ -11,12 +11,12 @@ import (
 
 // ArpWatchCmd is `addrwalk arp watch`.
 type ArpWatchCmd struct {
-	Interface string       `short:"i" help:"Interface (default: the first Ethernet interface that is up)."`
+	Interface string       `short:"i" placeholder:"DEV" help:"Interface (default: the first Ethernet interface that is up)."`
 	Duration  durationFlag `short:"d" placeholder:"SECONDS" help:"Stop after this long (seconds or 1m30s); default: until interrupted."`
-	Count     int          `short:"c" help:"Stop after this many ARP packets."`
+	Count     int          `short:"c" placeholder:"COUNT" help:"Stop after this many ARP packets."`
 	JSON      bool         `name:"json" help:"Print events as JSON lines."`
 	Events    bool         `name:"events-only" help:"Print only events, not every packet."`
-	State     string       `name:"state" help:"File remembering known stations across runs (JSON)."`
+	State     string       `name:"state" placeholder:"FILE" help:"File remembering known stations across runs (JSON)."`
 	NoPromisc bool         `name:"no-promisc" help:"Do not put the interface in promiscuous mode."`
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"strings"
 
 	"github.com/alecthomas/kong"
 
@@ -32,8 +34,9 @@ type Globals struct {
 
 // exitError carries a specific exit status out of a subcommand.
 type exitError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	usage bool // a command-line mistake: point to the command's --help
 }
 
 func (e *exitError) Error() string {
@@ -50,7 +53,7 @@ func withExit(code int, err error) error { return &exitError{code: code, err: er
 
 // usageErr is a usage error with a message.
 func usageErr(format string, args ...any) error {
-	return withExit(ExitUsage, fmt.Errorf(format, args...))
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...), usage: true}
 }
 
 type cliRoot struct {
@@ -62,6 +65,12 @@ type cliRoot struct {
 	Path    PathCmd    `cmd:"" help:"Follow a name all the way: hosts file, DNS, route, next hop, MAC."`
 	Serve   ServeCmd   `cmd:"" help:"Run a local recursive DNS server (UDP and TCP, loopback-only by default)."`
 	Ctl     CtlCmd     `cmd:"" help:"Control a running serve over its control socket (status, stats, reload, flush, dump-cache...)."`
+
+	Help       HelpCmd       `cmd:"" help:"Show the help of a command (the same as COMMAND --help)."`
+	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
+	Man        ManCmd        `cmd:"" help:"Print the manual page (roff), generated from these command definitions."`
+
+	Version kong.VersionFlag `name:"version" help:"Print the version, the VCS revision it was built from and the Go version, then exit."`
 }
 
 // kongExit is panicked by kong's exit hook (after --help) and recovered in Run.
@@ -72,22 +81,34 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	var root cliRoot
 	defer func() {
 		if r := recover(); r != nil {
-			ke, ok := r.(kongExit)
-			if !ok {
-				panic(r)
+			if ke, ok := r.(kongExit); ok {
+				code = ke.code
+				return
 			}
-			code = ke.code
+			// A crash is a bug, not a usage error: say so, with where.
+			fmt.Fprintf(stderr, "addrwalk: internal error (a bug; please report it with this message): %v\n%s", r, debug.Stack())
+			code = ExitInternal
 		}
 	}()
 	parser, err := newParser(&root, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "addrwalk: %v\n", err)
-		return ExitFailure
+		return ExitInternal
 	}
+	if len(args) == 0 {
+		// Bare addrwalk: the help, as git and go print, and success.
+		args = []string{"--help"}
+	}
+	complete(parser)
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "addrwalk: %v\n", err)
-		fmt.Fprintln(stderr, "run 'addrwalk --help' for usage")
+		var perr *kong.ParseError
+		cmd := ""
+		if errors.As(err, &perr) && perr.Context != nil {
+			cmd = commandPath(perr.Context)
+		}
+		fmt.Fprintln(stderr, helpHint(cmd))
 		return ExitUsage
 	}
 	err = kctx.Run(&Globals{Ctx: ctx, Stdout: stdout, Stderr: stderr})
@@ -99,22 +120,57 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		if ee.err != nil {
 			fmt.Fprintf(stderr, "addrwalk: %v\n", ee.err)
 		}
+		if ee.usage {
+			fmt.Fprintln(stderr, helpHint(commandPath(kctx)))
+		}
 		return ee.code
 	}
 	fmt.Fprintf(stderr, "addrwalk: %v\n", err)
 	return ExitFailure
 }
 
+// commandPath is the command a parse reached ("arp scan"), without its
+// arguments; "" before any command.
+func commandPath(k *kong.Context) string {
+	var parts []string
+	for _, p := range k.Path {
+		if p.Command != nil {
+			parts = append(parts, p.Command.Name)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// helpHint points to the help of the command the user was typing.
+func helpHint(cmd string) string {
+	if cmd == "" {
+		return "run 'addrwalk --help' for usage"
+	}
+	return fmt.Sprintf("run 'addrwalk %s --help' for usage", cmd)
+}
+
 // newParser builds the kong parser of the command tree; Run uses it, and
 // so do the help, man page and completion generators and the tests that
 // walk every flag.
 func newParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
+	p, err := plainParser(root, stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
+	decorateHelp(p.Model)
+	return p, nil
+}
+
+// plainParser is newParser without the help decorations: the man page
+// gives the exit statuses and conventions sections of their own.
+func plainParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
+	bi, ok := debug.ReadBuildInfo()
 	return kong.New(root,
 		kong.Name("addrwalk"),
 		kong.Description("addrwalk shows how a name becomes an IP address and an IP address a MAC address."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { panic(kongExit{c}) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"control_socket": control.DefaultSocket},
+		kong.Vars{"control_socket": control.DefaultSocket, "version": versionText(bi, ok)},
 	)
 }

@@ -28,6 +28,21 @@ func testParser(t *testing.T) *kong.Kong {
 	return p
 }
 
+// modelCommands lists every command node (leaves and groups) below the root.
+func modelCommands(t *testing.T) []*kong.Node {
+	t.Helper()
+	var out []*kong.Node
+	var walk func(n *kong.Node)
+	walk = func(n *kong.Node) {
+		for _, c := range n.Children {
+			out = append(out, c)
+			walk(c)
+		}
+	}
+	walk(testParser(t).Model.Node)
+	return out
+}
+
 // modelFlags lists every flag of every command, inherited ones once (at
 // the node that declares them), hidden and built-in ones (--help) left out.
 func modelFlags(t *testing.T) []modelFlag {

@@ -24,11 +24,11 @@ type NdpProbeCmd struct {
 	Destination string     `arg:"" help:"IPv6 address or host name (resolved with the system resolver, AAAA)."`
 	Iface       string     `arg:"" optional:"" name:"iface" help:"Interface, as ndisc6's second argument (same as -I)."`
 	Interface   string     `short:"I" name:"interface" placeholder:"DEV" help:"Interface to solicit on (default: the route's; required for link-local targets)."`
-	Attempts    int        `short:"r" name:"retry" default:"3" help:"Maximum number of attempts (ndisc6 -r), default 3."`
+	Attempts    int        `short:"r" name:"retry" default:"3" placeholder:"COUNT" help:"Maximum number of attempts (ndisc6 -r), default 3."`
 	Wait        millisFlag `short:"w" name:"wait" default:"1000" placeholder:"MS" help:"How long to wait for a reply to each attempt, in milliseconds (ndisc6's unit), default 1000."`
 	Multiple    bool       `short:"m" name:"multiple" help:"Wait and display all advertisements, not only the first (ndisc6 -m)."`
 	DAD         bool       `short:"D" name:"dad" help:"Duplicate address detection (RFC 4862): solicit from :: without a source link-layer option; exit 1 if the address is in use, 0 if free."`
-	Source      string     `short:"s" name:"source" help:"IPv6 source address of the solicitations (default: the route's, else the interface's link-local)."`
+	Source      string     `short:"s" name:"source" placeholder:"ADDR" help:"IPv6 source address of the solicitations (default: the route's, else the interface's link-local)."`
 	Quiet       bool       `short:"q" name:"quiet" help:"Only print the link-layer address (ndisc6 -q)."`
 	NoCache     bool       `name:"no-cache" help:"Skip the neighbour cache lookups."`
 	JSON        bool       `name:"json" help:"Print the whole trace as one JSON document."`
@@ -171,7 +171,7 @@ func ndpPrintTrace(w io.Writer, tr *ndptrace.Trace) {
 
 // NdpCacheCmd is `addrwalk ndp cache`.
 type NdpCacheCmd struct {
-	Interface string `short:"i" name:"interface" help:"Only this interface (ip neigh's dev)."`
+	Interface string `short:"i" name:"interface" placeholder:"DEV" help:"Only this interface (ip neigh's dev)."`
 	All       bool   `name:"all" help:"Show every entry, as 'ip -6 neigh show nud all' (NOARP and NONE too)."`
 	JSON      bool   `name:"json" help:"Print JSON (durations in ms)."`
 }

@@ -34,8 +34,8 @@ type PathCmd struct {
 	Hosts     string       `default:"/etc/hosts" placeholder:"FILE" help:"Hosts file to check first, as the OS does."`
 	NoHosts   bool         `name:"no-hosts" help:"Skip the hosts file and always walk DNS."`
 	Sim       bool         `help:"Resolve against the built-in simulated internet instead of the real root servers."`
-	Family    string       `name:"family" enum:"any,ipv4,ipv6" default:"any" help:"Address family to follow: ipv4 (A records, then ARP), ipv6 (AAAA records, then Neighbor Discovery) or any (both, IPv6 preferred when it has a route, as getaddrinfo). (-4 and -6 choose the upstream servers' family.)"`
-	Interface string       `short:"i" help:"Interface for the ARP or ND step (default: the one the route uses)."`
+	Family    string       `name:"family" enum:"any,ipv4,ipv6" default:"any" placeholder:"FAMILY" help:"Address family to follow: ipv4 (A records, then ARP), ipv6 (AAAA records, then Neighbor Discovery) or any (both, IPv6 preferred when it has a route, as getaddrinfo). (-4 and -6 choose the upstream servers' family.)"`
+	Interface string       `short:"i" placeholder:"DEV" help:"Interface for the ARP or ND step (default: the one the route uses)."`
 	ARPWait   durationFlag `name:"arp-timeout" default:"1" placeholder:"SECONDS" help:"Wait for the ARP reply or Neighbor Advertisement, in seconds or with a unit (1, 0.3, 300ms)."`
 	JSON      bool         `name:"json" help:"Print the whole path as one JSON document (schema: internal/cli/path.schema.json; the DNS walks as resolve --json prints them)."`
 	ResolverFlags

@@ -26,7 +26,7 @@ type ResolverFlags struct {
 	IPv4Only      bool         `short:"4" name:"ipv4" help:"Query IPv4 upstreams only."`
 	IPv6Only      bool         `short:"6" name:"ipv6" help:"Query IPv6 upstreams only."`
 	AllowLoopback bool         `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1 learned from delegations."`
-	Port          uint16       `default:"53" help:"Port of the authoritative servers."`
+	Port          uint16       `default:"53" placeholder:"PORT" help:"Port of the authoritative servers."`
 	NoQmin        bool         `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation, RFC 9156)."`
 	TrustAnchor   []string     `name:"trust-anchor" placeholder:"FILE" help:"DNSSEC trust anchors (DS or DNSKEY records, zone-file text); turns validation on. Default: IANA's root keys when the built-in root hints are used."`
 	NoValidate    bool         `name:"no-validate" help:"Do not validate DNSSEC."`

@@ -32,7 +32,7 @@ type ServeCmd struct {
 	Allow         []string `name:"allow" placeholder:"CIDR" help:"Client network allowed to query; repeatable (loopback is always allowed unless denied in the config)."`
 	RootHints     string   `name:"root-hints" placeholder:"FILE" help:"Root hints file in named.root format (default: built-in IANA hints)."`
 	AllowLoopback bool     `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1."`
-	Port          uint16   `name:"port" help:"Port of upstream servers (default 53)."`
+	Port          uint16   `name:"port" placeholder:"PORT" help:"Port of upstream servers (default 53)."`
 	NoQmin        bool     `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation)."`
 	TrustAnchor   string   `name:"trust-anchor" placeholder:"FILE" help:"Validate with the DS or DNSKEY records in FILE (any zone) instead of IANA's root keys."`
 	NoValidate    bool     `name:"no-validate" help:"Do not validate DNSSEC."`

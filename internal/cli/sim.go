@@ -15,11 +15,11 @@ import (
 // SimCmd is `addrwalk sim`: the simulated hierarchy as a standalone
 // process, for other resolvers and dig.
 type SimCmd struct {
-	Port      uint16  `default:"53" help:"Port every simulated server listens on (53 needs root or CAP_NET_BIND_SERVICE)."`
+	Port      uint16  `default:"53" placeholder:"PORT" help:"Port every simulated server listens on (53 needs root or CAP_NET_BIND_SERVICE)."`
 	Hints     string  `default:"sim-root.hints" placeholder:"FILE" help:"Where to write the root hints file for other resolvers."`
 	Anchor    string  `default:"sim-root.ds" placeholder:"FILE" help:"Where to write the trust anchor (the signed root's DS) for validating resolvers."`
 	NoLatency bool    `name:"no-latency" help:"Turn off the simulated network latency."`
-	Latency   float64 `name:"latency-scale" default:"1" help:"Multiply every server's simulated latency."`
+	Latency   float64 `name:"latency-scale" default:"1" placeholder:"FACTOR" help:"Multiply every server's simulated latency."`
 	Quiet     bool    `help:"Do not print the server table."`
 }
 
