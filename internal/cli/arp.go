@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -21,16 +20,11 @@ type ArpCmd struct {
 	Watch ArpWatchCmd `cmd:"" help:"Watch ARP traffic and report new stations, changed MACs and conflicts, like arpwatch."`
 }
 
-// arpErr maps library errors to exit statuses: setup problems (bad
-// address, interface, permission) are usage errors, as in arping.
+// arpErr maps library errors to exit statuses: every error is arping's
+// 2 (setup problems such as a bad address, interface or permission, and
+// failures such as no route), since 1 means only "no reply".
 func arpErr(err error) error {
-	switch {
-	case errors.Is(err, arptrace.ErrPermission), errors.Is(err, arptrace.ErrInterface),
-		errors.Is(err, arptrace.ErrInvalidAddress), errors.Is(err, arptrace.ErrNotSupported),
-		errors.Is(err, arptrace.ErrTooLarge):
-		return withExit(ExitUsage, err)
-	}
-	return withExit(ExitFailure, err)
+	return withExit(ExitUsage, err)
 }
 
 func arpWriteJSON(w io.Writer, v any) error {

@@ -280,7 +280,7 @@ func (c *ArpScanCmd) Run(g *Globals) error {
 			res.Hosts = []arptrace.ScanHost{}
 		}
 		if err := enc.Encode(arpScanSummaryLine{Type: "summary", ScanResult: res}); err != nil {
-			return withExit(ExitFailure, fmt.Errorf("arp scan: write json: %w", err))
+			return withExit(ExitUsage, fmt.Errorf("arp scan: write json: %w", err))
 		}
 		return nil
 	}

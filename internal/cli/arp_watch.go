@@ -77,7 +77,7 @@ func (c *ArpWatchCmd) Run(g *Globals) error {
 	}
 	if c.State != "" {
 		if err := arptrace.SaveStations(c.State, mon.Stations()); err != nil {
-			return withExit(ExitFailure, err)
+			return withExit(ExitUsage, err)
 		}
 	}
 	if !c.JSON {

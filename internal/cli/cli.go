@@ -77,19 +77,29 @@ type cliRoot struct {
 type kongExit struct{ code int }
 
 // Run parses args, runs the chosen subcommand and returns the exit status.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
-	var root cliRoot
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return guard(stderr, func() int { return run(ctx, args, stdout, stderr) })
+}
+
+// guard runs f and returns its status. Kong's exit after --help arrives as
+// a kongExit panic; any other panic is a crash: a bug, not a usage error,
+// reported with where it happened and ExitInternal.
+func guard(stderr io.Writer, f func() int) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			if ke, ok := r.(kongExit); ok {
 				code = ke.code
 				return
 			}
-			// A crash is a bug, not a usage error: say so, with where.
 			fmt.Fprintf(stderr, "addrwalk: internal error (a bug; please report it with this message): %v\n%s", r, debug.Stack())
 			code = ExitInternal
 		}
 	}()
+	return f()
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var root cliRoot
 	parser, err := newParser(&root, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "addrwalk: %v\n", err)
@@ -126,7 +136,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		return ee.code
 	}
 	fmt.Fprintf(stderr, "addrwalk: %v\n", err)
-	return ExitFailure
+	return otherFailure(commandPath(kctx))
 }
 
 // commandPath is the command a parse reached ("arp scan"), without its

@@ -1,13 +1,21 @@
 // Package cli implements the addrwalk command line (kong): resolve, demo,
-// sim, serve, arp, ndp and path. main calls Run; tests call it too, with
-// their own writers. Output for people and --json for machines come from
-// the same data (resolver.Trace, arptrace.Trace, ndptrace.Trace).
+// sim, serve, ctl, arp, ndp and path, plus help, completion and man. main
+// calls Run; tests call it too, with their own writers. Output for people
+// and --json for machines come from the same data (resolver.Trace,
+// arptrace.Trace, ndptrace.Trace).
 //
 // `path` lives in path.go (the steps: hosts file, A and AAAA walks, route,
 // ARP or ND), path_choose.go (which address, as RFC 6724 sorts them) and
 // path_doc.go (the --json document; its schema is path.schema.json).
 //
-// Exit statuses are stable: resolve follows dig (9 when no usable reply
-// came), arp follows iputils arping (1 when no reply came, 2 for usage or
-// permission errors).
+// Conventions every command shares, each in one file:
+//   - cli.go: Run, the kong parser, exit-status plumbing, the help hint;
+//   - durationflag.go: the type of every duration flag (package duration's
+//     one rule, as the configuration file);
+//   - exitstatus.go: each command's exit-status table (dig's 9 and 10,
+//     arping's 1 and 2, 3 for other failures), shown in help and the man page;
+//   - help.go: help [COMMAND], --version from the build information, the
+//     help decorations;
+//   - completion.go: completion bash|zsh|fish and man, generated from the
+//     kong model.
 package cli

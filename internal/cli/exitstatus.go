@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // ExitInternal is the status of a crash (a bug): a panic caught by Run,
@@ -35,12 +38,12 @@ func exitTable() map[string][]exitRow {
 		"sim":        {exitRow{ExitOK, "stopped by a signal after serving"}, rowUsage, rowFailure, rowInternal},
 		"serve":      {exitRow{ExitOK, "stopped by a signal, or --check-config found no error"}, rowUsage, rowFailure, rowInternal},
 		"ctl":        {exitRow{ExitOK, "the server did the command"}, rowUsage, exitRow{ExitFailure, "the server is not reachable on its control socket, or refused the command"}, rowInternal},
-		"arp probe":  {exitRow{ExitOK, "replies came (with -c: as many as sent; with -D: the address is free; -U and -A: sent)"}, exitRow{ExitNoReply, "no reply, or fewer than sent (with -D: the address is in use)"}, exitRow{ExitUsage, "usage error, no route, unknown interface or a missing privilege (as arping's 2)"}, rowInternal},
-		"arp scan":   {exitRow{ExitOK, "the scan ran, whether or not hosts answered (as arp-scan)"}, exitRow{ExitUsage, "usage error, no route, unknown interface or a missing privilege"}, rowInternal},
-		"arp watch":  {exitRow{ExitOK, "stopped by a signal or -d"}, exitRow{ExitUsage, "usage error, unknown interface or a missing privilege"}, rowInternal},
-		"arp cache":  {rowOK, exitRow{ExitUsage, "usage error or unknown interface"}, exitRow{ExitFailure, "the kernel's neighbour table could not be read"}, rowInternal},
-		"ndp probe":  {exitRow{ExitOK, "an advertisement came (with -D: the address is free)"}, exitRow{ExitNoReply, "no advertisement (with -D: the address is in use)"}, exitRow{ExitUsage, "usage error, no route, unknown interface or a missing privilege"}, rowInternal},
-		"ndp cache":  {rowOK, exitRow{ExitUsage, "usage error or unknown interface"}, exitRow{ExitFailure, "the kernel's neighbour table could not be read"}, rowInternal},
+		"arp probe":  {exitRow{ExitOK, "replies came (with -c: as many as sent; with -D: the address is free; -U and -A: sent)"}, exitRow{ExitNoReply, "no reply, or fewer than sent (with -D: the address is in use)"}, exitRow{ExitUsage, "usage error, no route, unknown interface, a missing privilege or any other error (as arping's 2)"}, rowInternal},
+		"arp scan":   {exitRow{ExitOK, "the scan ran, whether or not hosts answered (as arp-scan)"}, exitRow{ExitUsage, "usage error, no route, unknown interface, a missing privilege or any other error (arping's 2)"}, rowInternal},
+		"arp watch":  {exitRow{ExitOK, "stopped by a signal or -d"}, exitRow{ExitUsage, "usage error, unknown interface, a missing privilege or any other error (arping's 2)"}, rowInternal},
+		"arp cache":  {rowOK, exitRow{ExitUsage, "usage error, unknown interface, or the kernel's neighbour table could not be read (arping's 2 for any error)"}, rowInternal},
+		"ndp probe":  {exitRow{ExitOK, "an advertisement came (with -D: the address is free)"}, exitRow{ExitNoReply, "no advertisement (with -D: the address is in use)"}, exitRow{ExitUsage, "usage error, no route, unknown interface, a missing privilege or any other error (arping's 2)"}, rowInternal},
+		"ndp cache":  {rowOK, exitRow{ExitUsage, "usage error, unknown interface, or the kernel's neighbour table could not be read (arping's 2 for any error)"}, rowInternal},
 		"path":       {exitRow{ExitOK, "the name was followed to a MAC address"}, exitRow{ExitNoReply, "the next hop did not answer ARP"}, rowUsage, exitRow{ExitFailure, "no route to the address"}, dnsNoReply, rowInternal},
 		"help":       {rowOK, rowUsage},
 		"completion": {rowOK, rowUsage},
@@ -69,4 +72,26 @@ func exitStatusText() string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// listenErr gives a failure to bind a listener its status: a missing
+// privilege (a port below 1024 without CAP_NET_BIND_SERVICE) is a usage
+// error with the setcap hint, as every command treats privileges; anything
+// else (the port in use, an address not on this host) is a failure.
+func listenErr(err error) error {
+	if errors.Is(err, syscall.EACCES) || errors.Is(err, os.ErrPermission) {
+		return withExit(ExitUsage, fmt.Errorf("%w (ports below 1024 need root or CAP_NET_BIND_SERVICE: sudo setcap cap_net_bind_service+ep $(command -v addrwalk))", err))
+	}
+	return withExit(ExitFailure, err)
+}
+
+// otherFailure is the status of an error a command returns without one of
+// its own: 3, or 2 for a command whose table has no 3 (the arping family,
+// where 2 is any error).
+func otherFailure(cmd string) int {
+	rows, ok := exitTable()[cmd]
+	if !ok || slices.ContainsFunc(rows, func(r exitRow) bool { return r.code == ExitFailure }) {
+		return ExitFailure
+	}
+	return ExitUsage
 }

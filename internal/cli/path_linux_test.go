@@ -29,7 +29,7 @@ func TestPathCLI(t *testing.T) {
 	hostsFile := filepath.Join(t.TempDir(), "hosts")
 	if err := os.WriteFile(hostsFile, []byte("127.0.0.1 localhost\n192.0.2.2  printer.lab printer # h2\n192.0.2.99 ghost.lab\n"+
 		"2001:db8::2 printer6.lab\n2001:db8::99 ghost6.lab\n192.0.2.2 dual.lab\n2001:db8::2 dual.lab\n"+
-		"2001:db8:ffff::5 far.lab\n192.0.2.2 far.lab\n"), 0o644); err != nil {
+		"2001:db8:ffff::5 far.lab\n192.0.2.2 far.lab\n203.0.113.7 nowhere.lab\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -88,6 +88,8 @@ func TestPathCLI(t *testing.T) {
 			"ghost6.lab → 2001:db8::99 → via 2001:db8::99 (no reply) on eth0",
 		}},
 		{"bad family", []string{"path", "--family", "ipx", "dual.lab"}, ExitUsage, nil},
+		// The namespace has no default route: exit 3, the row of the table.
+		{"no route", []string{"path", "--hosts", hostsFile, "nowhere.lab"}, ExitFailure, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

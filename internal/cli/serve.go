@@ -153,14 +153,14 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	if err := srv.Start(g.Ctx); err != nil {
-		return withExit(ExitUsage, err)
+		return listenErr(err)
 	}
 	var metricsAddr netip.AddrPort
 	if cfg.Server.Metrics != nil {
 		dbg, err := server.ServeDebug(g.Ctx, *cfg.Server.Metrics, debugHandler(h, metrics, ring))
 		if err != nil {
 			_ = srv.Shutdown(context.Background())
-			return withExit(ExitUsage, err)
+			return listenErr(err)
 		}
 		defer func() { _ = dbg.Shutdown(context.Background()) }()
 		metricsAddr = dbg.Addr()
@@ -197,7 +197,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		if err != nil {
 			stopCtl()
 			_ = srv.Shutdown(context.Background())
-			return withExit(ExitUsage, err)
+			return listenErr(err)
 		}
 		defer func() { stopCtl(); wait() }()
 	}

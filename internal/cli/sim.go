@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/addrwalk/addrwalk/internal/sim"
@@ -30,11 +28,7 @@ func (c *SimCmd) Run(g *Globals) error {
 		return err
 	}
 	if err := lab.Start(g.Ctx); err != nil {
-		if errors.Is(err, syscall.EACCES) || errors.Is(err, os.ErrPermission) {
-			return withExit(ExitUsage, fmt.Errorf("sim: port %d needs root or CAP_NET_BIND_SERVICE "+
-				"(sudo setcap cap_net_bind_service+ep $(command -v addrwalk)), or use --port 5353: %w", c.Port, err))
-		}
-		return fmt.Errorf("sim: %w", err)
+		return listenErr(fmt.Errorf("sim: %w", err))
 	}
 	defer lab.Close()
 	if err := os.WriteFile(c.Hints, []byte(lab.RootHints()), 0o644); err != nil {
