@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -153,6 +154,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	if err := srv.Start(g.Ctx); err != nil {
+		if errors.Is(err, server.ErrNoCertificate) {
+			return withExit(ExitUsage, err) // a configuration mistake
+		}
 		return listenErr(err)
 	}
 	var metricsAddr netip.AddrPort
