@@ -43,6 +43,7 @@ func exitTable() map[string][]exitRow {
 		"arp watch":  {exitRow{ExitOK, "stopped by a signal or -d"}, exitRow{ExitUsage, "usage error, unknown interface, a missing privilege or any other error (arping's 2)"}, rowInternal},
 		"arp cache":  {rowOK, exitRow{ExitUsage, "usage error, unknown interface, or the kernel's neighbour table could not be read (arping's 2 for any error)"}, rowInternal},
 		"ndp probe":  {exitRow{ExitOK, "an advertisement came (with -D: the address is free)"}, exitRow{ExitNoReply, "no advertisement (with -D: the address is in use)"}, exitRow{ExitUsage, "usage error, no route, unknown interface, a missing privilege or any other error (arping's 2)"}, rowInternal},
+		"ndp scan":   {exitRow{ExitOK, "the scan ran, whether or not hosts answered (as arp-scan)"}, exitRow{ExitUsage, "usage error, no interface given, a missing privilege or any other error (arping's 2)"}, rowInternal},
 		"ndp cache":  {rowOK, exitRow{ExitUsage, "usage error, unknown interface, or the kernel's neighbour table could not be read (arping's 2 for any error)"}, rowInternal},
 		"path":       {exitRow{ExitOK, "the name was followed to a MAC address"}, exitRow{ExitNoReply, "the next hop did not answer ARP"}, rowUsage, exitRow{ExitFailure, "no route to the address"}, dnsNoReply, rowInternal},
 		"help":       {rowOK, rowUsage},

@@ -15,10 +15,10 @@ import (
 type NdpScanCmd struct {
 	Iface      string     `arg:"" optional:"" name:"iface" help:"Interface (same as -I)."`
 	Interface  string     `short:"I" name:"interface" placeholder:"DEV" help:"Use network interface DEV: ff02::1 is per link, so one is needed."`
-	Count      int        `short:"r" name:"retry" default:"2" help:"Send N echo requests to ff02::1 (arp-scan's retry), default 2."`
+	Count      int        `short:"r" name:"retry" default:"2" placeholder:"COUNT" help:"Send N echo requests to ff02::1 (arp-scan's retry), default 2."`
 	Interval   millisFlag `short:"i" name:"interval" default:"500" placeholder:"MS" help:"Wait MS milliseconds between echo requests, default 500."`
 	Timeout    millisFlag `short:"t" name:"timeout" default:"1000" placeholder:"MS" help:"Wait MS milliseconds for replies after the last request, default 1000."`
-	Source     string     `short:"s" name:"source" help:"IPv6 source of the echoes, one of the interface's addresses (default: its link-local; nodes answer from the address they would use to reach it, so a global source shows global addresses)."`
+	Source     string     `short:"s" name:"source" placeholder:"ADDR" help:"IPv6 source of the echoes, one of the interface's addresses (default: its link-local; nodes answer from the address they would use to reach it, so a global source shows global addresses)."`
 	Quiet      bool       `short:"q" name:"quiet" help:"Only display minimal output: IP and MAC, no vendor."`
 	Plain      bool       `short:"x" name:"plain" help:"Display plain output showing only responding hosts: no header, footer or cache listing."`
 	IgnoreDups bool       `short:"g" name:"ignoredups" help:"Don't display duplicate packets (a second reply to a later echo is normal; one from another MAC is not)."`
@@ -98,7 +98,7 @@ func (c *NdpScanCmd) Run(g *Globals) error {
 	}
 	if c.JSON {
 		if err := enc.Encode(ndpScanSummaryLine{Type: "summary", ScanResult: res}); err != nil {
-			return withExit(ExitFailure, fmt.Errorf("ndp scan: write json: %w", err))
+			return withExit(ExitUsage, fmt.Errorf("ndp scan: write json: %w", err))
 		}
 		return nil
 	}
