@@ -93,7 +93,7 @@ func TestPathCLI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runArpIn(t, h1.NS, tc.args...)
+			code, out, errOut := runPathIn(t, h1.NS, tc.args...)
 			if code != tc.wantCode {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, out, errOut)
 			}
@@ -140,7 +140,7 @@ func TestPathCLI(t *testing.T) {
 	schema := reporttest.Resource{ID: PathSchemaID, Schema: PathSchema}
 	for _, tc := range jsonTests {
 		t.Run("json "+tc.name, func(t *testing.T) {
-			code, out, errOut := runArpIn(t, h1.NS, tc.args...)
+			code, out, errOut := runPathIn(t, h1.NS, tc.args...)
 			if code != tc.wantCode {
 				t.Errorf("exit %d, want %d\n%s%s", code, tc.wantCode, out, errOut)
 			}
@@ -153,4 +153,14 @@ func TestPathCLI(t *testing.T) {
 			tc.check(t, &d)
 		})
 	}
+}
+
+// runPathIn runs `addrwalk args...` as a whole process in namespace ns.
+// path --sim starts servers and sends queries from goroutines that may
+// run on any OS thread, so the per-thread setns of runArpIn would leave
+// some of them in the test's own namespace, where the sim is not.
+func runPathIn(t *testing.T, ns string, args ...string) (int, string, string) {
+	t.Helper()
+	r := runAddrwalkInNS(t, ns, args...)
+	return r.code, r.out, r.err
 }
