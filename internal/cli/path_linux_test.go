@@ -155,7 +155,8 @@ func TestPathCLI(t *testing.T) {
 	}
 }
 
-// runPathIn runs `addrwalk args...` as a whole process in namespace ns.
+// runPathIn runs `addrwalk args...` as a whole process in namespace ns
+// (path and its pictures: anything that may use --sim).
 // path --sim starts servers and sends queries from goroutines that may
 // run on any OS thread, so the per-thread setns of runArpIn would leave
 // some of them in the test's own namespace, where the sim is not.

@@ -42,7 +42,7 @@ func TestARPPictures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runArpIn(t, h1.NS, tc.args...)
+			code, out, errOut := runPathIn(t, h1.NS, tc.args...)
 			if code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 			}
