@@ -28,6 +28,10 @@ func (r *Resolver) RefreshTrustAnchors(ctx context.Context) (time.Duration, erro
 	if at == nil {
 		return 0, ErrNoAutoTrust
 	}
+	if !r.life.enter() {
+		return 0, ErrClosed
+	}
+	defer r.life.leave()
 	var next time.Duration
 	var errs []error
 	for _, zone := range at.Zones() {
@@ -44,15 +48,15 @@ func (r *Resolver) RefreshTrustAnchors(ctx context.Context) (time.Duration, erro
 
 // refreshTrustPoint probes one zone.
 func (r *Resolver) refreshTrustPoint(ctx context.Context, at *dnssec.AutoTrust, zone string) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.rto)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
 	defer cancel()
-	rq := &request{r: r, start: r.now(), class: dns.ClassINET, do: true}
+	rq := &request{r: r, start: r.cfg.Now(), class: dns.ClassINET, do: true}
 	out, err := rq.lookup(ctx, zone, dns.TypeDNSKEY)
 	if err == nil && out.kind != KindAnswer {
 		err = fmt.Errorf("%s DNSKEY: %s", zone, out.kind)
 	}
 	if err != nil {
-		return dnssec.RefreshInterval(0, nil, r.now(), true), fmt.Errorf("refreshing the trust anchor of %s: %w", zone, err)
+		return dnssec.RefreshInterval(0, nil, r.cfg.Now(), true), fmt.Errorf("refreshing the trust anchor of %s: %w", zone, err)
 	}
 	keys, sigs := dnskeys(out.answer), rrsigs(out.sigs, dns.TypeDNSKEY)
 	var ttl uint32
@@ -62,15 +66,15 @@ func (r *Resolver) refreshTrustPoint(ctx context.Context, at *dnssec.AutoTrust, 
 			ttl = max(ttl, s.OrigTtl)
 		}
 	}
-	changed, uerr := at.Update(zone, keys, sigs, r.now(), rq.budget())
+	changed, uerr := at.Update(zone, keys, sigs, r.cfg.Now(), rq.budget())
 	if changed {
 		r.cache.Remove(zone, dns.TypeDNSKEY, dns.ClassINET)
 		r.cache.ClearFailed(zone, dns.TypeDNSKEY, keyFailureClass)
 		_, trusted := at.Anchors().Lookup(zone)
-		r.log.Info("trust anchor updated (RFC 5011)", "zone", zone, "trusted_keys", len(trusted))
+		r.cfg.Logger.Info("trust anchor updated (RFC 5011)", "zone", zone, "trusted_keys", len(trusted))
 	}
 	if uerr != nil {
-		return dnssec.RefreshInterval(ttl, sigs, r.now(), true), fmt.Errorf("refreshing the trust anchor of %s: %w", zone, uerr)
+		return dnssec.RefreshInterval(ttl, sigs, r.cfg.Now(), true), fmt.Errorf("refreshing the trust anchor of %s: %w", zone, uerr)
 	}
-	return dnssec.RefreshInterval(ttl, sigs, r.now(), false), nil
+	return dnssec.RefreshInterval(ttl, sigs, r.cfg.Now(), false), nil
 }

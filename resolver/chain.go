@@ -180,7 +180,7 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 			Reason: "no DNSKEY RRset at " + zone, Err: dnssec.ErrDNSKEYMissing}}
 	}
 	rq.nextResponse()
-	sig, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+	sig, verr := dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.cfg.Now(), rq.budget())
 	for try := 0; dnssec.StatusOf(verr) == dnssec.Bogus && out.from.IsValid() && try < maxBogusRetries; try++ {
 		// Another server of the zone may have the right keys.
 		rq.distrust(out)
@@ -189,7 +189,7 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 			break
 		}
 		out, keys = again, dnskeys(again.answer)
-		sig, verr = dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.now(), rq.budget())
+		sig, verr = dnssec.VerifyDNSKEY(keys, rrsigs(out.sigs, dns.TypeDNSKEY), ds, anchorKeys, r.cfg.Now(), rq.budget())
 	}
 	link.status, link.keySig = dnssec.StatusOf(verr), sig
 	if link.status == dnssec.Secure {
@@ -247,7 +247,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 	if pk.status != dnssec.Secure {
 		return nil, &zoneKeys{zone: zone, status: pk.status, err: pk.err}
 	}
-	now := rq.r.now()
+	now := rq.r.cfg.Now()
 	rq.nextResponse()
 	switch out.kind {
 	case KindAnswer:

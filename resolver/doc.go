@@ -30,7 +30,9 @@
 //     when called).
 //
 // Where things are:
-//   - resolver.go: Config, Resolver, Query/Refresh and the request's life;
+//   - resolver.go: Config (defaults applied once, in withDefaults),
+//     Resolver, Query/Refresh and the request's life; lifecycle.go:
+//     Close drains requests, then cancels and waits for prefetches;
 //   - iterate.go: the walk (resolve follows CNAME/DNAME chains, lookup
 //     walks the zone cuts) and QNAME minimisation (RFC 9156);
 //   - servers.go: the zone cut and the choice of server;

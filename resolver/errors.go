@@ -104,6 +104,7 @@ var reasons = [...]struct {
 	{ErrCachedFailure, "cached_failure"},
 	{ErrHeldDown, "held_down"},
 	{ErrRateLimited, "rate_limited"},
+	{ErrClosed, "closed"},
 	{context.Canceled, "cancelled"},
 }
 

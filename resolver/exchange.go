@@ -17,7 +17,7 @@ import (
 // understand it, and classifies the reply. outcome names what happened when
 // err is set (timeout, error, malformed).
 func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, why, qname string, qtype uint16, cl *classifier) (resp response, outcome string, err error) {
-	port := rq.r.port
+	port := rq.r.cfg.Port
 	if c.ns.port != 0 {
 		port = c.ns.port
 	}
@@ -58,16 +58,16 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			opt := q.IsEdns0()
 			opt.Option = append(opt.Option, ss.cookieOption())
 		}
-		timeout := rq.r.qto
+		timeout := rq.r.cfg.QueryTimeout
 		if c.rto > 0 && c.rto < timeout && network == "udp" {
 			timeout = c.rto
 		}
 		qctx, cancel := context.WithTimeout(ctx, timeout)
-		t0 := rq.r.now()
+		t0 := rq.r.cfg.Now()
 		m, xerr := rq.r.sharedExchange(qctx, q, caps && network == "udp", network, server, timeout)
 		cancel()
 		release()
-		rtt := rq.r.now().Sub(t0)
+		rtt := rq.r.cfg.Now().Sub(t0)
 		rq.upstream++
 		ev := Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
 			Name: sent, Type: dns.TypeToString[qtype], Transport: network, RTT: rtt}

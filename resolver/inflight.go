@@ -84,7 +84,7 @@ func (r *Resolver) startFlight(ctx context.Context, key string, q *dns.Msg, netw
 	return r.upFlights.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
-		m, err := r.x.Exchange(fctx, q, network, server)
+		m, err := r.cfg.Exchanger.Exchange(fctx, q, network, server)
 		return flight{m: m, sent: q.Question[0].Name}, err
 	})
 }

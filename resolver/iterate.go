@@ -75,7 +75,7 @@ func (rq *request) status() dnssec.Status {
 
 func (rq *request) emit(e Event) {
 	e.Depth = rq.depth
-	e.At = rq.r.now().Sub(rq.start)
+	e.At = rq.r.cfg.Now().Sub(rq.start)
 	rq.obs.Observe(e)
 }
 
@@ -160,9 +160,9 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 				}
 			}
 		}
-		if n := countAliases(chain); n > rq.r.lim.CNAMEChain {
+		if n := countAliases(chain); n > rq.r.cfg.Limits.CNAMEChain {
 			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMEChain,
-				Detail: fmt.Sprintf("%d aliases, more than %d", n, rq.r.lim.CNAMEChain), EDE: edeOther}
+				Detail: fmt.Sprintf("%d aliases, more than %d", n, rq.r.cfg.Limits.CNAMEChain), EDE: edeOther}
 		}
 		switch out.kind {
 		case KindAnswer:
@@ -180,9 +180,9 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 			return chain, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMELoop,
 				Detail: "chain returns to " + out.target, EDE: edeOther}
 		}
-		if hops+1 > rq.r.lim.CNAMEChain {
+		if hops+1 > rq.r.cfg.Limits.CNAMEChain {
 			return nil, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMEChain,
-				Detail: fmt.Sprintf("more than %d restarts", rq.r.lim.CNAMEChain), EDE: edeOther}
+				Detail: fmt.Sprintf("more than %d restarts", rq.r.cfg.Limits.CNAMEChain), EDE: edeOther}
 		}
 		seen[target] = true
 		if rq.obs != nil {
@@ -233,9 +233,9 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 		}
 		if resp.kind == KindReferral {
 			referrals++
-			if referrals > rq.r.lim.ReferralDepth {
+			if referrals > rq.r.cfg.Limits.ReferralDepth {
 				return response{}, &Error{Name: qname, Type: qtype, Err: ErrReferralDepth,
-					Detail: fmt.Sprintf("more than %d referrals", rq.r.lim.ReferralDepth), EDE: edeOther}
+					Detail: fmt.Sprintf("more than %d referrals", rq.r.cfg.Limits.ReferralDepth), EDE: edeOther}
 			}
 			zs = rq.learnDelegation(resp)
 			labels = dns.CountLabel(zs.zone) + 1
@@ -303,7 +303,7 @@ func errIsFatal(err error) bool {
 
 // checkBudget returns an error when the request may not send another query.
 func (rq *request) checkBudget(ctx context.Context) error {
-	if rq.upstream >= rq.r.lim.UpstreamQueries {
+	if rq.upstream >= rq.r.cfg.Limits.UpstreamQueries {
 		return &Error{Err: ErrQueryLimit, Detail: fmt.Sprintf("%d queries sent", rq.upstream), EDE: edeOther}
 	}
 	if err := ctx.Err(); err != nil {

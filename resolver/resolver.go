@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -130,15 +129,10 @@ type Config struct {
 
 // Resolver is an iterative resolver. It is safe for concurrent use.
 type Resolver struct {
-	hints *Hints
-	x     Exchanger
-	port  uint16
-	qto   time.Duration
-	rto   time.Duration
-	now   func() time.Time
-	log   *slog.Logger
-	cfg   Config
-	lim   Limits
+	// cfg is the Config given to New with its defaults applied
+	// (Config.withDefaults): the one copy of every setting, read as
+	// r.cfg.Port, r.cfg.Now and so on.
+	cfg Config
 	// zones are the stub and forward zones by canonical name.
 	zones map[string]*ZoneConfig
 
@@ -159,19 +153,51 @@ type Resolver struct {
 	// upFlights sends identical questions in flight to one server once
 	// (inflight.go); it sits below both groups above, at the wire.
 	upFlights singleflight.Group
-	prefetchq chan struct{} // semaphore bounding background prefetches
-	bg        sync.WaitGroup
-	bgCtx     context.Context
-	bgCancel  context.CancelFunc
-	unw       unwanted   // replies with the wrong ID or question (unwanted.go)
-	up        *upstreams // per-server and per-zone state (upstream.go)
+	life      lifecycle          // drain then close (lifecycle.go)
+	unw       unwanted           // replies with the wrong ID or question (unwanted.go)
+	up        *upstreams         // per-server and per-zone state (upstream.go)
+}
+
+// DefaultPort is the port queries go to when Config.Port is 0.
+const DefaultPort = 53
+
+// withDefaults returns cfg with every zero field that has a default filled
+// in, apart from the Exchanger, which New makes because it reports to the
+// Resolver. It is the one place the resolver's defaults are applied; the
+// server and the config file start from the same zero values.
+func (cfg Config) withDefaults() Config {
+	if cfg.Hints == nil {
+		cfg.Hints = DefaultHints()
+	}
+	if cfg.Port == 0 {
+		cfg.Port = DefaultPort
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = DefaultQueryTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.UnwantedReplyThreshold == 0 {
+		cfg.UnwantedReplyThreshold = DefaultUnwantedReplyThreshold
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CacheConfig.Now == nil {
+		cfg.CacheConfig.Now = cfg.Now
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	return cfg
 }
 
 // New returns a Resolver for cfg.
 func New(cfg Config) (*Resolver, error) {
-	r := &Resolver{cfg: cfg, hints: cfg.Hints, x: cfg.Exchanger, port: cfg.Port,
-		qto: cfg.QueryTimeout, rto: cfg.RequestTimeout, now: cfg.Now, log: cfg.Logger}
-	r.lim = cfg.Limits.withDefaults()
+	r := &Resolver{cfg: cfg.withDefaults()}
+	cfg = r.cfg
 	r.zones = map[string]*ZoneConfig{}
 	for i, list := range [][]ZoneConfig{cfg.Stub, cfg.Forward} {
 		for _, zc := range list {
@@ -190,41 +216,17 @@ func New(cfg Config) (*Resolver, error) {
 			r.zones[z] = &zc
 		}
 	}
-	if r.hints == nil {
-		r.hints = DefaultHints()
-	}
-	if len(r.hints.Servers) == 0 {
+	if len(cfg.Hints.Servers) == 0 {
 		return nil, fmt.Errorf("resolver: hints have no servers")
 	}
-	if r.port == 0 {
-		r.port = 53
-	}
-	if r.qto <= 0 {
-		r.qto = DefaultQueryTimeout
-	}
-	if r.rto <= 0 {
-		r.rto = DefaultRequestTimeout
-	}
-	switch {
-	case cfg.UnwantedReplyThreshold == 0:
-		r.unw.threshold = DefaultUnwantedReplyThreshold
-	case cfg.UnwantedReplyThreshold > 0:
-		r.unw.threshold = uint64(cfg.UnwantedReplyThreshold)
-	}
-	if r.x == nil {
+	if r.cfg.Exchanger == nil {
 		ports, err := NewSourcePorts(cfg.ExcludeSourcePorts)
 		if err != nil {
 			return nil, err
 		}
-		r.x = &NetExchanger{Timeout: r.qto, Ports: ports, TLS: cfg.UpstreamTLS, OnUnwanted: r.unwantedReply}
+		r.cfg.Exchanger = &NetExchanger{Timeout: cfg.QueryTimeout, Ports: ports, TLS: cfg.UpstreamTLS, OnUnwanted: r.unwantedReply}
 	}
-	if r.now == nil {
-		r.now = time.Now
-	}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	up, err := newUpstreams(cfg.Hardening, r.now)
+	up, err := newUpstreams(cfg.Hardening, cfg.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +244,6 @@ func New(cfg Config) (*Resolver, error) {
 	r.cache, r.infra = cfg.Cache, cfg.Infra
 	if r.cache == nil {
 		cc := cfg.CacheConfig
-		if cc.Now == nil {
-			cc.Now = r.now
-		}
 		c, err := cache.New(&cc)
 		if err != nil {
 			return nil, fmt.Errorf("resolver: %w", err)
@@ -252,7 +251,7 @@ func New(cfg Config) (*Resolver, error) {
 		r.cache, r.ownCache = c, true
 	}
 	if r.infra == nil {
-		in, err := cache.NewInfra(&cache.InfraConfig{Now: r.now})
+		in, err := cache.NewInfra(&cache.InfraConfig{Now: cfg.Now})
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("resolver: %w", err)
@@ -260,57 +259,12 @@ func New(cfg Config) (*Resolver, error) {
 		r.infra, r.ownInfra = in, true
 	}
 	r.staleOK = r.cache.Settings().StaleMax > 0
-	r.prefetchq = make(chan struct{}, maxPrefetchInFlight)
-	r.bgCtx, r.bgCancel = context.WithCancel(context.Background())
+	r.life.init()
 	return r, nil
 }
 
-// maxPrefetchInFlight bounds background prefetches: they are an
-// optimisation, and must never compete with client questions for more
-// than a few sockets.
-const maxPrefetchInFlight = 8
-
-// Close waits for background prefetches (each bounded by RequestTimeout)
-// and releases the cache and infrastructure cache if New made them. The
-// Resolver must not be used afterwards.
-func (r *Resolver) Close() {
-	r.bg.Wait()
-	if r.bgCancel != nil {
-		r.bgCancel()
-	}
-	if r.ownCache && r.cache != nil {
-		r.cache.Close()
-	}
-	if r.ownInfra && r.infra != nil {
-		r.infra.Close()
-	}
-	if r.up != nil {
-		r.up.close()
-	}
-}
-
-// prefetch refreshes name/qtype in the background if a slot is free.
-func (r *Resolver) prefetch(name string, qtype, class uint16) {
-	select {
-	case r.prefetchq <- struct{}{}:
-	default:
-		return // busy: the entry will simply expire and be fetched on demand
-	}
-	r.bg.Add(1)
-	go func() {
-		defer r.bg.Done()
-		defer func() { <-r.prefetchq }()
-		r.query(r.bgCtx, Request{Name: name, Type: qtype, Class: class, refresh: cacheKey(name, qtype, class)})
-	}()
-}
-
-// CacheStats returns the cache's counters; its Parts include the
-// infrastructure cache's (cache.PartInfra).
-func (r *Resolver) CacheStats() cache.Stats {
-	st := r.cache.Stats()
-	st.Parts = append(st.Parts, r.infra.Part())
-	return st
-}
+// CacheStats returns the cache's counters.
+func (r *Resolver) CacheStats() cache.Stats { return r.cache.Stats() }
 
 // InfraSnapshot returns the server-selection table: RTT, RTO, timeouts and
 // lameness per server and zone.
@@ -408,6 +362,10 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	if err := CheckRequest(&req); err != nil {
 		return nil, err
 	}
+	if !r.life.enter() {
+		return nil, asError(ErrClosed, req.Name, req.Type, "")
+	}
+	defer r.life.leave()
 	if req.Trace || req.Observer != nil || req.CacheOnly {
 		return r.query(ctx, req)
 	}
@@ -426,7 +384,12 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	key := fmt.Sprintf("%s|%t|%t", cacheKey(req.Name, req.Type, req.Class), req.DO, req.CD)
 	ch := r.flights.DoChan(key, func() (any, error) {
 		// The shared resolution must not end because the first caller
-		// gave up; it has its own deadline (RequestTimeout).
+		// gave up; it has its own deadline (RequestTimeout), and Close
+		// waits for it too.
+		if !r.life.enter() {
+			return nil, asError(ErrClosed, req.Name, req.Type, "")
+		}
+		defer r.life.leave()
 		res, err := r.query(context.WithoutCancel(ctx), req)
 		return res, err
 	})
@@ -453,6 +416,10 @@ func (r *Resolver) Refresh(ctx context.Context, req Request) (*Result, error) {
 	if err := CheckRequest(&req); err != nil {
 		return nil, err
 	}
+	if !r.life.enter() {
+		return nil, asError(ErrClosed, req.Name, req.Type, "")
+	}
+	defer r.life.leave()
 	req.refresh = cacheKey(req.Name, req.Type, req.Class)
 	req.CacheOnly = false
 	return r.query(ctx, req)
@@ -461,11 +428,11 @@ func (r *Resolver) Refresh(ctx context.Context, req Request) (*Result, error) {
 // query runs one resolution.
 func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	name := req.Name
-	ctx, cancel := context.WithTimeout(ctx, r.rto)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
 	defer cancel()
 	rq := &request{
 		r:         r,
-		start:     r.now(),
+		start:     r.cfg.Now(),
 		class:     req.Class,
 		cacheOnly: req.CacheOnly,
 		refresh:   req.refresh,
@@ -547,7 +514,7 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{
 		Name: name, Type: req.Type, Class: req.Class,
 		Rcode: rcode, Answer: ans, Authority: auth, Stale: stale, Security: rq.status(), FreshOnly: rq.freshOnly,
-		Upstream: rq.upstream, Duration: r.now().Sub(rq.start),
+		Upstream: rq.upstream, Duration: r.cfg.Now().Sub(rq.start),
 	}
 	if res.Security == dnssec.Insecure && rq.insecureEDE != 0 {
 		res.EDE, res.EDEText = rq.insecureEDE, rq.insecureWhy

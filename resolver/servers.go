@@ -77,7 +77,7 @@ func (rq *request) startCut(qname string, qtype uint16) *zoneServers {
 		rq.setDeleg(".", zs)
 		return zs
 	}
-	h := rq.r.hints
+	h := rq.r.cfg.Hints
 	zs := &zoneServers{zone: dns.CanonicalName(h.Zone), trusted: true}
 	for _, s := range h.Servers {
 		zs.ns = append(zs.ns, &nsEntry{name: s.Name, addrs: s.Addrs, resolved: true})
@@ -377,13 +377,13 @@ func (rq *request) resolveNS(ctx context.Context, zs *zoneServers, e *nsEntry) (
 				Detail: "resolving " + e.name + " needs " + e.name + " itself", EDE: edeOther})
 		}
 	}
-	if len(rq.nsStack) >= rq.r.lim.SubDepth {
+	if len(rq.nsStack) >= rq.r.cfg.Limits.SubDepth {
 		return fail(&Error{Name: e.name, Type: dns.TypeA, Err: ErrSubDepth, EDE: edeOther,
-			Detail: fmt.Sprintf("more than %d nested NS lookups", rq.r.lim.SubDepth)})
+			Detail: fmt.Sprintf("more than %d nested NS lookups", rq.r.cfg.Limits.SubDepth)})
 	}
-	if rq.glueless >= rq.r.lim.Glueless {
+	if rq.glueless >= rq.r.cfg.Limits.Glueless {
 		return fail(&Error{Name: e.name, Type: dns.TypeA, Err: ErrGluelessLimit, EDE: edeOther,
-			Detail: fmt.Sprintf("more than %d NS names without glue", rq.r.lim.Glueless)})
+			Detail: fmt.Sprintf("more than %d NS names without glue", rq.r.cfg.Limits.Glueless)})
 	}
 	rq.glueless++
 	if rq.obs != nil {

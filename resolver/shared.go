@@ -33,7 +33,7 @@ func (rq *request) sharedAnswer(ctx context.Context, name string, qtype uint16) 
 	if !ok {
 		return response{}, false
 	}
-	left := e.Expires.Sub(rq.r.now())
+	left := e.Expires.Sub(rq.r.cfg.Now())
 	if left < time.Second || !sharedUsable(k, e) {
 		return response{}, false
 	}
@@ -232,7 +232,7 @@ func (rq *request) publish(name string, qtype uint16, out response) {
 	if !ok {
 		return
 	}
-	e.Expires = rq.r.now().Add(ttl)
+	e.Expires = rq.r.cfg.Now().Add(ttl)
 	sh.Put(cache.SharedKey{Name: dns.CanonicalName(name), Type: qtype, Class: rq.class}, e)
 }
 

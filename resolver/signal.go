@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,17 +26,9 @@ func (r *Resolver) signalKeyTags(zone string, ds []*dns.DS, keys []*dns.DNSKEY) 
 	if name == "" {
 		return
 	}
-	select {
-	case r.prefetchq <- struct{}{}:
-	default:
-		return // busy: the next key refresh signals again
-	}
-	r.bg.Add(1)
-	go func() {
-		defer r.bg.Done()
-		defer func() { <-r.prefetchq }()
-		r.query(r.bgCtx, Request{Name: name, Type: dns.TypeNULL, Class: dns.ClassINET})
-	}()
+	r.life.background(func(ctx context.Context) {
+		r.query(ctx, Request{Name: name, Type: dns.TypeNULL, Class: dns.ClassINET})
+	})
 }
 
 // keyTagName is the RFC 8145 §5.1 query name for the anchors of zone, or

@@ -23,7 +23,6 @@ const DefaultUnwantedReplyThreshold = 10_000_000
 
 // unwanted counts unwanted replies.
 type unwanted struct {
-	threshold uint64
 	sinceTrip atomic.Uint64
 	total     atomic.Uint64
 	trips     atomic.Uint64
@@ -32,7 +31,8 @@ type unwanted struct {
 // unwantedReply is the NetExchanger's OnUnwanted hook.
 func (r *Resolver) unwantedReply(server netip.AddrPort) {
 	r.unw.total.Add(1)
-	if r.unw.threshold == 0 || r.unw.sinceTrip.Add(1) < r.unw.threshold {
+	threshold := r.cfg.UnwantedReplyThreshold // negative: off
+	if threshold <= 0 || r.unw.sinceTrip.Add(1) < uint64(threshold) {
 		return
 	}
 	r.unw.sinceTrip.Store(0)
@@ -41,8 +41,8 @@ func (r *Resolver) unwantedReply(server netip.AddrPort) {
 	if r.cache != nil {
 		n = r.cache.Flush(cache.Selector{})
 	}
-	r.log.Warn("resolver: unwanted-reply threshold reached: possible cache-poisoning attempt; cache flushed",
-		"threshold", r.unw.threshold, "last_server", server, "entries_flushed", n)
+	r.cfg.Logger.Warn("resolver: unwanted-reply threshold reached: possible cache-poisoning attempt; cache flushed",
+		"threshold", threshold, "last_server", server, "entries_flushed", n)
 }
 
 // UnwantedReplies returns how many unwanted replies arrived and how many

@@ -26,7 +26,7 @@ const maxBogusRetries = 2
 // verifyProof checks the signatures of the NSEC/NSEC3 RRsets of a proof,
 // then their NSEC3 iteration count.
 func (rq *request) verifyProof(proof []dns.RR, zk *zoneKeys) error {
-	now := rq.r.now()
+	now := rq.r.cfg.Now()
 	for _, set := range groupRRsets(proof) {
 		t := set[0].Header().Rrtype
 		if t == dns.TypeRRSIG {
@@ -66,7 +66,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 			}
 		}
 	}
-	now := rq.r.now()
+	now := rq.r.cfg.Now()
 	verified := map[string]bool{}
 	for _, set := range groupRRsets(out.answer) {
 		h := set[0].Header()
@@ -196,7 +196,7 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 	// The SOA that gives the negative TTL must be signed too.
 	for _, rr := range out.soa {
 		if rr.Header().Rrtype == dns.TypeSOA {
-			if _, err := dnssec.VerifyRRset([]dns.RR{rr}, coveringSigs(out.proof, rr.Header().Name, dns.TypeSOA), zk.keys, rq.r.now(), rq.budget()); err != nil {
+			if _, err := dnssec.VerifyRRset([]dns.RR{rr}, coveringSigs(out.proof, rr.Header().Name, dns.TypeSOA), zk.keys, rq.r.cfg.Now(), rq.budget()); err != nil {
 				return dnssec.StatusOf(err), err
 			}
 		}
@@ -286,7 +286,7 @@ func (rq *request) checkApexNS(out *response, zk *zoneKeys) {
 		return
 	}
 	sigs := coveringSigs(ns, zk.zone, dns.TypeNS)
-	if _, err := dnssec.VerifyRRset(set, sigs, zk.keys, rq.r.now(), rq.budget()); err != nil {
+	if _, err := dnssec.VerifyRRset(set, sigs, zk.keys, rq.r.cfg.Now(), rq.budget()); err != nil {
 		return
 	}
 	for _, s := range sigs {

@@ -138,13 +138,7 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 	defer h.m.inflight(-1)
 	ctx, cancel := context.WithTimeout(h.bg, h.rto)
 	defer cancel()
-	var res *resolver.Result
-	var err error
-	if rf, ok := st.s.Resolver.(Refresher); ok && mode == modeRefresh {
-		res, err = rf.Refresh(ctx, req)
-	} else {
-		res, err = st.s.Resolver.Query(ctx, req)
-	}
+	res, err := h.ask(ctx, st, req, mode)
 	a = h.buildAnswer(res, err, req)
 	if h.traces != nil {
 		a.traced = &traced{res: res, err: err}
@@ -304,4 +298,32 @@ func (h *Handler) prefetch(q *query, st *state, key string) {
 		defer h.busy.done()
 		h.flights.Do(key, func() (any, error) { return h.resolve(st, req, key, modeRefresh), nil })
 	}()
+}
+
+// maxClosedRetries bounds how often one resolution follows a reload to the
+// next resolver: each retry needs a reload to have swapped in a newer one
+// in the meantime, so more than two in one resolution means reloads come
+// faster than resolutions finish, and the query gets its SERVFAIL.
+const maxClosedRetries = 2
+
+// ask puts req to the resolver of st. A reload swaps the resolver and
+// closes the old one once its requests drain; a question that picked the
+// old settings just before the swap finds it closed (resolver.ErrClosed)
+// and is put to the resolver now in force instead, so no query is lost
+// to a reload.
+func (h *Handler) ask(ctx context.Context, st *state, req resolver.Request, mode resolveMode) (*resolver.Result, error) {
+	for try := 0; ; try++ {
+		var res *resolver.Result
+		var err error
+		if rf, ok := st.s.Resolver.(Refresher); ok && mode == modeRefresh {
+			res, err = rf.Refresh(ctx, req)
+		} else {
+			res, err = st.s.Resolver.Query(ctx, req)
+		}
+		next := h.st.Load()
+		if !errors.Is(err, resolver.ErrClosed) || next == st || try == maxClosedRetries {
+			return res, err
+		}
+		st = next
+	}
 }

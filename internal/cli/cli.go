@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/addrwalk/addrwalk/internal/control"
+	"github.com/addrwalk/addrwalk/resolver"
 )
 
 // Exit statuses shared by every subcommand. resolve follows dig (9 for no
@@ -181,6 +183,14 @@ func plainParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { panic(kongExit{c}) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"control_socket": control.DefaultSocket, "version": versionText(bi, ok)},
+		// Defaults that belong to a package are read from it, never
+		// written again here.
+		kong.Vars{
+			"control_socket":         control.DefaultSocket,
+			"resolver_port":          strconv.Itoa(resolver.DefaultPort),
+			"resolver_timeout":       resolver.DefaultRequestTimeout.String(),
+			"resolver_query_timeout": resolver.DefaultQueryTimeout.String(),
+			"version":                versionText(bi, ok),
+		},
 	)
 }

@@ -21,12 +21,12 @@ import (
 // ResolverFlags are the resolver settings shared by resolve, demo and path.
 type ResolverFlags struct {
 	RootHints     string       `name:"root-hints" placeholder:"FILE" help:"Root hints file in named.root format (default: built-in IANA hints)."`
-	Timeout       durationFlag `default:"8s" placeholder:"SECONDS" help:"Deadline for the whole resolution, in seconds or with a unit (8, 0.5, 1500ms)."`
-	QueryTimeout  durationFlag `name:"query-timeout" default:"1200ms" placeholder:"SECONDS" help:"Wait for one upstream reply, in seconds or with a unit (1.2, 1200ms)."`
+	Timeout       durationFlag `default:"${resolver_timeout}" placeholder:"SECONDS" help:"Deadline for the whole resolution, in seconds or with a unit (8, 0.5, 1500ms)."`
+	QueryTimeout  durationFlag `name:"query-timeout" default:"${resolver_query_timeout}" placeholder:"SECONDS" help:"Wait for one upstream reply, in seconds or with a unit (1.2, 1200ms)."`
 	IPv4Only      bool         `short:"4" name:"ipv4" help:"Query IPv4 upstreams only."`
 	IPv6Only      bool         `short:"6" name:"ipv6" help:"Query IPv6 upstreams only."`
 	AllowLoopback bool         `name:"allow-loopback" help:"Allow upstream servers on 127.0.0.0/8 and ::1 learned from delegations."`
-	Port          uint16       `default:"53" placeholder:"PORT" help:"Port of the authoritative servers."`
+	Port          uint16       `default:"${resolver_port}" placeholder:"PORT" help:"Port of the authoritative servers."`
 	NoQmin        bool         `name:"no-qmin" help:"Send the full name to every server (no QNAME minimisation, RFC 9156)."`
 	TrustAnchor   []string     `name:"trust-anchor" placeholder:"FILE" help:"DNSSEC trust anchors (DS or DNSKEY records, zone-file text); turns validation on. Default: IANA's root keys when the built-in root hints are used."`
 	NoValidate    bool         `name:"no-validate" help:"Do not validate DNSSEC."`

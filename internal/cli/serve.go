@@ -632,8 +632,10 @@ func (c *ServeCmd) reloadConfig(old *config.Config, shared *serveShared, metrics
 	}
 	metrics.SetCacheSource(res)
 	if r, ok := prev.(*resolver.Resolver); ok {
-		// Queries that started on it finish; Close only stops its
-		// background prefetches (the caches belong to shared).
+		// Close drains it: the queries in flight on it finish (a
+		// query that picks it after the swap is put to the new one),
+		// then its prefetches are cancelled and waited for. The caches
+		// belong to shared and stay open.
 		go r.Close()
 	}
 	return next, nil

@@ -14,6 +14,8 @@ import (
 
 	"github.com/miekg/dns"
 	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/addrwalk/addrwalk/server"
 )
 
 // Config is the whole configuration file. The zero value, after
@@ -206,9 +208,14 @@ type Log struct {
 	Queries bool       `toml:"queries"`
 }
 
-// Defaults.
+// Defaults of the keys no package below has a default for. The others
+// (listen, udp-size, the resolver's and the cache's) are the packages'
+// own: server.DefaultListen, server.DefaultUDPSize, resolver.Default*,
+// cache.Default*, applied by those packages to zero values.
 const (
-	DefaultUDPSize       = 1232
+	// DefaultShutdownGrace is how long serve lets queries in flight
+	// finish on SIGTERM: longer than a typical resolution, short enough
+	// for systemd's stop timeout (90 s).
 	DefaultShutdownGrace = 5 * time.Second
 	// DefaultStaleMax is the serve-stale window when serve-stale is on
 	// and none is given: RFC 8767 §5 suggests one to three days.
@@ -218,11 +225,6 @@ const (
 	// zero) would let memory grow unchecked.
 	maxInflightLimit = 1_000_000
 )
-
-// DefaultListen are the listen addresses when none are configured.
-func DefaultListen() []netip.AddrPort {
-	return []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:53"), netip.MustParseAddrPort("[::1]:53")}
-}
 
 // Load reads and parses the file at path.
 func Load(path string) (*Config, error) {
@@ -404,13 +406,16 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// ApplyDefaults fills unset values with the defaults.
+// ApplyDefaults fills the unset values that serve reads from the
+// configuration itself (the listeners it binds and reports, the payload
+// size, the shutdown grace and the serve-stale window); the others stay
+// zero and the resolver, cache and server apply their own defaults.
 func (c *Config) ApplyDefaults() {
 	if len(c.Server.Listen) == 0 {
-		c.Server.Listen = DefaultListen()
+		c.Server.Listen = server.DefaultListen()
 	}
 	if c.Server.UDPSize == 0 {
-		c.Server.UDPSize = DefaultUDPSize
+		c.Server.UDPSize = server.DefaultUDPSize
 	}
 	if c.Server.ShutdownGrace == 0 {
 		c.Server.ShutdownGrace = Duration(DefaultShutdownGrace)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/addrwalk/addrwalk/server"
 )
 
 // addrCmp compares netip values, whose fields are unexported.
@@ -32,7 +34,7 @@ func TestExampleParses(t *testing.T) {
 		[]netip.AddrPort{c.Forward[0].Servers[0].AddrPort(), c.Forward[0].Servers[1].AddrPort()},
 		c.Cache.Size, time.Duration(c.Cache.MaxTTL), len(c.Local.Records), c.Log.Level, c.Resolver.QNAMEMinimisationOn()}
 	want := got
-	want.Listen = DefaultListen()
+	want.Listen = server.DefaultListen()
 	want.Metrics = netip.MustParseAddrPort("127.0.0.1:9153")
 	want.Allow = 3
 	want.Forward = []netip.AddrPort{netip.MustParseAddrPort("192.0.2.53:53"), netip.MustParseAddrPort("[2001:db8::53]:53")}
@@ -89,7 +91,7 @@ func TestDefaults(t *testing.T) {
 	}
 	c.ApplyDefaults()
 	got := []any{c.Server.Listen, c.Server.UDPSize, time.Duration(c.Cache.StaleMax), time.Duration(c.Server.ShutdownGrace)}
-	want := []any{DefaultListen(), DefaultUDPSize, DefaultStaleMax, DefaultShutdownGrace}
+	want := []any{server.DefaultListen(), server.DefaultUDPSize, DefaultStaleMax, DefaultShutdownGrace}
 	if diff := cmp.Diff(want, got, addrCmp); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

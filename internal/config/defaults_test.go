@@ -3,7 +3,6 @@ package config
 import (
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -43,9 +42,6 @@ func TestDefaultsFile(t *testing.T) {
 	if diff := cmp.Diff(want, got, addrCmp, cmpopts.EquateComparable(netip.Prefix{})); diff != "" {
 		t.Errorf("addrwalk.toml differs from the built-in defaults (-code +file):\n%s", diff)
 	}
-	if DefaultUDPSize != server.DefaultUDPSize || DefaultShutdownGrace != 5*time.Second {
-		t.Errorf("config's own defaults drifted from the server's")
-	}
 	// With the unset values filled, the empty configuration is the same
 	// server: the keys the file writes out are what the packages use
 	// when given zero.
@@ -54,5 +50,37 @@ func TestDefaultsFile(t *testing.T) {
 	got.ApplyDefaults()
 	if diff := cmp.Diff(empty.Server.Listen, got.Server.Listen, addrCmp); diff != "" {
 		t.Errorf("listen: %s", diff)
+	}
+}
+
+// TestExampleAgreesWithDefaults: addrwalk.example.toml sets some keys to
+// show them off and writes the others at their defaults. Each key it sets
+// to something else than addrwalk.toml is named here; any other difference
+// is a comment or value in the example that drifted from the defaults.
+func TestExampleAgreesWithDefaults(t *testing.T) {
+	example, err := Load("../../examples/serve/addrwalk.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Load("../../examples/serve/addrwalk.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the example changes, as it says in its comments.
+	metrics := netip.MustParseAddrPort("127.0.0.1:9153")
+	want.Server.Metrics = &metrics
+	want.Access.Allow = example.Access.Allow
+	want.Access.Deny = example.Access.Deny
+	want.Resolver.OutgoingPortExclude = example.Resolver.OutgoingPortExclude
+	want.Local = example.Local
+	want.Forward, want.Stub = example.Forward, example.Stub
+	want.Control.Socket = example.Control.Socket
+	// Keys the example writes at the value the code uses for zero, or
+	// leaves out (then the code's default applies).
+	want.Resolver.UnwantedReplyThreshold = resolver.DefaultUnwantedReplyThreshold
+	want.Cache.StaleMax = Duration(DefaultStaleMax)
+	want.DNSSEC.SigSkewMin, want.DNSSEC.SigSkewMax = nil, nil
+	if diff := cmp.Diff(want, example, addrCmp, cmpopts.EquateComparable(netip.Prefix{}), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("addrwalk.example.toml differs from addrwalk.toml in keys it does not mean to change (-defaults +example):\n%s", diff)
 	}
 }
