@@ -51,7 +51,7 @@ func TestSharedExchange(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var sent atomic.Int32
 			release := make(chan struct{})
-			r := &Resolver{x: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+			r := &Resolver{cfg: Config{Exchanger: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
 				sent.Add(1)
 				select {
 				case <-release:
@@ -64,7 +64,7 @@ func TestSharedExchange(t *testing.T) {
 					m.Question[0].Name = dns.CanonicalName(m.Question[0].Name)
 				}
 				return m, nil
-			})}
+			})}}
 			ctx := t.Context()
 			qs := make([]*dns.Msg, len(tt.asks))
 			chs := make([]<-chan singleflight.Result, len(tt.asks))
@@ -102,7 +102,7 @@ func TestSharedExchange(t *testing.T) {
 // giving up does not fail a request that joined it.
 func TestSharedExchangeCallerGivesUp(t *testing.T) {
 	release := make(chan struct{})
-	r := &Resolver{x: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+	r := &Resolver{cfg: Config{Exchanger: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -111,7 +111,7 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 		m := new(dns.Msg)
 		m.SetReply(q)
 		return m, nil
-	})}
+	})}}
 	server := netip.MustParseAddrPort("127.0.0.1:53")
 	q1, q2 := new(dns.Msg), new(dns.Msg)
 	q1.SetQuestion("www.example.org.", dns.TypeA)
@@ -137,7 +137,7 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 // sends its retry afresh instead of joining the flight it gave up on.
 func TestSharedExchangeRetryAfterTimeout(t *testing.T) {
 	var retrySent atomic.Bool
-	r := &Resolver{x: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+	r := &Resolver{cfg: Config{Exchanger: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
 		if q.Id == 1 {
 			<-ctx.Done() // the first query is never answered
 			return nil, ctx.Err()
@@ -146,7 +146,7 @@ func TestSharedExchangeRetryAfterTimeout(t *testing.T) {
 		m := new(dns.Msg)
 		m.SetReply(q)
 		return m, nil
-	})}
+	})}}
 	server := netip.MustParseAddrPort("127.0.0.1:53")
 	q, retry := new(dns.Msg), new(dns.Msg)
 	q.SetQuestion("www.example.org.", dns.TypeA)

@@ -153,9 +153,9 @@ type Resolver struct {
 	// upFlights sends identical questions in flight to one server once
 	// (inflight.go); it sits below both groups above, at the wire.
 	upFlights singleflight.Group
-	life      lifecycle          // drain then close (lifecycle.go)
-	unw       unwanted           // replies with the wrong ID or question (unwanted.go)
-	up        *upstreams         // per-server and per-zone state (upstream.go)
+	life      lifecycle  // drain then close (lifecycle.go)
+	unw       unwanted   // replies with the wrong ID or question (unwanted.go)
+	up        *upstreams // per-server and per-zone state (upstream.go)
 }
 
 // DefaultPort is the port queries go to when Config.Port is 0.

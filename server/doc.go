@@ -48,10 +48,12 @@
 // Slip-th, which gets an empty TC=1 reply so real clients retry over TCP
 // (rrl.go: RRL slip, as BIND, NSD and Knot).
 //
-// A packet cache in front of the resolver keeps the wire form of recent
-// replies: a repeated question is answered by copying bytes and patching
+// A packet cache (pcache.go) in front of the resolver keeps the wire form
+// of recent replies: a repeated question is answered by copying bytes and patching
 // the ID, flags, question case and TTLs, with no allocation. The resolver's
 // own cache, which outlives configuration reloads, stays the source of
 // truth; Handler.Reload swaps settings (resolver, access lists, local
-// data) atomically.
+// data) atomically, and a query whose resolver the swap closed is put to
+// the new one (resolve.go). The packet cache and the rate limiter
+// (ratelimit.go) are bounded maps with one eviction rule (bounded.go).
 package server

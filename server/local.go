@@ -1,22 +1,27 @@
 package server
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/internal/hostsfile"
 )
 
 // HostsTTL is the TTL of records imported from a hosts file; Unbound uses
 // the same default for its local-data.
 const HostsTTL = 3600
 
-// maxHostsLines bounds the lines read from a hosts file: real ones have a
-// few dozen, ad-blocking lists some hundred thousand.
-const maxHostsLines = 1_000_000
+// hostsError is an error AddHosts found in a line, already naming the
+// file and line; errors about the file as a whole are wrapped with its
+// name.
+type hostsError struct{ err error }
+
+func (e *hostsError) Error() string { return e.err.Error() }
+func (e *hostsError) Unwrap() error { return e.err }
 
 // Local is local data answered before the resolver, like Unbound's
 // local-data in a "transparent" local zone: a name with local records is
@@ -102,29 +107,16 @@ func (l *Local) add(rr dns.RR) error {
 // or AAAA record for each name and a PTR record for the first name of each
 // address. file names the input in errors.
 func (l *Local) AddHosts(r io.Reader, file string) error {
-	sc := bufio.NewScanner(r)
 	ptrDone := map[netip.Addr]bool{}
-	for n := 1; sc.Scan(); n++ {
-		if n > maxHostsLines {
-			return fmt.Errorf("server: %s: more than %d lines", file, maxHostsLines)
+	err := hostsfile.Scan(r, func(e hostsfile.Entry) error {
+		if e.Err != nil {
+			return &hostsError{fmt.Errorf("server: %s:%d: %w", file, e.Line, e.Err)}
 		}
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 2 {
-			return fmt.Errorf("server: %s:%d: address without names", file, n)
-		}
-		addr, err := netip.ParseAddr(f[0])
-		if err != nil {
-			return fmt.Errorf("server: %s:%d: %w", file, n, err)
-		}
-		addr = addr.WithZone("")
-		for i, h := range f[1:] {
+		addr := e.Addr.WithZone("")
+		for i, h := range e.Names {
 			name := dns.CanonicalName(dns.Fqdn(h))
 			if _, ok := dns.IsDomainName(name); !ok {
-				return fmt.Errorf("server: %s:%d: %q is not a host name", file, n, h)
+				return &hostsError{fmt.Errorf("server: %s:%d: %q is not a host name", file, e.Line, h)}
 			}
 			hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: HostsTTL}
 			var rr dns.RR
@@ -136,22 +128,24 @@ func (l *Local) AddHosts(r io.Reader, file string) error {
 				rr = &dns.AAAA{Hdr: hdr, AAAA: addr.AsSlice()}
 			}
 			if err := l.add(rr); err != nil {
-				return err
+				return &hostsError{err}
 			}
 			if i == 0 && !ptrDone[addr] {
 				ptrDone[addr] = true
 				rev, _ := dns.ReverseAddr(addr.Unmap().String())
 				ptr := &dns.PTR{Hdr: dns.RR_Header{Name: rev, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: HostsTTL}, Ptr: name}
 				if err := l.add(ptr); err != nil {
-					return err
+					return &hostsError{err}
 				}
 			}
 		}
+		return nil
+	})
+	var bad *hostsError
+	if err != nil && !errors.As(err, &bad) {
+		err = fmt.Errorf("server: %s: %w", file, err) // the file itself: too long, unreadable
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("server: %s: %w", file, err)
-	}
-	return nil
+	return err
 }
 
 // lookupWire returns the local records of the wire-format name qname

@@ -92,7 +92,7 @@ func (e *pentry) weight(n int) int64 {
 	return int64(pentryOverhead + n + cap(e.wire) + 2*cap(e.ttlOffs) + 4*cap(e.ttls))
 }
 
-// packetCache is a bounded map of replies.
+// packetCache is a bounded map of replies (bounded.go).
 type packetCache struct {
 	seed          maphash.Seed
 	perShard      int   // entries

@@ -46,7 +46,8 @@ type rlShard struct {
 	m  map[netip.Prefix]*bucket
 }
 
-// rateLimiter is a bounded table of token buckets.
+// rateLimiter is a bounded table of token buckets (bounded.go says why it
+// is not the packet cache's map).
 type rateLimiter struct {
 	qps, burst float64
 	perShard   int
@@ -99,10 +100,7 @@ func (r *rateLimiter) allow(addr netip.Addr, now time.Time) bool {
 	b := s.m[p]
 	if b == nil {
 		if len(s.m) >= r.perShard {
-			for k := range s.m {
-				delete(s.m, k)
-				break
-			}
+			evictOne(s.m)
 		}
 		b = &bucket{tokens: r.burst, last: now}
 		s.m[p] = b

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -13,15 +12,12 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/hostsfile"
 	"github.com/addrwalk/addrwalk/internal/sim"
 	"github.com/addrwalk/addrwalk/ndptrace"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/report"
 )
-
-// maxHostsLines bounds how much of a hosts file is read: real ones have a
-// few dozen lines; a runaway file must not stall the walk.
-const maxHostsLines = 100000
 
 // maxHostsAddrs bounds the addresses one name collects from a hosts file:
 // glibc returns every matching line, and a name with more than a few
@@ -327,26 +323,24 @@ func lookupHosts(path, name string) ([]PathHostsEntry, error) {
 func scanHosts(r io.Reader, name string) ([]PathHostsEntry, error) {
 	want := strings.TrimSuffix(strings.ToLower(name), ".")
 	var out []PathHostsEntry
-	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan() && len(out) < maxHostsAddrs; line++ {
-		if line > maxHostsLines {
-			return out, fmt.Errorf("more than %d lines", maxHostsLines)
+	errEnough := errors.New("enough addresses")
+	err := hostsfile.Scan(r, func(e hostsfile.Entry) error {
+		if e.Err != nil || e.Addr.Zone() != "" || e.Addr.Is4In6() {
+			return nil // glibc passes over what it cannot use
 		}
-		text, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(text)
-		if len(f) < 2 {
-			continue
-		}
-		a, err := netip.ParseAddr(f[0])
-		if err != nil || a.Zone() != "" || a.Is4In6() {
-			continue
-		}
-		for _, h := range f[1:] {
+		for _, h := range e.Names {
 			if strings.TrimSuffix(strings.ToLower(h), ".") == want {
-				out = append(out, PathHostsEntry{Address: a, Line: line})
+				out = append(out, PathHostsEntry{Address: e.Addr, Line: e.Line})
 				break
 			}
 		}
+		if len(out) == maxHostsAddrs {
+			return errEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
 	}
-	return out, sc.Err()
+	return out, err
 }

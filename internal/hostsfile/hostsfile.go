@@ -1,0 +1,66 @@
+package hostsfile
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+)
+
+// MaxLines bounds the lines read from a hosts file: real ones have a few
+// dozen, ad-blocking lists a few hundred thousand; a million keeps a
+// mistaken path (a disk image, /dev/zero) from being read forever.
+const MaxLines = 1_000_000
+
+// ErrTooLong is returned for a file of more than MaxLines lines.
+var ErrTooLong = fmt.Errorf("hostsfile: more than %d lines", MaxLines)
+
+// Entry is one line of a hosts file that is not blank or a comment.
+type Entry struct {
+	// Line is the line number, from 1.
+	Line int
+	// Addr is the address as written, with its IPv6 zone if it has one
+	// (a local-data importer drops it, a lookup may refuse it).
+	Addr netip.Addr
+	// Names are the host names as written: the canonical name first,
+	// then its aliases.
+	Names []string
+	// Err, when not nil, says why the line is not an address and names;
+	// Addr and Names are then unset.
+	Err error
+}
+
+// Scan calls fn with each entry of r in order and stops at the first
+// error fn returns, which it returns. A line longer than bufio's token
+// limit (64 KiB) or more than MaxLines lines are errors too.
+func Scan(r io.Reader, fn func(Entry) error) error {
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		if n > MaxLines {
+			return ErrTooLong
+		}
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(text)
+		if len(f) == 0 {
+			continue
+		}
+		e := Entry{Line: n}
+		switch addr, err := netip.ParseAddr(f[0]); {
+		case len(f) < 2:
+			e.Err = errors.New("address without names")
+		case err != nil:
+			e.Err = err
+		default:
+			e.Addr, e.Names = addr, f[1:]
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("hostsfile: %w", err)
+	}
+	return nil
+}
