@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -359,7 +360,13 @@ func TestPrefetch(t *testing.T) {
 	if res.Upstream != 0 {
 		t.Errorf("the hit itself went upstream")
 	}
-	r.Close() // waits for background prefetches
+	// The prefetch runs in the background; Close would cancel it, so
+	// wait for its query to reach the lab first. Bounded: it is sent at
+	// once; the deadline only keeps a missing prefetch from hanging.
+	for deadline := time.Now().Add(10 * time.Second); len(lab.Queries()) == 0 && time.Now().Before(deadline); {
+		runtime.Gosched()
+	}
+	r.Close() // cancels and waits for background prefetches
 	if q := queriedServers(lab); len(q) != 1 {
 		t.Errorf("prefetch sent %v, want one query", q)
 	}
