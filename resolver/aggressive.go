@@ -36,10 +36,10 @@ func (r *Resolver) nsecAnswer(zone, qname string, qtype uint16) (response, bool)
 	if !ok {
 		return response{}, false
 	}
-	r2 := response{kind: KindNoData, soa: []dns.RR{v.SOA}, target: qname, validated: true, security: dnssec.Secure,
+	r2 := response{kind: kindNoData, soa: []dns.RR{v.SOA}, target: qname, validated: true, security: dnssec.Secure,
 		rank: 0, authAnswer: true}
 	if nx {
-		r2.kind = KindNXDomain
+		r2.kind = kindNXDomain
 	}
 	r2.proof = append(v.SOASigs, v.Proof(owners)...)
 	return r2, true
@@ -79,10 +79,10 @@ func (rq *request) synthesiseWildcard(zone, name string, qtype uint16) (response
 		if !ok || h.Security != cache.SecuritySecure || len(h.RRs) == 0 {
 			continue
 		}
-		r := response{kind: KindAnswer, answer: renamed(h.RRs, name), sigs: renamed(h.Sigs, name), proof: proof,
+		r := response{kind: kindAnswer, answer: renamed(h.RRs, name), sigs: renamed(h.Sigs, name), proof: proof,
 			wildcard: true, validated: true, security: dnssec.Secure, rank: h.Rank, authAnswer: true}
 		if t == dns.TypeCNAME && qtype != dns.TypeCNAME {
-			r.kind, r.target = KindCNAME, dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
+			r.kind, r.target = kindCNAME, dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
 		}
 		rq.cacheHit(false, fmt.Sprintf("hit: %s %s synthesised from the wildcard %s; validated NSEC records of %s prove %s does not exist (RFC 8198)",
 			name, dns.TypeToString[t], wc, zone, name), r.answer)

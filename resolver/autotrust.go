@@ -52,7 +52,7 @@ func (r *Resolver) refreshTrustPoint(ctx context.Context, at *dnssec.AutoTrust, 
 	defer cancel()
 	rq := &request{r: r, start: r.cfg.Now(), class: dns.ClassINET, do: true}
 	out, err := rq.lookup(ctx, zone, dns.TypeDNSKEY)
-	if err == nil && out.kind != KindAnswer {
+	if err == nil && out.kind != kindAnswer {
 		err = fmt.Errorf("%s DNSKEY: %s", zone, out.kind)
 	}
 	if err != nil {

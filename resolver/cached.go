@@ -22,29 +22,29 @@ func (rq *request) cacheAnswer(name string, qtype uint16) (response, bool) {
 		if h, ok := c.Lookup(name, qtype, rq.class, opts); ok && h.Rank >= cache.RankAnswerNonAuth {
 			rq.cacheHit(h.Stale, fmt.Sprintf("hit: %s %s, TTL %d s left%s", name, dns.TypeToString[qtype], h.TTL, staleNote(h.Stale)), h.RRs)
 			rq.notePrefetch(h.Prefetch, h.Stale, name, qtype)
-			return rq.fromHit(response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs, proof: h.Proof, wildcard: len(h.Proof) > 0}, name, h.Rank, h.Security), true
+			return rq.fromHit(response{kind: kindAnswer, answer: h.RRs, sigs: h.Sigs, proof: h.Proof, wildcard: len(h.Proof) > 0}, name, h.Rank, h.Security), true
 		}
 	}
 	if qtype != dns.TypeCNAME {
 		if h, ok := c.Lookup(name, dns.TypeCNAME, rq.class, opts); ok && len(h.RRs) > 0 && h.Rank >= cache.RankAnswerNonAuth {
 			target := dns.Fqdn(h.RRs[0].(*dns.CNAME).Target)
 			rq.cacheHit(h.Stale, fmt.Sprintf("hit: %s CNAME %s, TTL %d s left%s", name, target, h.TTL, staleNote(h.Stale)), h.RRs)
-			return rq.fromHit(response{kind: KindCNAME, answer: h.RRs[:1], sigs: h.Sigs, target: target}, name, h.Rank, h.Security), true
+			return rq.fromHit(response{kind: kindCNAME, answer: h.RRs[:1], sigs: h.Sigs, target: target}, name, h.Rank, h.Security), true
 		}
 	}
 	if qtype != dns.TypeDNAME {
 		if r, ok := rq.cachedDNAME(name, opts); ok {
 			if qtype == dns.TypeCNAME {
-				r.kind, r.target = KindAnswer, "" // the synthesised CNAME is the answer
+				r.kind, r.target = kindAnswer, "" // the synthesised CNAME is the answer
 			}
 			return r, true
 		}
 	}
 	if !skip {
 		if h, ok := c.LookupNegative(name, qtype, rq.class, opts); ok {
-			kind := KindNoData
+			kind := kindNoData
 			if h.Kind == cache.NXDomain {
-				kind = KindNXDomain
+				kind = kindNXDomain
 			}
 			soa, proof := []dns.RR{h.SOA}, []dns.RR(nil)
 			for _, rr := range h.Proof {
@@ -116,7 +116,7 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 		ansRank, authRank = cache.RankAnswerAuth, cache.RankAuthorityAuth
 	}
 	switch r.kind {
-	case KindReferral:
+	case kindReferral:
 		ns := make([]dns.RR, len(r.ns))
 		for i, n := range r.ns {
 			ns[i] = n
@@ -136,11 +136,11 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 			if rq.refProofs == nil {
 				rq.refProofs = map[string]response{}
 			}
-			rq.refProofs[r.zone] = response{kind: KindReferral, proof: r.proof, servedBy: zs.zone}
+			rq.refProofs[r.zone] = response{kind: kindReferral, proof: r.proof, servedBy: zs.zone}
 		}
 		return
-	case KindAnswer, KindCNAME, KindNXDomain, KindNoData, KindYXDomain:
-		if qtype == dns.TypeANY && r.kind == KindAnswer {
+	case kindAnswer, kindCNAME, kindNXDomain, kindNoData, kindYXDomain:
+		if qtype == dns.TypeANY && r.kind == kindAnswer {
 			// An ANY answer is whatever subset the server picked (RFC
 			// 8482) and is not validated as a whole: passed on, never
 			// cached, so it cannot stand in for a validated RRset.
@@ -157,7 +157,7 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 			c.Insert(cache.RRset{RRs: set, Sigs: coveringSigsRR(r.sigs, h.Name, h.Rrtype), Rank: ansRank})
 		}
 	}
-	if r.kind != KindNXDomain && r.kind != KindNoData || len(r.soa) == 0 {
+	if r.kind != kindNXDomain && r.kind != kindNoData || len(r.soa) == 0 {
 		return
 	}
 	soa, ok := r.soa[0].(*dns.SOA)
@@ -169,7 +169,7 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 		name = r.target
 	}
 	kind := cache.NoData
-	if r.kind == KindNXDomain {
+	if r.kind == kindNXDomain {
 		kind = cache.NXDomain
 	}
 	proof := append(append([]dns.RR{}, r.soa[1:]...), r.proof...)
@@ -255,10 +255,10 @@ func (rq *request) cachedDNAME(name string, opts cache.LookupOpts) (response, bo
 		if synth == nil {
 			// The synthesised name is too long: YXDOMAIN (RFC 6672 §2.2).
 			rq.cacheHit(h.Stale, fmt.Sprintf("hit: DNAME %s -> %s, TTL %d s left: %s would be too long (YXDOMAIN)", owner, dn.Target, h.TTL, name), h.RRs)
-			return rq.fromHit(response{kind: KindYXDomain, answer: []dns.RR{dn}, sigs: h.Sigs}, owner, h.Rank, h.Security), true
+			return rq.fromHit(response{kind: kindYXDomain, answer: []dns.RR{dn}, sigs: h.Sigs}, owner, h.Rank, h.Security), true
 		}
 		rq.cacheHit(h.Stale, fmt.Sprintf("hit: DNAME %s -> %s, TTL %d s left: %s becomes %s", owner, dn.Target, h.TTL, name, synth.Target), h.RRs)
-		r := rq.fromHit(response{kind: KindCNAME, answer: []dns.RR{dn, synth}, sigs: h.Sigs, target: synth.Target}, owner, h.Rank, h.Security)
+		r := rq.fromHit(response{kind: kindCNAME, answer: []dns.RR{dn, synth}, sigs: h.Sigs, target: synth.Target}, owner, h.Rank, h.Security)
 		return r, true
 	}
 	return response{}, false

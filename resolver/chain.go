@@ -175,7 +175,7 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 			Reason: "fetching DNSKEY of " + zone + ": " + err.Error(), Err: dnssec.ErrDNSKEYMissing}}
 	}
 	keys := dnskeys(out.answer)
-	if out.kind != KindAnswer || len(keys) == 0 {
+	if out.kind != kindAnswer || len(keys) == 0 {
 		return &zoneKeys{zone: zone, status: dnssec.Bogus, err: &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSKEYMissing,
 			Reason: "no DNSKEY RRset at " + zone, Err: dnssec.ErrDNSKEYMissing}}
 	}
@@ -185,7 +185,7 @@ func (rq *request) buildKeys(ctx context.Context, zone string, depth int) *zoneK
 		// Another server of the zone may have the right keys.
 		rq.distrust(out)
 		again, lerr := rq.lookup(ctx, zone, dns.TypeDNSKEY)
-		if lerr != nil || again.kind != KindAnswer {
+		if lerr != nil || again.kind != kindAnswer {
 			break
 		}
 		out, keys = again, dnskeys(again.answer)
@@ -215,7 +215,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 	var out response
 	fromReferral := false
 	if h, ok := rq.r.cache.Lookup(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok {
-		out = response{kind: KindAnswer, answer: h.RRs, sigs: h.Sigs}
+		out = response{kind: kindAnswer, answer: h.RRs, sigs: h.Sigs}
 		if h.Security == cache.SecuritySecure {
 			return dsRecords(h.RRs), nil
 		}
@@ -250,7 +250,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 	now := rq.r.cfg.Now()
 	rq.nextResponse()
 	switch out.kind {
-	case KindAnswer:
+	case kindAnswer:
 		ds := dsRecords(out.answer)
 		sig, err := dnssec.VerifyRRset(out.answer, rrsigs(out.sigs, dns.TypeDS), pk.keys, now, rq.budget())
 		for try := 0; err != nil && (fromReferral || out.from.IsValid()) && try < maxBogusRetries; try++ {
@@ -262,7 +262,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 			rq.distrust(out)
 			fromReferral = false
 			again, lerr := rq.lookup(ctx, zone, dns.TypeDS)
-			if lerr != nil || again.kind != KindAnswer {
+			if lerr != nil || again.kind != kindAnswer {
 				break
 			}
 			out = again
@@ -278,7 +278,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 			return nil, &zoneKeys{zone: zone, status: dnssec.StatusOf(err), err: err}
 		}
 		return ds, nil
-	case KindNoData, KindReferral:
+	case kindNoData, kindReferral:
 		if err := rq.verifyProof(out.proof, pk); err != nil {
 			// Bogus, or Insecure when the NSEC3 iterations pass the
 			// limit (RFC 9276 §3.2).
@@ -314,13 +314,13 @@ func (rq *request) cachedDSDenial(zone string) (out response, insecure *zoneKeys
 			return response{}, &zoneKeys{zone: zone, status: dnssec.Insecure, parent: parent, cached: true,
 				err: fmt.Errorf("unsigned delegation: %s has no DS in %s (proven earlier)", zone, parent)}, true
 		}
-		return response{kind: KindReferral, proof: h.Proof}, nil, true
+		return response{kind: kindReferral, proof: h.Proof}, nil, true
 	}
 	if h, ok := c.LookupNegative(zone, dns.TypeDS, rq.class, cache.LookupOpts{}); ok && h.Kind == cache.NoData {
 		// With or without a proof: it is what asking again would give
 		// (from an unsigned parent there is none, and the parent's
 		// status settles it; from a signed one its absence is bogus).
-		out := response{kind: KindNoData, soa: []dns.RR{h.SOA}, target: zone, servedBy: h.SOA.Hdr.Name}
+		out := response{kind: kindNoData, soa: []dns.RR{h.SOA}, target: zone, servedBy: h.SOA.Hdr.Name}
 		for _, rr := range h.Proof {
 			switch rr.Header().Rrtype {
 			case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeRRSIG:

@@ -11,46 +11,45 @@ import (
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
-// Kind is what a response means for the resolution, after bailiwick
-// filtering.
-type Kind uint8
+// replyKind is what a response means for the resolution, after bailiwick
+// filtering. It was exported as Kind until no exported field or function
+// carried it: callers see its name only, as Event.Outcome and the
+// upstream-query metric's outcome label, so it is internal now.
+type replyKind uint8
 
 // Response kinds.
 const (
-	KindAnswer    Kind = iota + 1 // the answer RRset for the question (possibly after a CNAME chain)
-	KindCNAME                     // a CNAME/DNAME chain whose target must be resolved from the top
-	KindNXDomain                  // the name does not exist (RFC 2308 §2.1)
-	KindNoData                    // the name exists, the type does not (RFC 2308 §2.2)
-	KindReferral                  // a delegation to a zone closer to the name
-	KindLame                      // the server is not authoritative for the zone it was asked about
-	KindServFail                  // SERVFAIL, REFUSED, NOTIMP, FORMERR or another error rcode
-	KindMalformed                 // the reply cannot be used
-	KindYXDomain                  // a DNAME would make a name longer than 255 octets (RFC 6672 §2.2)
+	kindAnswer    replyKind = iota + 1 // the answer RRset for the question (possibly after a CNAME chain)
+	kindCNAME                          // a CNAME/DNAME chain whose target must be resolved from the top
+	kindNXDomain                       // the name does not exist (RFC 2308 §2.1)
+	kindNoData                         // the name exists, the type does not (RFC 2308 §2.2)
+	kindReferral                       // a delegation to a zone closer to the name
+	kindLame                           // the server is not authoritative for the zone it was asked about
+	kindServFail                       // SERVFAIL, REFUSED, NOTIMP, FORMERR or another error rcode
+	kindMalformed                      // the reply cannot be used
+	kindYXDomain                       // a DNAME would make a name longer than 255 octets (RFC 6672 §2.2)
 )
 
 var kindNames = [...]string{"", "answer", "cname", "nxdomain", "nodata", "referral", "lame", "servfail", "malformed", "yxdomain"}
 
-func (k Kind) String() string {
+func (k replyKind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
 	}
 	return fmt.Sprintf("kind%d", k)
 }
 
-// MarshalText implements encoding.TextMarshaler for JSON traces.
-func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
 // response is a classified reply: what kind it is and the records that
 // survive bailiwick checks.
 type response struct {
-	kind   Kind
+	kind   replyKind
 	reason string // why lame/servfail/malformed; empty otherwise
 	rcode  int
 
 	// answer is the chain of records from the question name: CNAMEs,
 	// DNAMEs with the CNAMEs synthesised from them, and the final RRset.
 	answer []dns.RR
-	// target is where a CNAME/DNAME chain leaves this zone (KindCNAME).
+	// target is where a CNAME/DNAME chain leaves this zone (kindCNAME).
 	target string
 	// soa is the SOA of a negative answer (RFC 2308), with any
 	// in-bailiwick NSEC/NSEC3 and RRSIG records of the authority section.
@@ -114,14 +113,14 @@ func inZone(name, zone string) bool {
 func (c *classifier) classify(resp *dns.Msg) response {
 	r := response{rcode: resp.Rcode, authAnswer: resp.Authoritative}
 	if len(resp.Answer) > MaxRecordsPerSection || len(resp.Ns) > MaxRecordsPerSection || len(resp.Extra) > MaxRecordsPerSection {
-		r.kind, r.reason = KindMalformed, "too many records"
+		r.kind, r.reason = kindMalformed, "too many records"
 		return r
 	}
 	switch resp.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError, dns.RcodeYXDomain:
 		// YXDOMAIN is a DNAME overflow (RFC 6672 §2.2), checked below.
 	default:
-		r.kind = KindServFail
+		r.kind = kindServFail
 		r.reason = "rcode " + dns.RcodeToString[resp.Rcode]
 		return r
 	}
@@ -136,7 +135,7 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		if visited[lname] || hops > MaxCNAMEChain {
 			// The chain loops or is too long inside one reply: hand it to
 			// resolve, which reports the loop or the length.
-			r.kind, r.target = KindCNAME, name
+			r.kind, r.target = kindCNAME, name
 			return r
 		}
 		visited[lname] = true
@@ -146,7 +145,7 @@ func (c *classifier) classify(resp *dns.Msg) response {
 					if !containsRR(r.answer, dn) {
 						r.answer = append(r.answer, dn)
 					}
-					r.kind = KindYXDomain
+					r.kind = kindYXDomain
 					return r
 				}
 				if !containsRR(r.answer, dn) {
@@ -164,7 +163,7 @@ func (c *classifier) classify(resp *dns.Msg) response {
 					}
 				}
 				if c.qtype == dns.TypeCNAME && strings.EqualFold(synth.Hdr.Name, c.qname) {
-					r.kind = KindAnswer // the synthesised CNAME is the answer
+					r.kind = kindAnswer // the synthesised CNAME is the answer
 					return r
 				}
 				name = synth.Target
@@ -177,7 +176,7 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		final := c.rrset(resp.Answer, name, c.qtype)
 		if len(final) > 0 {
 			r.answer = append(r.answer, final...)
-			r.kind = KindAnswer
+			r.kind = kindAnswer
 			return r
 		}
 		if c.qtype != dns.TypeCNAME {
@@ -193,7 +192,7 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		break
 	}
 	if resp.Rcode == dns.RcodeYXDomain {
-		r.kind, r.reason, r.answer = KindServFail, "YXDOMAIN without an overflowing DNAME", nil
+		r.kind, r.reason, r.answer = kindServFail, "YXDOMAIN without an overflowing DNAME", nil
 		return r
 	}
 	soa := c.negativeAuthority(resp.Ns, name)
@@ -202,22 +201,22 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		r.target = name
 		switch {
 		case resp.Rcode == dns.RcodeNameError && inZone(name, c.zone):
-			r.kind, r.soa = KindNXDomain, soa
+			r.kind, r.soa = kindNXDomain, soa
 		default:
 			// NOERROR and no data for the target: the server may just
 			// not have followed the chain (or sent a NODATA for it we
 			// cannot tell from that), so ask for the target itself.
-			r.kind = KindCNAME
+			r.kind = kindCNAME
 		}
 		return r
 	}
 
 	if resp.Rcode == dns.RcodeNameError {
 		if !resp.Authoritative && len(soa) == 0 && !c.minimised {
-			r.kind, r.reason = KindLame, "NXDOMAIN without AA or SOA"
+			r.kind, r.reason = kindLame, "NXDOMAIN without AA or SOA"
 			return r
 		}
-		r.kind, r.soa = KindNXDomain, soa
+		r.kind, r.soa = kindNXDomain, soa
 		return r
 	}
 
@@ -230,17 +229,17 @@ func (c *classifier) classify(resp *dns.Msg) response {
 	if c.upwardNS(resp.Ns) {
 		// NS records for a zone above the server's own, even with AA:
 		// the server sends us back up the tree, it is lame.
-		r.kind, r.reason = KindLame, "upward referral"
+		r.kind, r.reason = kindLame, "upward referral"
 		return r
 	}
 	if len(soa) > 0 || resp.Authoritative {
-		r.kind, r.soa = KindNoData, soa
+		r.kind, r.soa = kindNoData, soa
 		return r
 	}
 	if c.ownsOtherType(resp.Answer) {
 		// Records of other types for the name itself: the name exists
 		// and has no data of this type (with no SOA, it is not cached).
-		r.kind = KindNoData
+		r.kind = kindNoData
 		return r
 	}
 	if c.minimised {
@@ -248,14 +247,14 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		// Anything but a referral down means no, even from a server that
 		// leaves AA clear; the full question later shows whether the
 		// server is really lame.
-		r.kind = KindNoData
+		r.kind = kindNoData
 		return r
 	}
 	if hasNS(resp.Ns) {
-		r.kind, r.reason = KindLame, "upward or sideways referral"
+		r.kind, r.reason = kindLame, "upward or sideways referral"
 		return r
 	}
-	r.kind, r.reason = KindLame, "non-authoritative empty answer without delegation"
+	r.kind, r.reason = kindLame, "non-authoritative empty answer without delegation"
 	return r
 }
 
@@ -373,7 +372,7 @@ func (c *classifier) referral(resp *dns.Msg) (response, bool) {
 	if len(ns) > MaxNSPerZone {
 		ns = ns[:MaxNSPerZone]
 	}
-	r := response{kind: KindReferral, rcode: resp.Rcode, zone: child, ns: ns, authAnswer: resp.Authoritative}
+	r := response{kind: kindReferral, rcode: resp.Rcode, zone: child, ns: ns, authAnswer: resp.Authoritative}
 	wanted := map[string]bool{}
 	for _, n := range ns {
 		wanted[dns.CanonicalName(n.Ns)] = true
@@ -459,7 +458,7 @@ func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
 		if !inZone(h.Name, c.zone) {
 			continue
 		}
-		positive := r.kind == KindAnswer || r.kind == KindCNAME
+		positive := r.kind == kindAnswer || r.kind == kindCNAME
 		switch v := rr.(type) {
 		case *dns.NS:
 			if positive && strings.EqualFold(h.Name, c.zone) {
@@ -468,7 +467,7 @@ func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
 		case *dns.NSEC, *dns.NSEC3:
 			r.proof = append(r.proof, rr)
 		case *dns.DS:
-			if r.kind == KindReferral && strings.EqualFold(h.Name, r.zone) {
+			if r.kind == kindReferral && strings.EqualFold(h.Name, r.zone) {
 				r.ds = append(r.ds, rr)
 			}
 		case *dns.RRSIG:
@@ -476,7 +475,7 @@ func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
 			case dns.TypeNSEC, dns.TypeNSEC3:
 				r.proof = append(r.proof, rr)
 			case dns.TypeDS:
-				if r.kind == KindReferral && strings.EqualFold(h.Name, r.zone) {
+				if r.kind == kindReferral && strings.EqualFold(h.Name, r.zone) {
 					r.ds = append(r.ds, rr)
 				}
 			case dns.TypeNS:
@@ -484,13 +483,13 @@ func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
 					r.apexNS = append(r.apexNS, rr)
 				}
 			case dns.TypeSOA:
-				if r.kind == KindNXDomain || r.kind == KindNoData {
+				if r.kind == kindNXDomain || r.kind == kindNoData {
 					r.proof = append(r.proof, rr)
 				}
 			}
 		}
 	}
-	if r.kind == KindNXDomain || r.kind == KindNoData {
+	if r.kind == kindNXDomain || r.kind == kindNoData {
 		// The negative authority as classified holds NSEC records too;
 		// keep one copy of the proof, in proof.
 		var soa []dns.RR

@@ -38,7 +38,7 @@ func TestClassify(t *testing.T) {
 		qtype      uint16
 		permissive bool
 		in         msg
-		wantKind   Kind
+		wantKind   replyKind
 		wantAnswer []string // RR strings
 		wantTarget string
 		wantZone   string
@@ -48,7 +48,7 @@ func TestClassify(t *testing.T) {
 		{
 			name: "authoritative answer", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeA,
 			in:       msg{aa: true, answer: []string{"www.example.org. 300 IN A 192.0.2.1"}},
-			wantKind: KindAnswer, wantAnswer: []string{"www.example.org.\t300\tIN\tA\t192.0.2.1"},
+			wantKind: kindAnswer, wantAnswer: []string{"www.example.org.\t300\tIN\tA\t192.0.2.1"},
 		},
 		{
 			name: "unrelated answer records are dropped", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeA,
@@ -57,12 +57,12 @@ func TestClassify(t *testing.T) {
 				"victim.example.com. 300 IN A 203.0.113.66",
 				"other.example.org. 300 IN A 192.0.2.2",
 			}},
-			wantKind: KindAnswer, wantAnswer: []string{"www.example.org.\t300\tIN\tA\t192.0.2.1"},
+			wantKind: kindAnswer, wantAnswer: []string{"www.example.org.\t300\tIN\tA\t192.0.2.1"},
 		},
 		{
 			name: "answer for a name outside the zone is not used", zone: "example.org.", qname: "www.example.com.", qtype: dns.TypeA,
 			in:       msg{aa: true, answer: []string{"www.example.com. 300 IN A 203.0.113.66"}},
-			wantKind: KindNoData,
+			wantKind: kindNoData,
 		},
 		{
 			name: "cname leaving the zone", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeA,
@@ -70,7 +70,7 @@ func TestClassify(t *testing.T) {
 				"www.example.org. 300 IN CNAME web.example.net.",
 				"web.example.net. 300 IN A 203.0.113.66", // out of bailiwick: ignored
 			}},
-			wantKind: KindCNAME, wantTarget: "web.example.net.",
+			wantKind: kindCNAME, wantTarget: "web.example.net.",
 			wantAnswer: []string{"www.example.org.\t300\tIN\tCNAME\tweb.example.net."},
 		},
 		{
@@ -79,7 +79,7 @@ func TestClassify(t *testing.T) {
 				"a.example.org. 300 IN CNAME b.example.org.",
 				"b.example.org. 300 IN A 192.0.2.7",
 			}},
-			wantKind: KindAnswer,
+			wantKind: kindAnswer,
 			wantAnswer: []string{"a.example.org.\t300\tIN\tCNAME\tb.example.org.",
 				"b.example.org.\t300\tIN\tA\t192.0.2.7"},
 		},
@@ -88,7 +88,7 @@ func TestClassify(t *testing.T) {
 			in: msg{rcode: dns.RcodeNameError, aa: true,
 				answer: []string{"a.example.org. 300 IN CNAME gone.example.org."},
 				ns:     []string{"example.org. 300 IN SOA ns.example.org. h.example.org. 1 2 3 4 60"}},
-			wantKind:   KindNXDomain,
+			wantKind:   kindNXDomain,
 			wantAnswer: []string{"a.example.org.\t300\tIN\tCNAME\tgone.example.org."}, wantTarget: "gone.example.org.",
 		},
 		{
@@ -97,7 +97,7 @@ func TestClassify(t *testing.T) {
 				"old.example.org. 300 IN DNAME new.example.net.",
 				"x.old.example.org. 300 IN CNAME evil.example.com.", // the server's own CNAME is not trusted
 			}},
-			wantKind: KindCNAME, wantTarget: "x.new.example.net.",
+			wantKind: kindCNAME, wantTarget: "x.new.example.net.",
 			wantAnswer: []string{"old.example.org.\t300\tIN\tDNAME\tnew.example.net.",
 				"x.old.example.org.\t300\tIN\tCNAME\tx.new.example.net."},
 		},
@@ -105,13 +105,13 @@ func TestClassify(t *testing.T) {
 			name: "nxdomain", zone: "example.org.", qname: "nope.example.org.", qtype: dns.TypeA,
 			in: msg{rcode: dns.RcodeNameError, aa: true,
 				ns: []string{"example.org. 300 IN SOA ns.example.org. h.example.org. 1 2 3 4 60"}},
-			wantKind: KindNXDomain,
+			wantKind: kindNXDomain,
 		},
 		{
 			name: "nodata", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeMX,
 			in: msg{aa: true,
 				ns: []string{"example.org. 300 IN SOA ns.example.org. h.example.org. 1 2 3 4 60"}},
-			wantKind: KindNoData,
+			wantKind: kindNoData,
 		},
 		{
 			name: "referral with in-bailiwick and out-of-bailiwick glue", zone: "org.", qname: "www.example.org.", qtype: dns.TypeA,
@@ -119,39 +119,39 @@ func TestClassify(t *testing.T) {
 				ns: []string{"example.org. 86400 IN NS ns1.example.org.", "example.org. 86400 IN NS ns.example.com."},
 				ext: []string{"ns1.example.org. 86400 IN A 127.0.0.1", "ns.example.com. 86400 IN A 127.6.6.6",
 					"unrelated.org. 86400 IN A 127.9.9.9"}},
-			wantKind: KindReferral, wantZone: "example.org.", wantGlue: 1, wantIgn: 1,
+			wantKind: kindReferral, wantZone: "example.org.", wantGlue: 1, wantIgn: 1,
 		},
 		{
 			name: "permissive glue accepts out-of-bailiwick", zone: "org.", qname: "www.example.org.", qtype: dns.TypeA, permissive: true,
 			in: msg{
 				ns:  []string{"example.org. 86400 IN NS ns1.example.org.", "example.org. 86400 IN NS ns.example.com."},
 				ext: []string{"ns1.example.org. 86400 IN A 127.0.0.1", "ns.example.com. 86400 IN A 127.6.6.6"}},
-			wantKind: KindReferral, wantZone: "example.org.", wantGlue: 2,
+			wantKind: kindReferral, wantZone: "example.org.", wantGlue: 2,
 		},
 		{
 			name: "upward referral is lame", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeA,
 			in:       msg{ns: []string{". 86400 IN NS a.root-servers.net."}},
-			wantKind: KindLame,
+			wantKind: kindLame,
 		},
 		{
 			name: "referral to itself without AA is lame", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeA,
 			in:       msg{ns: []string{"example.org. 86400 IN NS ns1.example.org."}},
-			wantKind: KindLame,
+			wantKind: kindLame,
 		},
 		{
 			name: "sideways referral is lame", zone: "org.", qname: "www.example.org.", qtype: dns.TypeA,
 			in:       msg{ns: []string{"other.org. 86400 IN NS ns1.other.org."}},
-			wantKind: KindLame,
+			wantKind: kindLame,
 		},
 		{
 			name: "non-authoritative empty answer is lame", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeA,
 			in:       msg{},
-			wantKind: KindLame,
+			wantKind: kindLame,
 		},
 		{
 			name: "refused", zone: "example.org.", qname: "www.example.org.", qtype: dns.TypeA,
 			in:       msg{rcode: dns.RcodeRefused},
-			wantKind: KindServFail,
+			wantKind: kindServFail,
 		},
 		{
 			name: "cname loop inside one reply", zone: "example.org.", qname: "a.example.org.", qtype: dns.TypeA,
@@ -159,7 +159,7 @@ func TestClassify(t *testing.T) {
 				"a.example.org. 300 IN CNAME b.example.org.",
 				"b.example.org. 300 IN CNAME a.example.org.",
 			}},
-			wantKind: KindCNAME, wantTarget: "a.example.org.",
+			wantKind: kindCNAME, wantTarget: "a.example.org.",
 			wantAnswer: []string{"a.example.org.\t300\tIN\tCNAME\tb.example.org.", "b.example.org.\t300\tIN\tCNAME\ta.example.org."},
 		},
 	}

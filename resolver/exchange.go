@@ -204,7 +204,7 @@ func (rq *request) newQuery(qname string, qtype uint16, edns bool) *dns.Msg {
 // describe fills the trace fields that say what a response taught.
 func describe(ev *Event, r response, zone string) {
 	switch r.kind {
-	case KindReferral:
+	case kindReferral:
 		ri := &ReferralInfo{Zone: r.zone}
 		for _, n := range r.ns {
 			ri.NS = append(ri.NS, dns.CanonicalName(n.Ns))
@@ -220,18 +220,18 @@ func describe(ev *Event, r response, zone string) {
 		if len(ri.IgnoredGlue) > 0 {
 			ev.Detail += fmt.Sprintf(", %d out-of-bailiwick glue ignored", len(ri.IgnoredGlue))
 		}
-	case KindAnswer:
+	case kindAnswer:
 		ev.Answer = rrStrings(r.answer)
 		ev.Detail = fmt.Sprintf("answer: %d record(s)", len(r.answer))
-	case KindCNAME:
+	case kindCNAME:
 		ev.Answer = rrStrings(r.answer)
 		ev.Target = r.target
 		ev.Detail = "alias to " + r.target + ", outside " + zone
-	case KindNXDomain:
+	case kindNXDomain:
 		ev.Answer = rrStrings(r.answer)
 		ev.Negative = rrStrings(r.soa)
 		ev.Detail = "name does not exist"
-	case KindNoData:
+	case kindNoData:
 		ev.Answer = rrStrings(r.answer)
 		ev.Negative = rrStrings(r.soa)
 		ev.Detail = "name exists, no record of this type"

@@ -51,7 +51,7 @@ func FuzzClassify(f *testing.F) {
 				t.Errorf("kept %s from outside %s", rr.Header().Name, zone)
 			}
 		}
-		if r.kind == KindReferral && (!inZone(r.zone, zone) || strings.EqualFold(r.zone, zone)) {
+		if r.kind == kindReferral && (!inZone(r.zone, zone) || strings.EqualFold(r.zone, zone)) {
 			t.Errorf("referral to %s from %s", r.zone, zone)
 		}
 	})

@@ -165,16 +165,16 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 				Detail: fmt.Sprintf("%d aliases, more than %d", n, rq.r.cfg.Limits.CNAMEChain), EDE: edeOther}
 		}
 		switch out.kind {
-		case KindAnswer:
+		case kindAnswer:
 			return chain, wildcardProof, dns.RcodeSuccess, nil
-		case KindYXDomain:
+		case kindYXDomain:
 			return chain, nil, dns.RcodeYXDomain, nil
-		case KindNXDomain:
+		case kindNXDomain:
 			return chain, rq.negAuthority(out), dns.RcodeNameError, nil
-		case KindNoData:
+		case kindNoData:
 			return chain, rq.negAuthority(out), dns.RcodeSuccess, nil
 		}
-		// KindCNAME: restart at the target.
+		// kindCNAME: restart at the target.
 		target := dns.CanonicalName(out.target)
 		if seen[target] {
 			return chain, nil, dns.RcodeServerFailure, &Error{Name: name, Type: qtype, Err: ErrCNAMELoop,
@@ -231,7 +231,7 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			}
 			return response{}, err
 		}
-		if resp.kind == KindReferral {
+		if resp.kind == kindReferral {
 			referrals++
 			if referrals > rq.r.cfg.Limits.ReferralDepth {
 				return response{}, &Error{Name: qname, Type: qtype, Err: ErrReferralDepth,
@@ -245,12 +245,12 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 				// address is, and all that is needed (Unbound and Knot
 				// Resolver use such glue for targets too). It is not an
 				// answer a client ever gets.
-				return response{kind: KindAnswer, answer: glue}, nil
+				return response{kind: kindAnswer, answer: glue}, nil
 			}
 			continue
 		}
 		if minimise {
-			if resp.kind == KindAnswer && sendType == dns.TypeNS && resp.authAnswer && nsAnswer(resp.answer, sendName) {
+			if resp.kind == kindAnswer && sendType == dns.TypeNS && resp.authAnswer && nsAnswer(resp.answer, sendName) {
 				// The server is authoritative for the child zone too: a
 				// zone cut here, served by the same servers.
 				child := &zoneServers{zone: dns.CanonicalName(sendName), ns: zs.ns, trusted: zs.trusted}
@@ -260,7 +260,7 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 				continue
 			}
 			switch resp.kind {
-			case KindNoData, KindAnswer:
+			case kindNoData, kindAnswer:
 				// No zone cut at this label. If the zone's own servers
 				// said so authoritatively, the rest of the name is most
 				// likely inside their zone too: send it whole to them

@@ -583,7 +583,7 @@ func isCtxErr(err error) bool {
 // for concurrent use and fast: they are called on the query path.
 type Metrics interface {
 	// UpstreamQuery is called after every upstream query with its
-	// transport, round-trip time and outcome (a Kind name, "timeout",
+	// transport, round-trip time and outcome (a reply kind name, "timeout",
 	// "error", "malformed", "truncated", "case_mismatch" (0x20 not
 	// echoed) or "badcookie").
 	UpstreamQuery(transport string, rtt time.Duration, outcome string)

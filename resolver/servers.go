@@ -214,10 +214,10 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				failures = append(failures, fmt.Sprintf("%s %s: %s", c.ns.name, c.addr, outcome))
 				continue
 			}
-			if zs.forward && resp.kind == KindReferral {
-				resp.kind, resp.reason = KindLame, "a forwarder sent a referral"
+			if zs.forward && resp.kind == kindReferral {
+				resp.kind, resp.reason = kindLame, "a forwarder sent a referral"
 			}
-			if minimised && resp.kind == KindServFail {
+			if minimised && resp.kind == kindServFail {
 				// Some servers fail the shortened NS question and answer
 				// the real one: the caller asks again with the full name,
 				// this server included (relaxed minimisation, as Knot
@@ -225,8 +225,8 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				return resp, nil
 			}
 			switch resp.kind {
-			case KindLame, KindServFail, KindMalformed:
-				if resp.kind == KindLame {
+			case kindLame, kindServFail, kindMalformed:
+				if resp.kind == kindLame {
 					lame++
 					rq.r.infra.MarkLame(c.addr, zs.zone)
 				}

@@ -48,13 +48,13 @@ func (rq *request) sharedAnswer(ctx context.Context, name string, qtype uint16) 
 	var shown []dns.RR
 	switch e.Kind {
 	case cache.SharedAnswer:
-		r, shown = response{kind: KindAnswer, answer: e.Answer, sigs: e.Sigs, proof: e.Proof, wildcard: e.Wildcard}, e.Answer
+		r, shown = response{kind: kindAnswer, answer: e.Answer, sigs: e.Sigs, proof: e.Proof, wildcard: e.Wildcard}, e.Answer
 	case cache.SharedCNAME:
-		r, shown = response{kind: KindCNAME, answer: e.Answer, sigs: e.Sigs, target: e.Target}, e.Answer
+		r, shown = response{kind: kindCNAME, answer: e.Answer, sigs: e.Sigs, target: e.Target}, e.Answer
 	case cache.SharedNXDomain, cache.SharedNoData:
-		kind := KindNoData
+		kind := kindNoData
 		if e.Kind == cache.SharedNXDomain {
-			kind = KindNXDomain
+			kind = kindNXDomain
 		}
 		r, shown = response{kind: kind, answer: e.Answer, sigs: e.Sigs, soa: e.Authority, proof: e.Proof, target: e.Target}, append(e.Answer[:len(e.Answer):len(e.Answer)], e.Authority[0])
 	}
@@ -178,13 +178,13 @@ func (rq *request) publish(name string, qtype uint16, out response) {
 	}
 	negative := false
 	switch out.kind {
-	case KindAnswer:
+	case kindAnswer:
 		e.Kind, e.Target = cache.SharedAnswer, ""
-	case KindCNAME:
+	case kindCNAME:
 		e.Kind = cache.SharedCNAME
-	case KindNXDomain, KindNoData:
+	case kindNXDomain, kindNoData:
 		e.Kind, negative = cache.SharedNoData, true
-		if out.kind == KindNXDomain {
+		if out.kind == kindNXDomain {
 			e.Kind = cache.SharedNXDomain
 		}
 		if e.Target == "" {

@@ -72,7 +72,7 @@ type Event struct {
 	RTT       time.Duration  `json:"rtt_ns,omitempty"`
 	Rcode     string         `json:"rcode,omitempty"`
 	Flags     string         `json:"flags,omitempty"`
-	Outcome   string         `json:"outcome,omitempty"` // a Kind, or timeout/error/truncated
+	Outcome   string         `json:"outcome,omitempty"` // a reply kind, or timeout/error/truncated
 	Detail    string         `json:"detail,omitempty"`  // what was learned, in words
 
 	Referral *ReferralInfo `json:"referral,omitempty"`

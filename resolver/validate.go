@@ -133,7 +133,7 @@ func (rq *request) validatePiece(ctx context.Context, out *response, qname strin
 		worse(dnssec.Bogus, &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeDNSBogus, Err: dnssec.ErrMalformed,
 			Reason: "the CNAME for " + out.dnameMismatch + " contradicts the signed DNAME it came with"})
 	}
-	if out.kind == KindNXDomain || out.kind == KindNoData {
+	if out.kind == kindNXDomain || out.kind == kindNoData {
 		s, err := rq.validateDenial(ctx, out, qname, qtype)
 		if rq.obs != nil {
 			in := &DNSSECInfo{Zone: signerOf(*out), RRset: fmt.Sprintf("%s proof for %s %s", out.kind, qname, dns.TypeToString[qtype]),
@@ -204,9 +204,9 @@ func (rq *request) validateDenial(ctx context.Context, out *response, qname stri
 	nsecs, nsec3s := proofRecords(out.proof)
 	var err error
 	switch {
-	case out.kind == KindNXDomain && len(nsecs) > 0:
+	case out.kind == kindNXDomain && len(nsecs) > 0:
 		err = dnssec.ProveNXDOMAIN(name, zk.zone, nsecs)
-	case out.kind == KindNXDomain:
+	case out.kind == kindNXDomain:
 		err = dnssec.ProveNSEC3NXDOMAIN(name, zk.zone, nsec3s)
 	case len(nsecs) > 0:
 		if err = dnssec.ProveNODATA(name, qtype, zk.zone, nsecs); err != nil {

@@ -68,13 +68,13 @@ func (rq *request) hiddenCut(ctx context.Context, zone, owner string) *zoneKeys 
 			}
 		}
 		switch out.kind {
-		case KindAnswer:
+		case kindAnswer:
 			if len(dsRecords(out.answer)) > 0 {
 				// A signed cut: its keys, vouched for by this DS, decide.
 				return rq.keysFor(ctx, c, 0)
 			}
 			return nil
-		case KindNoData, KindReferral:
+		case kindNoData, kindReferral:
 			zk, cut := rq.cutFromDenial(ctx, c, out)
 			if zk != nil || !cut {
 				if zk != nil && zk.status == dnssec.Insecure {
@@ -137,7 +137,7 @@ func (rq *request) rememberCut(ctx context.Context, c string, proof []dns.RR, zk
 	}
 	rq.vkeys[c] = zk
 	if _, ok := rq.r.cache.Lookup(c, dns.TypeNS, rq.class, cache.LookupOpts{}); !ok {
-		if out, err := rq.lookup(ctx, c, dns.TypeNS); err != nil || out.kind != KindAnswer || !nsAnswer(out.answer, c) {
+		if out, err := rq.lookup(ctx, c, dns.TypeNS); err != nil || out.kind != kindAnswer || !nsAnswer(out.answer, c) {
 			return
 		}
 	}

@@ -75,6 +75,9 @@ func TestExampleAgreesWithDefaults(t *testing.T) {
 	want.Local = example.Local
 	want.Forward, want.Stub = example.Forward, example.Stub
 	want.Control.Socket = example.Control.Socket
+	// The hardening it recommends: 0x20, cookies and a per-zone rate.
+	want.Resolver.UseCapsForID, want.Resolver.Cookies = example.Resolver.UseCapsForID, example.Resolver.Cookies
+	want.Resolver.RateLimit = example.Resolver.RateLimit
 	// Keys the example writes at the value the code uses for zero, or
 	// leaves out (then the code's default applies).
 	want.Resolver.UnwantedReplyThreshold = resolver.DefaultUnwantedReplyThreshold
