@@ -263,8 +263,13 @@ func New(cfg Config) (*Resolver, error) {
 	return r, nil
 }
 
-// CacheStats returns the cache's counters.
-func (r *Resolver) CacheStats() cache.Stats { return r.cache.Stats() }
+// CacheStats returns the cache's counters; its Parts include the
+// infrastructure cache's (cache.PartInfra).
+func (r *Resolver) CacheStats() cache.Stats {
+	st := r.cache.Stats()
+	st.Parts = append(st.Parts, r.infra.Part())
+	return st
+}
 
 // InfraSnapshot returns the server-selection table: RTT, RTO, timeouts and
 // lameness per server and zone.
