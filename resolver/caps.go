@@ -13,20 +13,23 @@ import (
 // use-caps-for-id): servers copy the question name into their reply byte
 // for byte, so a name sent with its letters' case chosen at random adds a
 // bit per letter that a blind forger must also guess. A reply whose
-// question does not carry the exact case sent is not used. Some servers
-// lower-case the question; for them the resolver asks once more with a
-// fresh pattern (a forger who guessed ID and port must then win twice),
-// then without 0x20, and remembers the server for capsFallbackTTL.
+// question does not carry the exact case sent is not used.
+//
+// Some servers lower-case the question. A UDP reply with the wrong case
+// cannot tell such a server from a forger who guessed ID and port, so it
+// is no evidence: the question is asked again over TCP, still in random
+// case, where no blind forger can answer. Only when the TCP reply does not
+// echo the case either is the server remembered, for capsFallbackTTL, as
+// one that does not: it is then asked in lower case. (Unbound and the
+// previous rule here fell back after mismatches over UDP, which a forger
+// who guesses ID and port twice can provoke, turning 0x20 off for the
+// server; a server that answers over neither TCP nor with its case echoed
+// stays unusable with 0x20 on, as RFC 7766 requires TCP.)
 
 // capsFallbackTTL is how long a server that did not echo case is asked
 // without 0x20: Unbound's infra-host-ttl, after which what is known about
 // a server is relearnt.
 const capsFallbackTTL = 15 * time.Minute
-
-// maxCapsMismatches is how many replies with the wrong case one exchange
-// takes before asking without 0x20: the second mismatch, with a new
-// pattern, shows the server (not a lucky forger) does not echo case.
-const maxCapsMismatches = 2
 
 // randomiseCase returns name with each ASCII letter's case chosen at
 // random.
@@ -60,7 +63,8 @@ func (u *upstreams) usesCaps(server netip.AddrPort) bool {
 	return !u.now().Before(s.noCapsUntil)
 }
 
-// noCaps remembers that server does not echo case.
+// noCaps remembers that server does not echo case: only on the evidence
+// of a TCP reply.
 func (u *upstreams) noCaps(server netip.AddrPort) {
 	s := u.server(server)
 	s.mu.Lock()

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
+	"fmt"
 
 	"github.com/miekg/dns"
 )
@@ -12,12 +12,25 @@ import (
 // DNS cookies as a client (RFC 7873, RFC 9018 §3): every query carries an
 // 8-byte client cookie, random per server, and the server's own cookie
 // once it sent one. A reply whose COOKIE option does not start with the
-// client cookie is ignored like one with the wrong ID (a blind forger
-// cannot see the cookie, so it adds 64 bits to guess), and so is a UDP
-// reply without a cookie from a server known to send one. When a server
-// times out, its cookie is forgotten, so a server that stopped sending
-// cookies is usable again. BADCOOKIE (RFC 7873 §5.3) is retried once with
-// the fresh server cookie, then over TCP.
+// client cookie is ignored like one with the wrong ID (RFC 7873 §5.3: a
+// blind forger cannot see the cookie, so it adds 64 bits to guess).
+//
+// Once a server has sent a cookie it is known to send them, and that is
+// never unlearnt from anything a blind forger can cause:
+//   - a UDP reply without a cookie from it is ignored like a forgery, and
+//     a UDP wait that saw only such replies (or any other rejected ones)
+//     is retried over TCP, which a blind forger cannot answer (BIND does
+//     the same: "missing expected cookie", ISC issue #2275);
+//   - a timeout changes nothing: a flood makes timeouts, so a timeout must
+//     not weaken what the next reply has to show;
+//   - only a TCP reply without a cookie, to a query that carried one,
+//     ends it: the server itself, reached over a connection a blind
+//     forger cannot inject into, no longer sends cookies (a server that
+//     turned them off, or an anycast node without them). Its UDP replies
+//     are then taken without a cookie, as for a server never heard from.
+//
+// BADCOOKIE (RFC 7873 §5.3) is retried once with the fresh server cookie,
+// then over TCP.
 
 // Cookie sizes (RFC 7873 §4): an 8-byte client cookie and a server cookie
 // of 8 to 32 bytes.
@@ -51,7 +64,16 @@ func (s *serverState) learnCookie(m *dns.Msg) {
 	s.mu.Unlock()
 }
 
-// forgetCookie drops the server cookie (after a timeout).
+// sendsCookies says whether the server is known to send cookies: its
+// cookie is kept, so its UDP replies must carry ours.
+func (s *serverState) sendsCookies() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.serverCookie != nil
+}
+
+// forgetCookie drops the server cookie: only after a reply over TCP
+// without one (see above).
 func (s *serverState) forgetCookie() {
 	s.mu.Lock()
 	s.serverCookie = nil
@@ -73,25 +95,34 @@ func cookieOf(m *dns.Msg) ([]byte, bool) {
 	return nil, false
 }
 
+// Reasons a reply's cookie is not accepted.
+var (
+	errNoCookie        = fmt.Errorf("%w: no cookie from a server that sends them", errRejected)
+	errMalformedCookie = fmt.Errorf("%w: malformed cookie", errRejected)
+	errWrongCookie     = fmt.Errorf("%w: wrong client cookie", errRejected)
+)
+
 // checkCookie checks a reply's COOKIE option against the query's (RFC
 // 7873 §5.3): nothing to check when the query had none; the client cookie
-// must come back; a reply without a cookie is refused when the query
-// carried a server cookie (the server is known to send them).
-func checkCookie(m, q *dns.Msg) error {
+// must come back; a UDP reply without a cookie is refused when the query
+// carried a server cookie (the server is known to send them). Over a
+// stream (TCP, TLS) a reply without a cookie is taken: no blind forger
+// can answer there (exchange.go then forgets the server's cookie).
+func checkCookie(m, q *dns.Msg, stream bool) error {
 	qc, ok := cookieOf(q)
 	if !ok || len(qc) < clientCookieLen {
 		return nil
 	}
 	rc, ok := cookieOf(m)
 	switch {
-	case !ok && len(qc) > clientCookieLen:
-		return errors.New("no cookie from a server that sends them")
+	case !ok && len(qc) > clientCookieLen && !stream:
+		return errNoCookie
 	case !ok:
 		return nil
 	case len(rc) < clientCookieLen+minServerCookie || len(rc) > clientCookieLen+maxServerCookie:
-		return errors.New("malformed cookie")
+		return errMalformedCookie
 	case !bytes.Equal(rc[:clientCookieLen], qc[:clientCookieLen]):
-		return errors.New("wrong client cookie")
+		return errWrongCookie
 	}
 	return nil
 }

@@ -18,9 +18,17 @@
 //     only when source, ID and question all match; the others are
 //     counted, and past a threshold the cache is flushed (unwanted.go);
 //   - draft-vixie-dnsext-dns0x20: question names in random letter case,
-//     with a per-server fallback (caps.go, off by default);
-//   - RFC 7873 and RFC 9018: DNS cookies as a client, kept per server,
-//     BADCOOKIE retried (cookies.go, off by default);
+//     with a per-server fallback decided over TCP only (caps.go, off by
+//     default);
+//   - RFC 7873 and RFC 9018: DNS cookies as a client, kept per server
+//     and required over UDP once a server sent one (only a TCP reply
+//     without one clears that), BADCOOKIE retried (cookies.go, off by
+//     default);
+//   - nothing a blind forger causes weakens what a reply must show: a
+//     timeout changes no per-server state, and a UDP exchange that sees
+//     forged-looking replies is asked again over TCP (exchange.go:
+//     spoofedUDP; a flood of replies failing the checks, any from a
+//     server known to send cookies, a 0x20 case mismatch);
 //   - RFC 4033-4035, RFC 5155, RFC 6840: DNSSEC validation (chain.go builds
 //     the chain of trust, validate.go checks answers and denials,
 //     zonecut.go finds the zone cuts no referral showed),

@@ -27,7 +27,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 	network := "udp"
 	edns := true
 	caps := up.usesCaps(server)
-	capsMismatches, badCookies := 0, 0
+	badCookies := 0
 	for attempt := 0; attempt < maxExchangeAttempts; attempt++ {
 		if err := rq.checkBudget(ctx); err != nil {
 			return response{}, "", err
@@ -48,7 +48,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		q := rq.newQuery(qname, qtype, edns)
 		q.RecursionDesired = zs.forward
 		sent := qname
-		if caps && network == "udp" {
+		if caps {
 			sent = randomiseCase(qname)
 			q.Question[0].Name = sent
 		}
@@ -64,7 +64,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		qctx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := rq.r.cfg.Now()
-		m, xerr := rq.r.sharedExchange(qctx, q, caps && network == "udp", network, server, timeout)
+		m, xerr := rq.r.sharedExchange(qctx, q, caps, network, server, timeout)
 		cancel()
 		release()
 		rtt := rq.r.cfg.Now().Sub(t0)
@@ -72,20 +72,27 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		ev := Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
 			Name: sent, Type: dns.TypeToString[qtype], Transport: network, RTT: rtt}
 		if xerr == nil {
-			if merr := matchesQuestion(m, q); merr != nil {
-				xerr = fmt.Errorf("%w: %v", ErrMalformed, merr)
+			if merr := matchesQuestion(m, q, network != "udp"); merr != nil {
+				xerr = fmt.Errorf("%w: %w", ErrMalformed, merr)
 			}
+		}
+		if tcp, detail := spoofedUDP(xerr, network, ss); tcp {
+			rq.metric(network, rtt, "rejected")
+			if rq.obs != nil {
+				ev.Outcome, ev.Err, ev.Detail = "rejected", xerr.Error(), detail
+				rq.emit(ev)
+			}
+			network = "tcp"
+			why = "retry over TCP after rejected UDP replies"
+			continue
 		}
 		if xerr != nil {
 			outcome = "error"
 			switch {
 			case errors.Is(xerr, ErrTimeout) || isCtxErr(xerr) || isNetTimeout(xerr):
+				// A timeout changes nothing the resolver knows about
+				// the server's cookie or case: a flood causes timeouts.
 				outcome = "timeout"
-				if ss != nil {
-					// The server may have stopped sending cookies and
-					// its replies been ignored: ask without next time.
-					ss.forgetCookie()
-				}
 				if ctx.Err() != nil {
 					xerr = fmt.Errorf("%w: %v", ErrDeadline, ctx.Err())
 				} else if !errors.Is(xerr, ErrTimeout) {
@@ -104,28 +111,33 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		rq.r.infra.RecordRTT(c.addr, zs.zone, rtt)
 		ev.Rcode, ev.Flags = dns.RcodeToString[m.Rcode], flagString(m)
+		noEcho := false
 		if sent != qname {
 			if m.Question[0].Name != sent {
-				// The exact case did not come back: a server that does
-				// not echo it, or a forger who guessed ID and port.
-				capsMismatches++
-				rq.metric(network, rtt, "case_mismatch")
-				detail := "0x20 case not echoed (" + m.Question[0].Name + "): ask again with another pattern"
-				if capsMismatches >= maxCapsMismatches {
-					caps = false
-					up.noCaps(server)
-					detail = "0x20 case not echoed twice: ask without 0x20 and remember the server"
+				// The exact case did not come back. Over UDP that is a
+				// server that does not echo it or a forger who guessed
+				// ID and port: ask over TCP. Over TCP it is the server.
+				if network == "udp" {
+					rq.metric(network, rtt, "case_mismatch")
+					if rq.obs != nil {
+						ev.Outcome, ev.Detail = "case_mismatch", "0x20 case not echoed ("+m.Question[0].Name+"): ask again over TCP"
+						rq.emit(ev)
+					}
+					network = "tcp"
+					why = "retry over TCP after a 0x20 case mismatch"
+					continue
 				}
-				if rq.obs != nil {
-					ev.Outcome, ev.Detail = "case_mismatch", detail
-					rq.emit(ev)
-				}
-				why = "retry after a 0x20 case mismatch"
-				continue
+				caps, noEcho = false, true
+				up.noCaps(server)
 			}
 			restoreCase(m, qname)
 		}
 		if ss != nil {
+			if _, ok := cookieOf(m); !ok && network != "udp" {
+				// The server itself answered without a cookie where no
+				// blind forger can: it no longer sends them.
+				ss.forgetCookie()
+			}
 			ss.learnCookie(m)
 			if m.Rcode == dns.RcodeBadCookie {
 				// RFC 7873 §5.3: retry once with the server cookie just
@@ -174,6 +186,9 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		if rq.obs != nil {
 			ev.Outcome = resp.kind.String()
 			describe(&ev, resp, zs.zone)
+			if noEcho {
+				ev.Detail += "; 0x20 case not echoed over TCP either: the server is asked without 0x20 for " + capsFallbackTTL.String()
+			}
 			rq.emit(ev)
 		}
 		return resp, "", nil
@@ -181,10 +196,28 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 	return response{}, "error", fmt.Errorf("%w: no usable reply after retries", ErrMalformed)
 }
 
+// spoofedUDP says whether a failed UDP exchange is to be asked again over
+// TCP, which no blind forger can answer, and why: a flood of replies
+// failing the checks (transport.go), or any such reply from a server known
+// to send cookies (a forgery, or a server that stopped sending them:
+// cookies.go).
+func spoofedUDP(xerr error, network string, ss *serverState) (bool, string) {
+	switch {
+	case xerr == nil || network != "udp":
+		return false, ""
+	case errors.Is(xerr, errReplyFlood):
+		return true, "a flood of replies failing the checks: retry over TCP"
+	case ss != nil && errors.Is(xerr, errRejected) && ss.sendsCookies():
+		return true, "only replies failing the checks from a server known to send cookies: retry over TCP"
+	}
+	return false, ""
+}
+
 // maxExchangeAttempts bounds the queries one exchange with a server
-// sends: the first, one over TCP after TC=1, one without EDNS, two after
-// 0x20 case mismatches and two after BADCOOKIE; each reason retries at
-// most that often, so 7 is never reached by a well-behaved server.
+// sends: the first, one over TCP (after TC=1, a 0x20 case mismatch or
+// rejected UDP replies, spoofedUDP: each switches to TCP for good), one
+// without EDNS and two after BADCOOKIE; 7 leaves room and is never
+// reached by a well-behaved server.
 const maxExchangeAttempts = 7
 
 // newQuery builds an iterative query: RD clear, a random ID, and EDNS(0)

@@ -590,7 +590,9 @@ type Metrics interface {
 	// UpstreamQuery is called after every upstream query with its
 	// transport, round-trip time and outcome (a reply kind name, "timeout",
 	// "error", "malformed", "truncated", "case_mismatch" (0x20 not
-	// echoed) or "badcookie").
+	// echoed over UDP), "rejected" (a flood of replies failing the
+	// checks, or any such reply from a server known to send cookies: the
+	// question goes over TCP) or "badcookie").
 	UpstreamQuery(transport string, rtt time.Duration, outcome string)
 	// CacheLookup is called once for every question the resolver asks
 	// its cache (the client's, and each CNAME target, NS address, DS or

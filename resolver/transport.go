@@ -37,8 +37,14 @@ func (f ExchangerFunc) Exchange(ctx context.Context, q *dns.Msg, network string,
 
 // maxIgnoredReplies bounds how many non-matching datagrams one UDP wait
 // reads before giving up: a flood of forgeries must not keep a query alive
-// forever (the deadline also ends it).
+// forever (the deadline also ends it). A server sends one reply per
+// query, so 64 on one fresh socket is a flood, never a broken server:
+// the wait ends with errReplyFlood and the question goes over TCP.
 const maxIgnoredReplies = 64
+
+// errReplyFlood is wrapped by the error of a UDP wait that read
+// maxIgnoredReplies replies failing the checks.
+var errReplyFlood = errors.New("too many replies failing the checks: a forgery flood")
 
 // maxTCPMessages bounds the messages read on one TCP connection while
 // looking for the one with our ID.
@@ -135,14 +141,14 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, onUnwanted
 		n, from, err := uc.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if lastBad != nil {
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, lastBad)
+				return nil, fmt.Errorf("%w: %w", ErrMalformed, lastBad)
 			}
 			return nil, netErr(ctx, err)
 		}
 		if from.Addr().Unmap() != server.Addr().Unmap() || from.Port() != server.Port() {
 			continue // not from the server we asked: ignore, keep waiting
 		}
-		m, err := checkReply(buf[:n], q)
+		m, err := checkReply(buf[:n], q, false)
 		if err != nil {
 			lastBad = err
 			if onUnwanted != nil {
@@ -152,11 +158,11 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, onUnwanted
 		}
 		return m, nil
 	}
-	return nil, fmt.Errorf("%w: %d non-matching replies", ErrMalformed, maxIgnoredReplies)
+	return nil, fmt.Errorf("%w: %w (%d), the last: %w", ErrMalformed, errReplyFlood, maxIgnoredReplies, lastBad)
 }
 
 func exchangeTCP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
-	c, err := d.DialContext(ctx, "tcp", server.String())
+	c, err := streamDialer(d).DialContext(ctx, "tcp", server.String())
 	if err != nil {
 		return nil, netErr(ctx, err)
 	}
@@ -165,10 +171,23 @@ func exchangeTCP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, se
 	return exchangeStream(ctx, c, wire, q)
 }
 
+// streamDialer is d for TCP: a local address given for UDP (the source
+// address the UDP queries use) is used for TCP too, rather than failing
+// the dial with a mismatched address type.
+func streamDialer(d *net.Dialer) *net.Dialer {
+	la, ok := d.LocalAddr.(*net.UDPAddr)
+	if !ok || la == nil {
+		return d
+	}
+	dd := *d
+	dd.LocalAddr = &net.TCPAddr{IP: la.IP, Zone: la.Zone}
+	return &dd
+}
+
 // exchangeTLS is exchangeTCP inside TLS (RFC 7858): the handshake
 // verifies the server's certificate with tc before the query is sent.
 func exchangeTLS(ctx context.Context, d *net.Dialer, tc *tls.Config, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
-	raw, err := d.DialContext(ctx, "tcp", server.String())
+	raw, err := streamDialer(d).DialContext(ctx, "tcp", server.String())
 	if err != nil {
 		return nil, netErr(ctx, err)
 	}
@@ -195,7 +214,7 @@ func exchangeStream(ctx context.Context, c net.Conn, wire []byte, q *dns.Msg) (*
 		var l [2]byte
 		if _, err := io.ReadFull(c, l[:]); err != nil {
 			if lastBad != nil {
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, lastBad)
+				return nil, fmt.Errorf("%w: %w", ErrMalformed, lastBad)
 			}
 			return nil, netErr(ctx, err)
 		}
@@ -203,7 +222,7 @@ func exchangeStream(ctx context.Context, c net.Conn, wire []byte, q *dns.Msg) (*
 		if _, err := io.ReadFull(c, buf); err != nil {
 			return nil, netErr(ctx, err)
 		}
-		m, err := checkReply(buf, q)
+		m, err := checkReply(buf, q, true)
 		if err != nil {
 			lastBad = err
 			continue
@@ -213,46 +232,54 @@ func exchangeStream(ctx context.Context, c net.Conn, wire []byte, q *dns.Msg) (*
 	return nil, fmt.Errorf("%w: no matching reply on TCP", ErrMalformed)
 }
 
+// errRejected is wrapped by every reason checkReply and matchesQuestion
+// give for not using a reply: over UDP, from the server's own address, it
+// is what a blind forger's guesses look like (exchange.go then asks over
+// TCP where the server is known to send cookies; spoof.go).
+var errRejected = errors.New("reply rejected")
+
 // checkReply parses b and checks that it answers q: QR set, same ID, same
 // question (RFC 5452 §9.1), and the client cookie if one was sent
-// (cookies.go). The name is compared without regard to case here: the
-// resolver checks a 0x20 pattern itself (caps.go), since a server that
-// does not echo case must be told apart from a forger.
-func checkReply(b []byte, q *dns.Msg) (*dns.Msg, error) {
+// (cookies.go); stream says it came over TCP or TLS. The name is compared
+// without regard to case here: the resolver checks a 0x20 pattern itself
+// (caps.go), since a server that does not echo case must be told apart
+// from a forger.
+func checkReply(b []byte, q *dns.Msg, stream bool) (*dns.Msg, error) {
 	if len(b) < 12 {
-		return nil, errors.New("short message")
+		return nil, fmt.Errorf("%w: short message", errRejected)
 	}
 	if binary.BigEndian.Uint16(b) != q.Id {
-		return nil, errors.New("wrong ID")
+		return nil, fmt.Errorf("%w: wrong ID", errRejected)
 	}
 	m := new(dns.Msg)
 	if err := m.Unpack(b); err != nil {
-		return nil, fmt.Errorf("unpacking reply: %v", err)
+		return nil, fmt.Errorf("%w: unpacking reply: %v", errRejected, err)
 	}
-	if err := matchesQuestion(m, q); err != nil {
+	if err := matchesQuestion(m, q, stream); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// matchesQuestion checks a parsed reply against the query.
-func matchesQuestion(m, q *dns.Msg) error {
+// matchesQuestion checks a parsed reply against the query; stream says
+// it came over TCP or TLS (cookies.go: checkCookie).
+func matchesQuestion(m, q *dns.Msg, stream bool) error {
 	if !m.Response {
-		return errors.New("QR bit not set")
+		return fmt.Errorf("%w: QR bit not set", errRejected)
 	}
 	if m.Id != q.Id {
-		return errors.New("wrong ID")
+		return fmt.Errorf("%w: wrong ID", errRejected)
 	}
 	if len(m.Question) != 1 || len(q.Question) != 1 {
 		// RFC 7766 allows an empty question only for some errors; a
 		// reply we cannot tie to our question is not used.
-		return errors.New("reply has no question")
+		return fmt.Errorf("%w: reply has no question", errRejected)
 	}
 	mq, qq := m.Question[0], q.Question[0]
 	if mq.Qtype != qq.Qtype || mq.Qclass != qq.Qclass || !strings.EqualFold(mq.Name, qq.Name) {
-		return fmt.Errorf("wrong question %s %s", mq.Name, dns.TypeToString[mq.Qtype])
+		return fmt.Errorf("%w: wrong question %s %s", errRejected, mq.Name, dns.TypeToString[mq.Qtype])
 	}
-	return checkCookie(m, q)
+	return checkCookie(m, q, stream)
 }
 
 // netErr turns a network error into ErrTimeout when it is one.
