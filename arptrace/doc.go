@@ -30,6 +30,7 @@
 // watch.go (Monitor, Watch: arpwatch's events), frame.go (Ethernet/ARP
 // codec), oui.go (vendor registry), types.go (routes, neighbours),
 // millis.go (durations in ms), iface.go (interfaces, the link seam),
+// ifname.go (InterfaceByName: a missing interface named plainly),
 // link_linux.go (ARP on internal/rawlink's AF_PACKET link, which ndptrace
 // shares), netlink_linux.go (routes and neighbours over
 // rtnetlink), neigh.go, errors.go, and *_others.go stubs.

@@ -40,3 +40,19 @@ func (e *PermissionError) Error() string {
 
 // Unwrap returns both ErrPermission and the system error.
 func (e *PermissionError) Unwrap() []error { return []error{ErrPermission, e.Err} }
+
+// addressError is an ErrInvalidAddress whose text is its detail alone,
+// so the detail ("… is not an IPv4 address") is not said twice.
+type addressError struct {
+	pkg string // the package prefix of the message
+	err error
+}
+
+func (e *addressError) Error() string   { return e.pkg + ": " + e.err.Error() }
+func (e *addressError) Unwrap() []error { return []error{ErrInvalidAddress, e.err} }
+
+// InvalidAddressf returns an error wrapping ErrInvalidAddress (and any %w
+// operand) whose message is pkg, then the formatted detail.
+func InvalidAddressf(pkg, format string, args ...any) error {
+	return &addressError{pkg: pkg, err: fmt.Errorf(format, args...)}
+}

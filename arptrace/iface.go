@@ -13,9 +13,9 @@ import (
 // lookupInterface finds an interface by name and checks it can carry ARP:
 // it must exist, not be loopback, be up, and have a 6-byte Ethernet address.
 func lookupInterface(name string) (Interface, error) {
-	ifi, err := net.InterfaceByName(name)
+	ifi, err := InterfaceByName(name)
 	if err != nil {
-		return Interface{}, fmt.Errorf("%w %q: no such interface (see `ip link`): %w", ErrInterface, name, err)
+		return Interface{}, err
 	}
 	return checkInterface(ifi)
 }

@@ -31,7 +31,7 @@ func dialNetlink(ctx context.Context) (*rtnetlink.Conn, func(), error) {
 // would use to reach dst (like `ip route get`).
 func Route(ctx context.Context, dst netip.Addr) (RouteInfo, error) {
 	if !dst.IsValid() || dst.IsUnspecified() || dst.IsMulticast() {
-		return RouteInfo{}, fmt.Errorf("%w: %v is not a unicast address", ErrInvalidAddress, dst)
+		return RouteInfo{}, InvalidAddressf("arptrace", "%v is not a unicast address", dst)
 	}
 	family, bits := uint8(unix.AF_INET), uint8(32)
 	if dst.Is6() {
@@ -122,9 +122,9 @@ func Neighbours6(ctx context.Context, ifaceName string) ([]Neighbour, error) {
 func neighbours(ctx context.Context, ifaceName string, family uint8) ([]Neighbour, error) {
 	idx := 0
 	if ifaceName != "" {
-		ifi, err := net.InterfaceByName(ifaceName)
+		ifi, err := InterfaceByName(ifaceName)
 		if err != nil {
-			return nil, fmt.Errorf("%w %q: %w", ErrInterface, ifaceName, err)
+			return nil, err
 		}
 		idx = ifi.Index
 	}

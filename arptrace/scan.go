@@ -140,7 +140,7 @@ type ScanPlan struct {
 // routing to the first target) and the pacing of opts.
 func (t *Tracer) PlanScan(ctx context.Context, targets []netip.Addr, opts ScanOptions) (ScanPlan, error) {
 	if len(targets) == 0 {
-		return ScanPlan{}, fmt.Errorf("%w: no targets", ErrInvalidAddress)
+		return ScanPlan{}, InvalidAddressf("arptrace", "no targets")
 	}
 	if opts.Tries < 0 || opts.Tries > MaxScanTries {
 		return ScanPlan{}, fmt.Errorf("arptrace: scan tries %d not in 1..%d", opts.Tries, MaxScanTries)

@@ -22,7 +22,7 @@ const (
 // included, as arp-scan does for CIDR targets.
 func ScanTargets(p netip.Prefix, force bool) ([]netip.Addr, error) {
 	if !p.IsValid() || !p.Addr().Is4() {
-		return nil, fmt.Errorf("%w: %v is not an IPv4 prefix", ErrInvalidAddress, p)
+		return nil, InvalidAddressf("arptrace", "%v is not an IPv4 prefix", p)
 	}
 	p = p.Masked()
 	if err := checkScanSize(uint64(1)<<(32-p.Bits()), p.String(), force); err != nil {
@@ -77,7 +77,7 @@ func ParseScanTargets(ctx context.Context, args []string, r Resolver, force bool
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no targets", ErrInvalidAddress)
+		return nil, InvalidAddressf("arptrace", "no targets")
 	}
 	return out, nil
 }
@@ -90,7 +90,7 @@ func parseScanTarget(ctx context.Context, arg string, r Resolver, force bool) ([
 		a, err1 := netip.ParseAddr(lo)
 		b, err2 := netip.ParseAddr(hi)
 		if err1 != nil || err2 != nil || !a.Is4() || !b.Is4() || b.Less(a) {
-			return nil, fmt.Errorf("%w: %q is not a range like 192.0.2.1-192.0.2.10", ErrInvalidAddress, arg)
+			return nil, InvalidAddressf("arptrace", "%q is not a range like 192.0.2.1-192.0.2.10", arg)
 		}
 		av, bv := a.As4(), b.As4()
 		n := uint64(be32(bv)-be32(av)) + 1
@@ -112,23 +112,27 @@ func parseScanTarget(ctx context.Context, arg string, r Resolver, force bool) ([
 		if err1 == nil && err2 == nil && a.Is4() && m.Is4() {
 			ones, bits := net.IPMask(m.AsSlice()).Size()
 			if bits == 0 {
-				return nil, fmt.Errorf("%w: %q: %v is not a contiguous netmask", ErrInvalidAddress, arg, m)
+				return nil, InvalidAddressf("arptrace", "%q: %v is not a contiguous netmask", arg, m)
 			}
 			return ScanTargets(netip.PrefixFrom(a, ones), force)
 		}
 	}
 	if a, err := netip.ParseAddr(arg); err == nil {
 		if !a.Is4() {
-			return nil, fmt.Errorf("%w: %s is not IPv4 (use 'addrwalk ndp scan' for IPv6)", ErrInvalidAddress, arg)
+			return nil, InvalidAddressf("arptrace", "%s is not IPv4 (use 'addrwalk ndp scan' for IPv6)", arg)
 		}
 		return []netip.Addr{a}, nil
 	}
-	if r == nil {
-		return nil, fmt.Errorf("%w: %q is not an IPv4 address, prefix or range (host names are not looked up with --numeric)", ErrInvalidAddress, arg)
+	if r == nil || NotAHostName(arg) {
+		hint := ""
+		if r == nil {
+			hint = "; host names are not looked up with --numeric"
+		}
+		return nil, InvalidAddressf("arptrace", "%q is not an IPv4 address, prefix or range (like 192.0.2.1, 192.0.2.0/24 or 192.0.2.1-192.0.2.10%s)", arg, hint)
 	}
 	as, err := r.LookupNetIP(ctx, "ip4", arg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidAddress, arg, err)
+		return nil, InvalidAddressf("arptrace", "%w", HostLookupError(arg, err))
 	}
 	out := make([]netip.Addr, 0, len(as))
 	for _, a := range as {

@@ -220,10 +220,10 @@ type Trace struct {
 // permission) and are returned with the partial Trace when one exists.
 func (t *Tracer) Trace(ctx context.Context, ip netip.Addr, opts TraceOptions) (*Trace, error) {
 	if !ip.Is4() || ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-		return nil, fmt.Errorf("%w: %v is not a unicast IPv4 address", ErrInvalidAddress, ip)
+		return nil, InvalidAddressf("arptrace", "%v is not a unicast IPv4 address", ip)
 	}
 	if opts.Source.IsValid() && !opts.Source.Is4() {
-		return nil, fmt.Errorf("%w: source %v is not an IPv4 address", ErrInvalidAddress, opts.Source)
+		return nil, InvalidAddressf("arptrace", "source %v is not an IPv4 address", opts.Source)
 	}
 	opts = opts.withDefaults()
 	tr := &Trace{Target: ip, Probed: ip, Mode: opts.Mode}

@@ -52,6 +52,10 @@ type ScanOptions struct {
 	// OnReply, if set, is called for every reply as it arrives,
 	// duplicates included (Dup > 1), from the calling goroutine.
 	OnReply func(ScanReply)
+	// Ready, if set, is called once the interface is checked and the
+	// socket open, before the first echo: a caller announces the scan
+	// there, so a bad interface or a missing privilege fails first.
+	Ready func()
 }
 
 // ScanReply is one echo reply.
@@ -136,6 +140,9 @@ func Scan(ctx context.Context, opts ScanOptions) (*ScanResult, error) {
 	l, err := openLink(ctx, ifi, icmpEchoReply)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Ready != nil {
+		opts.Ready()
 	}
 	err = scanLoop(ctx, l, res, opts)
 	if cerr := l.close(); err == nil && cerr != nil {

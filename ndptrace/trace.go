@@ -102,7 +102,7 @@ type link interface {
 // again. No answer is not an error (Summary.Received is 0).
 func Solicit(ctx context.Context, ip netip.Addr, opts Options) (*Trace, error) {
 	if !ip.Is6() || ip.Is4In6() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() {
-		return nil, fmt.Errorf("%w: %v is not a unicast IPv6 address", arptrace.ErrInvalidAddress, ip)
+		return nil, arptrace.InvalidAddressf("ndptrace", "%v is not a unicast IPv6 address", ip)
 	}
 	ip = ip.WithZone("")
 	if opts.Attempts <= 0 {
@@ -207,9 +207,9 @@ func lookup(ctx context.Context, iface string, ip netip.Addr) *arptrace.CacheLoo
 // lookupInterface checks name can carry ND (Ethernet, up, not loopback)
 // and picks a source: an address in the target's /64, else link-local.
 func lookupInterface(name string, target netip.Addr) (arptrace.Interface, netip.Addr, error) {
-	nifi, err := net.InterfaceByName(name)
+	nifi, err := arptrace.InterfaceByName(name)
 	if err != nil {
-		return arptrace.Interface{}, netip.Addr{}, fmt.Errorf("%w %q: no such interface: %w", arptrace.ErrInterface, name, err)
+		return arptrace.Interface{}, netip.Addr{}, err
 	}
 	mac, ok := arptrace.MACFrom(nifi.HardwareAddr)
 	switch {

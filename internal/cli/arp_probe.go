@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -181,16 +180,15 @@ func arpResolveTarget(ctx context.Context, target string) (netip.Addr, string, e
 		}
 		return ip, "", nil
 	}
+	if arptrace.NotAHostName(target) {
+		return netip.Addr{}, "", fmt.Errorf("arp: %q is not an IPv4 address (like 192.0.2.1) or a host name", target)
+	}
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", target)
 	if err != nil {
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			return netip.Addr{}, "", fmt.Errorf("arp: %s: Name or service not known", target)
-		}
-		return netip.Addr{}, "", fmt.Errorf("arp: %s: %w", target, err)
+		return netip.Addr{}, "", fmt.Errorf("arp: %w", arptrace.HostLookupError(target, err))
 	}
 	if len(addrs) == 0 {
-		return netip.Addr{}, "", fmt.Errorf("arp: %s: no IPv4 address", target)
+		return netip.Addr{}, "", fmt.Errorf("arp: host %q has no IPv4 address", target)
 	}
 	return addrs[0].Unmap(), target, nil
 }

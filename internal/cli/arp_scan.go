@@ -180,9 +180,9 @@ func (c *ArpScanCmd) targets(g *Globals) ([]netip.Addr, error) {
 
 // arpInterfacePrefix is the first IPv4 prefix of interface name.
 func arpInterfacePrefix(name string) (netip.Prefix, error) {
-	ifi, err := net.InterfaceByName(name)
+	ifi, err := arptrace.InterfaceByName(name)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("arp scan: interface %s: %w", name, err)
+		return netip.Prefix{}, fmt.Errorf("arp scan: --localnet: %w", err)
 	}
 	addrs, err := ifi.Addrs()
 	if err != nil {

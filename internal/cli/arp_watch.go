@@ -56,8 +56,11 @@ func (c *ArpWatchCmd) Run(g *Globals) error {
 	}
 	mon := arptrace.NewMonitor(known)
 	enc := json.NewEncoder(g.Stdout)
+	var ready func()
 	if !c.JSON {
-		fmt.Fprintf(g.Stderr, "watching ARP on %s (%d known stations)\n", name, len(known))
+		// Announced once the interface is checked and the socket open,
+		// so a bad interface or a missing privilege is the only line.
+		ready = func() { fmt.Fprintf(g.Stderr, "watching ARP on %s (%d known stations)\n", name, len(known)) }
 	}
 	emit := func(ev arptrace.Event) {
 		if c.Events && ev.Kind == arptrace.EventPacket {
@@ -71,7 +74,7 @@ func (c *ArpWatchCmd) Run(g *Globals) error {
 	}
 	ctx := g.Ctx
 	stats, err := arptrace.NewTracer(arptrace.Config{Interface: name}).Watch(ctx,
-		arptrace.WatchOptions{Duration: c.Duration.d(), Count: c.Count, Promiscuous: !c.NoPromisc, Monitor: mon}, emit)
+		arptrace.WatchOptions{Duration: c.Duration.d(), Count: c.Count, Promiscuous: !c.NoPromisc, Monitor: mon, Ready: ready}, emit)
 	if err != nil {
 		return arpErr(err)
 	}

@@ -177,7 +177,7 @@ func newParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
 // gives the exit statuses and conventions sections of their own.
 func plainParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
 	bi, ok := debug.ReadBuildInfo()
-	return kong.New(root,
+	return kong.New(root, append(numberMappers(),
 		kong.Name("addrwalk"),
 		kong.Description("addrwalk shows how a name becomes an IP address and an IP address a MAC address."),
 		kong.Writers(stdout, stderr),
@@ -192,5 +192,5 @@ func plainParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
 			"resolver_query_timeout": resolver.DefaultQueryTimeout.String(),
 			"version":                versionText(bi, ok),
 		},
-	)
+	)...)
 }

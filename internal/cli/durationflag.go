@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/addrwalk/addrwalk/internal/duration"
@@ -48,13 +47,9 @@ func (d millisFlag) d() time.Duration { return time.Duration(d) }
 // the bare-number unit. Kong's message for a missing value names what was
 // expected ("expected a duration value but got ...").
 func popDuration(ctx *kong.DecodeContext, unit time.Duration, unitName string) (time.Duration, error) {
-	t, err := ctx.Scan.PopValue("a duration")
+	s, err := popNumber(ctx)
 	if err != nil {
 		return 0, err
-	}
-	s, ok := t.Value.(string)
-	if !ok {
-		s = fmt.Sprint(t.Value)
 	}
 	return duration.ParseUnit(s, unit, unitName)
 }

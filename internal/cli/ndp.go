@@ -94,9 +94,15 @@ func ndpResolveTarget(g *Globals, target string) (netip.Addr, string, error) {
 		}
 		return ip, "", nil
 	}
+	if arptrace.NotAHostName(target) {
+		return netip.Addr{}, "", fmt.Errorf("ndp: %q is not an IPv6 address (like 2001:db8::1) or a host name", target)
+	}
 	addrs, err := net.DefaultResolver.LookupNetIP(g.Ctx, "ip6", target)
-	if err != nil || len(addrs) == 0 {
-		return netip.Addr{}, "", fmt.Errorf("ndp: %s: no IPv6 address: %v", target, err)
+	if err != nil {
+		return netip.Addr{}, "", fmt.Errorf("ndp: %w", arptrace.HostLookupError(target, err))
+	}
+	if len(addrs) == 0 {
+		return netip.Addr{}, "", fmt.Errorf("ndp: host %q has no IPv6 address", target)
 	}
 	return addrs[0], target, nil
 }

@@ -70,9 +70,12 @@ func (c *NdpScanCmd) Run(g *Globals) error {
 	w := g.Stdout
 	enc := json.NewEncoder(w)
 	if !c.JSON && !c.Plain {
-		fmt.Fprintf(w, "Interface: %s, type: EN10MB\n", iface)
-		fmt.Fprintf(w, "Starting addrwalk ndp scan: ICMPv6 echo to ff02::1 (all nodes), %d request(s) %s apart, then %s for replies\n",
-			opts.Count, arptrace.FormatMillis(opts.Interval), arptrace.FormatMillis(opts.Wait))
+		// Announced once the interface is checked and the socket open.
+		opts.Ready = func() {
+			fmt.Fprintf(w, "Interface: %s, type: EN10MB\n", iface)
+			fmt.Fprintf(w, "Starting addrwalk ndp scan: ICMPv6 echo to ff02::1 (all nodes), %d request(s) %s apart, then %s for replies\n",
+				opts.Count, arptrace.FormatMillis(opts.Interval), arptrace.FormatMillis(opts.Wait))
+		}
 	}
 	opts.OnReply = func(r ndptrace.ScanReply) {
 		switch {

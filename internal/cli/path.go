@@ -60,6 +60,13 @@ func (c *PathCmd) Run(g *Globals) (err error) {
 	if wait <= 0 {
 		return usageErr("--arp-timeout must be more than 0")
 	}
+	if c.Interface != "" {
+		// Checked before the walk: a typo must not cost a whole DNS
+		// resolution before it is reported.
+		if _, err := arptrace.InterfaceByName(c.Interface); err != nil {
+			return arpErr(fmt.Errorf("--interface: %w", err))
+		}
+	}
 	p := &pathRun{c: c, g: g, w: g.Stdout, doc: &PathDoc{Name: name}, wait: wait}
 	if c.JSON {
 		p.w = io.Discard

@@ -256,7 +256,7 @@ func Parse(b []byte, file string) (*Config, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, _ := de.Position()
-			return nil, fmt.Errorf("config: %s:%d: %s", file, row, decodeMessage(&c, de))
+			return nil, fmt.Errorf("config: %s:%d: %s", file, row, decodeMessage(&c, de, b))
 		}
 		// A value's own UnmarshalTOML failed: go-toml gives no position,
 		// so find the key whose value is rejected.
@@ -450,7 +450,7 @@ func (b *ByteSize) UnmarshalText(t []byte) error {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/mult {
-		return fmt.Errorf("not a size (like \"64MiB\"): %q", t)
+		return fmt.Errorf("%q is not a size (like \"64MiB\")", t)
 	}
 	*b = ByteSize(n * mult)
 	return nil

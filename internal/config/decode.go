@@ -30,37 +30,39 @@ var accepted = map[reflect.Type]string{
 	reflect.TypeFor[[]ServerAddr]():     `a list of server addresses such as ["192.0.2.53", "[2001:db8::53]:5353"]`,
 }
 
-// decodeMessage rewords a decoding error: the key, what was wrong, and
-// what is accepted, without Go's type names.
-func decodeMessage(c *Config, de *toml.DecodeError) string {
+// decodeMessage rewords a decoding error: the key, the value as written
+// in doc, what was wrong, and what is accepted, without Go's type names
+// or the words of the parser that refused it (netip, slog, go-toml).
+func decodeMessage(c *Config, de *toml.DecodeError, doc []byte) string {
 	key := strings.Join(de.Key(), ".")
 	t := keyType(reflect.TypeOf(c).Elem(), de.Key())
-	want := ""
-	if t != nil {
-		for t.Kind() == reflect.Pointer {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	row, col := de.Position()
+	val := valueAt(doc, row, col)
+	cause := strings.TrimPrefix(de.Error(), "toml: ")
+	var got, want string
+	switch {
+	case strings.Contains(cause, "cannot decode") || val == "":
+		// A TOML value of the wrong kind: a string for a list, a
+		// string for a number.
+		got = "wrong kind of value"
+		if val != "" {
+			got = val + " is the wrong kind of value"
+		}
+		want = acceptedFor(t)
+	case strings.Contains(cause, " is not a"):
+		// One of this package's value types said what it wanted.
+		got = cause
+	default:
+		// A value rejected by its parser: name it, and what one
+		// element of the key looks like.
+		got = val + " is not accepted"
+		if t != nil && t.Kind() == reflect.Slice && !strings.HasPrefix(val, "[") {
 			t = t.Elem()
 		}
-		want = accepted[t]
-		if want == "" && t.Kind() == reflect.Slice {
-			if w := accepted[t.Elem()]; w != "" {
-				want = "a list of " + w
-			}
-		}
-	}
-	got := de.Error()
-	// The cause as the value's own decoder put it, without Go names.
-	if i := strings.Index(got, "not a"); i >= 0 {
-		// One of this package's value types said what it wanted.
-		got = got[i:]
-	} else if i := strings.LastIndex(got, ": "); i >= 0 && !strings.Contains(got[i:], "struct field") {
-		got = got[i+2:]
-	} else {
-		got = "wrong kind of value"
-	}
-	got = strings.TrimPrefix(got, "toml: ")
-	if strings.Contains(got, "ParseAddr") || strings.Contains(got, "ParsePrefix") || strings.Contains(got, "netip.") ||
-		strings.Contains(got, "slog:") || strings.Contains(got, "cannot decode") {
-		got = "not accepted"
+		want = acceptedFor(t)
 	}
 	if key == "" {
 		return got
@@ -69,6 +71,53 @@ func decodeMessage(c *Config, de *toml.DecodeError) string {
 		return fmt.Sprintf("%s: %s", key, got)
 	}
 	return fmt.Sprintf("%s: %s; want %s", key, got, want)
+}
+
+// acceptedFor is what a value of type t must look like, or "".
+func acceptedFor(t reflect.Type) string {
+	if t == nil {
+		return ""
+	}
+	if w := accepted[t]; w != "" {
+		return w
+	}
+	if t.Kind() == reflect.Slice {
+		if w := accepted[t.Elem()]; w != "" {
+			return "a list of " + w
+		}
+	}
+	return ""
+}
+
+// maxQuotedValue bounds how much of a rejected value a message repeats:
+// a whole line of a config file is enough to recognise it.
+const maxQuotedValue = 80
+
+// valueAt is the TOML value that starts at row:col (1-based) of doc, as
+// written: a quoted string with its quotes, or a bare token up to the
+// next separator; "" when the position is outside doc.
+func valueAt(doc []byte, row, col int) string {
+	lines := strings.Split(string(doc), "\n")
+	if row < 1 || row > len(lines) || col < 1 || col > len(lines[row-1]) {
+		return ""
+	}
+	s := lines[row-1][col-1:]
+	end := strings.IndexAny(s, " \t,]#")
+	if s[0] == '"' || s[0] == '\'' {
+		if i := strings.IndexByte(s[1:], s[0]); i >= 0 {
+			end = i + 2
+		}
+	} else if s[0] == '[' {
+		end = len(s)
+	}
+	if end < 0 {
+		end = len(s)
+	}
+	v := strings.TrimSpace(s[:end])
+	if len(v) > maxQuotedValue {
+		v = v[:maxQuotedValue] + "…"
+	}
+	return v
 }
 
 // keyType finds the Go type a TOML key path decodes into, following the

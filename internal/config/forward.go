@@ -49,7 +49,7 @@ func (a *ServerAddr) UnmarshalText(t []byte) error {
 	}
 	ip, err := netip.ParseAddr(s)
 	if err != nil {
-		return fmt.Errorf("not an address, address:port or tls://address#name: %q", string(t))
+		return fmt.Errorf("%q is not an address, address:port or tls://address#name", string(t))
 	}
 	*a = ServerAddr{Addr: netip.AddrPortFrom(ip, port), TLSName: name}
 	return nil

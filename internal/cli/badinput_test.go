@@ -1,0 +1,354 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// badInput is one wrong thing a user can type or point addrwalk at.
+type badInput struct {
+	name string
+	args []string
+	code int
+	// want is a fragment the message must hold: the value, file:line,
+	// flag or name that was wrong, or what is accepted.
+	want string
+	// stdout, when set, means the failure is reported on stdout (a DNS
+	// failure prints dig's header and a ";; SERVFAIL:" line, with the
+	// trace when asked): every line of stdout holding one of these
+	// prefixes is checked, and stderr must be empty.
+	stdout []string
+	// output means stdout holds the result that came before the failure
+	// (a picture that could not be written after the resolution).
+	output bool
+}
+
+// forbiddenFragments are Go library and dependency words that must never
+// reach a user: they say where in Go's code something failed, not what
+// was wrong with the input.
+var forbiddenFragments = []string{
+	"route ip+net", "no such network interface", // net.InterfaceByName
+	"strconv.", "invalid syntax", "value out of range", // strconv
+	"ParseAddr(", "IPv4 field has value", "unexpected character", "missing IPv6 address", "not an ip:port", "parsing \"", "prefix length out of range", // net/netip
+	"cannot decode TOML", "toml: line", "(last key", "struct field", // go-toml
+	"dns: ", " at line: ", // miekg/dns zone parser
+	"slog: level string",                             // log/slog
+	"expected a valid", "bit uint", "bit int", "EOL", // kong
+	"missing unit in duration", "time: ", // time
+	"lookup ", "Name or service not known", // net resolver
+	"context deadline exceeded", "context canceled",
+	"use of closed network connection",
+	"*net.OpError", "%!", // fmt misuse
+	"error: error", "timeout: timeout",
+}
+
+var (
+	// negativeDuration matches "-1ms", "-0.5s", "-3µs": a time left or
+	// an age below zero is a bug, never news for a user.
+	negativeDuration = regexp.MustCompile(`(^|[^\w.])-\d+(\.\d+)?(ns|µs|us|ms|s|m|h)\b`)
+	// unroundedDuration matches Go's full-precision durations such as
+	// "1.234567ms" or "2.000310851s": a message rounds what it shows.
+	unroundedDuration = regexp.MustCompile(`\d\.\d{4,}(ns|µs|us|ms|s)\b`)
+	segmentWord       = regexp.MustCompile(`[a-z][a-z0-9]+`)
+	// notWords are what a stutter check skips: quoted values, paths,
+	// file names, dotted keys and flags, whose words are the user's.
+	notWords = regexp.MustCompile(`"[^"]*"|'[^']*'|\S*[/.]\S*|--?[\w-]+`)
+)
+
+// stutterWords are too common to count as a repeat between segments.
+var stutterWords = map[string]bool{
+	"the": true, "and": true, "not": true, "for": true, "with": true, "want": true, "has": true, "have": true,
+	"are": true, "was": true, "from": true, "this": true, "that": true, "any": true, "one": true, "all": true,
+	"use": true, "like": true, "see": true, "its": true, "but": true, "none": true, "more": true, "than": true,
+	"org": true, "example": true, "net": true, "lab": true, "com": true, "www": true, "toml": true, "txt": true,
+	"addrwalk": true, "run": true, "help": true, "usage": true, "file": true,
+}
+
+// stem folds a plural so "anchor" and "anchors" count as one word.
+func stem(w string) string {
+	w = strings.ToLower(w)
+	if len(w) > 4 && strings.HasSuffix(w, "s") {
+		return w[:len(w)-1]
+	}
+	return w
+}
+
+// messageProblems lists what is wrong with one line a user reads: a word
+// repeated across consecutive ": " segments (a wrapper repeating what it
+// wraps), a raw library phrase, a negative or unrounded duration.
+func messageProblems(line string) []string {
+	var probs []string
+	for _, f := range forbiddenFragments {
+		if strings.Contains(line, f) {
+			probs = append(probs, fmt.Sprintf("raw library wording %q", f))
+		}
+	}
+	if m := negativeDuration.FindString(line); m != "" {
+		probs = append(probs, fmt.Sprintf("negative duration %q", strings.TrimSpace(m)))
+	}
+	if m := unroundedDuration.FindString(line); m != "" {
+		probs = append(probs, fmt.Sprintf("unrounded duration %q", m))
+	}
+	segs := strings.Split(line, ": ")
+	seen := map[string]int{}
+	for i, s := range segs {
+		s = strings.TrimSpace(s)
+		if j, ok := seen[strings.ToLower(s)]; ok && s != "" {
+			probs = append(probs, fmt.Sprintf("segment %q repeated (segments %d and %d)", s, j, i))
+		}
+		seen[strings.ToLower(s)] = i
+		if i == 0 {
+			continue
+		}
+		prev := map[string]bool{}
+		for _, w := range words(segs[i-1]) {
+			prev[stem(w)] = true
+		}
+		for _, w := range words(s) {
+			if w = stem(w); prev[w] && !stutterWords[w] && len(w) > 2 {
+				probs = append(probs, fmt.Sprintf("stutter: %q in %q and %q", w, segs[i-1], s))
+				break
+			}
+		}
+	}
+	return probs
+}
+
+// words are the words of a message segment that are the message's own.
+func words(seg string) []string {
+	return segmentWord.FindAllString(strings.ToLower(notWords.ReplaceAllString(seg, " ")), -1)
+}
+
+func TestMessageProblems(t *testing.T) {
+	tests := []struct {
+		line string
+		bad  bool
+	}{
+		{`addrwalk: trust anchor: dnssec: trust anchors: anchors: dns: not a TTL: "here" at line: 1:12`, true},
+		{`got: timeout: timeout: try another server`, true},
+		{`got: error: error: try another server`, true},
+		{`addrwalk: resolver: request deadline exceeded: -1ms left`, true},
+		{`addrwalk: arptrace: unusable interface "x": no such interface (see ip link): route ip+net: no such network interface`, true},
+		{`addrwalk: config: c.toml:2: server.listen: IPv4 field has value >255`, true},
+		{`addrwalk: took 1.234567ms`, true},
+		{`addrwalk: --port: "99999" is not a whole number from 0 to 65535`, false},
+		{`addrwalk: arptrace: no interface named "nosuchdev0" (this host has lo, eth0; see 'ip link')`, false},
+		{`addrwalk: config: c.toml:2: cache.max-ttl: "x" is not a duration; want a number of seconds`, false},
+		{`addrwalk: config: /tmp/x/ttl.toml:2: cache.max-ttl: "an hour" is not a duration`, false},
+		{`addrwalk: --duration: "soon" is not a duration`, false},
+	}
+	for _, tt := range tests {
+		if got := messageProblems(tt.line); (len(got) > 0) != tt.bad {
+			t.Errorf("messageProblems(%q) = %q, want bad=%v", tt.line, got, tt.bad)
+		}
+	}
+}
+
+// runBadInputs runs each case with run and checks its status and message.
+func runBadInputs(t *testing.T, cases []badInput, run func(t *testing.T, args ...string) (int, string, string)) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := run(t, c.args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, out, errOut)
+			}
+			var msgs []string
+			if c.stdout != nil {
+				if errOut != "" {
+					t.Errorf("stderr %q, want nothing: the failure is on stdout", errOut)
+				}
+				for _, line := range strings.Split(out, "\n") {
+					for _, p := range c.stdout {
+						if strings.Contains(line, p) {
+							msgs = append(msgs, strings.TrimSpace(line))
+							break
+						}
+					}
+				}
+				if len(msgs) == 0 {
+					t.Fatalf("no line with %q in stdout:\n%s", c.stdout, out)
+				}
+			} else {
+				if out != "" && !c.output {
+					t.Errorf("stdout %q, want nothing before or with the error", out)
+				}
+				lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+				if len(lines) == 2 && strings.HasPrefix(lines[1], "run 'addrwalk ") && strings.HasSuffix(lines[1], " --help' for usage") {
+					lines = lines[:1]
+				}
+				if len(lines) != 1 || !strings.HasPrefix(lines[0], "addrwalk: ") {
+					t.Fatalf("stderr is not one 'addrwalk: ' line (and the usage hint):\n%s", errOut)
+				}
+				msgs = lines
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), c.want) {
+				t.Errorf("message does not say %q:\n%s", c.want, strings.Join(msgs, "\n"))
+			}
+			for _, m := range msgs {
+				for _, p := range messageProblems(m) {
+					t.Errorf("%s\n  in: %s", p, m)
+				}
+			}
+		})
+	}
+}
+
+// writeFiles writes name→content files into dir and returns their paths.
+func writeFiles(t *testing.T, dir string, files map[string]string) map[string]string {
+	t.Helper()
+	paths := map[string]string{}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths[name] = p
+	}
+	return paths
+}
+
+// TestBadInputs runs wrong input across every command and checks each
+// message: the documented exit status, one line on stderr (and the usage
+// hint), what was wrong and where, no stutter, no Go library wording, no
+// negative or unrounded durations, nothing announced before the failure.
+// The arp and ndp cases here use interface names that do not exist; the
+// ones that need real interfaces are in TestBadInputsInNamespace.
+func TestBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	f := writeFiles(t, dir, map[string]string{
+		"hints.bad":         "garbage here\n",
+		"hints.nons":        "a.root-servers.net. 3600000 A 127.0.0.1\n",
+		"anchor.bad":        "garbage here\n",
+		"anchor.a":          ". 3600 IN A 192.0.2.1\n",
+		"syntax.toml":       "[server\n",
+		"unknown.toml":      "[bogus]\nx = 1\n",
+		"listenstr.toml":    "[server]\nlisten = \"127.0.0.1:53\"\n",
+		"listen300.toml":    "[server]\nlisten = [\"127.0.0.300:53\"]\n",
+		"listenport.toml":   "[server]\nlisten = [\"127.0.0.1:99999\"]\n",
+		"listennoport.toml": "[server]\nlisten = [\"127.0.0.1\"]\n",
+		"ttl.toml":          "[cache]\nmax-ttl = \"an hour\"\n",
+		"ttlneg.toml":       "[cache]\nmax-ttl = -5\n",
+		"udpsize.toml":      "[server]\nudp-size = 99999999\n",
+		"udpsizestr.toml":   "[server]\nudp-size = \"big\"\n",
+		"loglevel.toml":     "[log]\nlevel = \"verbose\"\n",
+		"hintsmissing.toml": "[resolver]\nroot-hints = \"/nonexistent/root.hints\"\n",
+		"allow.toml":        "[access]\nallow = [\"10.0.0.0/33\"]\n",
+		"local.toml":        "[local]\nrecords = [\"router.example.org. 3600 IN A 300.1.1.1\"]\n",
+		"state.json":        "{not json",
+	})
+	noDir := filepath.Join(dir, "nonexistent", "x.svg")
+	// A closed port on loopback: every query is refused at once.
+	deadHints := writeFiles(t, dir, map[string]string{"dead.hints": ". 3600000 NS a.root.test.\na.root.test. 3600000 A 127.0.0.1\n"})["dead.hints"]
+	dead, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPort := fmt.Sprint(dead.LocalAddr().(*net.UDPAddr).Port)
+	dead.Close()
+	// A silent server: it reads and never answers, so queries time out.
+	silent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silentPort := fmt.Sprint(silent.LocalAddr().(*net.UDPAddr).Port)
+	busy, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	lab := []string{"--root-hints", deadHints, "--port", deadPort, "--allow-loopback", "--no-validate"}
+	resolve := func(extra ...string) []string { return append(append([]string{"resolve"}, lab...), extra...) }
+	servfail := []string{";; SERVFAIL", "got:", "!!", "<<"}
+	_, _ = silentPort, servfail // used by the resolver cases
+
+	cases := []badInput{
+		// Names, types and addresses.
+		{"resolve/empty label", resolve("bad..name"), ExitUsage, `"bad..name"`, nil, false},
+		{"resolve/long label", resolve(strings.Repeat("a", 64) + ".org"), ExitUsage, "63", nil, false},
+		{"resolve/unknown type", resolve("www.example.org", "NOSUCHTYPE"), ExitUsage, `"NOSUCHTYPE"`, nil, false},
+		{"resolve/type number too big", resolve("www.example.org", "TYPE70000"), ExitUsage, "TYPE70000", nil, false},
+		{"resolve/-x not an address", resolve("-x", "1.2.3"), ExitUsage, `"1.2.3"`, nil, false},
+		{"demo/unknown type", []string{"demo", "www.example.org", "NOSUCHTYPE"}, ExitUsage, `"NOSUCHTYPE"`, nil, false},
+		// Numbers and durations.
+		{"resolve/port too big", resolve("--port", "99999", "x.org"), ExitUsage, `"99999"`, nil, false},
+		{"resolve/port negative", resolve("--port", "-1", "x.org"), ExitUsage, `"-1"`, nil, false},
+		{"resolve/port word", resolve("--port", "domain", "x.org"), ExitUsage, `"domain"`, nil, false},
+		{"resolve/port missing", resolve("x.org", "--port"), ExitUsage, "--port", nil, false},
+		{"resolve/timeout negative", resolve("--timeout", "-1", "x.org"), ExitUsage, `"-1" is negative`, nil, false},
+		{"resolve/timeout unit", resolve("--timeout", "1x", "x.org"), ExitUsage, `"1x"`, nil, false},
+		{"resolve/timeout zero", resolve("--timeout", "0", "x.org"), ExitUsage, "--timeout", nil, false},
+		{"resolve/timeout missing", resolve("x.org", "--timeout"), ExitUsage, "--timeout", nil, false},
+		{"resolve/query-timeout flag as value", resolve("--query-timeout", "--trace", "x.org"), ExitUsage, "--trace", nil, false},
+		{"sim/port word", []string{"sim", "--port", "http"}, ExitUsage, `"http"`, nil, false},
+		{"arp/count word", []string{"arp", "-c", "x", "192.0.2.1"}, ExitUsage, `"x"`, nil, false},
+		{"arp/count negative", []string{"arp", "-c", "-1", "192.0.2.1"}, ExitUsage, "-c", nil, false},
+		{"arp/deadline negative", []string{"arp", "-w", "-1", "192.0.2.1"}, ExitUsage, `"-1" is negative`, nil, false},
+		{"arp scan/retry fraction", []string{"arp", "scan", "--retry", "1.5", "192.0.2.0/30"}, ExitUsage, `"1.5"`, nil, false},
+		{"arp watch/duration word", []string{"arp", "watch", "-d", "soon"}, ExitUsage, `"soon"`, nil, false},
+		{"path/arp-timeout negative", []string{"path", "--sim", "--arp-timeout", "-0.3", "www.example.org"}, ExitUsage, `"-0.3"`, nil, false},
+		// Files given on the command line.
+		{"resolve/root hints missing", resolve("--root-hints", "/nonexistent/root.hints", "x.org"), ExitUsage, "/nonexistent/root.hints", nil, false},
+		{"resolve/root hints without NS", resolve("--root-hints", f["hints.nons"], "x.org"), ExitUsage, f["hints.nons"], nil, false},
+		{"resolve/trust anchor missing", []string{"resolve", "--root-hints", deadHints, "--trust-anchor", "/nonexistent/ta", "x.org"}, ExitUsage, "/nonexistent/ta", nil, false},
+		{"resolve/svg into missing dir", resolve("--svg", noDir, "x.org"), ExitFailure, noDir, nil, true},
+		{"arp watch/state garbage", []string{"arp", "watch", "-i", "nosuchdev0", "--state", f["state.json"]}, ExitUsage, f["state.json"], nil, false},
+		// Configuration files.
+		{"serve/config missing", []string{"serve", "--check-config", "--config", "/nonexistent/addrwalk.toml"}, ExitUsage, "/nonexistent/addrwalk.toml", nil, false},
+		{"serve/config syntax", []string{"serve", "--check-config", "--config", f["syntax.toml"]}, ExitUsage, f["syntax.toml"] + ":1", nil, false},
+		{"serve/config unknown key", []string{"serve", "--check-config", "--config", f["unknown.toml"]}, ExitUsage, `"bogus"`, nil, false},
+		{"serve/config listen string", []string{"serve", "--check-config", "--config", f["listenstr.toml"]}, ExitUsage, f["listenstr.toml"] + ":2", nil, false},
+		{"serve/config listen 300", []string{"serve", "--check-config", "--config", f["listen300.toml"]}, ExitUsage, "127.0.0.300:53", nil, false},
+		{"serve/config listen port", []string{"serve", "--check-config", "--config", f["listenport.toml"]}, ExitUsage, "127.0.0.1:99999", nil, false},
+		{"serve/config listen no port", []string{"serve", "--check-config", "--config", f["listennoport.toml"]}, ExitUsage, `"127.0.0.1" is not accepted; want an address and port`, nil, false},
+		{"serve/config duration word", []string{"serve", "--check-config", "--config", f["ttl.toml"]}, ExitUsage, f["ttl.toml"] + ":2", nil, false},
+		{"serve/config duration negative", []string{"serve", "--check-config", "--config", f["ttlneg.toml"]}, ExitUsage, f["ttlneg.toml"] + ":2", nil, false},
+		{"serve/config udp-size range", []string{"serve", "--check-config", "--config", f["udpsize.toml"]}, ExitUsage, "512", nil, false},
+		{"serve/config udp-size word", []string{"serve", "--check-config", "--config", f["udpsizestr.toml"]}, ExitUsage, f["udpsizestr.toml"] + ":2", nil, false},
+		{"serve/config log level", []string{"serve", "--check-config", "--config", f["loglevel.toml"]}, ExitUsage, `"verbose"`, nil, false},
+		{"serve/config root hints missing", []string{"serve", "--check-config", "--config", f["hintsmissing.toml"]}, ExitUsage, "/nonexistent/root.hints", nil, false},
+		{"serve/config allow", []string{"serve", "--check-config", "--config", f["allow.toml"]}, ExitUsage, "10.0.0.0/33", nil, false},
+		// serve's flags and listeners.
+		{"serve/listen 300", []string{"serve", "--check-config", "--listen", "127.0.0.300:53"}, ExitUsage, "127.0.0.300:53", nil, false},
+		{"serve/listen no port", []string{"serve", "--check-config", "--listen", "127.0.0.1"}, ExitUsage, "ADDR:PORT", nil, false},
+		{"serve/allow prefix", []string{"serve", "--check-config", "--allow", "10.0.0.0/33"}, ExitUsage, "10.0.0.0/33", nil, false},
+		{"serve/metrics", []string{"serve", "--check-config", "--metrics", "nowhere"}, ExitUsage, `"nowhere"`, nil, false},
+		{"serve/log level", []string{"serve", "--check-config", "--log-level", "verbose"}, ExitUsage, `"verbose"`, nil, false},
+		{"serve/port in use", []string{"serve", "--root-hints", deadHints, "--listen", busy.LocalAddr().String()}, ExitFailure, busy.LocalAddr().String(), nil, false},
+		{"serve/address not here", []string{"serve", "--root-hints", deadHints, "--listen", "192.0.2.1:5353"}, ExitFailure, "192.0.2.1:5353", nil, false},
+		{"ctl/no server", []string{"ctl", "--socket", filepath.Join(dir, "none.sock"), "status"}, ExitFailure, filepath.Join(dir, "none.sock"), nil, false},
+		// Upstreams on loopback that refuse or never answer.
+		// arp and ndp with an interface that does not exist: said
+		// plainly, with the interfaces that do, and nothing before.
+		{"arp probe/no interface", []string{"arp", "-I", "nosuchdev0", "192.0.2.1"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"arp scan/no interface", []string{"arp", "scan", "-I", "nosuchdev0", "192.0.2.0/30"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"arp scan/localnet no interface", []string{"arp", "scan", "-I", "nosuchdev0", "--localnet"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"arp watch/no interface", []string{"arp", "watch", "-i", "nosuchdev0", "-d", "0.1"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"arp cache/no interface", []string{"arp", "cache", "-i", "nosuchdev0"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"ndp probe/no interface", []string{"ndp", "-I", "nosuchdev0", "2001:db8::1"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"ndp scan/no interface", []string{"ndp", "scan", "-I", "nosuchdev0"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"ndp cache/no interface", []string{"ndp", "cache", "-i", "nosuchdev0"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"path/no interface", []string{"path", "--sim", "-i", "nosuchdev0", "www.example.org"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		// Addresses that are not addresses: refused without asking the
+		// system resolver to look them up as names.
+		{"arp probe/short address", []string{"arp", "1.2.3"}, ExitUsage, `"1.2.3"`, nil, false},
+		{"arp probe/octet 300", []string{"arp", "300.1.1.1"}, ExitUsage, `"300.1.1.1"`, nil, false},
+		{"arp probe/IPv6", []string{"arp", "2001:db8::1"}, ExitUsage, "ndp", nil, false},
+		{"arp scan/prefix /40", []string{"arp", "scan", "-I", "nosuchdev0", "10.0.0.0/40"}, ExitUsage, `"10.0.0.0/40"`, nil, false},
+		{"arp scan/backwards range", []string{"arp", "scan", "192.0.2.9-192.0.2.1"}, ExitUsage, `"192.0.2.9-192.0.2.1"`, nil, false},
+		{"arp scan/too large", []string{"arp", "scan", "10.0.0.0/8"}, ExitUsage, "10.0.0.0/8", nil, false},
+		{"ndp probe/IPv4", []string{"ndp", "192.0.2.1"}, ExitUsage, "arp", nil, false},
+		{"ndp probe/bad address", []string{"ndp", "fe80::zz"}, ExitUsage, `"fe80::zz"`, nil, false},
+		// Commands and help.
+		{"help/unknown command", []string{"help", "nosuch"}, ExitUsage, "nosuch", nil, false},
+		{"completion/unknown shell", []string{"completion", "tcsh"}, ExitUsage, "tcsh", nil, false},
+		{"unknown flag", []string{"resolve", "--bogus", "x.org"}, ExitUsage, "--bogus", nil, false},
+	}
+	runBadInputs(t, cases, runCLI)
+}
