@@ -40,10 +40,10 @@ func parseQuestion(name, typ string) (string, uint16, error) {
 // parseName returns name in presentation form, fully qualified.
 func parseName(name string) (string, error) {
 	if len(name) > maxNameInput {
-		return "", usageErr("%.40q... is too long for a domain name (at most 255 octets)", name)
+		return "", usageErr("name %.40q... is too long (a domain name is at most 255 octets)", name)
 	}
 	if !utf8.ValidString(name) {
-		return "", usageErr("%q is not valid UTF-8, so not a domain name", name)
+		return "", usageErr("name %q is not valid UTF-8", name)
 	}
 	if name == "." {
 		return ".", nil
@@ -52,7 +52,7 @@ func parseName(name string) (string, error) {
 	dots := strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
 	s := strings.TrimSuffix(dots.Replace(name), ".")
 	if s == "" {
-		return "", usageErr("%q is empty; give a domain name such as www.example.org", name)
+		return "", usageErr("name %q is empty; give a domain name such as www.example.org", name)
 	}
 	labels := strings.Split(s, ".")
 	for i, l := range labels {
@@ -61,13 +61,13 @@ func parseName(name string) (string, error) {
 		}
 		a, err := idna.Lookup.ToASCII(l)
 		if err != nil {
-			return "", usageErr("%q: label %q is not a valid internationalised name (IDNA 2008): %v", name, l, strings.TrimPrefix(err.Error(), "idna: "))
+			return "", usageErr("name %q: label %q is not a valid internationalised name (IDNA 2008): %v", name, l, strings.TrimPrefix(err.Error(), "idna: "))
 		}
 		labels[i] = a
 	}
 	ascii := strings.Join(labels, ".")
 	if _, ok := dns.IsDomainName(ascii); !ok || strings.Contains(ascii, "..") || strings.HasPrefix(ascii, ".") {
-		return "", usageErr("%q is not a domain name (labels of 1 to 63 octets, at most 255 in all, separated by single dots)", name)
+		return "", usageErr("name %q is not a domain name (labels of 1 to 63 octets, at most 255 in all, separated by single dots)", name)
 	}
 	return dns.Fqdn(ascii), nil
 }
