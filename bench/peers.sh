@@ -44,8 +44,19 @@
 # (3), DURATION (8), CLIENTS (10), OUTSTANDING (100), THREADS (2), RATE
 # (10000), COLD_OUTSTANDING (20), SIM_LATENCY (1: the sim's per-server
 # latencies stay on, so cold wall time includes server selection), ECHO
-# (1: include the echo ceiling), KEEP (1: keep the work directory).
+# (1: include the echo ceiling), HOT (0: cold rounds only, no hot rounds
+# nor RSS), KEEP (1: keep the work directory; it holds each cold run's
+# upstream queries in order, cold-PEER-ROUND.log, for a side-by-side diff).
+#
+# Stopped early (INT, TERM, or a failing command), it still stops every
+# process it started and deletes its namespace and work directory.
 set -euo pipefail
+# A failing command says where, then exits through the EXIT traps.
+trap 'echo "peers.sh: line $LINENO failed (exit $?)" >&2' ERR
+# INT and TERM exit too (running the EXIT trap): bash alone would die
+# without it, leaving the namespace and its processes behind.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 MODE=${MODE:-full}
 if [[ $MODE == smoke ]]; then
@@ -62,6 +73,7 @@ LAT_DURATION=${LAT_DURATION:-3}
 COLD_OUTSTANDING=${COLD_OUTSTANDING:-20}
 SIM_LATENCY=${SIM_LATENCY:-1}
 ECHO=${ECHO:-1}
+HOT=${HOT:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # Outside the namespace: install what is missing, build, make the
@@ -98,8 +110,13 @@ if [[ -z ${PEERS_NS:-} ]]; then
 	fi
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	PEERS=$PEERS PEERS_NS=$ns PEERS_WORK=$work ip netns exec "$ns" bash "$0"
-	exit
+	# In the background and waited for: a signal to this shell is handled
+	# at once (a foreground child would delay the traps until it ends).
+	PEERS=$PEERS PEERS_NS=$ns PEERS_WORK=$work ip netns exec "$ns" bash "$0" &
+	inner=$!
+	rc=0
+	wait "$inner" || rc=$?
+	exit "$rc"
 fi
 
 work=$PEERS_WORK
@@ -275,6 +292,7 @@ cold() {
 	t1=$(date +%s.%N)
 	local up lost
 	up=$(curl -fs "http://$COUNTER/classes")
+	curl -fs "http://$COUNTER/log" >"$work/cold-$1-$2.log"
 	lost=$(awk '/Queries lost:/ {print $3}' "$f")
 	rec "$p" cold_wall_s "$(echo "$t1 - $t0" | bc -l)"
 	rec "$p" cold_p50_ms "$(pct "$f" 50)"
@@ -310,19 +328,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for p in $PEERS; do cold "$p" "$r"; done
 done
 
-echo "== hot: $ROUNDS rounds of ${DURATION}s, $CLIENTS clients, $OUTSTANDING outstanding"
 targets=$PEERS
-[[ $ECHO != 1 ]] || targets+=" echo"
-for p in $targets; do
-	start "$p"
-	# Twice through the list: every name is cached (the packet caches
-	# too) before the first timed round.
-	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -n 2 -q "$COLD_OUTSTANDING" >/dev/null 2>&1
-done
-for ((r = 1; r <= ROUNDS; r++)); do
-	for p in $targets; do hot "$p" "$r"; done
-done
-for p in $PEERS; do rec "$p" rss_mib "$(echo "$(rss "$p") / 1024" | bc -l)"; done
+[[ $ECHO != 1 || $HOT != 1 ]] || targets+=" echo"
+if [[ $HOT == 1 ]]; then
+	echo "== hot: $ROUNDS rounds of ${DURATION}s, $CLIENTS clients, $OUTSTANDING outstanding"
+	for p in $targets; do
+		start "$p"
+		# Twice through the list: every name is cached (the packet caches
+		# too) before the first timed round.
+		dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -n 2 -q "$COLD_OUTSTANDING" >/dev/null 2>&1
+	done
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for p in $targets; do hot "$p" "$r"; done
+	done
+	for p in $PEERS; do rec "$p" rss_mib "$(echo "$(rss "$p") / 1024" | bc -l)"; done
+fi
 
 # stats PEER METRIC: "min/median/max" of the rounds; med PEER METRIC: median.
 stats() {
@@ -336,7 +356,7 @@ med() {
 
 echo
 echo "== results: min/median/max over $ROUNDS rounds (upstream: median per cold run of $nnames names)"
-metrics="hot_qps hot_p50_ms hot_p99_ms cold_wall_s cold_p50_ms cold_p99_ms cold_lost up_total up_type-A up_type-AAAA up_type-NS up_type-DS up_type-DNSKEY up_type-other up_tier-root up_tier-tld up_tier-auth up_tcp up_reask rss_mib"
+metrics="hot_qps hot_p50_ms hot_p99_ms cold_wall_s cold_p50_ms cold_p99_ms cold_lost up_total up_type-A up_type-AAAA up_type-NS up_type-DS up_type-DNSKEY up_type-other up_tier-root up_tier-tld up_tier-auth up_tcp up_reask up_dup rss_mib"
 {
 	printf '%s' metric
 	for p in $targets; do printf '\t%s' "$p"; done
@@ -353,7 +373,7 @@ metrics="hot_qps hot_p50_ms hot_p99_ms cold_wall_s cold_p50_ms cold_p99_ms cold_
 		printf '\n'
 	done
 } | column -t -s $'\t'
-if [[ $ECHO == 1 && " $PEERS " == *" addrwalk "* ]]; then
+if [[ $ECHO == 1 && $HOT == 1 && " $PEERS " == *" addrwalk "* ]]; then
 	printf 'addrwalk hot QPS as a fraction of the Go UDP echo ceiling: %s\n' \
 		"$(awk -v a="$(med addrwalk hot_qps)" -v b="$(med echo hot_qps)" 'BEGIN { printf "%.2f", a / b }')"
 fi

@@ -15,22 +15,29 @@ import (
 // classes counts the queries the simulated servers receive by kind, so a
 // benchmark can say where one resolver sends more than another: by type
 // (A, AAAA, NS, DS, DNSKEY, other), by the tier of the server asked
-// (root, TLD, the zones below), over TCP, and re-asks (the same question
-// to the same server again since the last reset: retries and waste).
+// (root, TLD, the zones below), over TCP, re-asks (the same question
+// to the same server again since the last reset: retries and waste) and
+// dups (the same question asked before of any server: re-asks plus the
+// same question sent to another server of the zone). It also keeps the
+// queries in order (log) for a side-by-side diff of two resolvers.
 type classes struct {
 	mu     sync.Mutex // guards the following
 	total  int
 	byKind map[string]int
 	seen   map[string]struct{}
+	asked  map[string]struct{} // questions without the server
+	log    []string
 }
 
-// maxSeen bounds the re-ask table: a cold run of the benchmark's few
-// hundred names asks a few thousand questions; beyond this many distinct
-// ones, re-asks are no longer told apart (counted under "reask-unknown").
+// maxSeen bounds the re-ask and dup tables and the log: a cold run of the
+// benchmark's names asks a few thousand questions (10^5 names: a few
+// hundred thousand); beyond this many distinct ones, re-asks are no
+// longer told apart (counted under "reask-unknown"), nor dups, and the
+// log stops growing.
 const maxSeen = 1 << 20
 
 func newClasses() *classes {
-	return &classes{byKind: make(map[string]int), seen: make(map[string]struct{})}
+	return &classes{byKind: make(map[string]int), seen: make(map[string]struct{}), asked: make(map[string]struct{})}
 }
 
 // tier names the level of the hierarchy a sim server address serves (see
@@ -57,10 +64,14 @@ func qtypeClass(t uint16) string {
 }
 
 func (c *classes) add(q resolvertest.Query) {
-	key := q.ServerIP.String() + " " + strings.ToLower(q.Name) + " " + dns.TypeToString[q.Type]
+	question := strings.ToLower(q.Name) + " " + dns.TypeToString[q.Type]
+	key := q.ServerIP.String() + " " + question
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.total++
+	if len(c.log) < maxSeen {
+		c.log = append(c.log, key+" "+q.Transport)
+	}
 	c.byKind["type-"+qtypeClass(q.Type)]++
 	c.byKind["tier-"+tier(q.ServerIP)]++
 	if q.Transport == "tcp" {
@@ -73,6 +84,12 @@ func (c *classes) add(q resolvertest.Query) {
 		c.byKind["reask-unknown"]++
 	default:
 		c.seen[key] = struct{}{}
+	}
+	switch _, ok := c.asked[question]; {
+	case ok:
+		c.byKind["dup"]++
+	case len(c.asked) < maxSeen:
+		c.asked[question] = struct{}{}
 	}
 }
 
@@ -88,13 +105,15 @@ func (c *classes) reset() {
 	c.total = 0
 	clear(c.byKind)
 	clear(c.seen)
+	clear(c.asked)
+	c.log = c.log[:0]
 }
 
 // classKinds returns the order /classes prints the kinds in (zeros
 // included, so a script can read columns by position).
 func classKinds() []string {
 	return []string{"type-A", "type-AAAA", "type-NS", "type-DS", "type-DNSKEY", "type-other",
-		"tier-root", "tier-tld", "tier-auth", "tcp", "reask"}
+		"tier-root", "tier-tld", "tier-auth", "tcp", "reask", "dup"}
 }
 
 // write prints "total=N type-A=N ..." on one line.
@@ -106,4 +125,14 @@ func (c *classes) write(w io.Writer) {
 		fmt.Fprintf(w, " %s=%d", k, c.byKind[k])
 	}
 	fmt.Fprintln(w)
+}
+
+// writeLog prints the queries since the last reset, one a line: server
+// address, name in lower case, type, transport.
+func (c *classes) writeLog(w io.Writer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.log {
+		fmt.Fprintln(w, l)
+	}
 }

@@ -5,7 +5,8 @@
 //
 // It listens only on loopback: the sim's 127.10.x.y servers, and the
 // counter's HTTP endpoint (GET /count returns the count, GET /classes the
-// count by kind (classes.go), POST /reset zeroes both).
+// count by kind (classes.go), GET /log the queries in order, POST /reset
+// zeroes them all).
 package main
 
 import (
@@ -79,6 +80,7 @@ func serveCounter(ctx context.Context, addr string, count *classes) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /count", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, count.count()) })
 	mux.HandleFunc("GET /classes", func(w http.ResponseWriter, _ *http.Request) { count.write(w) })
+	mux.HandleFunc("GET /log", func(w http.ResponseWriter, _ *http.Request) { count.writeLog(w) })
 	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, _ *http.Request) { count.reset() })
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
