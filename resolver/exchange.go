@@ -32,19 +32,6 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		if err := rq.checkBudget(ctx); err != nil {
 			return response{}, "", err
 		}
-		release, lerr := up.acquire(zs.zone, server)
-		if lerr != nil {
-			outcome = "busy"
-			if errors.Is(lerr, ErrRateLimited) {
-				outcome = "rate-limited"
-			}
-			if rq.obs != nil {
-				rq.emit(Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
-					Name: qname, Type: dns.TypeToString[qtype], Transport: network, Outcome: outcome,
-					Err: lerr.Error(), Detail: outcome + ": not sent"})
-			}
-			return response{}, outcome, lerr
-		}
 		q := rq.newQuery(qname, qtype, edns)
 		q.RecursionDesired = zs.forward
 		sent := qname
@@ -64,11 +51,38 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		qctx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := rq.r.cfg.Now()
-		m, xerr := rq.r.sharedExchange(qctx, q, caps, network, server, timeout)
+		a, lerr, xerr := rq.ask(qctx, zs, server, q, caps, network, timeout)
 		cancel()
-		release()
+		if lerr != nil {
+			outcome = "busy"
+			if errors.Is(lerr, ErrRateLimited) {
+				outcome = "rate-limited"
+			}
+			if rq.obs != nil {
+				rq.emit(Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
+					Name: qname, Type: dns.TypeToString[qtype], Transport: network, Outcome: outcome,
+					Err: lerr.Error(), Detail: outcome + ": not sent"})
+			}
+			return response{}, outcome, lerr
+		}
+		m := a.m
+		c.joined = a.joined
+		if a.joined {
+			if a.from != server {
+				// Another request's query of the same question to
+				// another server of the zone: the reply is that
+				// server's, for everything that follows.
+				c.ns, c.addr, server = rq.nsFor(zs, a.from), a.from.Addr(), a.from
+				rq.lastServer = fmt.Sprintf("%s (%s)", c.ns.name, server)
+			}
+			why += "; the same question was in flight to " + server.String() + ": its reply is shared"
+		}
 		rtt := rq.r.cfg.Now().Sub(t0)
 		rq.upstream++
+		metric := rq.metric
+		if a.joined {
+			metric = func(string, time.Duration, string) {} // not an upstream query
+		}
 		ev := Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
 			Name: sent, Type: dns.TypeToString[qtype], Transport: network, RTT: rtt}
 		if xerr == nil {
@@ -77,7 +91,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			}
 		}
 		if tcp, detail := spoofedUDP(xerr, network, ss); tcp {
-			rq.metric(network, rtt, "rejected")
+			metric(network, rtt, "rejected")
 			if rq.obs != nil {
 				ev.Outcome, ev.Err, ev.Detail = "rejected", xerr.Error(), detail
 				rq.emit(ev)
@@ -101,7 +115,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			case errors.Is(xerr, ErrMalformed):
 				outcome = "malformed"
 			}
-			rq.metric(network, rtt, outcome)
+			metric(network, rtt, outcome)
 			if rq.obs != nil {
 				ev.Outcome, ev.Err = outcome, xerr.Error()
 				ev.Detail = outcome + ": try another server"
@@ -109,7 +123,9 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			}
 			return response{}, outcome, xerr
 		}
-		rq.r.infra.RecordRTT(c.addr, zs.zone, rtt)
+		if !a.joined {
+			rq.r.infra.RecordRTT(c.addr, zs.zone, rtt)
+		}
 		ev.Rcode, ev.Flags = dns.RcodeToString[m.Rcode], flagString(m)
 		noEcho := false
 		if sent != qname {
@@ -118,7 +134,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 				// server that does not echo it or a forger who guessed
 				// ID and port: ask over TCP. Over TCP it is the server.
 				if network == "udp" {
-					rq.metric(network, rtt, "case_mismatch")
+					metric(network, rtt, "case_mismatch")
 					if rq.obs != nil {
 						ev.Outcome, ev.Detail = "case_mismatch", "0x20 case not echoed ("+m.Question[0].Name+"): ask again over TCP"
 						rq.emit(ev)
@@ -143,7 +159,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 				// RFC 7873 §5.3: retry once with the server cookie just
 				// learnt, then over TCP.
 				badCookies++
-				rq.metric(network, rtt, "badcookie")
+				metric(network, rtt, "badcookie")
 				detail := "BADCOOKIE: retry with the new server cookie"
 				if badCookies > 1 {
 					network = "tcp"
@@ -158,7 +174,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			}
 		}
 		if m.Truncated && network == "udp" {
-			rq.metric(network, rtt, "truncated")
+			metric(network, rtt, "truncated")
 			if rq.obs != nil {
 				ev.Outcome, ev.Detail = "truncated", "TC=1: retry over TCP"
 				rq.emit(ev)
@@ -168,7 +184,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			continue
 		}
 		if edns && m.IsEdns0() == nil && (m.Rcode == dns.RcodeFormatError || m.Rcode == dns.RcodeNotImplemented) {
-			rq.metric(network, rtt, "error")
+			metric(network, rtt, "error")
 			if rq.obs != nil {
 				ev.Outcome, ev.Detail = "error", dns.RcodeToString[m.Rcode]+" to an EDNS query: retry without EDNS (RFC 6891 §7)"
 				rq.emit(ev)
@@ -182,7 +198,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		if rq.r.anchors != nil {
 			cl.collectDNSSEC(&resp, m)
 		}
-		rq.metric(network, rtt, resp.kind.String())
+		metric(network, rtt, resp.kind.String())
 		if rq.obs != nil {
 			ev.Outcome = resp.kind.String()
 			describe(&ev, resp, zs.zone)

@@ -5,30 +5,47 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/sync/singleflight"
 )
 
-// Identical questions in flight to the same server are sent once: when
+// Identical questions in flight to the same zone are sent once: when
 // several requests walk the same cuts at the same time (a cold cache under
-// load: twenty names under test. all ask the root for test. NS), the
-// first sends the query and the others wait for its reply, as PowerDNS
-// Recursor does. Measured with bench/peers.sh, this is the class of
-// upstream query ("re-asks") where addrwalk sent the most beyond
-// PowerDNS.
+// load: twenty names under test. all ask the root for test. NS; two
+// resolutions needing the same DNSKEY), the first sends the query to the
+// server it chose and the others wait for its reply, whichever server of
+// the zone they would have chosen themselves, as PowerDNS Recursor does.
+// Measured with bench/peers.sh (simcount's "dup" and "reask" classes),
+// this is the class of upstream query where addrwalk sent the most beyond
+// PowerDNS: first one question to the same server, then the same
+// question to the zone's other servers.
+//
+// A joiner takes a reply only from a server it could have asked itself:
+// one of its own zone cut's usable addresses, not one it found lame or
+// failing in this request (mayJoin). With client cookies on, each
+// server's cookie is part of the query, so questions are shared per
+// server only.
 
-// flightKey names a question to a server: transport, address, the name
-// without regard to case (0x20 gives each request its own pattern), type,
-// class, whether the case was randomised, and the flags that change the
-// reply (RD, EDNS, DO).
-func flightKey(q *dns.Msg, caps bool, network string, server netip.AddrPort) string {
+// flightKey names a question to a zone: transport, the zone (and whether
+// its servers are configured ones), the name without regard to case (0x20
+// gives each request its own pattern), type, class, whether the case was
+// randomised, and the flags that change the reply (RD, EDNS, DO). With
+// perServer, the server's address is part of it.
+func flightKey(q *dns.Msg, caps bool, network string, zs *zoneServers, server netip.AddrPort, perServer bool) string {
 	qq := q.Question[0]
-	b := make([]byte, 0, 64+len(qq.Name))
+	b := make([]byte, 0, 80+len(qq.Name)+len(zs.zone))
 	b = append(b, network...)
 	b = append(b, ' ')
-	b = server.AppendTo(b)
+	b = append(b, zs.zone...)
+	if zs.trusted {
+		b = append(b, " trusted"...)
+	}
+	if perServer {
+		b = append(b, ' ')
+		b = server.AppendTo(b)
+	}
 	b = append(b, ' ')
 	b = append(b, strings.ToLower(qq.Name)...)
 	b = strconv.AppendUint(append(b, ' '), uint64(qq.Qtype), 10)
@@ -48,15 +65,104 @@ func flightKey(q *dns.Msg, caps bool, network string, server netip.AddrPort) str
 	return string(b)
 }
 
-// flight is the outcome of one query sent for several requests: the
-// reply and the name exactly as the sender asked it (its 0x20 pattern).
-type flight struct {
-	m    *dns.Msg
-	sent string
+// inflight is the table of questions in flight upstream, by flightKey.
+type inflight struct {
+	mu    sync.Mutex // guards calls and every call's joiners
+	calls map[string]*flightCall
+	// onJoin, when set (tests), is called with the key of every join,
+	// with mu held: a readiness signal that a caller waits on a flight.
+	onJoin func(key string)
 }
 
-// sharedExchange sends q to server through the Exchanger, or joins an
-// identical query already in flight. Every caller gets a reply of its
+// flightCall is one query sent for one or more requests.
+type flightCall struct {
+	server  netip.AddrPort // where the sender sent it
+	sent    string         // the name exactly as sent (its 0x20 pattern)
+	joiners int            // callers besides the sender (under inflight.mu)
+	done    chan struct{}  // closed when m and err are set
+	m       *dns.Msg
+	err     error
+}
+
+// find returns the call in flight for key when the caller may take a
+// reply from its server, or nil.
+func (f *inflight) find(key string, mayJoin func(netip.AddrPort) bool) *flightCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls[key]
+	if c == nil || !mayJoin(c.server) {
+		return nil
+	}
+	f.joined(key, c)
+	return c
+}
+
+// joined counts a caller joining c (mu held).
+func (f *inflight) joined(key string, c *flightCall) {
+	c.joiners++
+	if f.onJoin != nil {
+		f.onJoin(key)
+	}
+}
+
+// start registers a call to server under key, or joins the one another
+// caller registered meanwhile (joined true). A call already there whose
+// server the caller may not use is left alone: the caller's is sent
+// unregistered.
+func (f *inflight) start(key string, server netip.AddrPort, sent string, mayJoin func(netip.AddrPort) bool) (c *flightCall, joined bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.calls[key]; c != nil {
+		if mayJoin(c.server) {
+			f.joined(key, c)
+			return c, true
+		}
+		return &flightCall{server: server, sent: sent, done: make(chan struct{})}, false
+	}
+	if f.calls == nil {
+		f.calls = make(map[string]*flightCall)
+	}
+	c = &flightCall{server: server, sent: sent, done: make(chan struct{})}
+	f.calls[key] = c
+	return c, false
+}
+
+// finish records the outcome of c and wakes its callers; from then on
+// nobody joins c, so its joiners count is final.
+func (f *inflight) finish(key string, c *flightCall, m *dns.Msg, err error) {
+	f.mu.Lock()
+	if f.calls[key] == c {
+		delete(f.calls, key)
+	}
+	f.mu.Unlock()
+	c.m, c.err = m, err
+	close(c.done)
+}
+
+// forget removes c from the table, if it is still there: a caller that
+// gave up on it sends its retry afresh rather than joining a flight about
+// to time out.
+func (f *inflight) forget(key string, c *flightCall) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls[key] == c {
+		delete(f.calls, key)
+	}
+}
+
+// asked is what ask did: the reply, the server it came from, and whether
+// it was another request's query (joined) rather than one this request
+// sent.
+type asked struct {
+	m      *dns.Msg
+	from   netip.AddrPort
+	joined bool
+}
+
+// ask sends q to server, or joins the identical question in flight to
+// another server of zs that this request could use too (mayAsk). A query
+// it sends takes a slot of the upstream caps (acquire) for as long as it
+// is in flight; a joined one takes none. Every caller gets a reply of its
 // own (a copy, with its own query's ID: the Exchanger checked the ID of
 // the query it sent) to classify and change as it likes. With 0x20 (caps)
 // a joiner's copy carries the joiner's own case only when the reply
@@ -65,48 +171,89 @@ type flight struct {
 // fails it everywhere. The query runs under timeout from its own start,
 // not under the context of whichever request started it, so one request
 // giving up fails no other; each caller still stops waiting when its own
-// ctx ends.
-func (r *Resolver) sharedExchange(ctx context.Context, q *dns.Msg, caps bool, network string, server netip.AddrPort, timeout time.Duration) (*dns.Msg, error) {
-	key := flightKey(q, caps, network, server)
-	m, err := awaitFlight(ctx, r.startFlight(ctx, key, q, network, server, timeout), q)
-	if err != nil && ctx.Err() != nil {
-		// This caller gave up (its own timeout): its retry must send a
-		// fresh query, not join the flight it just gave up on, which may
-		// not outlive it by much.
-		r.upFlights.Forget(key)
+// ctx ends. busy is set when the caps allowed no query (nothing was
+// sent).
+func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPort, q *dns.Msg, caps bool, network string, timeout time.Duration) (a asked, busy, err error) {
+	r := rq.r
+	key := flightKey(q, caps, network, zs, server, r.up.h.Cookies)
+	mayJoin := func(ap netip.AddrPort) bool { return ap == server || rq.mayAsk(zs, ap) }
+	c := r.upFlights.find(key, mayJoin)
+	joined := c != nil
+	if !joined {
+		release, lerr := r.up.acquire(zs.zone, server)
+		if lerr != nil {
+			return asked{}, lerr, nil
+		}
+		if c, joined = r.upFlights.start(key, server, q.Question[0].Name, mayJoin); joined {
+			release()
+		} else {
+			go func() {
+				defer release()
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+				defer cancel()
+				m, err := r.cfg.Exchanger.Exchange(fctx, q, network, server)
+				r.upFlights.finish(key, c, m, err)
+			}()
+		}
 	}
-	return m, err
+	m, err := awaitFlight(ctx, &r.upFlights, c, q, joined)
+	if err != nil && ctx.Err() != nil {
+		r.upFlights.forget(key, c)
+	}
+	return asked{m: m, from: c.server, joined: joined}, nil, err
 }
 
-// startFlight sends q, or joins the identical query in flight (key is
-// its flightKey).
-func (r *Resolver) startFlight(ctx context.Context, key string, q *dns.Msg, network string, server netip.AddrPort, timeout time.Duration) <-chan singleflight.Result {
-	return r.upFlights.DoChan(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-		defer cancel()
-		m, err := r.cfg.Exchanger.Exchange(fctx, q, network, server)
-		return flight{m: m, sent: q.Question[0].Name}, err
-	})
-}
-
-// awaitFlight waits for the reply to q's flight, or for ctx to end.
-func awaitFlight(ctx context.Context, ch <-chan singleflight.Result, q *dns.Msg) (*dns.Msg, error) {
+// awaitFlight waits for c's reply, or for ctx to end, and returns the
+// caller's own copy when the reply is shared.
+func awaitFlight(ctx context.Context, f *inflight, c *flightCall, q *dns.Msg, joined bool) (*dns.Msg, error) {
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
+	case <-c.done:
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	f.mu.Lock()
+	shared := c.joiners > 0
+	f.mu.Unlock()
+	m := c.m
+	if joined || shared {
+		m = m.Copy()
+		m.Id = q.Id
+		if len(m.Question) == 1 && m.Question[0].Name == c.sent {
+			m.Question[0].Name = q.Question[0].Name
 		}
-		f := res.Val.(flight)
-		m := f.m
-		if res.Shared {
-			m = m.Copy()
-			m.Id = q.Id
-			if len(m.Question) == 1 && m.Question[0].Name == f.sent {
-				m.Question[0].Name = q.Question[0].Name
+	}
+	return m, nil
+}
+
+// mayAsk reports whether this request could send a question for zs to
+// ap itself: ap is a usable address of one of zs's name servers, on that
+// server's port, and not one that failed for zs in this request.
+func (rq *request) mayAsk(zs *zoneServers, ap netip.AddrPort) bool {
+	if rq.bad[badKey(zs.zone, ap.Addr())] != "" {
+		return false
+	}
+	return rq.nsFor(zs, ap) != nil
+}
+
+// nsFor returns the name server of zs that ap is an address of, or nil.
+func (rq *request) nsFor(zs *zoneServers, ap netip.AddrPort) *nsEntry {
+	for _, e := range zs.ns {
+		port := rq.r.cfg.Port
+		if e.port != 0 {
+			port = e.port
+		}
+		if port != ap.Port() {
+			continue
+		}
+		ok, _ := rq.usable(zs, e)
+		for _, a := range ok {
+			if a == ap.Addr() {
+				return e
 			}
 		}
-		return m, nil
 	}
+	return nil
 }

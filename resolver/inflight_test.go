@@ -2,57 +2,119 @@ package resolver
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
-	"golang.org/x/sync/singleflight"
+
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
-// TestSharedExchange starts one query and joins others to it while the
-// fake server holds the reply back, then checks how many queries were
-// sent and what each caller got: its own copy, its own ID, and its own
-// 0x20 case only when the reply echoed the sender's.
+// flightZone is the zone cut the in-flight tests ask: example.org. with
+// two servers (documentation addresses: the fake transport sends nothing).
+func flightZone(zone string, addrs ...string) *zoneServers {
+	zs := &zoneServers{zone: zone}
+	for i, a := range addrs {
+		zs.ns = append(zs.ns, &nsEntry{name: "ns" + string(rune('1'+i)) + ".example.org.",
+			addrs: []netip.Addr{netip.MustParseAddr(a)}, resolved: true})
+	}
+	return zs
+}
+
+// newFlightResolver returns a resolver whose transport is x.
+func newFlightResolver(t *testing.T, x Exchanger, h Hardening) *Resolver {
+	t.Helper()
+	r, err := New(Config{Exchanger: x, Hardening: h, Hints: StubHints("a.root.example.", netip.MustParseAddr("192.0.2.53"))})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// maxWait bounds how long a test waits for a readiness signal (a query
+// reaching the fake server, a caller joining a flight) before failing:
+// each takes microseconds, so 10 s only trips on a hang.
+const maxWait = 10 * time.Second
+
+// TestSharedExchange asks questions one after another while the fake
+// server holds every reply back, each ask waiting until its query reached
+// the server or it joined a flight; then checks how many queries were
+// sent and what each caller got: its own copy, its own ID, the server the
+// reply came from, and its own 0x20 case only when the reply echoed the
+// sender's. Every ask is a request of its own.
 func TestSharedExchange(t *testing.T) {
+	const ns1, ns2, ns3 = "192.0.2.1", "192.0.2.2", "192.0.2.3"
 	type ask struct {
-		name  string
-		qtype uint16
-		caps  bool
+		server string // the server the request chose
+		name   string
+		qtype  uint16
+		caps   bool
+		do     bool
+		zone   string   // default example.org.
+		cut    []string // the request's zone cut's addresses; default ns1, ns2
+		bad    string   // a server the request found failing for the zone
 	}
 	type got struct {
-		ID   uint16
-		Name string
+		ID     uint16
+		Name   string
+		From   string
+		Joined bool
 	}
+	www := func(server string) ask { return ask{server: server, name: "www.example.org.", qtype: dns.TypeA} }
 	tests := []struct {
 		name      string
-		asks      []ask // the first is sent; the others join or not
+		cookies   bool
+		asks      []ask // in this order
 		lowerEcho bool  // the server answers in lower case, not the sender's
 		wantSent  int32
 		want      []got
 	}{
-		{"same question, no 0x20", []ask{
-			{"www.example.org.", dns.TypeA, false}, {"www.example.org.", dns.TypeA, false}, {"www.example.org.", dns.TypeA, false},
-		}, false, 1, []got{{1, "www.example.org."}, {2, "www.example.org."}, {3, "www.example.org."}}},
-		{"0x20 echoed: each its own case", []ask{
-			{"wWw.ExAmple.org.", dns.TypeA, true}, {"WWW.example.ORG.", dns.TypeA, true},
-		}, false, 1, []got{{1, "wWw.ExAmple.org."}, {2, "WWW.example.ORG."}}},
-		{"0x20 not echoed: joiners see the mismatch too", []ask{
-			{"wWw.ExAmple.org.", dns.TypeA, true}, {"WWW.example.ORG.", dns.TypeA, true},
-		}, true, 1, []got{{1, "www.example.org."}, {2, "www.example.org."}}},
-		{"other type, or 0x20 against none: sent apart", []ask{
-			{"www.example.org.", dns.TypeA, false}, {"www.example.org.", dns.TypeAAAA, false}, {"www.example.org.", dns.TypeA, true},
-		}, false, 3, []got{{1, "www.example.org."}, {2, "www.example.org."}, {3, "www.example.org."}}},
+		{"same question, same server", false, []ask{www(ns1), www(ns1), www(ns1)}, false, 1,
+			[]got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns1, true}, {3, "www.example.org.", ns1, true}}},
+		{"same question, another server of the zone: joins", false, []ask{www(ns1), www(ns2), www(ns2)}, false, 1,
+			[]got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns1, true}, {3, "www.example.org.", ns1, true}}},
+		{"0x20 echoed: each its own case", false, []ask{
+			{server: ns1, name: "wWw.ExAmple.org.", qtype: dns.TypeA, caps: true},
+			{server: ns2, name: "WWW.example.ORG.", qtype: dns.TypeA, caps: true},
+		}, false, 1, []got{{1, "wWw.ExAmple.org.", ns1, false}, {2, "WWW.example.ORG.", ns1, true}}},
+		{"0x20 not echoed: joiners see the mismatch too", false, []ask{
+			{server: ns1, name: "wWw.ExAmple.org.", qtype: dns.TypeA, caps: true},
+			{server: ns1, name: "WWW.example.ORG.", qtype: dns.TypeA, caps: true},
+		}, true, 1, []got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns1, true}}},
+		{"other type, DO, or 0x20 against none: sent apart", false, []ask{
+			www(ns1),
+			{server: ns1, name: "www.example.org.", qtype: dns.TypeAAAA},
+			{server: ns2, name: "www.example.org.", qtype: dns.TypeA, do: true},
+			{server: ns1, name: "www.example.org.", qtype: dns.TypeA, caps: true},
+		}, false, 4, []got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns1, false},
+			{3, "www.example.org.", ns2, false}, {4, "www.example.org.", ns1, false}}},
+		{"same question to another zone: sent apart", false, []ask{
+			www(ns1), {server: ns1, name: "www.example.org.", qtype: dns.TypeA, zone: "org."},
+		}, false, 2, []got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns1, false}}},
+		{"a server the joiner found failing: sent apart", false, []ask{
+			www(ns1), {server: ns2, name: "www.example.org.", qtype: dns.TypeA, bad: ns1},
+		}, false, 2, []got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns2, false}}},
+		{"a server outside the joiner's zone cut: sent apart", false, []ask{
+			www(ns1), {server: ns3, name: "www.example.org.", qtype: dns.TypeA, cut: []string{ns2, ns3}},
+		}, false, 2, []got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns3, false}}},
+		{"cookies: shared per server only", true, []ask{www(ns1), www(ns2), www(ns1)}, false, 2,
+			[]got{{1, "www.example.org.", ns1, false}, {2, "www.example.org.", ns2, false}, {3, "www.example.org.", ns1, true}}},
 	}
-	server := netip.MustParseAddrPort("127.0.0.1:53")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var sent atomic.Int32
+			entered := make(chan struct{}, len(tt.asks))
 			release := make(chan struct{})
-			r := &Resolver{cfg: Config{Exchanger: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+			r := newFlightResolver(t, ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
 				sent.Add(1)
+				entered <- struct{}{}
 				select {
 				case <-release:
 				case <-ctx.Done():
@@ -64,29 +126,60 @@ func TestSharedExchange(t *testing.T) {
 					m.Question[0].Name = dns.CanonicalName(m.Question[0].Name)
 				}
 				return m, nil
-			})}}
+			}), Hardening{Cookies: tt.cookies})
+			joined := make(chan struct{}, len(tt.asks))
+			r.upFlights.onJoin = func(string) { joined <- struct{}{} }
 			ctx := t.Context()
-			qs := make([]*dns.Msg, len(tt.asks))
-			chs := make([]<-chan singleflight.Result, len(tt.asks))
+			gots := make([]got, len(tt.asks))
+			replies := make([]*dns.Msg, len(tt.asks))
+			errs := make([]error, len(tt.asks))
+			var wg sync.WaitGroup
 			for i, a := range tt.asks {
-				qs[i] = new(dns.Msg)
-				qs[i].SetQuestion(a.name, a.qtype)
-				qs[i].Id = uint16(i + 1)
-				chs[i] = r.startFlight(ctx, flightKey(qs[i], a.caps, "udp", server), qs[i], "udp", server, 5*time.Second)
+				zone, cut := a.zone, a.cut
+				if zone == "" {
+					zone = "example.org."
+				}
+				if cut == nil {
+					cut = []string{ns1, ns2}
+				}
+				rq := &request{r: r, class: dns.ClassINET}
+				if a.bad != "" {
+					rq.setBad(badKey(zone, netip.MustParseAddr(a.bad)), "lame")
+				}
+				q := rq.newQuery(a.name, a.qtype, true)
+				q.Id = uint16(i + 1)
+				q.SetEdns0(EDNSBufferSize, a.do)
+				server := netip.AddrPortFrom(netip.MustParseAddr(a.server), 53)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s, busy, err := rq.ask(ctx, flightZone(zone, cut...), server, q, a.caps, "udp", 5*time.Second)
+					if busy != nil {
+						err = busy
+					}
+					errs[i], replies[i] = err, s.m
+					if s.m != nil {
+						gots[i] = got{s.m.Id, s.m.Question[0].Name, s.from.Addr().String(), s.joined}
+					}
+				}()
+				select {
+				case <-entered:
+				case <-joined:
+				case <-time.After(maxWait):
+					t.Fatalf("ask %d neither sent a query nor joined one", i)
+				}
 			}
 			close(release)
-			var gots []got
+			wg.Wait()
 			seen := map[*dns.Msg]bool{}
-			for i, ch := range chs {
-				m, err := awaitFlight(ctx, ch, qs[i])
+			for i, err := range errs {
 				if err != nil {
 					t.Fatalf("ask %d: %v", i, err)
 				}
-				if seen[m] {
+				if seen[replies[i]] {
 					t.Errorf("ask %d got a reply another caller also holds", i)
 				}
-				seen[m] = true
-				gots = append(gots, got{m.Id, m.Question[0].Name})
+				seen[replies[i]] = true
 			}
 			if n := sent.Load(); n != tt.wantSent {
 				t.Errorf("sent %d queries, want %d", n, tt.wantSent)
@@ -101,8 +194,10 @@ func TestSharedExchange(t *testing.T) {
 // TestSharedExchangeCallerGivesUp: the request that sent the query
 // giving up does not fail a request that joined it.
 func TestSharedExchangeCallerGivesUp(t *testing.T) {
+	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
-	r := &Resolver{cfg: Config{Exchanger: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+	r := newFlightResolver(t, ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+		entered <- struct{}{}
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -111,25 +206,44 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 		m := new(dns.Msg)
 		m.SetReply(q)
 		return m, nil
-	})}}
-	server := netip.MustParseAddrPort("127.0.0.1:53")
+	}), Hardening{})
+	joined := make(chan struct{}, 1)
+	r.upFlights.onJoin = func(string) { joined <- struct{}{} }
+	zs := flightZone("example.org.", "192.0.2.1", "192.0.2.2")
 	q1, q2 := new(dns.Msg), new(dns.Msg)
 	q1.SetQuestion("www.example.org.", dns.TypeA)
 	q2.SetQuestion("www.example.org.", dns.TypeA)
+	q1.Id, q2.Id = 1, 2
 	ctx1, cancel1 := context.WithCancel(t.Context())
-	ch1 := r.startFlight(ctx1, flightKey(q1, false, "udp", server), q1, "udp", server, 5*time.Second)
-	ch2 := r.startFlight(t.Context(), flightKey(q2, false, "udp", server), q2, "udp", server, 5*time.Second)
+	err1 := make(chan error, 1)
+	go func() {
+		rq := &request{r: r, class: dns.ClassINET}
+		_, _, err := rq.ask(ctx1, zs, netip.MustParseAddrPort("192.0.2.1:53"), q1, false, "udp", 5*time.Second)
+		err1 <- err
+	}()
+	<-entered
+	type result struct {
+		s   asked
+		err error
+	}
+	res2 := make(chan result, 1)
+	go func() {
+		rq := &request{r: r, class: dns.ClassINET}
+		s, _, err := rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.2:53"), q2, false, "udp", 5*time.Second)
+		res2 <- result{s, err}
+	}()
+	<-joined
 	cancel1()
-	if _, err := awaitFlight(ctx1, ch1, q1); err == nil {
+	if err := <-err1; err == nil {
 		t.Error("the cancelled sender got a reply, want its context's error")
 	}
 	close(release)
-	m, err := awaitFlight(t.Context(), ch2, q2)
-	if err != nil {
-		t.Fatalf("the joiner failed with the sender: %v", err)
+	res := <-res2
+	if res.err != nil {
+		t.Fatalf("the joiner failed with the sender: %v", res.err)
 	}
-	if m.Id != q2.Id {
-		t.Errorf("joiner's reply ID %d, want %d", m.Id, q2.Id)
+	if res.s.m.Id != q2.Id {
+		t.Errorf("joiner's reply ID %d, want %d", res.s.m.Id, q2.Id)
 	}
 }
 
@@ -137,7 +251,7 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 // sends its retry afresh instead of joining the flight it gave up on.
 func TestSharedExchangeRetryAfterTimeout(t *testing.T) {
 	var retrySent atomic.Bool
-	r := &Resolver{cfg: Config{Exchanger: ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+	r := newFlightResolver(t, ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
 		if q.Id == 1 {
 			<-ctx.Done() // the first query is never answered
 			return nil, ctx.Err()
@@ -146,21 +260,171 @@ func TestSharedExchangeRetryAfterTimeout(t *testing.T) {
 		m := new(dns.Msg)
 		m.SetReply(q)
 		return m, nil
-	})}}
-	server := netip.MustParseAddrPort("127.0.0.1:53")
+	}), Hardening{})
+	zs := flightZone("example.org.", "192.0.2.1", "192.0.2.2")
 	q, retry := new(dns.Msg), new(dns.Msg)
 	q.SetQuestion("www.example.org.", dns.TypeA)
 	retry.SetQuestion("www.example.org.", dns.TypeA)
 	q.Id, retry.Id = 1, 2
+	rq := &request{r: r, class: dns.ClassINET}
 	gone, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := r.sharedExchange(gone, q, false, "udp", server, 100*time.Millisecond); err == nil {
+	if _, _, err := rq.ask(gone, zs, netip.MustParseAddrPort("192.0.2.1:53"), q, false, "udp", 100*time.Millisecond); err == nil {
 		t.Fatal("a caller whose context ended got a reply")
 	}
-	if _, err := r.sharedExchange(t.Context(), retry, false, "udp", server, 5*time.Second); err != nil {
+	if _, _, err := rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.2:53"), retry, false, "udp", 5*time.Second); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	if !retrySent.Load() {
 		t.Error("the retry joined the flight it gave up on, want it sent afresh")
+	}
+}
+
+// sharedLabZones: example.org. has two servers; the names asked live
+// below sub.example.org., a cut served by the same servers, so QNAME
+// minimisation sends every request's walk through the question
+// "sub.example.org. NS" to one of example.org's two servers.
+var sharedLabZones = map[string]string{
+	".": `
+$TTL 86400
+@ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
+@ IN NS a.root.lab.
+a.root.lab. IN A 127.54.0.1
+org. IN NS ns1.nic.org.
+ns1.nic.org. IN A 127.54.1.1
+`,
+	"org.": `
+$TTL 86400
+@ IN SOA ns1.nic.org. hostmaster.nic.org. 1 1800 900 604800 3600
+@ IN NS ns1.nic.org.
+ns1.nic IN A 127.54.1.1
+example IN NS ns1.example
+example IN NS ns2.example
+ns1.example IN A 127.54.3.1
+ns2.example IN A 127.54.3.2
+`,
+	"example.org.": `
+$TTL 86400
+@ IN SOA ns1 hostmaster 1 1800 900 604800 3600
+@ IN NS ns1
+@ IN NS ns2
+ns1 IN A 127.54.3.1
+ns2 IN A 127.54.3.2
+sub IN NS ns1
+sub IN NS ns2
+`,
+	"sub.example.org.": `
+$TTL 86400
+@ IN SOA ns1.example.org. hostmaster.example.org. 1 1800 900 604800 3600
+@ IN NS ns1.example.org.
+@ IN NS ns2.example.org.
+h1 IN A 192.0.2.1
+h2 IN A 192.0.2.2
+h3 IN A 192.0.2.3
+h4 IN A 192.0.2.4
+h5 IN A 192.0.2.5
+h6 IN A 192.0.2.6
+`,
+}
+
+// TestSharedQuestionAcrossServers resolves six names under
+// sub.example.org. at once on a cold cache, with the transport holding
+// the first "sub.example.org. NS" query back until the five other
+// requests joined it, and counts what reached the servers: that question
+// once in all, although each request picks one of example.org's two
+// servers at random (before zone-wide sharing, about half of them sent
+// it again to the other server).
+func TestSharedQuestionAcrossServers(t *testing.T) {
+	lab := resolvertest.New(resolvertest.Config{})
+	for origin, text := range sharedLabZones {
+		if err := lab.AddZone(origin, text); err != nil {
+			t.Fatalf("AddZone(%s): %v", origin, err)
+		}
+	}
+	for name, s := range map[string]struct {
+		addr  string
+		zones []string
+	}{
+		"a.root.lab.":      {"127.54.0.1", []string{"."}},
+		"ns1.nic.org.":     {"127.54.1.1", []string{"org."}},
+		"ns1.example.org.": {"127.54.3.1", []string{"example.org.", "sub.example.org."}},
+		"ns2.example.org.": {"127.54.3.2", []string{"example.org.", "sub.example.org."}},
+	} {
+		if err := lab.AddServer(name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
+			t.Fatalf("AddServer(%s): %v", name, err)
+		}
+	}
+	if err := lab.Start(t.Context()); err != nil {
+		t.Fatalf("lab.Start: %v", err)
+	}
+	t.Cleanup(func() { lab.Close() })
+	hints, err := ParseHints(strings.NewReader(lab.RootHints()), "lab")
+	if err != nil {
+		t.Fatalf("ParseHints: %v", err)
+	}
+	const names = 6
+	joinedAll := make(chan struct{})
+	var mu sync.Mutex // guards asked and joins
+	asked := map[string]int{}
+	joins := 0
+	nx := &NetExchanger{}
+	x := ExchangerFunc(func(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
+		if !server.Addr().IsLoopback() {
+			return nil, fmt.Errorf("test: refusing to send to %s", server)
+		}
+		key := strings.ToLower(q.Question[0].Name) + " " + dns.TypeToString[q.Question[0].Qtype]
+		mu.Lock()
+		asked[key]++
+		first := key == "sub.example.org. NS" && asked[key] == 1
+		mu.Unlock()
+		if first {
+			// Held until the others joined, or until the query's own
+			// timeout: then they did not join, and the count below
+			// says so.
+			select {
+			case <-joinedAll:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return nx.Exchange(ctx, q, network, server)
+	})
+	r, err := New(Config{Hints: hints, Port: lab.Port(), Exchanger: x, AllowLoopback: true, QueryTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(r.Close)
+	r.upFlights.onJoin = func(key string) {
+		if !strings.Contains(key, " sub.example.org. ") {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if joins++; joins == names-1 {
+			close(joinedAll)
+		}
+	}
+	var wg sync.WaitGroup
+	got := make([]string, names)
+	for i := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := r.Resolve(t.Context(), fmt.Sprintf("h%d.sub.example.org.", i+1), dns.TypeA)
+			if err != nil {
+				got[i] = err.Error()
+				return
+			}
+			got[i] = strings.Join(rrStrings(res.Answer), ",")
+		}()
+	}
+	wg.Wait()
+	for i, g := range got {
+		if want := fmt.Sprintf("h%d.sub.example.org. 86400 IN A 192.0.2.%d", i+1, i+1); g != want {
+			t.Errorf("h%d: got %q, want %q", i+1, g, want)
+		}
+	}
+	if n := asked["sub.example.org. NS"]; n != 1 {
+		t.Errorf("sub.example.org. NS sent %d times, want once", n)
 	}
 }

@@ -150,9 +150,9 @@ type Resolver struct {
 	// not the Result, and must not share RD=0 with RD=1 askers.
 	flights   singleflight.Group
 	keyFlight singleflight.Group // zone-key builds shared by concurrent requests
-	// upFlights sends identical questions in flight to one server once
+	// upFlights sends identical questions in flight to one zone once
 	// (inflight.go); it sits below both groups above, at the wire.
-	upFlights singleflight.Group
+	upFlights inflight
 	life      lifecycle  // drain then close (lifecycle.go)
 	unw       unwanted   // replies with the wrong ID or question (unwanted.go)
 	up        *upstreams // per-server and per-zone state (upstream.go)

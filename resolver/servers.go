@@ -163,6 +163,11 @@ type candidate struct {
 	// probeDone, when set, is told the outcome of a probe of a zone
 	// whose servers are held down (upstream.go).
 	probeDone func(answered bool)
+	// joined is set by exchange when the reply (or timeout) was another
+	// request's query to the same zone, which may have gone to another
+	// server (exchange then sets ns and addr to that server's): that
+	// request keeps the infrastructure cache's books on it.
+	joined bool
 }
 
 // askZone sends the question to the zone's servers until one gives a
@@ -191,6 +196,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				why = "fallback after " + prev + "; " + why
 			}
 			resp, outcome, err := rq.exchange(ctx, zs, c, why, qname, qtype, &cl)
+			tried[c.addr] = true // exchange may have joined a query to another server
 			if c.probeDone != nil {
 				c.probeDone(err == nil)
 			}
@@ -206,7 +212,9 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				}
 				if errors.Is(err, ErrTimeout) {
 					timedOut[c.addr] = true
-					rq.r.infra.RecordTimeout(c.addr, zs.zone)
+					if !c.joined {
+						rq.r.infra.RecordTimeout(c.addr, zs.zone)
+					}
 				} else {
 					rq.setBad(badKey(zs.zone, c.addr), err.Error())
 				}
@@ -228,7 +236,9 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			case kindLame, kindServFail, kindMalformed:
 				if resp.kind == kindLame {
 					lame++
-					rq.r.infra.MarkLame(c.addr, zs.zone)
+					if !c.joined {
+						rq.r.infra.MarkLame(c.addr, zs.zone)
+					}
 				}
 				rq.setBad(badKey(zs.zone, c.addr), resp.reason)
 				prev = fmt.Sprintf("%s from %s (%s)", resp.kind, c.ns.name, c.addr)
