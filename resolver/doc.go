@@ -46,7 +46,8 @@
 //   - servers.go: the zone cut and the choice of server;
 //   - exchange.go and transport.go: one query to one server, UDP then
 //     TCP, and the checks a reply must pass (RFC 5452); inflight.go:
-//     identical questions in flight to one server are sent once;
+//     identical questions in flight to one zone are sent once, to
+//     whichever of its servers the first asker chose;
 //   - classify.go: what a reply means (answer, referral, negative, lame),
 //     bailiwick filtering, and the DNSSEC records kept with it;
 //   - iterate.go (glueFor) and classify.go (referral): where glue is
