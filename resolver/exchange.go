@@ -100,6 +100,16 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			why = "retry over TCP after rejected UDP replies"
 			continue
 		}
+		if errors.Is(xerr, errOversizedReply) && network == "udp" {
+			rq.metric(network, rtt, "truncated")
+			if rq.obs != nil {
+				ev.Outcome, ev.Detail = "truncated", "UDP reply over 4096 bytes: retry over TCP"
+				rq.emit(ev)
+			}
+			network = "tcp"
+			why = "retry over TCP after an oversized UDP reply"
+			continue
+		}
 		if xerr != nil {
 			outcome = "error"
 			switch {

@@ -80,6 +80,11 @@ c1 IN CNAME c2.example.net.
 old IN DNAME example.net.
 big IN TXT "` + strings.Repeat("x", 250) + `" "` + strings.Repeat("y", 250) + `" "` + strings.Repeat("z", 250) + `"
 big IN TXT "` + strings.Repeat("a", 250) + `" "` + strings.Repeat("b", 250) + `" "` + strings.Repeat("c", 250) + `"
+huge IN TXT "` + strings.Repeat("h", 250) + `" "` + strings.Repeat("u", 250) + `" "` + strings.Repeat("g", 250) + `" "` + strings.Repeat("e", 250) + `"
+huge IN TXT "` + strings.Repeat("H", 250) + `" "` + strings.Repeat("U", 250) + `" "` + strings.Repeat("G", 250) + `" "` + strings.Repeat("E", 250) + `"
+huge IN TXT "` + strings.Repeat("i", 250) + `" "` + strings.Repeat("j", 250) + `" "` + strings.Repeat("k", 250) + `" "` + strings.Repeat("l", 250) + `"
+huge IN TXT "` + strings.Repeat("m", 250) + `" "` + strings.Repeat("n", 250) + `" "` + strings.Repeat("o", 250) + `" "` + strings.Repeat("p", 250) + `"
+huge IN TXT "` + strings.Repeat("q", 250) + `" "` + strings.Repeat("r", 250) + `" "` + strings.Repeat("s", 250) + `" "` + strings.Repeat("t", 250) + `"
 `,
 	"example.net.": `
 $TTL 3600

@@ -154,6 +154,56 @@ func TestTruncatedRetriesOverTCP(t *testing.T) {
 	}
 }
 
+// TestOversizedUDPReply checks what the resolver does with a server that
+// sends UDP replies larger than the payload size it advertised (1232): up
+// to 4096 bytes the reply is used; beyond, it is not read whole, and the
+// question is asked again over TCP.
+func TestOversizedUDPReply(t *testing.T) {
+	tests := []struct {
+		name        string
+		qname       string
+		wantAnswers int
+		wantUDP     int
+		wantTCP     int
+	}{
+		// big: two TXT records, some 1.6 KB: over 1232, under 4096.
+		{"over the advertised size, under 4096 bytes", "big.example.org.", 2, 1, 0},
+		// huge: five TXT records, some 5 KB.
+		{"over 4096 bytes", "huge.example.org.", 5, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lab := startLab(t)
+			for _, ns := range []string{"ns1.example.org.", "ns2.example.org."} {
+				lab.Server(ns).SetFaults(resolvertest.Faults{IgnoreUDPSize: true})
+			}
+			r := newResolver(t, lab, nil)
+			res, err := r.Resolve(context.Background(), tt.qname, dns.TypeTXT)
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if len(res.Answer) != tt.wantAnswers {
+				t.Errorf("got %d TXT records, want %d", len(res.Answer), tt.wantAnswers)
+			}
+			var udp, tcp int
+			for _, q := range lab.Queries() {
+				if q.Name != tt.qname {
+					continue
+				}
+				switch q.Transport {
+				case "udp":
+					udp++
+				case "tcp":
+					tcp++
+				}
+			}
+			if udp != tt.wantUDP || tcp != tt.wantTCP {
+				t.Errorf("queries for %s: udp %d tcp %d, want %d and %d", tt.qname, udp, tcp, tt.wantUDP, tt.wantTCP)
+			}
+		})
+	}
+}
+
 // TestFaultyServers checks that a server that misbehaves in each way is
 // skipped or survived, and that the answer is still right.
 func TestFaultyServers(t *testing.T) {

@@ -229,26 +229,59 @@ func (m *Metrics) query(qtype uint16, rcode int, transport Transport, cached boo
 	if m == nil {
 		return
 	}
+	// The key holds the labels' values, not the raw numbers: keyed by
+	// every type number a client sends (or every RCODE an upstream
+	// returns), the map would grow to millions of entries for one
+	// series each (#11's table audit).
+	if !commonType(qtype) {
+		qtype = dns.TypeNone
+	}
+	if !knownRcode(rcode) {
+		rcode = otherRcode
+	}
 	k := qlabel{qtype, rcode, transport, cached}
 	c, ok := m.qcounters.Load(k)
 	if !ok {
-		t := typeLabel(qtype)
+		rs := "other"
+		if rcode != otherRcode {
+			rs = rcodeString(rcode)
+		}
 		cs := "false"
 		if cached {
 			cs = "true"
 		}
-		c, _ = m.qcounters.LoadOrStore(k, m.queries.WithLabelValues(t, rcodeString(rcode), transport.String(), cs))
+		c, _ = m.qcounters.LoadOrStore(k, m.queries.WithLabelValues(typeLabel(qtype), rs, transport.String(), cs))
 	}
 	c.(prometheus.Counter).Inc()
+}
+
+// otherRcode stands for every RCODE outside RFC 6895's table in the
+// queries counter.
+const otherRcode = -1
+
+// knownRcode says whether rc has a name of its own in the queries
+// counter: the RCODEs of RFC 6895's registry (0 to 23); any other value
+// an upstream server sends is counted as "other".
+func knownRcode(rc int) bool {
+	_, ok := dns.RcodeToString[rc]
+	return ok || rc == rcodeBadVers
+}
+
+// commonType says whether t gets a type label of its own.
+func commonType(t uint16) bool {
+	switch t {
+	case dns.TypeA, dns.TypeNS, dns.TypeCNAME, dns.TypeSOA, dns.TypePTR, dns.TypeMX, dns.TypeTXT,
+		dns.TypeAAAA, dns.TypeSRV, dns.TypeNAPTR, dns.TypeDS, dns.TypeRRSIG, dns.TypeNSEC,
+		dns.TypeDNSKEY, dns.TypeNSEC3, dns.TypeTLSA, dns.TypeSVCB, dns.TypeHTTPS, dns.TypeANY, dns.TypeCAA:
+		return true
+	}
+	return false
 }
 
 // typeLabel bounds the type label to common types, so a client sending
 // every type number cannot grow the metric without bound.
 func typeLabel(t uint16) string {
-	switch t {
-	case dns.TypeA, dns.TypeNS, dns.TypeCNAME, dns.TypeSOA, dns.TypePTR, dns.TypeMX, dns.TypeTXT,
-		dns.TypeAAAA, dns.TypeSRV, dns.TypeNAPTR, dns.TypeDS, dns.TypeRRSIG, dns.TypeNSEC,
-		dns.TypeDNSKEY, dns.TypeNSEC3, dns.TypeTLSA, dns.TypeSVCB, dns.TypeHTTPS, dns.TypeANY, dns.TypeCAA:
+	if commonType(t) {
 		return dns.TypeToString[t]
 	}
 	return "other"

@@ -37,7 +37,8 @@ type Config struct {
 	// larger entries are not written, larger values not read.
 	MaxObjectSize int
 	// QueueSize bounds writes waiting to be sent (default
-	// DefaultQueueSize); beyond it writes are dropped and counted.
+	// DefaultQueueSize), and their bytes to QueueSize KiB; beyond either
+	// writes are dropped and counted.
 	QueueSize int
 	// Now is the clock (default time.Now).
 	Now func() time.Time

@@ -25,10 +25,13 @@ type Store struct {
 	h      health
 
 	queue   chan write
-	pending atomic.Int64    // writes queued or being sent
-	ctx     context.Context // ends on Close
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	pending atomic.Int64 // writes queued or being sent
+	// queuedBytes weighs the writes queued or being sent (key and value);
+	// enqueue keeps it under cfg.QueueSize*queueBytesPerWrite.
+	queuedBytes atomic.Int64
+	ctx         context.Context // ends on Close
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 
 	hits, misses, timeouts, errs, garbage, skipped atomic.Uint64
 	writes, writeErrs, dropFull, dropDown, tooBig  atomic.Uint64
@@ -44,6 +47,15 @@ type write struct {
 	del  bool
 	done chan struct{} // a Flush marker: closed once the writes before it were sent
 }
+
+// queueBytesPerWrite bounds the bytes of the write queue together with its
+// length: a queue of QueueSize writes may weigh QueueSize KiB. Entries
+// weigh 100 to 500 bytes (a signed one about 1 KiB), so the count is the
+// bound that binds in normal traffic; but one entry may reach
+// MaxObjectSize (64 KiB), and a queue of 4096 such entries, filled while
+// Redis stalls, would be 256 MiB outside the cache budget. At the default
+// QueueSize the queue holds at most 4 MiB.
+const queueBytesPerWrite = 1 << 10
 
 // maxBatch bounds the writes sent in one pipeline: at about 200 bytes an
 // entry that is some 12 KB, one round trip, while a queue that filled up
@@ -199,14 +211,24 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 func (s *Store) enqueue(w write) {
+	size := w.size()
+	if s.queuedBytes.Add(size) > int64(s.cfg.QueueSize)*queueBytesPerWrite {
+		s.queuedBytes.Add(-size)
+		s.dropFull.Add(1)
+		return
+	}
 	s.pending.Add(1)
 	select {
 	case s.queue <- w:
 	default:
 		s.pending.Add(-1)
+		s.queuedBytes.Add(-size)
 		s.dropFull.Add(1)
 	}
 }
+
+// size is what w weighs in the write queue.
+func (w write) size() int64 { return int64(len(w.key) + len(w.val)) }
 
 // writer sends queued writes in pipelined batches.
 func (s *Store) writer() {
@@ -239,6 +261,7 @@ func (s *Store) send(batch []write) {
 				close(w.done)
 			} else {
 				s.pending.Add(-1)
+				s.queuedBytes.Add(-w.size())
 			}
 		}
 	}()

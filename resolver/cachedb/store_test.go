@@ -1,7 +1,9 @@
 package cachedb_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"strings"
 	"sync"
@@ -249,6 +251,25 @@ func TestStoreFaults(t *testing.T) {
 		}
 		if st := s.Stats(); st.DroppedFull == 0 {
 			t.Errorf("stats %+v: 50 writes into a queue of 1 dropped none", st)
+		}
+	})
+	t.Run("queue bytes bound drops", func(t *testing.T) {
+		// QueueSize 8 allows 8 KiB: two entries of 2.8 KB, not three,
+		// though the queue has room for eight by count.
+		r := redistest.Start(t)
+		s, _ := newStore(t, r.Addr(), func(c *cachedb.Config) { c.QueueSize = 8 })
+		waitState(t, s, cachedb.StateUp)
+		r.Do(t, "CLIENT", "PAUSE", "1000", "WRITE")
+		big := entry(t, time.Minute)
+		sig := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 2700))
+		big.Sigs = []dns.RR{mustRR(t, "www.example.org. 300 IN RRSIG A 13 3 300 20300101000000 20200101000000 12345 example.org. "+sig)}
+		const puts = 8
+		for range puts {
+			s.Put(testKey, big)
+		}
+		st := s.Stats()
+		if st.Queued > 2 || st.Queued+int(st.DroppedFull) != puts {
+			t.Errorf("stats %+v: want at most 2 of %d writes of 2.8 KB queued within 8 KiB, the others dropped", st, puts)
 		}
 	})
 	t.Run("not stored: expired, too big", func(t *testing.T) {

@@ -40,6 +40,9 @@ type Faults struct {
 	// Truncate answers every UDP query with TC=1 and empty sections, so the
 	// client must retry over TCP; TCP queries are answered normally.
 	Truncate bool
+	// IgnoreUDPSize sends UDP replies whole, larger than the query's EDNS
+	// payload size when the answer is (a server breaking RFC 6891 §7).
+	IgnoreUDPSize bool
 	// Malformed replies with garbage that carries the query's ID.
 	Malformed bool
 	// ForgeID sends, over UDP and before the genuine reply, a forged reply

@@ -103,17 +103,19 @@ func (s *Server) serve(w dns.ResponseWriter, q *dns.Msg, transport string, forge
 	}
 
 	var resp *dns.Msg
+	// limit: the reply is cut to the query's payload size.
+	limit := udp && !f.IgnoreUDPSize
 	switch {
 	case f.Rcode != dns.RcodeSuccess:
-		resp = finish(q, new(dns.Msg).SetRcode(q, f.Rcode), udp)
+		resp = finish(q, new(dns.Msg).SetRcode(q, f.Rcode), limit)
 	case f.Lame != NotLame:
-		resp = finish(q, lameReply(q, f.Lame, s.lab.roots), udp)
+		resp = finish(q, lameReply(q, f.Lame, s.lab.roots), limit)
 	default:
-		resp = s.engine.answer(q, udp)
+		resp = s.engine.answer(q, limit)
 	}
 	if f.Mutate != nil {
 		f.Mutate(q, resp)
-		if udp {
+		if limit {
 			resp.Truncate(payloadSize(q))
 			resp.Compress = true
 		}
