@@ -240,10 +240,10 @@ func spoofedUDP(xerr error, network string, ss *serverState) (bool, string) {
 }
 
 // maxExchangeAttempts bounds the queries one exchange with a server
-// sends: the first, one over TCP (after TC=1, a 0x20 case mismatch or
-// rejected UDP replies, spoofedUDP: each switches to TCP for good), one
-// without EDNS and two after BADCOOKIE; 7 leaves room and is never
-// reached by a well-behaved server.
+// sends: the first, one over TCP (after TC=1, an oversized reply, a 0x20
+// case mismatch or rejected UDP replies, spoofedUDP: each switches to TCP
+// for good), one without EDNS and two after BADCOOKIE; 7 leaves room and
+// is never reached by a well-behaved server.
 const maxExchangeAttempts = 7
 
 // newQuery builds an iterative query: RD clear, a random ID, and EDNS(0)
