@@ -123,3 +123,13 @@ func (s *Server) adoptActivatedEncrypted(dotTLS *tls.Config) {
 		s.enc.dohAddrs = append(s.enc.dohAddrs, ln.Addr().(*net.TCPAddr).AddrPort())
 	}
 }
+
+// abortStart closes everything when Start fails: what it bound, and every
+// passed socket too, adopted yet or not (a DoT or DoH socket is adopted
+// only once the certificate is known to be there), so a failed Start
+// leaks no descriptor and leaves no port held. The caller holds s.mu.
+// Closing an adopted socket a second time is harmless.
+func (s *Server) abortStart() {
+	s.closeListeners()
+	s.cfg.Activated.Close()
+}

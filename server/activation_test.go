@@ -3,11 +3,14 @@ package server_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -128,6 +131,83 @@ func TestActivatedAddRefuses(t *testing.T) {
 			}
 			if diff := cmp.Diff(server.Activated{}, act); diff != "" {
 				t.Errorf("adopted anyway (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFailedStartClosesActivated checks that a Start that fails closes
+// every passed socket, adopted or not: a DoT or DoH socket without a
+// certificate, and plain sockets when a later bind fails. Each address is
+// bound again afterwards, which fails while a socket still holds it.
+func TestFailedStartClosesActivated(t *testing.T) {
+	busy, err := net.Listen("tcp", listenAddr().Addr().String()+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		name    string
+		sockets []string // FileDescriptorName= of each passed socket, in order
+		listen  []netip.AddrPort
+		wantErr error
+	}{
+		{"dot without certificate", []string{"dot"}, nil, server.ErrNoCertificate},
+		{"doh without certificate", []string{"doh"}, nil, server.ErrNoCertificate},
+		{"plain adopted, dot without certificate", []string{"dns/udp", "dns/tcp", "dot"}, nil, server.ErrNoCertificate},
+		{"bind failure after adoption", []string{"dns/udp", "dns/tcp", "doh"},
+			[]netip.AddrPort{busy.Addr().(*net.TCPAddr).AddrPort()}, syscall.EADDRINUSE},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := listenAddr().Addr().String()
+			var act server.Activated
+			type held struct{ network, addr string }
+			var addrs []held
+			plainPort := base + ":0"
+			for _, s := range tt.sockets {
+				name, network, _ := strings.Cut(s, "/")
+				if network == "" {
+					network = "tcp"
+				}
+				addr := base + ":0"
+				if name == "dns" {
+					addr = plainPort // UDP and TCP on one port, as a .socket unit lists them
+				}
+				f, local := socketFile(t, network, addr)
+				if name == "dns" {
+					plainPort = local
+				}
+				if err := act.Add(name, f); err != nil {
+					t.Fatalf("Add(%s): %v", s, err)
+				}
+				addrs = append(addrs, held{network, local})
+			}
+			h := newHandler(t, startLab(t), nil)
+			srv, err := server.New(server.Config{Listen: tt.listen, Handler: h, Activated: act})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Start(t.Context()); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Start = %v, want %v", err, tt.wantErr)
+			}
+			var stillHeld []string
+			for _, a := range addrs {
+				var c io.Closer
+				var err error
+				if a.network == "udp" {
+					c, err = net.ListenPacket("udp", a.addr)
+				} else {
+					c, err = net.Listen("tcp", a.addr)
+				}
+				if err != nil {
+					stillHeld = append(stillHeld, a.network+" "+a.addr)
+					continue
+				}
+				_ = c.Close()
+			}
+			if diff := cmp.Diff([]string(nil), stillHeld); diff != "" {
+				t.Errorf("passed sockets left open after a failed Start (-want +got):\n%s", diff)
 			}
 		})
 	}

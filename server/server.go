@@ -150,7 +150,7 @@ func (s *Server) Start(ctx context.Context) error {
 	for _, ap := range s.cfg.Listen {
 		u, t, err := bindPair(ctx, ap)
 		if err != nil {
-			s.closeListeners()
+			s.abortStart()
 			return err
 		}
 		bound := u.LocalAddr().(*net.UDPAddr).AddrPort()
@@ -163,7 +163,7 @@ func (s *Server) Start(ctx context.Context) error {
 			for range udpSockets() - 1 {
 				pc, err := reuseConfig().ListenPacket(ctx, "udp", bound.String())
 				if err != nil {
-					s.closeListeners()
+					s.abortStart()
 					return bindErr("udp", bound, err)
 				}
 				s.udp = append(s.udp, pc.(*net.UDPConn))
@@ -171,7 +171,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	if err := s.bindEncrypted(ctx); err != nil {
-		s.closeListeners()
+		s.abortStart()
 		return err
 	}
 	readers := udpSockets()
