@@ -187,6 +187,8 @@ func plainParser(root *cliRoot, stdout, stderr io.Writer) (*kong.Kong, error) {
 		// written again here.
 		kong.Vars{
 			"control_socket":         control.DefaultSocket,
+			"control_dir":            control.DefaultDir,
+			"control_server_name":    control.ServerName,
 			"resolver_port":          strconv.Itoa(resolver.DefaultPort),
 			"resolver_timeout":       resolver.DefaultRequestTimeout.String(),
 			"resolver_query_timeout": resolver.DefaultQueryTimeout.String(),

@@ -14,19 +14,24 @@ import (
 // socket, like unbound-control.
 type CtlCmd struct {
 	Socket  string       `name:"socket" short:"s" placeholder:"PATH" default:"${control_socket}" help:"Control socket of the running serve ([control] socket)."`
-	JSON    bool         `name:"json" help:"JSON output (status, stats)."`
+	JSON    bool         `name:"json" help:"JSON output (status, stats, trace-dump)."`
 	Timeout durationFlag `name:"timeout" default:"60s" placeholder:"SECONDS" help:"Give up after this long, in seconds or with a unit (60, 1m)."`
-	Command string       `arg:"" name:"command" help:"The command; see the list below."`
-	Args    []string     `arg:"" optional:"" name:"args" help:"Its arguments."`
+	ctlRemoteFlags
+	ctlSetupFlags
+	Command string   `arg:"" name:"command" help:"The command; see the list below."`
+	Args    []string `arg:"" optional:"" name:"args" help:"Its arguments."`
 }
 
 // Help lists the commands under `addrwalk ctl --help`.
 func (c *CtlCmd) Help() string {
-	return "Commands:\n" + control.Usage() + "\nload-cache reads the dump from FILE, or standard input when FILE is - or absent:\n  addrwalk ctl dump-cache > cache.txt; addrwalk ctl load-cache cache.txt"
+	return "Commands:\n" + control.Usage() + setupUsage + "\nload-cache reads the dump from FILE, or standard input when FILE is - or absent:\n  addrwalk ctl dump-cache > cache.txt; addrwalk ctl load-cache cache.txt"
 }
 
 // Run sends the command and prints its output.
 func (c *CtlCmd) Run(g *Globals) error {
+	if c.Command == "setup" {
+		return c.setup(g)
+	}
 	req := control.Request{Cmd: c.Command, Args: c.Args, JSON: c.JSON}
 	var upload io.Reader
 	if c.Command == "load-cache" {
@@ -46,7 +51,7 @@ func (c *CtlCmd) Run(g *Globals) error {
 	}
 	ctx, cancel := context.WithTimeout(g.Ctx, c.Timeout.d())
 	defer cancel()
-	err := control.Do(ctx, c.Socket, req, upload, g.Stdout)
+	err := c.do(ctx, req, upload, g.Stdout)
 	var se *control.ServerError
 	switch {
 	case err == nil:
@@ -55,7 +60,7 @@ func (c *CtlCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, fmt.Errorf("ctl %s: %w", c.Command, err))
 	case errors.As(err, &se):
 		return withExit(ExitFailure, fmt.Errorf("ctl %s: %w", c.Command, err))
-	case errors.Is(err, control.ErrInsecureSocket):
+	case errors.Is(err, control.ErrInsecureSocket), errors.Is(err, control.ErrRemoteTLS), errors.Is(err, errRemoteUsage):
 		return withExit(ExitUsage, err)
 	}
 	return withExit(ExitFailure, err)

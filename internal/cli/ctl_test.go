@@ -22,6 +22,9 @@ import (
 type ctlServe struct {
 	dns    []netip.AddrPort
 	socket string
+	// via are the ctl flags that reach the server: --socket, or
+	// --remote with the client's files (useRemote).
+	via    []string
 	conf   string
 	cancel context.CancelFunc
 	done   chan error
@@ -37,12 +40,20 @@ func startCtlServe(t *testing.T, lab *resolvertest.Lab, extra string) *ctlServe 
 // startServeWith is startCtlServe with a hook to set flags.
 func startServeWith(t *testing.T, lab *resolvertest.Lab, extra string, mod func(*ServeCmd)) *ctlServe {
 	t.Helper()
+	return startServeControl(t, lab, extra, "", mod)
+}
+
+// startServeControl is startServeWith with more keys for [control]
+// (controlKeys: lines without the table header).
+func startServeControl(t *testing.T, lab *resolvertest.Lab, extra, controlKeys string, mod func(*ServeCmd)) *ctlServe {
+	t.Helper()
 	dir := t.TempDir()
 	hints := filepath.Join(dir, "root.hints")
 	if err := os.WriteFile(hints, []byte(lab.RootHints()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s := &ctlServe{socket: filepath.Join(dir, "ctl.sock"), conf: filepath.Join(dir, "addrwalk.toml"), done: make(chan error, 1)}
+	s.via = []string{"--socket", s.socket}
 	text := fmt.Sprintf(`
 [server]
 listen = ["127.56.202.1:0"]
@@ -52,9 +63,10 @@ port = %d
 allow-loopback = true
 [control]
 socket = %q
+%s
 [log]
 level = "error"
-%s`, hints, lab.Port(), s.socket, extra)
+%s`, hints, lab.Port(), s.socket, controlKeys, extra)
 	if err := os.WriteFile(s.conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -80,12 +92,12 @@ level = "error"
 	return s
 }
 
-// ctl runs `addrwalk ctl --socket S args...` and returns its exit status,
-// standard output and standard error.
+// ctl runs `addrwalk ctl --socket S args...` (or with --remote, see via)
+// and returns its exit status, standard output and standard error.
 func (s *ctlServe) ctl(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	full := append([]string{"ctl", "--socket", s.socket}, args...)
+	full := append(append([]string{"ctl"}, s.via...), args...)
 	if stdin != "" {
 		f := filepath.Join(t.TempDir(), "stdin")
 		if err := os.WriteFile(f, []byte(stdin), 0o600); err != nil {
@@ -109,14 +121,32 @@ func (s *ctlServe) query(t *testing.T, name string, qtype uint16) *dns.Msg {
 	return r
 }
 
+// TestCtlCommands runs every command against a real serve, over the
+// control socket and over the remote control listener (mutual TLS).
 func TestCtlCommands(t *testing.T) {
+	for _, remote := range []bool{false, true} {
+		name := "socket"
+		if remote {
+			name = "remote"
+		}
+		t.Run(name, func(t *testing.T) { testCtlCommands(t, remote) })
+	}
+}
+
+func testCtlCommands(t *testing.T, remote bool) {
 	lab := startServeLab(t)
-	s := startCtlServe(t, lab, `[local]
+	extra := `[local]
 records = ["router.example.org. 60 IN A 192.0.2.1"]
 [[forward-zone]]
 zone = "corp.example."
 servers = ["192.0.2.53"]
-`)
+`
+	var s *ctlServe
+	if remote {
+		s = startRemoteCtlServe(t, lab, extra)
+	} else {
+		s = startCtlServe(t, lab, extra)
+	}
 	if r := s.query(t, "www.example.org.", dns.TypeA); len(r.Answer) != 1 {
 		t.Fatalf("www.example.org A: %v", r)
 	}

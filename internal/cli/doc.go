@@ -8,6 +8,11 @@
 // ARP or ND), path_choose.go (which address, as RFC 6724 sorts them) and
 // path_doc.go (the --json document; its schema is path.schema.json).
 //
+// `ctl` lives in ctl.go (a command to a running serve), ctl_remote.go
+// (--remote: the mutual-TLS listener) and ctl_setup.go (ctl setup, the
+// control channel's CA and certificates); serve's side of the channel is
+// servectl.go.
+//
 // Conventions every command shares, each in one file:
 //   - cli.go: Run, the kong parser, exit-status plumbing, the help hint;
 //   - durationflag.go: the type of every duration flag (package duration's

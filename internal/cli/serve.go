@@ -94,7 +94,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	var metrics *server.Metrics
-	if cfg.Server.Metrics != nil || cfg.Control.ControlSocket() != "" {
+	if cfg.Server.Metrics != nil || cfg.Control.Enabled() {
 		metrics = server.NewMetrics()
 		if shared.cachedb != nil {
 			metrics.Registry().MustRegister(shared.cachedb)
@@ -181,7 +181,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	ctl := &serveControl{reloads: make(chan chan error)}
 	ctl.cfg.Store(cfg)
-	if path := cfg.Control.ControlSocket(); path != "" {
+	if cfg.Control.Enabled() {
 		var ls []control.Listener
 		for _, a := range srv.Addrs() {
 			ls = append(ls, control.Listener{Transport: "udp", Addr: a.String()}, control.Listener{Transport: "tcp", Addr: a.String()})
@@ -197,15 +197,18 @@ func (c *ServeCmd) Run(g *Globals) error {
 			ls = append(ls, control.Listener{Transport: "metrics", Addr: metricsAddr.String()})
 		}
 		ctlCtx, stopCtl := context.WithCancel(g.Ctx)
-		wait, err := ctl.start(ctlCtx, path, c.Config, shared, h, metrics, ls, log)
+		wait, err := ctl.start(ctlCtx, cfg, c.Config, shared, h, metrics, ls, log)
 		if err != nil {
 			stopCtl()
 			_ = srv.Shutdown(context.Background())
+			if errors.Is(err, control.ErrRemoteTLS) {
+				return withExit(ExitUsage, err) // a configuration mistake
+			}
 			return listenErr(err)
 		}
 		defer func() { stopCtl(); wait() }()
 	}
-	log.Info("serving", "listen", srv.Addrs(), "metrics", metricsAddr, "control", cfg.Control.ControlSocket())
+	log.Info("serving", "listen", srv.Addrs(), "metrics", metricsAddr, "control", cfg.Control.ControlSocket(), "remote_control", cfg.Control.Remote)
 	if c.ready != nil {
 		c.ready(srv.Addrs(), metricsAddr)
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,14 +27,17 @@ type serveControl struct {
 	reloads chan chan error               // reload requests to the serve loop
 }
 
-// start listens on the configured socket and serves control commands
-// until ctx ends; the returned func waits for it to finish.
-func (sc *serveControl) start(ctx context.Context, path string, file string, shared *serveShared, h *server.Handler,
+// start listens for control commands as configured (the Unix socket, the
+// mutual-TLS remote listener, or both) and serves them until ctx ends;
+// the returned func waits for it to finish. listeners are the DNS and
+// metrics listeners status reports; the control listeners are added.
+func (sc *serveControl) start(ctx context.Context, cfg *config.Config, file string, shared *serveShared, h *server.Handler,
 	metrics *server.Metrics, listeners []control.Listener, log *slog.Logger) (wait func(), err error) {
-	ln, err := control.Listen(path)
+	lns, ctlListeners, err := listenControl(ctx, &cfg.Control, log)
 	if err != nil {
 		return nil, err
 	}
+	listeners = append(slices.Clip(listeners), ctlListeners...)
 	b := control.Backend{
 		Version:    buildVersion(),
 		ConfigFile: file,
@@ -50,14 +56,56 @@ func (sc *serveControl) start(ctx context.Context, path string, file string, sha
 		b.SharedCache = func() string { return cacheDBStatus(shared.cachedb, addrs) }
 	}
 	srv := control.NewServer(b, log)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ctx, ln); err != nil {
-			log.Error("control channel", "err", err)
+	var wg sync.WaitGroup
+	for _, ln := range lns {
+		wg.Go(func() {
+			if err := srv.Serve(ctx, ln); err != nil {
+				log.Error("control channel", "err", err)
+			}
+		})
+	}
+	return wg.Wait, nil
+}
+
+// listenControl binds the configured control listeners: the Unix socket,
+// and the remote listener, which needs its certificates (a missing or
+// unreadable one is an error wrapping control.ErrRemoteTLS: the server
+// does not start without it).
+func listenControl(ctx context.Context, c *config.Control, log *slog.Logger) ([]net.Listener, []control.Listener, error) {
+	var lns []net.Listener
+	var status []control.Listener
+	fail := func(err error) ([]net.Listener, []control.Listener, error) {
+		for _, ln := range lns {
+			_ = ln.Close()
 		}
-	}()
-	return func() { <-done }, nil
+		return nil, nil, err
+	}
+	if path := c.ControlSocket(); path != "" {
+		ln, err := control.Listen(path)
+		if err != nil {
+			return fail(err)
+		}
+		lns = append(lns, ln)
+		status = append(status, control.Listener{Transport: "control", Addr: path})
+	}
+	if c.Remote != nil {
+		tcfg, err := control.ServerTLS(control.RemoteFiles{Cert: c.ServerCert, Key: c.ServerKey, CA: c.ClientCA})
+		if err != nil {
+			return fail(err)
+		}
+		ln, err := control.ListenRemote(ctx, *c.Remote, tcfg)
+		if err != nil {
+			return fail(err)
+		}
+		lns = append(lns, ln)
+		addr := ln.Addr().String()
+		status = append(status, control.Listener{Transport: "control-tls", Addr: addr})
+		if !c.Remote.Addr().IsLoopback() {
+			log.Warn("remote control listener reachable from the network: every holder of a certificate from control.client-ca can flush and reload this server",
+				"addr", addr, "client_ca", c.ClientCA)
+		}
+	}
+	return lns, status, nil
 }
 
 // reload asks the serve loop to reload and waits for its verdict.

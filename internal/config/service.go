@@ -12,6 +12,18 @@ type Control struct {
 	// commands (mode 0600); unset means no control channel. "default"
 	// means /run/addrwalk/control.sock.
 	Socket string `toml:"socket"`
+	// Remote is the address of the remote control listener, mutual TLS
+	// only (`addrwalk ctl --remote`); unset means none. Never on unless
+	// configured, and then only with ServerCert, ServerKey and ClientCA;
+	// unbound-control's port is 8953.
+	Remote *netip.AddrPort `toml:"remote"`
+	// ServerCert and ServerKey are the listener's certificate and key;
+	// ClientCA the CA a client's certificate must chain to (it must be
+	// the control channel's own: any certificate it issued gets in).
+	// `addrwalk ctl setup` makes all three. Read at start.
+	ServerCert string `toml:"server-cert"`
+	ServerKey  string `toml:"server-key"`
+	ClientCA   string `toml:"client-ca"`
 }
 
 // DefaultControlSocket is the control socket's path when "default" is
@@ -20,6 +32,9 @@ const DefaultControlSocket = "/run/addrwalk/control.sock"
 
 // validateControl checks the [control] section.
 func (c *Config) validateControl() error {
+	if err := c.Control.validateRemote(); err != nil {
+		return err
+	}
 	s := c.Control.Socket
 	if s == "" || s == "default" {
 		return nil
@@ -33,6 +48,32 @@ func (c *Config) validateControl() error {
 	}
 	return nil
 }
+
+// validateRemote refuses a remote control listener without its
+// certificates: a control channel open to the network without mutual TLS
+// would let anyone flush or reload the server.
+func (c *Control) validateRemote() error {
+	if c.Remote == nil {
+		return nil
+	}
+	var missing []string
+	for _, k := range []struct{ key, val string }{{"server-cert", c.ServerCert}, {"server-key", c.ServerKey}, {"client-ca", c.ClientCA}} {
+		if k.val == "" {
+			missing = append(missing, "control."+k.key)
+		}
+	}
+	if len(missing) > 0 {
+		return invalid("control.remote %v needs %s: the remote control channel is mutual TLS only (`addrwalk ctl setup` makes the files)",
+			*c.Remote, strings.Join(missing, ", "))
+	}
+	if a := c.Remote.Addr(); !a.IsValid() || a.Zone() != "" {
+		return invalid("control.remote %v: want an IP address and port, without a zone", *c.Remote)
+	}
+	return nil
+}
+
+// Enabled reports whether serve runs a control channel at all.
+func (c *Control) Enabled() bool { return c.ControlSocket() != "" || c.Remote != nil }
 
 // ControlSocket returns the socket path, or "" when the control channel
 // is off.

@@ -33,6 +33,19 @@ func Do(ctx context.Context, socket string, req Request, upload io.Reader, out i
 	}
 	c := nc.(*net.UnixConn)
 	defer c.Close()
+	return exchange(ctx, c, req, upload, out)
+}
+
+// halfCloser is a connection whose writing side closes alone: a Unix or
+// TLS connection (whose CloseWrite sends close_notify).
+type halfCloser interface {
+	net.Conn
+	CloseWrite() error
+}
+
+// exchange runs one request on c: the request line and the upload go
+// out while the reply comes back.
+func exchange(ctx context.Context, c halfCloser, req Request, upload io.Reader, out io.Writer) error {
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 	b, err := json.Marshal(req)

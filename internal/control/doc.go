@@ -9,6 +9,14 @@
 // client refuses a socket that others may write to or that another user
 // owns, so neither side talks to an impostor.
 //
+// A remote control listener (off unless configured, as unbound's
+// control-interface) speaks the same protocol over TLS 1.3 with mutual
+// authentication: the client must present a certificate from the control
+// channel's own CA (RFC 5280 path validation, extended key usage
+// clientAuth, not expired), and checks that the server's certificate,
+// from the same CA, names ServerName. Setup makes that CA and both key
+// pairs, as unbound-control-setup does.
+//
 // Wire protocol (one exchange per connection): the client writes one JSON
 // Request on a line, then for load-cache the dump text, then closes its
 // writing side. The server answers one JSON Response line, then the
@@ -23,4 +31,7 @@
 //   - server.go: Server, the listener loop and dispatch.
 //   - commands.go: what each command does against the Backend.
 //   - client.go: Do, the client side.
+//   - remote.go: the remote listener's and client's TLS configurations,
+//     ListenRemote and DoRemote.
+//   - setup.go: Setup, the CA and key pairs of the remote channel.
 package control

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,13 +97,15 @@ func NewServer(b Backend, log *slog.Logger) *Server {
 }
 
 // Serve accepts connections on ln until ctx ends or ln is closed, then
-// closes ln and waits for the commands running.
-func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
+// closes ln and waits for the commands running. ln is the Unix socket of
+// Listen or the mutual-TLS listener of ListenRemote; Serve may run on
+// both at once.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	defer s.wg.Wait()
 	for {
-		c, err := ln.AcceptUnix()
+		c, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
 				return nil
@@ -114,7 +117,11 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
 		select {
 		case s.slots <- struct{}{}:
 		default:
-			writeResponse(c, Response{Error: "too many control connections"})
+			// A TLS connection would need its handshake first, which
+			// must not hold up this loop: it is just closed.
+			if _, ok := c.(*tls.Conn); !ok {
+				writeResponse(c, Response{Error: "too many control connections"})
+			}
 			_ = c.Close()
 			continue
 		}
@@ -128,12 +135,22 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
 	}
 }
 
-// handle runs one exchange.
-func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
-	if uid, ok := peerUID(c); ok && uid != 0 && uid != uint32(os.Geteuid()) {
-		s.log.Warn("control: connection from another user refused", "uid", uid)
-		writeResponse(c, Response{Error: fmt.Sprintf("uid %d may not use this control socket", uid)})
-		return
+// handle runs one exchange, once the peer is known to be allowed: on the
+// Unix socket a process of our user or root, on the remote listener a
+// client whose certificate the control CA issued.
+func (s *Server) handle(ctx context.Context, c net.Conn) {
+	switch cc := c.(type) {
+	case *net.UnixConn:
+		if uid, ok := peerUID(cc); ok && uid != 0 && uid != uint32(os.Geteuid()) {
+			s.log.Warn("control: connection from another user refused", "uid", uid)
+			writeResponse(c, Response{Error: fmt.Sprintf("uid %d may not use this control socket", uid)})
+			return
+		}
+	case *tls.Conn:
+		if err := s.handshake(ctx, cc); err != nil {
+			s.log.Warn("control: remote connection refused", "client", c.RemoteAddr().String(), "err", err)
+			return
+		}
 	}
 	_ = c.SetReadDeadline(time.Now().Add(requestTimeout))
 	br := bufio.NewReaderSize(&capReader{r: c, left: maxLoadBytes}, 4096)
