@@ -17,7 +17,7 @@ import (
 // listener (mutual TLS), as unbound-control's -s server@port with its
 // control-key-file and control-cert-file.
 type ctlRemoteFlags struct {
-	Remote     string `name:"remote" placeholder:"HOST[:PORT]" help:"Talk to the remote control listener ([control] remote) over mutual TLS instead of the socket; the port defaults to 8953."`
+	Remote     string `name:"remote" placeholder:"HOST:PORT" help:"Talk to the remote control listener ([control] remote) over mutual TLS instead of the socket; without :PORT, port 8953."`
 	Cert       string `name:"cert" placeholder:"FILE" help:"With --remote: the client certificate (default: ${control_dir}/control-client.pem, made by 'addrwalk ctl setup')."`
 	Key        string `name:"key" placeholder:"FILE" help:"With --remote: the client key (default: ${control_dir}/control-client.key)."`
 	CA         string `name:"ca" placeholder:"FILE" help:"With --remote: the CA the server's certificate must chain to (default: ${control_dir}/control-ca.pem)."`
