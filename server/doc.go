@@ -56,4 +56,10 @@
 // data) atomically, and a query whose resolver the swap closed is put to
 // the new one (resolve.go). The packet cache and the rate limiter
 // (ratelimit.go) are bounded maps with one eviction rule (bounded.go).
+//
+// Traces: a TraceSink (traces.go) receives every resolution with its walk
+// when the debug page is on; TraceOn (tracewatch.go) records the next few
+// resolutions of a name at runtime (`addrwalk ctl trace-on`), bounded in
+// names, count and time, for the log and trace-dump. Sockets passed by
+// systemd are adopted in activation.go.
 package server

@@ -136,7 +136,8 @@ type Handler struct {
 	m       *Metrics
 	log     *slog.Logger
 	now     func() time.Time
-	traces  TraceSink // nil when no one looks at traces
+	traces  TraceSink  // nil when no one looks at traces
+	watch   traceWatch // names traced at runtime (TraceOn)
 
 	// bg is the context of resolutions; cancelled by Close.
 	bg       context.Context
@@ -363,7 +364,7 @@ func (h *Handler) fast(out, req []byte, c *call) (resp []byte, v verdict) {
 			return out, verdictReply
 		}
 	}
-	if h.pc != nil {
+	if h.pc != nil && !h.watch.wantsWire(q.qname, h) {
 		var kb [maxNameLen + 5]byte
 		key := appendPKey(kb[:0], q)
 		now := c.start.UnixNano()

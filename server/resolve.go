@@ -55,10 +55,14 @@ func (h *Handler) slow(ctx context.Context, out []byte, c *call) []byte {
 		return h.short(out, c, rcodeFormErr, nil, sourceServer, reasonMalformed)
 	}
 	cacheOnly := !q.rd()
-	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly, Trace: h.traces != nil}
+	watched := h.watch.wants(name, h)
+	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly, Trace: h.traces != nil || watched}
 	flight := key
 	if cacheOnly {
 		flight += "\x00norec" // a cache-only miss must not answer recursive askers
+	}
+	if watched && h.traces == nil {
+		flight += "\x00trace" // an untraced resolution in flight would record nothing
 	}
 	mode := modeNormal
 	if cacheOnly {
@@ -140,7 +144,7 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 	defer cancel()
 	res, err := h.ask(ctx, st, req, mode)
 	a = h.buildAnswer(res, err, req)
-	if h.traces != nil {
+	if req.Trace {
 		a.traced = &traced{res: res, err: err}
 	}
 	var re *resolver.Error

@@ -21,12 +21,16 @@ type traced struct {
 	err error
 }
 
-// recordTrace gives a finished resolution to the sink, if one is set.
-// Answers from the packet cache never get here: they run no resolution.
+// recordTrace gives a finished resolution to the sink, if one is set, and
+// to the runtime trace watch if its name is watched. Answers from the
+// packet cache never get here: they run no resolution.
 func (h *Handler) recordTrace(req resolver.Request, client netip.AddrPort, transport string, a *answer) {
-	if h.traces == nil || a == nil || a.traced == nil {
+	if a == nil || a.traced == nil {
 		return
 	}
-	h.traces.Record(client, transport, req.Name, req.Type, a.traced.res, a.traced.err)
+	if h.traces != nil {
+		h.traces.Record(client, transport, req.Name, req.Type, a.traced.res, a.traced.err)
+	}
+	h.watch.record(h, req, client, transport, a.traced.res, a.traced.err)
 	a.traced = nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -39,17 +40,18 @@ func (sc *serveControl) start(ctx context.Context, cfg *config.Config, file stri
 	}
 	listeners = append(slices.Clip(listeners), ctlListeners...)
 	b := control.Backend{
-		Version:    buildVersion(),
-		ConfigFile: file,
-		Started:    time.Now(),
-		Listeners:  func() []control.Listener { return listeners },
-		Cache:      shared.cache,
-		Infra:      shared.infra,
-		Handler:    h,
-		Metrics:    metrics,
-		Reload:     sc.reload,
-		Forwards:   sc.forwards,
-		Anchors:    func() []string { return anchorLines(sc.cfg.Load(), shared) },
+		Version:     buildVersion(),
+		ConfigFile:  file,
+		Started:     time.Now(),
+		Listeners:   func() []control.Listener { return listeners },
+		Cache:       shared.cache,
+		Infra:       shared.infra,
+		Handler:     h,
+		Metrics:     metrics,
+		Reload:      sc.reload,
+		Forwards:    sc.forwards,
+		Anchors:     func() []string { return anchorLines(sc.cfg.Load(), shared) },
+		FormatTrace: formatTrace,
 	}
 	if shared.cachedb != nil {
 		addrs := sc.cfg.Load().CacheDB.Addresses
@@ -192,4 +194,27 @@ func buildVersion() string {
 		}
 	}
 	return strings.TrimSpace(v)
+}
+
+// formatTrace prints a recorded walk (trace-dump) as resolve prints one
+// live: the recorded tree is replayed into the same printer.
+func formatTrace(w io.Writer, t *resolver.Trace) {
+	replaySteps(newTracePrinter(w), t.Steps)
+}
+
+// replaySteps sends steps to o as the events they were recorded from. A
+// sub-resolution's step carries how it ended (the recorder folds the end
+// event into it), so its beginning is told in words of its own.
+func replaySteps(o resolver.Observer, steps []*resolver.Step) {
+	for _, s := range steps {
+		if s.Kind != resolver.EventSubBegin {
+			o.Observe(s.Event)
+			continue
+		}
+		begin := s.Event
+		begin.Detail = fmt.Sprintf("resolve the address of %s, a name server for %s", s.Name, s.Zone)
+		o.Observe(begin)
+		replaySteps(o, s.Steps)
+		o.Observe(resolver.Event{Kind: resolver.EventSubEnd, Depth: s.Depth, Name: s.Name, Outcome: s.Outcome, Detail: s.Detail, Err: s.Err})
+	}
 }

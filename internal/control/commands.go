@@ -116,6 +116,12 @@ func (s *Server) run(ctx context.Context, req Request, in io.Reader, out io.Writ
 			fmt.Fprintln(out, strings.Join(strings.Fields(rr.String()), " "))
 		}
 		return nil
+	case "trace-on":
+		return s.traceOn(req, out)
+	case "trace-off":
+		return s.traceOff(req, out)
+	case "trace-dump":
+		return s.traceDump(req, out)
 	case "anchors":
 		if b.Anchors == nil {
 			fmt.Fprintln(out, "no trust anchors: validation is off")

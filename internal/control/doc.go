@@ -2,7 +2,7 @@
 // running `addrwalk serve` listens on a Unix socket and `addrwalk ctl`
 // sends it one command per connection (status, stats, reload, the flush
 // commands, dump-cache and load-cache, lookup, list-forwards,
-// list-local-data, anchors).
+// list-local-data, anchors, trace-on, trace-off, trace-dump).
 //
 // Access is the socket's: it is created mode 0600, the server accepts only
 // peers running as its own user or root (SO_PEERCRED on Linux), and the
@@ -34,4 +34,6 @@
 //   - remote.go: the remote listener's and client's TLS configurations,
 //     ListenRemote and DoRemote.
 //   - setup.go: Setup, the CA and key pairs of the remote channel.
+//   - trace.go: trace-on, trace-off and trace-dump (runtime tracing of a
+//     name, kept by the server's Handler).
 package control

@@ -48,6 +48,9 @@ var commands = []command{
 	{"list-forwards", "", 0, 0, "forward and stub zones and their servers"},
 	{"list-local-data", "", 0, 0, "local data records"},
 	{"anchors", "", 0, 0, "trust anchors and their RFC 5011 states"},
+	{"trace-on", "NAME [COUNT [DURATION]]", 1, 3, "record the next COUNT resolutions of NAME (10, at most 100) for DURATION (10m, at most 1h), in the log and for trace-dump"},
+	{"trace-off", "NAME|all", 1, 1, "stop recording the resolutions of NAME, or of every name"},
+	{"trace-dump", "[NAME]", 0, 1, "the names traced and the resolutions recorded, with their walks (--json for JSON)"},
 }
 
 func findCommand(name string) (command, bool) {

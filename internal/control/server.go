@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/server"
 )
@@ -73,6 +74,9 @@ type Backend struct {
 	// SharedCache describes the [cachedb] shared cache's state and
 	// counters in one line; nil when none is configured.
 	SharedCache func() string
+	// FormatTrace writes a recorded walk for people (trace-dump); nil
+	// prints only each resolution's summary.
+	FormatTrace func(w io.Writer, t *resolver.Trace)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
