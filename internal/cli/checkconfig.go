@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/internal/control"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
@@ -18,8 +19,8 @@ import (
 // checkReferenced reads every file the configuration points at, the way
 // serve reads them, without binding or writing anything: root hints,
 // trust anchor files, the auto-trust-anchor file (or, when it does not
-// exist yet, that its directory does and can be written), hosts files and
-// the control socket's directory.
+// exist yet, that its directory does and can be written), hosts files,
+// the control socket's directory and the remote control certificates.
 func checkReferenced(cfg *config.Config) error {
 	var errs []error
 	if p := cfg.DNSSEC.AutoTrustAnchorFile; p != "" && cfg.DNSSEC.Validation != "off" {
@@ -42,6 +43,12 @@ func checkReferenced(cfg *config.Config) error {
 	if s := cfg.Control.ControlSocket(); s != "" && s != config.DefaultControlSocket {
 		if st, err := os.Stat(filepath.Dir(s)); err != nil || !st.IsDir() {
 			errs = append(errs, fmt.Errorf("control.socket %s: its directory %s does not exist", s, filepath.Dir(s)))
+		}
+	}
+	if c := &cfg.Control; c.Remote != nil {
+		// serve does not start without them (ServerTLS reads them).
+		if _, err := control.ServerTLS(control.RemoteFiles{Cert: c.ServerCert, Key: c.ServerKey, CA: c.ClientCA}); err != nil {
+			errs = append(errs, fmt.Errorf("control.remote: %w", err))
 		}
 	}
 	// The resolver and the server settings read the root hints, the

@@ -235,7 +235,7 @@ func exitCode(err error) int {
 
 // TestServeRefusesRemoteWithoutCertificates checks that serve does not
 // start with a remote control listener whose files are missing, and that
-// the configuration check names the missing keys.
+// --check-config says so too.
 func TestServeRefusesRemoteWithoutCertificates(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
@@ -265,6 +265,11 @@ client-ca = "` + dir + `/absent-ca.pem"`, "absent.pem"},
 			}
 			if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("serve = %v (exit %d), want exit %d with %q", err, exitCode(err), ExitUsage, tt.want)
+			}
+			check := &ServeCmd{Config: conf, CheckConfig: true}
+			err = check.Run(&Globals{Ctx: t.Context(), Stdout: io.Discard, Stderr: io.Discard})
+			if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("serve --check-config = %v (exit %d), want exit %d with %q", err, exitCode(err), ExitUsage, tt.want)
 			}
 		})
 	}
