@@ -23,4 +23,7 @@
 //     help decorations;
 //   - completion.go: completion bash|zsh|fish and man, generated from the
 //     kong model.
+//
+// serve's Go soft memory limit, from [cache] size and max-inflight, is in
+// memlimit.go.
 package cli

@@ -57,6 +57,9 @@ type ServeCmd struct {
 	readyEncrypted func(dot, doh []netip.AddrPort) `kong:"-"`
 	// notify, when set (by tests), replaces $NOTIFY_SOCKET's notifier.
 	notify *sdnotify.Notifier `kong:"-"`
+	// setMemoryLimit, when set (by tests), replaces
+	// debug.SetMemoryLimit (memlimit.go).
+	setMemoryLimit func(int64) int64 `kong:"-"`
 	// reload, when set (by tests), replaces SIGHUP as the reload trigger:
 	// each request is answered with the reload's result once it is done.
 	reload <-chan chan error `kong:"-"`
@@ -83,6 +86,12 @@ func (c *ServeCmd) Run(g *Globals) error {
 	log := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
 	for _, w := range exposureWarnings(cfg) {
 		log.Warn(w)
+	}
+	if limit, restore := applyMemoryLimit(cfg, os.Getenv, c.setMemoryLimit); limit > 0 {
+		defer restore()
+		log.Info("memory limit set from [cache] size (GOMEMLIMIT overrides)", "bytes", limit)
+	} else {
+		log.Info("memory limit left to GOMEMLIMIT", "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
 	}
 
 	shared, err := newServeShared(cfg)
