@@ -87,11 +87,13 @@ func (c *ServeCmd) Run(g *Globals) error {
 	for _, w := range exposureWarnings(cfg) {
 		log.Warn(w)
 	}
+	// Debug, not info: startup prints nothing but problems. /metrics
+	// shows the limit in force (go_gc_gomemlimit_bytes).
 	if limit, restore := applyMemoryLimit(cfg, os.Getenv, c.setMemoryLimit); limit > 0 {
 		defer restore()
-		log.Info("memory limit set from [cache] size (GOMEMLIMIT overrides)", "bytes", limit)
+		log.Debug("memory limit set from [cache] size (GOMEMLIMIT overrides)", "bytes", limit)
 	} else {
-		log.Info("memory limit left to GOMEMLIMIT", "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
+		log.Debug("memory limit left to GOMEMLIMIT", "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
 	}
 
 	shared, err := newServeShared(cfg)
