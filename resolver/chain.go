@@ -115,6 +115,47 @@ func (rq *request) sharedKeys(ctx context.Context, zone string, depth int) *zone
 	return &cp
 }
 
+// warmKeys starts building the keys of zone, a zone cut the walk just
+// found (a referral with a DS, or a child zone served by its parent's
+// servers, whose DS is to be asked anyway), on a goroutine of its own
+// while the walk goes on: validating the answer needs the keys of every signed zone on
+// the way down, and their DS and DNSKEY fetches then overlap the walk
+// instead of following the answer one zone after another (as Knot
+// Resolver and Unbound fetch keys while iterating). The request that
+// needs the keys later joins the build (keyFlight) or finds them in the
+// cache. Only requests at the top warm (an NS-name lookup validates
+// nothing), only untraced ones (a trace stays one ordered story), and
+// only while a background slot is free (lifecycle.go bounds them);
+// otherwise the keys are fetched when needed, as before.
+// A referral without a DS is not warmed: its NSEC proof of an unsigned
+// delegation is kept in the request (refProofs), and a warming request
+// would ask the parent for the DS instead.
+// The warming request starts from a copy of this request's cut (zs), not
+// from the cache: on bogus keys it then tries the zone's servers and
+// stops, as this request would, rather than asking the parent again for
+// a cut from the cache.
+func (rq *request) warmKeys(zs *zoneServers) {
+	zone := zs.zone
+	r := rq.r
+	if r.anchors == nil || rq.obs != nil || rq.cd || rq.cacheOnly || rq.depth > 0 || len(rq.nsStack) > 0 {
+		return
+	}
+	if _, ok := rq.vkeys[zone]; ok {
+		return
+	}
+	if h, ok := r.cache.Lookup(zone, dns.TypeDNSKEY, rq.class, cache.LookupOpts{}); ok && h.Security == cache.SecuritySecure {
+		return
+	}
+	class, cut := rq.class, zs.clone()
+	r.life.background(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
+		defer cancel()
+		w := &request{r: r, start: r.cfg.Now(), class: class, do: true}
+		w.setDeleg(zone, cut)
+		w.keysFor(ctx, zone, 0)
+	})
+}
+
 // configuredInsecure returns the Insecure failure of a negative trust
 // anchor (RFC 7646; Unbound's domain-insecure) at or above name, unless
 // a trust anchor at or below that negative anchor is closer to name: as

@@ -335,33 +335,7 @@ h6 IN A 192.0.2.6
 // servers at random (before zone-wide sharing, about half of them sent
 // it again to the other server).
 func TestSharedQuestionAcrossServers(t *testing.T) {
-	lab := resolvertest.New(resolvertest.Config{})
-	for origin, text := range sharedLabZones {
-		if err := lab.AddZone(origin, text); err != nil {
-			t.Fatalf("AddZone(%s): %v", origin, err)
-		}
-	}
-	for name, s := range map[string]struct {
-		addr  string
-		zones []string
-	}{
-		"a.root.lab.":      {"127.54.0.1", []string{"."}},
-		"ns1.nic.org.":     {"127.54.1.1", []string{"org."}},
-		"ns1.example.org.": {"127.54.3.1", []string{"example.org.", "sub.example.org."}},
-		"ns2.example.org.": {"127.54.3.2", []string{"example.org.", "sub.example.org."}},
-	} {
-		if err := lab.AddServer(name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
-			t.Fatalf("AddServer(%s): %v", name, err)
-		}
-	}
-	if err := lab.Start(t.Context()); err != nil {
-		t.Fatalf("lab.Start: %v", err)
-	}
-	t.Cleanup(func() { lab.Close() })
-	hints, err := ParseHints(strings.NewReader(lab.RootHints()), "lab")
-	if err != nil {
-		t.Fatalf("ParseHints: %v", err)
-	}
+	lab, hints := startSharedLab(t, nil)
 	const names = 6
 	joinedAll := make(chan struct{})
 	var mu sync.Mutex // guards asked and joins
@@ -427,4 +401,43 @@ func TestSharedQuestionAcrossServers(t *testing.T) {
 	if n := asked["sub.example.org. NS"]; n != 1 {
 		t.Errorf("sub.example.org. NS sent %d times, want once", n)
 	}
+}
+
+// startSharedLab starts sharedLabZones, with the zones named in signed
+// signed, and returns it with its root hints.
+func startSharedLab(t *testing.T, signed []string) (*resolvertest.Lab, *Hints) {
+	t.Helper()
+	lab := resolvertest.New(resolvertest.Config{})
+	for origin, text := range sharedLabZones {
+		if err := lab.AddZone(origin, text); err != nil {
+			t.Fatalf("AddZone(%s): %v", origin, err)
+		}
+	}
+	for name, s := range map[string]struct {
+		addr  string
+		zones []string
+	}{
+		"a.root.lab.":      {"127.54.0.1", []string{"."}},
+		"ns1.nic.org.":     {"127.54.1.1", []string{"org."}},
+		"ns1.example.org.": {"127.54.3.1", []string{"example.org.", "sub.example.org."}},
+		"ns2.example.org.": {"127.54.3.2", []string{"example.org.", "sub.example.org."}},
+	} {
+		if err := lab.AddServer(name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
+			t.Fatalf("AddServer(%s): %v", name, err)
+		}
+	}
+	for _, origin := range signed {
+		if err := lab.SignZone(origin, resolvertest.SignOptions{}); err != nil {
+			t.Fatalf("SignZone(%s): %v", origin, err)
+		}
+	}
+	if err := lab.Start(t.Context()); err != nil {
+		t.Fatalf("lab.Start: %v", err)
+	}
+	t.Cleanup(func() { lab.Close() })
+	hints, err := ParseHints(strings.NewReader(lab.RootHints()), "lab")
+	if err != nil {
+		t.Fatalf("ParseHints: %v", err)
+	}
+	return lab, hints
 }

@@ -238,6 +238,9 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 					Detail: fmt.Sprintf("more than %d referrals", rq.r.cfg.Limits.ReferralDepth), EDE: edeOther}
 			}
 			zs = rq.learnDelegation(resp)
+			if len(withoutSigs(resp.ds)) > 0 {
+				rq.warmKeys(zs)
+			}
 			labels = dns.CountLabel(zs.zone) + 1
 			if glue := rq.glueFor(resp, qname, qtype); len(glue) > 0 {
 				// Looking up a name server's address, and the referral
@@ -255,6 +258,7 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 				// zone cut here, served by the same servers.
 				child := &zoneServers{zone: dns.CanonicalName(sendName), ns: zs.ns, trusted: zs.trusted}
 				rq.setDeleg(child.zone, child)
+				rq.warmKeys(child)
 				zs = child
 				labels = dns.CountLabel(zs.zone) + 1
 				continue

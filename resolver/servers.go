@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,19 @@ type zoneServers struct {
 	trusted bool // configured (hints, stub, forward): loopback addresses allowed
 	cached  bool // taken from the cache, not learned in this request
 	forward bool // servers are recursive forwarders: RD=1, no referrals
+}
+
+// clone returns a copy of zs that shares nothing with it (another
+// request's goroutine may change its entries).
+func (zs *zoneServers) clone() *zoneServers {
+	c := *zs
+	c.ns = make([]*nsEntry, len(zs.ns))
+	for i, e := range zs.ns {
+		ce := *e
+		ce.addrs = slices.Clone(e.addrs)
+		c.ns[i] = &ce
+	}
+	return &c
 }
 
 // startCut returns the deepest zone cut learned in this request that
