@@ -153,9 +153,15 @@ type Resolver struct {
 	// upFlights sends identical questions in flight to one zone once
 	// (inflight.go); it sits below both groups above, at the wire.
 	upFlights inflight
-	life      lifecycle  // drain then close (lifecycle.go)
-	unw       unwanted   // replies with the wrong ID or question (unwanted.go)
-	up        *upstreams // per-server and per-zone state (upstream.go)
+	// The three groups hold an entry per question in flight only, so
+	// they are bounded by the work in flight, not by input: the server's
+	// max-inflight resolutions and maxPrefetchInFlight prefetches, each
+	// with one question on the wire at a time (a library caller bounds
+	// its own concurrency). They are outside [cache] size; serve's memory
+	// limit counts them per slot (internal/cli/memlimit.go).
+	life lifecycle  // drain then close (lifecycle.go)
+	unw  unwanted   // replies with the wrong ID or question (unwanted.go)
+	up   *upstreams // per-server and per-zone state (upstream.go)
 }
 
 // DefaultPort is the port queries go to when Config.Port is 0.

@@ -71,7 +71,9 @@ const (
 	DefaultMaxProbeInterval = 120 * time.Second
 	// maxUpstreamEntries bounds the servers and the zones remembered
 	// (Unbound's infra-cache-numhosts is 10,000); an entry is under 200
-	// bytes, so each table stays under 2 MB.
+	// bytes, so each table stays under 2 MB. Bounded by count, not in
+	// [cache] size: serve's memory limit counts both in its fixed
+	// overhead (internal/cli/memlimit.go).
 	maxUpstreamEntries = 10_000
 )
 

@@ -129,7 +129,10 @@ type Handler struct {
 	sem chan struct{}
 	// flights shares one packed reply among identical concurrent
 	// queries; the resolver's own group (resolver.Resolver.flights) sits
-	// below it for library callers. Both are needed: see there.
+	// below it for library callers. Both are needed: see there. An entry
+	// lives while its resolution does: the group is bounded by the
+	// queries waiting (the Server's pending slots, TCP's per-connection
+	// bound), not by input.
 	flights singleflight.Group
 	udpSize uint16
 	rto     time.Duration

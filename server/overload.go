@@ -74,7 +74,9 @@ func (h *Handler) shed(out []byte, c *call) []byte {
 // clientSlots bounds the queries one client address has waiting on
 // resolutions, so one client flooding misses cannot take every slot from
 // the others. A mutex-guarded map is enough: it is touched once per cache
-// miss, never on the hit path.
+// miss, never on the hit path. An address has an entry only while it
+// holds a pending slot, so the map never has more entries than the
+// Server's pending slots (max-inflight x pendingPerSlot).
 type clientSlots struct {
 	max int
 

@@ -27,7 +27,9 @@ type RateLimit struct {
 const (
 	// DefaultRateLimitEntries bounds the rate-limit table: one entry is
 	// some 100 bytes, so the table stays under a few MB whatever the
-	// traffic; networks beyond it push out arbitrary others.
+	// traffic; networks beyond it push out arbitrary others. The table
+	// (and refuse.go's) is outside [cache] size: serve's memory limit
+	// counts it in its fixed overhead (internal/cli/memlimit.go).
 	DefaultRateLimitEntries = 32768
 	// rlShards splits the table to keep lock contention low.
 	rlShards = 32
