@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
@@ -206,6 +208,18 @@ func TestCtlRemote(t *testing.T) {
 		{"certificate without --remote", []string{"--socket", s.socket, "--cert", mine("cert"), "status"}, ExitUsage, "go with --remote"},
 		{"bad port", []string{"--remote", "127.0.0.1:99999", "status"}, ExitUsage, "bad port"},
 	}
+	t.Run("dump and load over the remote channel", func(t *testing.T) {
+		s.query(t, "www.example.org.", dns.TypeA)
+		code, dump, errOut := s.ctl(t, "", "dump-cache")
+		if code != ExitOK || !strings.Contains(dump, "www.example.org.") {
+			t.Fatalf("dump-cache: exit %d %q %q", code, dump, errOut)
+		}
+		dumped := strings.Count(dump, "\n+")
+		code, out, errOut := s.ctl(t, dump, "load-cache") // the upload goes over TLS, then close_notify
+		if want := fmt.Sprintf("loaded %d entries (%d stored)\n", dumped, dumped); code != ExitOK || out != want {
+			t.Errorf("load-cache: exit %d %q %q, want %q", code, out, errOut, want)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
