@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -138,4 +141,29 @@ func edeFor(err error) uint16 {
 	default:
 		return edeOther
 	}
+}
+
+// failureWords says what one server did wrong, for a trace line and a
+// SERVFAIL's detail: "refused the query (nothing listens on its port)",
+// not Go's "read udp 127.0.0.1:40000->127.0.0.1:53: connection refused".
+// timeout, when known, is how long the reply was waited for.
+func failureWords(err error, timeout time.Duration) string {
+	var op *net.OpError
+	switch {
+	case errors.Is(err, ErrDeadline):
+		return "not answered before the request deadline"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused the query (nothing listens on its port)"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "is unreachable (no route to it)"
+	case errors.Is(err, ErrTimeout) && timeout > 0:
+		return fmt.Sprintf("sent no reply within %v", timeout.Round(time.Millisecond))
+	case errors.Is(err, ErrTimeout):
+		return "sent no reply in time"
+	case errors.Is(err, ErrMalformed):
+		return "sent a malformed reply"
+	case errors.As(err, &op) && op.Err != nil:
+		return "failed: " + op.Err.Error()
+	}
+	return "failed: " + strings.TrimPrefix(err.Error(), "resolver: ")
 }

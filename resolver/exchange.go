@@ -118,9 +118,9 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 				// the server's cookie or case: a flood causes timeouts.
 				outcome = "timeout"
 				if ctx.Err() != nil {
-					xerr = fmt.Errorf("%w: %v", ErrDeadline, ctx.Err())
+					xerr = ctxEnded(ctx)
 				} else if !errors.Is(xerr, ErrTimeout) {
-					xerr = fmt.Errorf("%w: %v", ErrTimeout, xerr)
+					xerr = fmt.Errorf("%w: %w", ErrTimeout, xerr)
 				}
 			case errors.Is(xerr, ErrMalformed):
 				outcome = "malformed"
@@ -128,7 +128,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			metric(network, rtt, outcome)
 			if rq.obs != nil {
 				ev.Outcome, ev.Err = outcome, xerr.Error()
-				ev.Detail = outcome + ": try another server"
+				ev.Detail = failureWords(xerr, timeout) + "; try another server"
 				rq.emit(ev)
 			}
 			return response{}, outcome, xerr
@@ -295,7 +295,7 @@ func describe(ev *Event, r response, zone string) {
 		ev.Negative = rrStrings(r.soa)
 		ev.Detail = "name exists, no record of this type"
 	default:
-		ev.Detail = r.reason + ": try another server"
+		ev.Detail = r.reason + "; try another server"
 	}
 }
 

@@ -310,11 +310,15 @@ func (rq *request) checkBudget(ctx context.Context) error {
 	if rq.upstream >= rq.r.cfg.Limits.UpstreamQueries {
 		return &Error{Err: ErrQueryLimit, Detail: fmt.Sprintf("%d queries sent", rq.upstream), EDE: edeOther}
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%w: %v", ErrDeadline, err)
+	if ctx.Err() != nil {
+		return ctxEnded(ctx)
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < minTimeLeft {
-		return fmt.Errorf("%w: %v left", ErrDeadline, time.Until(dl).Round(time.Millisecond))
+	if dl, ok := ctx.Deadline(); ok {
+		// Never a negative time left: the clock moved on since
+		// ctx.Err() was read.
+		if left := max(time.Until(dl), 0).Round(time.Millisecond); left < minTimeLeft {
+			return fmt.Errorf("%w (%v left, less than one more query needs)", ErrDeadline, left)
+		}
 	}
 	return nil
 }

@@ -565,9 +565,9 @@ func asError(err error, name string, qtype uint16, server string) *Error {
 		if out.Name != "" && (out.Name != name || out.Type != qtype) {
 			// The failure happened on a sub-question (a minimised name,
 			// an NS lookup): keep it in the detail, report the client's.
-			d := "at " + out.Name + " " + dns.TypeToString[out.Type]
+			d := "while asking " + out.Name + " " + dns.TypeToString[out.Type]
 			if out.Detail != "" {
-				d += ": " + out.Detail
+				d += ", " + out.Detail
 			}
 			out.Detail = d
 		}
@@ -581,10 +581,33 @@ func asError(err error, name string, qtype uint16, server string) *Error {
 		return &out
 	}
 	if isCtxErr(err) {
-		err = fmt.Errorf("%w: %v", ErrDeadline, err)
+		err = ctxErrWords(err)
 	}
 	return &Error{Name: name, Type: qtype, Server: server, Err: err, EDE: edeFor(err)}
 }
+
+// ctxEnded is why ctx ended, in words: the request's deadline passed
+// (ErrDeadline), or it was cancelled (wrapping context.Canceled).
+func ctxEnded(ctx context.Context) error { return ctxErrWords(ctx.Err()) }
+
+// ctxErrWords rewords a context error without Go's "context deadline
+// exceeded" after "request deadline exceeded".
+func ctxErrWords(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return &quietError{msg: "resolver: request cancelled", err: err}
+	}
+	return &quietError{msg: ErrDeadline.Error(), err: errors.Join(ErrDeadline, err)}
+}
+
+// quietError is an error whose message is msg alone, and that still
+// matches what it wraps with errors.Is.
+type quietError struct {
+	msg string
+	err error
+}
+
+func (e *quietError) Error() string { return e.msg }
+func (e *quietError) Unwrap() error { return e.err }
 
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)

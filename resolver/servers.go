@@ -233,7 +233,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 					rq.setBad(badKey(zs.zone, c.addr), err.Error())
 				}
 				prev = fmt.Sprintf("%s from %s (%s)", outcome, c.ns.name, c.addr)
-				failures = append(failures, fmt.Sprintf("%s %s: %s", c.ns.name, c.addr, outcome))
+				failures = append(failures, fmt.Sprintf("%s (%s) %s", c.ns.name, c.addr, failureWords(err, 0)))
 				continue
 			}
 			if zs.forward && resp.kind == kindReferral {
@@ -256,7 +256,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				}
 				rq.setBad(badKey(zs.zone, c.addr), resp.reason)
 				prev = fmt.Sprintf("%s from %s (%s)", resp.kind, c.ns.name, c.addr)
-				failures = append(failures, fmt.Sprintf("%s %s: %s (%s)", c.ns.name, c.addr, resp.kind, resp.reason))
+				failures = append(failures, fmt.Sprintf("%s (%s) gave a %s reply (%s)", c.ns.name, c.addr, resp.kind, resp.reason))
 				continue
 			}
 			rq.store(zs, resp, qname, qtype)

@@ -266,7 +266,6 @@ func TestBadInputs(t *testing.T) {
 	lab := []string{"--root-hints", deadHints, "--port", deadPort, "--allow-loopback", "--no-validate"}
 	resolve := func(extra ...string) []string { return append(append([]string{"resolve"}, lab...), extra...) }
 	servfail := []string{";; SERVFAIL", "got:", "!!", "<<"}
-	_, _ = silentPort, servfail // used by the resolver cases
 
 	cases := []badInput{
 		// Names, types and addresses.
@@ -324,6 +323,11 @@ func TestBadInputs(t *testing.T) {
 		{"serve/address not here", []string{"serve", "--root-hints", deadHints, "--listen", "192.0.2.1:5353"}, ExitFailure, "192.0.2.1:5353", nil, false},
 		{"ctl/no server", []string{"ctl", "--socket", filepath.Join(dir, "none.sock"), "status"}, ExitFailure, filepath.Join(dir, "none.sock"), nil, false},
 		// Upstreams on loopback that refuse or never answer.
+		// Upstreams on loopback that refuse or never answer.
+		{"resolve/refused", resolve("--port", deadPort, "--timeout", "2", "www.example.org"), ExitDNSNoReply, "127.0.0.1", []string{";; SERVFAIL"}, false},
+		{"resolve/refused trace", resolve("--port", deadPort, "--timeout", "2", "--trace", "www.example.org"), ExitDNSNoReply, "refused", servfail, false},
+		{"resolve/silent trace", resolve("--port", silentPort, "--timeout", "1", "--query-timeout", "0.2", "--trace", "www.example.org"), ExitDNSNoReply, "no reply", servfail, false},
+		{"resolve/deadline", resolve("--port", silentPort, "--timeout", "0.25", "--query-timeout", "0.2", "--trace", "www.example.org"), ExitDNSNoReply, "deadline", servfail, false},
 		// arp and ndp with an interface that does not exist: said
 		// plainly, with the interfaces that do, and nothing before.
 		{"arp probe/no interface", []string{"arp", "-I", "nosuchdev0", "192.0.2.1"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
