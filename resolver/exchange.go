@@ -120,7 +120,8 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 				if ctx.Err() != nil {
 					xerr = ctxEnded(ctx)
 				} else if !errors.Is(xerr, ErrTimeout) {
-					xerr = fmt.Errorf("%w: %w", ErrTimeout, xerr)
+					// Go's words ("read udp …: i/o timeout") say no more.
+					xerr = fmt.Errorf("%w after %v", ErrTimeout, timeout.Round(time.Millisecond))
 				}
 			case errors.Is(xerr, ErrMalformed):
 				outcome = "malformed"

@@ -586,17 +586,19 @@ func asError(err error, name string, qtype uint16, server string) *Error {
 	return &Error{Name: name, Type: qtype, Server: server, Err: err, EDE: edeFor(err)}
 }
 
-// ctxEnded is why ctx ended, in words: the request's deadline passed
-// (ErrDeadline), or it was cancelled (wrapping context.Canceled).
+// ctxEnded is why ctx ended, in words: the request's deadline passed,
+// or it was cancelled. Either is ErrDeadline, which ends the request;
+// the context's error is not wrapped (isCtxErr would take a per-query
+// timeout for the request's end).
 func ctxEnded(ctx context.Context) error { return ctxErrWords(ctx.Err()) }
 
 // ctxErrWords rewords a context error without Go's "context deadline
 // exceeded" after "request deadline exceeded".
 func ctxErrWords(err error) error {
 	if errors.Is(err, context.Canceled) {
-		return &quietError{msg: "resolver: request cancelled", err: err}
+		return &quietError{msg: "resolver: request cancelled", err: ErrDeadline}
 	}
-	return &quietError{msg: ErrDeadline.Error(), err: errors.Join(ErrDeadline, err)}
+	return ErrDeadline
 }
 
 // quietError is an error whose message is msg alone, and that still
