@@ -217,8 +217,9 @@ func writeFiles(t *testing.T, dir string, files map[string]string) map[string]st
 // message: the documented exit status, one line on stderr (and the usage
 // hint), what was wrong and where, no stutter, no Go library wording, no
 // negative or unrounded durations, nothing announced before the failure.
-// The arp and ndp cases here use interface names that do not exist; the
-// ones that need real interfaces are in TestBadInputsInNamespace.
+// The arp and ndp cases use interface names that do not exist, so no
+// frame is ever sent; TestBadInputsInNamespace has the interfaces that
+// exist but cannot carry ARP or ND (loopback, down), in a namespace.
 func TestBadInputs(t *testing.T) {
 	dir := t.TempDir()
 	f := writeFiles(t, dir, map[string]string{
