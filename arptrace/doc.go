@@ -31,6 +31,8 @@
 // codec), oui.go (vendor registry), types.go (routes, neighbours),
 // millis.go (durations in ms), iface.go (interfaces, the link seam),
 // ifname.go (InterfaceByName: a missing interface named plainly),
+// hostname.go (what is never a host name; the system resolver's failure
+// in words),
 // link_linux.go (ARP on internal/rawlink's AF_PACKET link, which ndptrace
 // shares), netlink_linux.go (routes and neighbours over
 // rtnetlink), neigh.go, errors.go, and *_others.go stubs.

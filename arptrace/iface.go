@@ -30,7 +30,7 @@ func checkInterface(ifi *net.Interface) (Interface, error) {
 			ErrInterface, ifi.Name, ifi.HardwareAddr.String())
 	}
 	if ifi.Flags&net.FlagUp == 0 {
-		return Interface{}, fmt.Errorf("%w %s: interface is down", ErrInterface, ifi.Name)
+		return Interface{}, fmt.Errorf("%w %s: it is down ('ip link set %s up' brings it up)", ErrInterface, ifi.Name, ifi.Name)
 	}
 	out := Interface{Name: ifi.Name, Index: ifi.Index, MAC: mac}
 	addrs, err := ifi.Addrs()

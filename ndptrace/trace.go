@@ -218,7 +218,7 @@ func lookupInterface(name string, target netip.Addr) (arptrace.Interface, netip.
 	case !ok:
 		return arptrace.Interface{}, netip.Addr{}, fmt.Errorf("%w %s: not an Ethernet interface", arptrace.ErrInterface, name)
 	case nifi.Flags&net.FlagUp == 0:
-		return arptrace.Interface{}, netip.Addr{}, fmt.Errorf("%w %s: interface is down", arptrace.ErrInterface, name)
+		return arptrace.Interface{}, netip.Addr{}, fmt.Errorf("%w %s: it is down ('ip link set %s up' brings it up)", arptrace.ErrInterface, name, name)
 	}
 	addrs, err := nifi.Addrs()
 	if err != nil {

@@ -3,6 +3,7 @@ package resolver
 import (
 	_ "embed"
 	"fmt"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"io"
 	"net/netip"
 	"strings"
@@ -72,7 +73,7 @@ func ParseHints(r io.Reader, file string) (*Hints, error) {
 		}
 	}
 	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("resolver: hints %s: %w", file, err)
+		return nil, fmt.Errorf("resolver: root hints: %w", zoneerr.Explain(err, file))
 	}
 	if len(ns) == 0 {
 		return nil, fmt.Errorf("resolver: hints %s: no NS records", file)

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"io"
 	"net/netip"
 
@@ -68,7 +69,7 @@ func (l *Local) Len() int {
 func (l *Local) AddRecord(line string) error {
 	rr, err := dns.NewRR(line)
 	if err != nil {
-		return fmt.Errorf("server: local record %q: %w", line, err)
+		return fmt.Errorf("server: local record %q: %w", line, zoneerr.Explain(err, ""))
 	}
 	if rr == nil {
 		return fmt.Errorf("server: local record %q: empty", line)

@@ -299,6 +299,11 @@ func TestBadInputs(t *testing.T) {
 		{"resolve/trust anchor missing", []string{"resolve", "--root-hints", deadHints, "--trust-anchor", "/nonexistent/ta", "x.org"}, ExitUsage, "/nonexistent/ta", nil, false},
 		{"resolve/svg into missing dir", resolve("--svg", noDir, "x.org"), ExitFailure, noDir, nil, true},
 		{"arp watch/state garbage", []string{"arp", "watch", "-i", "nosuchdev0", "--state", f["state.json"]}, ExitUsage, f["state.json"], nil, false},
+		{"resolve/root hints garbage", resolve("--root-hints", f["hints.bad"], "x.org"), ExitUsage, f["hints.bad"] + ":1", nil, false},
+		{"resolve/trust anchor garbage", append([]string{"resolve", "--root-hints", deadHints, "--trust-anchor", f["anchor.bad"]}, "x.org"), ExitUsage, f["anchor.bad"] + ":1", nil, false},
+		{"resolve/trust anchor not DS", append([]string{"resolve", "--root-hints", deadHints, "--trust-anchor", f["anchor.a"]}, "x.org"), ExitUsage, "DS or DNSKEY", nil, false},
+		{"serve/config local record", []string{"serve", "--check-config", "--config", f["local.toml"]}, ExitUsage, "300.1.1.1", nil, false},
+		{"serve/tls cert missing", []string{"serve", "--check-config", "--dot", "127.0.0.1:8853", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, ExitUsage, "/nonexistent/c.pem", nil, false},
 		// Configuration files.
 		{"serve/config missing", []string{"serve", "--check-config", "--config", "/nonexistent/addrwalk.toml"}, ExitUsage, "/nonexistent/addrwalk.toml", nil, false},
 		{"serve/config syntax", []string{"serve", "--check-config", "--config", f["syntax.toml"]}, ExitUsage, f["syntax.toml"] + ":1", nil, false},

@@ -51,6 +51,13 @@ func checkReferenced(cfg *config.Config) error {
 			errs = append(errs, fmt.Errorf("control.remote: %w", err))
 		}
 	}
+	// The certificate DoT and DoH would serve with (not a self-signed
+	// one, which is made at start).
+	if cfg.Server.Encrypted.TLSCert != "" {
+		if err := new(certStore).reload(cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	// The resolver and the server settings read the root hints, the
 	// trust anchors, the local records and the hosts file.
 	c, err := cache.New(&cache.Config{})

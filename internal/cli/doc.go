@@ -17,6 +17,10 @@
 //   - cli.go: Run, the kong parser, exit-status plumbing, the help hint;
 //   - durationflag.go: the type of every duration flag (package duration's
 //     one rule, as the configuration file);
+//   - numberflag.go: integer, port and string flag values read with a
+//     message that names the value and what is accepted (not kong's);
+//     TestBadInputs checks every command's messages for stutter and Go's
+//     words;
 //   - exitstatus.go: each command's exit-status table (dig's 9 and 10,
 //     arping's 1 and 2, 3 for other failures), shown in help and the man page;
 //   - help.go: help [COMMAND], --version from the build information, the

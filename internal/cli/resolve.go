@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"io"
 	"os"
 	"strings"
@@ -71,14 +72,23 @@ func (f *ResolverFlags) config() (resolver.Config, error) {
 		for _, file := range f.TrustAnchor {
 			b, err := os.ReadFile(file)
 			if err != nil {
-				return cfg, withExit(ExitUsage, fmt.Errorf("trust anchor: %w", err))
+				return cfg, withExit(ExitUsage, fmt.Errorf("--trust-anchor: %w", err))
+			}
+			// Each file alone first, so an error names its file and line.
+			if _, err := dnssec.ParseAnchors(string(b)); err != nil {
+				var ze *zoneerr.Error
+				if errors.As(err, &ze) {
+					ze.File = file
+					return cfg, withExit(ExitUsage, fmt.Errorf("--trust-anchor %w", ze))
+				}
+				return cfg, withExit(ExitUsage, fmt.Errorf("--trust-anchor %s: %w", file, err))
 			}
 			text.Write(b)
 			text.WriteString("\n")
 		}
 		a, err := dnssec.ParseAnchors(text.String())
 		if err != nil {
-			return cfg, withExit(ExitUsage, fmt.Errorf("trust anchor: %w", err))
+			return cfg, withExit(ExitUsage, fmt.Errorf("--trust-anchor: %w", err))
 		}
 		cfg.TrustAnchors = a
 	case f.RootHints == "":

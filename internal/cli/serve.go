@@ -675,7 +675,7 @@ func dnssecConfig(rc *resolver.Config, cfg *config.Config) error {
 	case strings.TrimSpace(text) != "":
 		a, err := dnssec.ParseAnchors(text)
 		if err != nil {
-			return fmt.Errorf("dnssec trust anchors: %w", err)
+			return fmt.Errorf("configured trust anchors: %w", err)
 		}
 		rc.TrustAnchors = a
 	case cfg.Resolver.RootHints == "":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -397,7 +398,10 @@ func (c *Config) Validate() error {
 	for i, line := range c.Local.Records {
 		rr, err := dns.NewRR(line)
 		if err != nil || rr == nil {
-			return invalid("local.records[%d] %q: not a zone-file record: %v", i, line, err)
+			if err == nil {
+				return invalid("local.records[%d] %q: no record in it", i, line)
+			}
+			return invalid("local.records[%d] %q: %v", i, line, zoneerr.Explain(err, ""))
 		}
 		if !strings.HasSuffix(strings.Fields(line)[0], ".") {
 			return invalid("local.records[%d] %q: the owner name must be absolute (end in a dot)", i, line)

@@ -63,8 +63,11 @@ func Listen(path string) (*net.UnixListener, error) {
 // user's /run/addrwalk under systemd's DynamicUser=).
 func CheckSocket(path string) error {
 	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("control: no socket at %s (is addrwalk serve running with --control %s?)", path, path)
+	}
 	if err != nil {
-		return fmt.Errorf("control: %w (is addrwalk serve running with --control %s?)", err, path)
+		return fmt.Errorf("control: socket %s: %w", path, errors.Unwrap(err))
 	}
 	if fi.Mode().Type() != fs.ModeSocket {
 		return fmt.Errorf("%w: %s is not a socket", ErrInsecureSocket, path)

@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"fmt"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"slices"
 	"strings"
 	"sync"
@@ -93,7 +94,7 @@ func ParseAnchors(text string) (*Anchors, error) {
 		rrs = append(rrs, rr)
 	}
 	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("dnssec: trust anchors: %w", err)
+		return nil, fmt.Errorf("dnssec: %w", zoneerr.Explain(err, ""))
 	}
 	return NewAnchors(rrs...)
 }
@@ -110,13 +111,13 @@ func NewAnchors(rrs ...dns.RR) (*Anchors, error) {
 			a.ds[z] = append(a.ds[z], d)
 		case *dns.DNSKEY:
 			if x.Flags&dns.ZONE == 0 || x.Protocol != dnskeyProtocol {
-				return nil, fmt.Errorf("%w: trust anchor %s/%d is not a zone key", ErrMalformed, x.Hdr.Name, x.KeyTag())
+				return nil, malformedAnchor("the DNSKEY of %s with tag %d is not a zone key", x.Hdr.Name, x.KeyTag())
 			}
 			k := dns.Copy(x).(*dns.DNSKEY)
 			z := dns.CanonicalName(k.Hdr.Name)
 			a.keys[z] = append(a.keys[z], k)
 		default:
-			return nil, fmt.Errorf("%w: trust anchor must be DS or DNSKEY, got %s", ErrMalformed, rr.String())
+			return nil, malformedAnchor("a trust anchor is a DS or DNSKEY record, not %s (for %s)", dns.TypeToString[rr.Header().Rrtype], rr.Header().Name)
 		}
 	}
 	return a, nil
@@ -243,4 +244,15 @@ func (n *NegativeAnchors) Check(name string) error {
 		return insecure(ErrNegativeTrustAnchor, NoEDE, "%s is covered by negative trust anchor %s", name, a)
 	}
 	return nil
+}
+
+// anchorError is an ErrMalformed about a trust anchor whose text is
+// "dnssec: " and its detail, without "malformed DNSSEC data" between.
+type anchorError struct{ detail string }
+
+func (e *anchorError) Error() string { return "dnssec: " + e.detail }
+func (e *anchorError) Unwrap() error { return ErrMalformed }
+
+func malformedAnchor(format string, args ...any) error {
+	return &anchorError{detail: fmt.Sprintf(format, args...)}
 }

@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"fmt"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"io"
 	"slices"
 	"strings"
@@ -72,7 +73,7 @@ func ParseTrustPoints(text string, now time.Time) ([]*TrustPoint, error) {
 			tp.Seed = append(tp.Seed, x)
 		case *dns.DNSKEY:
 			if x.Flags&dns.ZONE == 0 || x.Protocol != dnskeyProtocol {
-				return nil, fmt.Errorf("%w: trust anchor %s/%d is not a zone key", ErrMalformed, x.Hdr.Name, x.KeyTag())
+				return nil, malformedAnchor("the DNSKEY of %s with tag %d is not a zone key", x.Hdr.Name, x.KeyTag())
 			}
 			if state == 0 {
 				state = KeyValid // a plain DNSKEY anchor
@@ -83,11 +84,11 @@ func ParseTrustPoints(text string, now time.Time) ([]*TrustPoint, error) {
 			}
 			tp.Keys = append(tp.Keys, AutoKey{Key: x, State: state, Since: since})
 		default:
-			return nil, fmt.Errorf("%w: trust anchor must be DS or DNSKEY, got %s", ErrMalformed, rr.String())
+			return nil, malformedAnchor("a trust anchor is a DS or DNSKEY record, not %s (for %s)", dns.TypeToString[rr.Header().Rrtype], rr.Header().Name)
 		}
 	}
 	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("dnssec: trust anchor state: %w", err)
+		return nil, fmt.Errorf("dnssec: trust anchor state: %w", zoneerr.Explain(err, ""))
 	}
 	out := make([]*TrustPoint, 0, len(order))
 	for _, z := range order {
