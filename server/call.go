@@ -71,6 +71,7 @@ const (
 	reasonMetaType      = "meta_type"     // a type resolver.RuleForType refuses (FORMERR, NOTIMP)
 	reasonZoneTransfer  = "zone_transfer" // REFUSED: AXFR/IXFR, which RuleForType refuses too
 	reasonOverload      = "overload"      // SERVFAIL: no slot to resolve in
+	reasonJostled       = "jostled"       // SERVFAIL: the slot went to a newer query
 )
 
 // logQuery writes one query-log line when the log is on. reason says why

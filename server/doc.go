@@ -36,7 +36,10 @@
 //     letter case the client sent.
 //
 // Overload (overload.go): resolutions are bounded in total
-// (HandlerConfig.MaxInflight), queries waiting on them in total and per
+// (HandlerConfig.MaxInflight; when all are busy a newcomer takes the slot
+// of the oldest resolution past HandlerConfig.JostleTimeout among those
+// that started while half were busy: jostle.go, Unbound's jostle-timeout),
+// queries waiting on them in total and per
 // client address (Config.MaxPendingPerClient); shedding applies to cache
 // misses only: a query that finds no slot is still answered from the
 // resolver's cache when it holds the data, and gets SERVFAIL with an

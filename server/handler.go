@@ -99,8 +99,14 @@ type HandlerConfig struct {
 	// DefaultUDPSize. Values below 512 are raised to 512.
 	UDPSize uint16
 	// MaxInflight bounds concurrent resolutions; 0 means
-	// DefaultMaxInflight. Beyond it queries get SERVFAIL at once.
+	// DefaultMaxInflight. Beyond it a new resolution takes the slot of
+	// one running longer than JostleTimeout (jostle.go), or its query
+	// gets SERVFAIL at once.
 	MaxInflight int
+	// JostleTimeout is how long a resolution runs before a newcomer may
+	// take its slot when all are busy (Unbound's jostle-timeout); 0
+	// means DefaultJostleTimeout, negative never.
+	JostleTimeout time.Duration
 	// ResolveTimeout bounds one resolution; 0 means DefaultResolveTimeout.
 	ResolveTimeout time.Duration
 	// PacketCacheEntries bounds the packet cache; 0 means
@@ -124,9 +130,9 @@ type HandlerConfig struct {
 // Handler is the query path: raw query in, raw reply out. It is safe for
 // concurrent use.
 type Handler struct {
-	st  atomic.Pointer[state]
-	pc  *packetCache // nil when off
-	sem chan struct{}
+	st    atomic.Pointer[state]
+	pc    *packetCache // nil when off
+	slots *slots       // resolution slots (jostle.go)
 	// flights shares one packed reply among identical concurrent
 	// queries; the resolver's own group (resolver.Resolver.flights) sits
 	// below it for library callers. Both are needed: see there. An entry
@@ -165,7 +171,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.MaxInflight <= 0 {
 		cfg.MaxInflight = DefaultMaxInflight
 	}
-	h.sem = make(chan struct{}, cfg.MaxInflight)
+	if cfg.JostleTimeout == 0 {
+		cfg.JostleTimeout = DefaultJostleTimeout
+	}
 	if cfg.PacketCacheEntries >= 0 {
 		h.pc = newPacketCache(cfg.PacketCacheEntries, cfg.PacketCacheBytes)
 	}
@@ -175,6 +183,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.slots = newSlots(cfg.MaxInflight, cfg.JostleTimeout, h.now)
 	h.bg, h.bgCancel = context.WithCancel(context.Background())
 	h.st.Store(st)
 	h.m.setPacketCache(h.pc)

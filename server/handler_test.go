@@ -462,7 +462,10 @@ func TestForwardZone(t *testing.T) {
 func TestOverload(t *testing.T) {
 	lab := startLab(t)
 	lab.Server("ns1.slow.org.").SetFaults(slowFaults(time.Second))
-	h := newHandler(t, lab, func(c *server.HandlerConfig) { c.MaxInflight = 1 })
+	h := newHandler(t, lab, func(c *server.HandlerConfig) {
+		c.MaxInflight = 1
+		c.JostleTimeout = -1 // shedding, not jostling (TestJostle)
+	})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

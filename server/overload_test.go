@@ -30,6 +30,7 @@ func TestOverloadSheddingSparesCachedNames(t *testing.T) {
 	// from the resolver (its cache) or is shed.
 	h := newHandler(t, lab, func(c *server.HandlerConfig) {
 		c.MaxInflight = 1
+		c.JostleTimeout = -1 // shedding, not jostling (TestJostle)
 		c.PacketCacheEntries = -1
 	})
 	addr := startServer(t, h, func(c *server.Config) {

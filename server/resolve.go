@@ -27,6 +27,7 @@ type answer struct {
 const (
 	overloadCode = dns.ExtendedErrorCodeOther
 	overloadText = "server overloaded: too many resolutions in flight"
+	jostledText  = "server overloaded: resolution given up for newer queries (jostled)"
 )
 
 // resolveRaw finishes a query that the fast path handed to the resolver;
@@ -120,10 +121,12 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 			a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "internal error"}, reason: "panic"}
 		}
 	}()
-	select {
-	case h.sem <- struct{}{}:
-	default:
-		// Every slot is taken: shed only what the caches cannot answer.
+	ctx, cancel := context.WithCancelCause(h.bg)
+	defer cancel(nil)
+	sl := h.slots.acquire(cancel)
+	if sl == nil {
+		// Every slot is taken by work not yet past its jostle timeout:
+		// shed only what the caches cannot answer.
 		if mode != modeRefresh {
 			if a := h.cacheAnswer(st, req); a != nil {
 				h.m.shedFromCache()
@@ -135,14 +138,20 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 	}
 	h.busy.add()
 	defer func() {
-		<-h.sem
+		h.slots.release(sl)
 		h.busy.done()
 	}()
 	h.m.inflight(1)
 	defer h.m.inflight(-1)
-	ctx, cancel := context.WithTimeout(h.bg, h.rto)
-	defer cancel()
+	ctx, stop := context.WithTimeout(ctx, h.rto)
+	defer stop()
 	res, err := h.ask(ctx, st, req, mode)
+	if errors.Is(context.Cause(ctx), errJostled) {
+		// A newer query took the slot: SERVFAIL now, as overload, and
+		// nothing kept (the next asker gets a fresh try).
+		h.m.servfail(reasonJostled)
+		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: overloadCode, text: jostledText}, reason: reasonJostled}
+	}
 	a = h.buildAnswer(res, err, req)
 	if req.Trace {
 		a.traced = &traced{res: res, err: err}
