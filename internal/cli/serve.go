@@ -125,6 +125,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		Settings:           settings,
 		UDPSize:            uint16(cfg.Server.UDPSize),
 		MaxInflight:        cfg.Server.MaxInflight,
+		JostleTimeout:      time.Duration(cfg.Server.JostleTimeout),
 		ResolveTimeout:     resolveTimeout(cfg),
 		PacketCacheEntries: cfg.Server.PacketCacheEntries,
 		PacketCacheBytes:   cache.SplitBudget(int64(cfg.Cache.Size)).Packets,

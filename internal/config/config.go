@@ -88,6 +88,10 @@ type Server struct {
 	UDPSize int `toml:"udp-size"`
 	// MaxInflight bounds concurrent resolutions.
 	MaxInflight int `toml:"max-inflight"`
+	// JostleTimeout is how long a resolution runs before a new query may
+	// take its slot when all max-inflight are busy (Unbound's
+	// jostle-timeout; half the slots always run to completion).
+	JostleTimeout Duration `toml:"jostle-timeout"`
 	// MaxTCPConnections bounds open TCP connections.
 	MaxTCPConnections int `toml:"max-tcp-connections"`
 	// MaxTCPConnectionsPerClient bounds the TCP connections of one

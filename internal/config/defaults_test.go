@@ -25,6 +25,7 @@ func TestDefaultsFile(t *testing.T) {
 	want := &Config{
 		Server: Server{
 			Listen: server.DefaultListen(), UDPSize: server.DefaultUDPSize, MaxInflight: server.DefaultMaxInflight,
+			JostleTimeout:     Duration(server.DefaultJostleTimeout),
 			MaxTCPConnections: server.DefaultMaxTCPConns, MaxTCPConnectionsPerClient: server.DefaultMaxTCPConnsPerClient,
 			TCPIdleTimeout: Duration(server.DefaultTCPIdleTimeout), PacketCacheEntries: server.DefaultPacketCacheEntries,
 			ShutdownGrace: Duration(DefaultShutdownGrace),

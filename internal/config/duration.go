@@ -90,6 +90,8 @@ var durationRanges = []durationRange{
 		"RFC 2308 §5: values above a day are problematic"},
 	{"cache.stale-max", func(c *Config) *Duration { return &c.Cache.StaleMax }, time.Second, 30 * day,
 		"RFC 8767 §5 suggests one to three days"},
+	{"server.jostle-timeout", func(c *Config) *Duration { return &c.Server.JostleTimeout }, time.Millisecond, time.Minute,
+		"about one upstream round trip (Unbound: 200ms); beyond a minute nothing is ever jostled"},
 	{"server.tcp-idle-timeout", func(c *Config) *Duration { return &c.Server.TCPIdleTimeout }, 100 * time.Millisecond, time.Hour,
 		"RFC 7766 §6.2.3: idle connections are closed after seconds"},
 	{"server.shutdown-grace", func(c *Config) *Duration { return &c.Server.ShutdownGrace }, 0, 5 * time.Minute,
