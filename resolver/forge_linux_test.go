@@ -3,7 +3,7 @@
 package resolver_test
 
 import (
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/forge"
 	"github.com/addrwalk/addrwalk/resolver"
 )
 
@@ -34,69 +35,6 @@ const (
 	// 4 bits instead of 16, so forgeries do reach the query's socket.
 	forgePorts = 16
 )
-
-// rawForger sends spoofed IPv4/UDP datagrams through an IPPROTO_RAW
-// socket (IP_HDRINCL): any source address and port.
-type rawForger struct {
-	fd  int
-	pkt []byte // IPv4 header, UDP header, DNS message
-}
-
-func newRawForger(t *testing.T) *rawForger {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_RAW)
-	if err != nil {
-		if os.Getuid() != 0 && os.Getenv("CI") == "" {
-			t.Skipf("raw socket needs CAP_NET_RAW (run as root): %v", err)
-		}
-		t.Fatalf("raw socket (needs root/CAP_NET_RAW): %v", err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	return &rawForger{fd: fd}
-}
-
-// build prepares the datagram from src to dst carrying msg; send fills
-// in the destination port and DNS ID.
-func (f *rawForger) build(src, dst netip.AddrPort, msg []byte) {
-	p := make([]byte, 28+len(msg))
-	p[0], p[8], p[9] = 0x45, 64, syscall.IPPROTO_UDP // IPv4, IHL 5; TTL; protocol
-	binary.BigEndian.PutUint16(p[2:], uint16(len(p)))
-	s4, d4 := src.Addr().As4(), dst.Addr().As4()
-	copy(p[12:], s4[:])
-	copy(p[16:], d4[:])
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(p[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(p[10:], ^uint16(sum))
-	binary.BigEndian.PutUint16(p[20:], src.Port())
-	binary.BigEndian.PutUint16(p[24:], uint16(8+len(msg))) // UDP checksum 0: none (IPv4)
-	copy(p[28:], msg)
-	f.pkt = p
-}
-
-func (f *rawForger) send(dst netip.Addr, port, id uint16) error {
-	binary.BigEndian.PutUint16(f.pkt[22:], port)
-	binary.BigEndian.PutUint16(f.pkt[28:], id)
-	return syscall.Sendto(f.fd, f.pkt, 0, &syscall.SockaddrInet4{Addr: dst.As4()})
-}
-
-// forgedReply is the Kaminsky payload for name: a poisoned answer and a
-// redirect of the whole zone to a server at evilAddr, in bailiwick.
-func forgedReply(name string) []byte {
-	m := new(dns.Msg)
-	m.SetQuestion(name, dns.TypeA)
-	m.Response, m.Authoritative = true, true
-	a, _ := dns.NewRR(name + " 86400 IN A " + evilAddr.String())
-	ns, _ := dns.NewRR("example.org. 86400 IN NS ns.example.org.")
-	glue, _ := dns.NewRR("ns.example.org. 86400 IN A " + evilAddr.String())
-	m.Answer, m.Ns, m.Extra = []dns.RR{a}, []dns.RR{ns}, []dns.RR{glue}
-	b, _ := m.Pack()
-	return b
-}
 
 // TestForgedReplyFlood is a blind (Kaminsky-style) forgery flood: while
 // the resolver resolves random names under example.org., a raw socket
@@ -120,7 +58,15 @@ func TestForgedReplyFlood(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newRawForger(t)
+			f, err := forge.Open()
+			if err != nil {
+				if os.Getuid() != 0 && os.Getenv("CI") == "" {
+					t.Skip(err)
+				}
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			evil, _ := netip.AddrFromSlice(evilAddr.To4())
 			srv := startAuth(t, func(w dns.ResponseWriter, q *dns.Msg) {
 				time.Sleep(forgeAuthDelay) // simulated network latency: the race window
 				w.WriteMsg(withCookie(answerA(q), q, "5e5e5e5e5e5e5e5e"))
@@ -172,14 +118,18 @@ func TestForgedReplyFlood(t *testing.T) {
 			built := ""
 			for ; sent < forgeMaxSent && time.Now().Before(deadline); sent++ {
 				if name := *current.Load(); name != built {
-					f.build(srv.addr, netip.AddrPortFrom(self, 0), forgedReply(name))
+					payload, err := forge.Reply(name, "example.org.", evil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					f.Build(srv.addr, netip.AddrPortFrom(self, 0), payload)
 					built = name
 				}
 				port := uint16(1024 + rand.IntN(65536-1024))
 				if tt.narrow {
 					port = base + uint16(rand.IntN(forgePorts))
 				}
-				if err := f.send(self, port, uint16(rand.Uint32())); err != nil && err != syscall.ENOBUFS {
+				if err := f.Send(self, port, uint16(rand.Uint32())); err != nil && !errors.Is(err, syscall.ENOBUFS) {
 					t.Fatalf("raw send: %v", err)
 				}
 			}

@@ -9,6 +9,7 @@
 //	hostile refuse    -target ... -src 127.0.0.2   size and rate of refusals
 //	hostile flood     -target ... -zone example.org   random-subdomain flood
 //	hostile blackhole -target ADDR -duration D      a silent server for a dead zone
+//	hostile forge     -target ... -auth ADDR -zone victim.lab.   forged-reply flood (root)
 //
 // With -assert the exit status says whether the goals held (0 crashes,
 // legitimate answers, idle connections closed, no amplification).
@@ -76,6 +77,12 @@ func run(ctx context.Context, args []string) error {
 	n := fs.Int("n", 1000, "refuse: queries sent")
 	zone := fs.String("zone", "example.org.", "flood: zone whose random subdomains are asked")
 	rate := fs.Int("rate", 2000, "flood: random-subdomain queries per second (at most 200000)")
+	auth := fs.String("auth", "127.0.0.53:53", "forge: address the victim zone's server listens on and the forger spoofs")
+	victim := fs.String("victim", "127.0.0.1", "forge: the resolver's upstream source address (forgeries go there)")
+	delay := fs.Duration("delay", 20*time.Millisecond, "forge: the server's answer delay, the forger's window (at most 1s)")
+	ports := fs.String("ports", "1024-65535", "forge: destination ports guessed, LO-HI")
+	maxSent := fs.Int("max-sent", 10_000_000, "forge: forged packets at most (at most 10^8)")
+	maxNames := fs.Int("max-names", 100_000, "forge: names the attacker's client asks at most")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -100,6 +107,13 @@ func run(ctx context.Context, args []string) error {
 		ok, err = floodTest(ctx, o, dns.Fqdn(*zone), min(*rate, 200000))
 	case "blackhole":
 		ok, err = blackhole(ctx, o)
+	case "forge":
+		var cfg forgeConfig
+		if cfg, err = parseForge(*auth, *victim, *zone, *ports); err != nil {
+			return err
+		}
+		cfg.delay, cfg.maxSent, cfg.maxNames = min(*delay, time.Second), min(*maxSent, 100_000_000), *maxNames
+		ok, err = forgeTest(ctx, o, cfg)
 	default:
 		return fmt.Errorf("unknown test %q", args[0])
 	}
