@@ -11,7 +11,9 @@ import (
 type Forger struct{}
 
 // Open says that raw forging is Linux only.
-func Open() (*Forger, error) { return nil, errors.New("forge: raw IPv4 forging is supported on Linux only") }
+func Open() (*Forger, error) {
+	return nil, errors.New("forge: raw IPv4 forging is supported on Linux only")
+}
 
 // Close does nothing.
 func (f *Forger) Close() error { return nil }
