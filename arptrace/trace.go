@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/addrwalk/addrwalk/internal/rawlink"
 )
 
 // Config configures a Tracer. The zero value is ready to use: the kernel's
@@ -303,13 +305,7 @@ func (t *Tracer) Trace(ctx context.Context, ip netip.Addr, opts TraceOptions) (*
 	// Step 4: cache after (with a fresh context if ours ended, so an
 	// interrupted trace still shows it).
 	if !opts.NoCache {
-		actx := ctx
-		if ctx.Err() != nil {
-			var cancel context.CancelFunc
-			actx, cancel = context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-		}
-		tr.After = t.lookup(actx, ifi.Name, tr.Probed)
+		rawlink.AfterProbe(ctx, func(ctx context.Context) { tr.After = t.lookup(ctx, ifi.Name, tr.Probed) })
 		if tr.Summary.Received > 0 && tr.After.Error == "" && !tr.After.Found {
 			tr.AfterNote = "the kernel did not cache these replies: it learns only from answers to its own " +
 				"requests and from requests addressed to it (net.ipv4.conf.*.arp_accept=0)"

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/rawlink"
 )
 
 // IPv6 cannot be swept: a /64 has 2^64 addresses. Scan does what works
@@ -152,13 +153,7 @@ func Scan(ctx context.Context, opts ScanOptions) (*ScanResult, error) {
 		return nil, err
 	}
 	if !opts.NoCache {
-		cctx := ctx
-		if ctx.Err() != nil {
-			var cancel context.CancelFunc
-			cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-		}
-		scanCache(cctx, res)
+		rawlink.AfterProbe(ctx, func(ctx context.Context) { scanCache(ctx, res) })
 	}
 	return res, nil
 }

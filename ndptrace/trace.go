@@ -12,6 +12,7 @@ import (
 	"github.com/mdlayher/ndp"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/rawlink"
 )
 
 // Defaults and bounds, after ndisc6's.
@@ -176,13 +177,7 @@ func Solicit(ctx context.Context, ip netip.Addr, opts Options) (*Trace, error) {
 		return tr, err
 	}
 	if !opts.NoCache {
-		actx := ctx
-		if ctx.Err() != nil {
-			var cancel context.CancelFunc
-			actx, cancel = context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-		}
-		tr.After = lookup(actx, name, ip)
+		rawlink.AfterProbe(ctx, func(ctx context.Context) { tr.After = lookup(ctx, name, ip) })
 		if tr.Summary.Received > 0 && tr.After.Error == "" && !tr.After.Found && !opts.DAD {
 			tr.AfterNote = "the kernel did not cache this advertisement: it did not send the solicitation, and " +
 				"an NA for an address it has no entry for is discarded (RFC 4861 7.2.5)"

@@ -9,5 +9,7 @@
 // print the setcap hint. Linux only: the packages that use it have their
 // own stubs for other systems.
 //
-// Files: link_linux.go (Open, Link: send, receive, drops, close).
+// Files: link_linux.go (Open, Link: send, receive, drops, close);
+// after.go (AfterProbe: the neighbour-cache read that follows a probe,
+// even an interrupted one).
 package rawlink
