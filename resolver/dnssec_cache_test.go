@@ -16,6 +16,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // startSharedServerLab starts a signed hierarchy in which child.org. is
@@ -50,39 +51,15 @@ www IN A 192.0.2.1
 * IN A 192.0.2.99
 `,
 	}
-	lab := resolvertest.New(resolvertest.Config{})
-	for origin, text := range zones {
-		if err := lab.AddZone(origin, text); err != nil {
-			t.Fatalf("AddZone(%s): %v", origin, err)
-		}
-	}
-	for _, s := range []struct {
-		name, addr string
-		zones      []string
-	}{
-		{"a.root.lab.", "127.53.0.1", []string{"."}},
-		{"ns1.nic.org.", "127.53.1.1", []string{"org.", "child.org."}},
-	} {
-		if err := lab.AddServer(s.name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
-			t.Fatalf("AddServer(%s): %v", s.name, err)
-		}
-	}
-	for origin, opts := range map[string]resolvertest.SignOptions{".": {}, "org.": {}, "child.org.": {NSEC3: true}} {
-		if err := lab.SignZone(origin, opts); err != nil {
-			t.Fatalf("SignZone(%s): %v", origin, err)
-		}
-	}
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := lab.Start(ctx); err != nil {
-		t.Fatalf("lab.Start: %v", err)
-	}
-	t.Cleanup(func() { lab.Close() })
-	return lab, anchors
+	lab := resolvertest.Hierarchy{
+		Zones:  zones,
+		Signed: map[string]resolvertest.SignOptions{".": {}, "org.": {}, "child.org.": {NSEC3: true}},
+		Servers: []resolvertest.Host{
+			{Name: "a.root.lab.", Addr: "127.53.0.1", Zones: []string{"."}},
+			{Name: "ns1.nic.org.", Addr: "127.53.1.1", Zones: []string{"org.", "child.org."}},
+		},
+	}.Start(t, resolvertest.Config{})
+	return lab, labresolver.TrustAnchors(t, lab)
 }
 
 // TestAggressiveUnseenCut checks that validated NSEC3 records of a zone
@@ -195,10 +172,7 @@ func TestWildcardAuthorityNS(t *testing.T) {
 // or from a DS query.
 func TestInsecureDelegationRemembered(t *testing.T) {
 	lab := startSim(t)
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(t, lab)
 	for _, noQmin := range []bool{false, true} {
 		t.Run(map[bool]string{false: "qmin", true: "no qmin"}[noQmin], func(t *testing.T) {
 			r := newResolver(t, lab, func(c *resolver.Config) {
@@ -298,10 +272,7 @@ func newCountingResolver(t *testing.T, lab *resolvertest.Lab, anchors *dnssec.An
 // attempt that the resolver retried is not taken for a second fetch.
 func TestZoneKeysFetchedOnce(t *testing.T) {
 	lab := startSim(t)
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(t, lab)
 	t.Run("concurrent requests share the build", func(t *testing.T) {
 		r, fetched := newCountingResolver(t, lab, anchors)
 		var wg sync.WaitGroup

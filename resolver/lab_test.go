@@ -12,11 +12,14 @@ import (
 
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
-// testZones is a small hierarchy written for these tests. Every server
-// address is in 127.53.0.0/16; the lab serves them all on one free port.
-var testZones = map[string]string{
+// testHierarchy is a small hierarchy written for these tests. Every
+// server address is in 127.53.0.0/16; the lab serves them all on one free
+// port. The glueless.org server answers at ns1.dnshost.net's address too,
+// since the zone names that server.
+var testHierarchy = resolvertest.Hierarchy{Zones: map[string]string{
 	".": `
 $TTL 86400
 @ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
@@ -136,55 +139,28 @@ ns1 IN A 127.53.9.1
 ns2 IN A 127.53.9.2
 www IN A 192.0.2.70
 `,
-}
+}, Servers: []resolvertest.Host{
+	{Name: "a.root.lab.", Addr: "127.53.0.1", Zones: []string{"."}},
+	{Name: "ns1.nic.org.", Addr: "127.53.1.1", Zones: []string{"org."}},
+	{Name: "ns1.nic.net.", Addr: "127.53.2.1", Zones: []string{"net."}},
+	{Name: "ns1.example.org.", Addr: "127.53.3.1", Zones: []string{"example.org."}},
+	{Name: "ns2.example.org.", Addr: "127.53.3.2", Zones: []string{"example.org."}},
+	{Name: "ns1.dnshost.net.", Addr: "127.53.4.1", Zones: []string{"dnshost.net.", "glueless.org."}},
+	{Name: "ns1.glueless.dnshost.net.", Addr: "127.53.5.1", Zones: []string{"glueless.org."}},
+	{Name: "ns1.example.net.", Addr: "127.53.6.1", Zones: []string{"example.net."}},
+	{Name: "ns1.two.org.", Addr: "127.53.7.1", Zones: []string{"two.org."}},
+	{Name: "ns2.two.org.", Addr: "127.53.7.2", Zones: []string{"two.org."}},
+	{Name: "ns1.dead.org.", Addr: "127.53.8.1", Zones: []string{"dead.org."}},
+	{Name: "ns2.dead.org.", Addr: "127.53.8.2", Zones: []string{"dead.org."}},
+	{Name: "ns1.lame.org.", Addr: "127.53.9.1", Zones: []string{"lame.org."}},
+	{Name: "ns2.lame.org.", Addr: "127.53.9.2", Zones: []string{"lame.org."}},
+}}
 
-// testServers maps server names to their address and zones.
-var testServers = []struct {
-	name  string
-	addr  string
-	zones []string
-}{
-	{"a.root.lab.", "127.53.0.1", []string{"."}},
-	{"ns1.nic.org.", "127.53.1.1", []string{"org."}},
-	{"ns1.nic.net.", "127.53.2.1", []string{"net."}},
-	{"ns1.example.org.", "127.53.3.1", []string{"example.org."}},
-	{"ns2.example.org.", "127.53.3.2", []string{"example.org."}},
-	{"ns1.dnshost.net.", "127.53.4.1", []string{"dnshost.net."}},
-	{"ns1.glueless.dnshost.net.", "127.53.5.1", []string{"glueless.org."}},
-	{"ns1.example.net.", "127.53.6.1", []string{"example.net."}},
-	{"ns1.two.org.", "127.53.7.1", []string{"two.org."}},
-	{"ns2.two.org.", "127.53.7.2", []string{"two.org."}},
-	{"ns1.dead.org.", "127.53.8.1", []string{"dead.org."}},
-	{"ns2.dead.org.", "127.53.8.2", []string{"dead.org."}},
-	{"ns1.lame.org.", "127.53.9.1", []string{"lame.org."}},
-	{"ns2.lame.org.", "127.53.9.2", []string{"lame.org."}},
-}
-
-// startLab starts the test hierarchy; the glueless.org server answers at
-// ns1.dnshost.net's address too, since the zone names that server.
+// startLab starts the test hierarchy, with its dead.org servers silent,
+// one of two.org's servers silent and one of lame.org's lame.
 func startLab(t testing.TB) *resolvertest.Lab {
 	t.Helper()
-	lab := resolvertest.New(resolvertest.Config{})
-	for origin, text := range testZones {
-		if err := lab.AddZone(origin, text); err != nil {
-			t.Fatalf("AddZone(%s): %v", origin, err)
-		}
-	}
-	for _, s := range testServers {
-		zones := s.zones
-		if s.name == "ns1.dnshost.net." {
-			zones = append(zones, "glueless.org.")
-		}
-		if err := lab.AddServer(s.name, netip.MustParseAddr(s.addr), zones...); err != nil {
-			t.Fatalf("AddServer(%s): %v", s.name, err)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := lab.Start(ctx); err != nil {
-		t.Fatalf("lab.Start: %v", err)
-	}
-	t.Cleanup(func() { lab.Close() })
+	lab := testHierarchy.Start(t, resolvertest.Config{})
 	for _, name := range []string{"ns1.dead.org.", "ns2.dead.org."} {
 		lab.Server(name).SetFaults(resolvertest.Faults{Drop: true})
 	}
@@ -208,24 +184,11 @@ func loopbackOnly(t testing.TB, x resolver.Exchanger) resolver.Exchanger {
 // newResolver returns a resolver pointed at the lab.
 func newResolver(t testing.TB, lab *resolvertest.Lab, mod func(*resolver.Config)) *resolver.Resolver {
 	t.Helper()
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
-	if err != nil {
-		t.Fatalf("ParseHints: %v", err)
-	}
-	cfg := resolver.Config{
-		Hints:         hints,
-		Port:          lab.Port(),
-		Exchanger:     loopbackOnly(t, &resolver.NetExchanger{}),
-		QueryTimeout:  300 * time.Millisecond, // the lab answers in microseconds
-		AllowLoopback: true,                   // every lab server is on 127.53/16
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	r, err := resolver.New(cfg)
-	if err != nil {
-		t.Fatalf("resolver.New: %v", err)
-	}
-	t.Cleanup(r.Close)
-	return r
+	return labresolver.New(t, lab, func(c *resolver.Config) {
+		c.Exchanger = loopbackOnly(t, &resolver.NetExchanger{})
+		c.QueryTimeout = 300 * time.Millisecond // the lab answers in microseconds
+		if mod != nil {
+			mod(c)
+		}
+	})
 }

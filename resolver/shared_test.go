@@ -14,6 +14,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // memShared is an in-memory cache.Shared, a stand-in for Redis that copies
@@ -212,10 +213,7 @@ func TestSharedCacheWhatIsStored(t *testing.T) {
 	})
 	t.Run("secure, not CD, not bogus", func(t *testing.T) {
 		lab := startSim(t)
-		anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-		if err != nil {
-			t.Fatal(err)
-		}
+		anchors := labresolver.TrustAnchors(t, lab)
 		shared := newMemShared()
 		a := newResolver(t, lab, func(c *resolver.Config) { c.Shared, c.TrustAnchors = shared, anchors })
 		b := newResolver(t, lab, func(c *resolver.Config) { c.Shared, c.TrustAnchors = shared, anchors })
@@ -286,10 +284,7 @@ func mustResolveAny(t *testing.T, r *resolver.Resolver, name string, qtype uint1
 func TestSharedCacheWildcard(t *testing.T) {
 	simLab := func(t *testing.T) (*resolvertest.Lab, *dnssec.Anchors) {
 		lab := startSim(t)
-		anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-		if err != nil {
-			t.Fatal(err)
-		}
+		anchors := labresolver.TrustAnchors(t, lab)
 		return lab, anchors
 	}
 	for _, tc := range []struct {

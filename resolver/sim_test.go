@@ -12,6 +12,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // startSim starts the built-in simulated internet without latency.
@@ -146,10 +147,7 @@ func BenchmarkSimResolve(b *testing.B) {
 // its validated status come from the cache).
 func BenchmarkValidation(b *testing.B) {
 	lab := startSim(b)
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		b.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(b, lab)
 	const name = "www.dnssec-test.org."
 	for _, validate := range []bool{false, true} {
 		mode := "off"
@@ -196,10 +194,7 @@ func BenchmarkValidation(b *testing.B) {
 // Secure.
 func TestAggressiveNSEC(t *testing.T) {
 	lab := startSim(t)
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(t, lab)
 	r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
 	tests := []struct {
 		name      string
@@ -243,10 +238,7 @@ func TestAggressiveNSEC(t *testing.T) {
 // hashes depend only on the names, so which ones hit is fixed.
 func TestAggressiveNSEC3(t *testing.T) {
 	lab := startSim(t)
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(t, lab)
 	r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
 	fromMemory := 0
 	for i := 1; i <= 20; i++ {
@@ -273,10 +265,7 @@ func TestAggressiveNSEC3(t *testing.T) {
 // cache, with the proof, still Secure.
 func TestWildcardSynthesis(t *testing.T) {
 	lab := startSim(t)
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(t, lab)
 	for _, zone := range []struct{ wild, proof string }{{"wild.dnssec-test.org.", "NSEC"}, {"wild.nsec3.dnssec-test.org.", "NSEC3"}} {
 		t.Run(zone.proof, func(t *testing.T) { testWildcardSynthesis(t, lab, anchors, zone.wild, dns.StringToType[zone.proof]) })
 	}
@@ -315,10 +304,7 @@ func testWildcardSynthesis(t *testing.T, lab *resolvertest.Lab, anchors *dnssec.
 // hashes depend only on the names, so which names hit is fixed.
 func TestWildcardSynthesisNSEC3(t *testing.T) {
 	lab := startSim(t)
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(t, lab)
 	r := newResolver(t, lab, func(c *resolver.Config) { c.TrustAnchors = anchors })
 	ask := func(name string, qtype uint16) *resolver.Result {
 		t.Helper()

@@ -12,12 +12,14 @@ import (
 
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 	"github.com/addrwalk/addrwalk/server"
 )
 
-// Every lab server is on 127.54.0.0/16; servers under test listen on
-// 127.55.0.0/16. Other packages' labs use other /16s.
-var labZones = map[string]string{
+// labHierarchy is the hierarchy these tests resolve in. Every lab server
+// is on 127.54.0.0/16; servers under test listen on 127.55.0.0/16. Other
+// packages' labs use other /16s.
+var labHierarchy = resolvertest.Hierarchy{Zones: map[string]string{
 	".": `
 $TTL 86400
 @ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
@@ -65,18 +67,13 @@ $TTL 3600
 ns1 IN A 127.54.5.1
 www IN A 192.0.2.50
 `,
-}
-
-var labServers = []struct {
-	name, addr string
-	zones      []string
-}{
-	{"a.root.lab.", "127.54.0.1", []string{"."}},
-	{"ns1.nic.org.", "127.54.1.1", []string{"org."}},
-	{"ns1.example.org.", "127.54.3.1", []string{"example.org."}},
-	{"ns1.slow.org.", "127.54.4.1", []string{"slow.org."}},
-	{"ns1.fwd.org.", "127.54.5.1", []string{"fwd.org."}},
-}
+}, Servers: []resolvertest.Host{
+	{Name: "a.root.lab.", Addr: "127.54.0.1", Zones: []string{"."}},
+	{Name: "ns1.nic.org.", Addr: "127.54.1.1", Zones: []string{"org."}},
+	{Name: "ns1.example.org.", Addr: "127.54.3.1", Zones: []string{"example.org."}},
+	{Name: "ns1.slow.org.", Addr: "127.54.4.1", Zones: []string{"slow.org."}},
+	{Name: "ns1.fwd.org.", Addr: "127.54.5.1", Zones: []string{"fwd.org."}},
+}}
 
 // testLab is a started lab and a count of queries it received.
 type testLab struct {
@@ -89,7 +86,7 @@ type testLab struct {
 func startLab(t testing.TB) *testLab {
 	t.Helper()
 	tl := &testLab{arrived: make(chan string, 64)}
-	tl.Lab = resolvertest.New(resolvertest.Config{OnQuery: func(q resolvertest.Query) {
+	tl.Lab = labHierarchy.Start(t, resolvertest.Config{OnQuery: func(q resolvertest.Query) {
 		tl.queries.Add(1)
 		if q.Server == "ns1.slow.org." {
 			select {
@@ -98,42 +95,18 @@ func startLab(t testing.TB) *testLab {
 			}
 		}
 	}})
-	for origin, text := range labZones {
-		if err := tl.AddZone(origin, text); err != nil {
-			t.Fatalf("AddZone(%s): %v", origin, err)
-		}
-	}
-	for _, s := range labServers {
-		if err := tl.AddServer(s.name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
-			t.Fatalf("AddServer(%s): %v", s.name, err)
-		}
-	}
-	resolvertest.Start(t, tl.Lab)
 	return tl
 }
 
 // newResolver returns a resolver pointed at the lab.
 func newResolver(t testing.TB, lab *testLab, mod func(*resolver.Config)) *resolver.Resolver {
 	t.Helper()
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
-	if err != nil {
-		t.Fatalf("ParseHints: %v", err)
-	}
-	cfg := resolver.Config{
-		Hints:         hints,
-		Port:          lab.Port(),
-		QueryTimeout:  2 * time.Second,
-		AllowLoopback: true,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	r, err := resolver.New(cfg)
-	if err != nil {
-		t.Fatalf("resolver.New: %v", err)
-	}
-	t.Cleanup(r.Close)
-	return r
+	return labresolver.New(t, lab.Lab, func(c *resolver.Config) {
+		c.QueryTimeout = 2 * time.Second
+		if mod != nil {
+			mod(c)
+		}
+	})
 }
 
 // newHandler returns a handler resolving through the lab.

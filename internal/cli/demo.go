@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/miekg/dns"
@@ -12,6 +11,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // DemoCmd is `addrwalk demo [NAME [TYPE]]`.
@@ -133,16 +133,11 @@ func pickExample(name, typ string) (sim.Example, error) {
 // labResolver returns a resolver that starts from the lab's root servers,
 // validating with the lab's root key when asked.
 func labResolver(lab *resolvertest.Lab, noQmin, validate bool) (*resolver.Resolver, error) {
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "simulated root hints")
+	cfg, err := labresolver.Config(lab)
 	if err != nil {
 		return nil, err
 	}
-	cfg := resolver.Config{
-		Hints:                    hints,
-		Port:                     lab.Port(),
-		AllowLoopback:            true, // every simulated server is on 127.x
-		DisableQNAMEMinimisation: noQmin,
-	}
+	cfg.DisableQNAMEMinimisation = noQmin
 	if validate {
 		if cfg.TrustAnchors, err = dnssec.ParseAnchors(lab.TrustAnchor()); err != nil {
 			return nil, err

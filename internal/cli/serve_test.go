@@ -26,34 +26,27 @@ import (
 // startServeLab starts a tiny hierarchy on 127.56.0.0/16.
 func startServeLab(t *testing.T) *resolvertest.Lab {
 	t.Helper()
-	lab := resolvertest.New(resolvertest.Config{})
-	zones := map[string]string{
-		".": `$TTL 86400
+	return resolvertest.Hierarchy{
+		Zones: map[string]string{
+			".": `$TTL 86400
 @ IN SOA a.root.lab. h.root.lab. 1 1800 900 604800 3600
 @ IN NS a.root.lab.
 a.root.lab. IN A 127.56.0.1
 example.org. IN NS ns1.example.org.
 ns1.example.org. IN A 127.56.1.1
 `,
-		"example.org.": `$TTL 3600
+			"example.org.": `$TTL 3600
 @ IN SOA ns1 h 1 1800 900 604800 300
 @ IN NS ns1
 ns1 IN A 127.56.1.1
 www IN A 192.0.2.10
 `,
-	}
-	for o, z := range zones {
-		if err := lab.AddZone(o, z); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := lab.AddServer("a.root.lab.", netip.MustParseAddr("127.56.0.1"), "."); err != nil {
-		t.Fatal(err)
-	}
-	if err := lab.AddServer("ns1.example.org.", netip.MustParseAddr("127.56.1.1"), "example.org."); err != nil {
-		t.Fatal(err)
-	}
-	return resolvertest.Start(t, lab)
+		},
+		Servers: []resolvertest.Host{
+			{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{"."}},
+			{Name: "ns1.example.org.", Addr: "127.56.1.1", Zones: []string{"example.org."}},
+		},
+	}.Start(t, resolvertest.Config{})
 }
 
 func TestServeCommand(t *testing.T) {

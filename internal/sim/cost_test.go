@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/resolver"
-	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // TestValidationQueryCost counts the upstream queries a validating
@@ -25,25 +25,13 @@ func TestValidationQueryCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolvertest.Start(t, lab)
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "sim")
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
+	anchors := labresolver.TrustAnchors(t, lab)
 	newResolver := func(qmin bool) *resolver.Resolver {
-		r, err := resolver.New(resolver.Config{
-			Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors,
-			DisableQNAMEMinimisation: !qmin,
-			Now:                      func() time.Time { return now.Add(time.Minute) },
+		return labresolver.New(t, lab, func(c *resolver.Config) {
+			c.TrustAnchors = anchors
+			c.DisableQNAMEMinimisation = !qmin
+			c.Now = func() time.Time { return now.Add(time.Minute) }
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(r.Close)
-		return r
 	}
 	for _, qmin := range []bool{false, true} {
 		var cold, warm, shared int

@@ -11,6 +11,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // TestExamplesValidated resolves every example with a resolver that
@@ -22,25 +23,10 @@ func TestExamplesValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolvertest.Start(t, lab)
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "sim")
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatalf("trust anchor %q: %v", lab.TrustAnchor(), err)
-	}
-	r, err := resolver.New(resolver.Config{
-		Hints:         hints,
-		Port:          lab.Port(),
-		AllowLoopback: true,
-		TrustAnchors:  anchors,
-		Now:           func() time.Time { return now.Add(time.Minute) },
+	r := labresolver.New(t, lab, func(c *resolver.Config) {
+		c.TrustAnchors = labresolver.TrustAnchors(t, lab)
+		c.Now = func() time.Time { return now.Add(time.Minute) }
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
 
 	// insecure lists the examples in unsigned zones (under signed
 	// parents); every other example that is not dnssec-bogus-* is Secure.

@@ -1,9 +1,6 @@
 package sim
 
 import (
-	"fmt"
-	"sort"
-
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
@@ -53,20 +50,4 @@ func dnssecChildren() []string {
 		"bad-sig.dnssec-test.org.",
 		"no-nsec.dnssec-test.org.",
 	}
-}
-
-// signZones marks the zones of signing for signing at Start.
-func signZones(lab *resolvertest.Lab) error {
-	zones := signing()
-	origins := make([]string, 0, len(zones))
-	for origin := range zones {
-		origins = append(origins, origin)
-	}
-	sort.Strings(origins)
-	for _, origin := range origins {
-		if err := lab.SignZone(origin, zones[origin]); err != nil {
-			return fmt.Errorf("sim: %w", err)
-		}
-	}
-	return nil
 }

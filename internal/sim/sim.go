@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -44,37 +43,28 @@ type Config struct {
 // hints a resolver starts from, and lab.TrustAnchor() the DS of the
 // signed root for a validating resolver (the keys are new every time).
 func New(cfg Config) (*resolvertest.Lab, error) {
-	lab := resolvertest.New(resolvertest.Config{
-		Port:    cfg.Port,
-		OnQuery: cfg.OnQuery,
-		Logger:  cfg.Logger,
-		Now:     cfg.Now,
-	})
 	zones, err := Zones()
 	if err != nil {
 		return nil, err
 	}
-	origins := make([]string, 0, len(zones))
-	for origin := range zones {
-		origins = append(origins, origin)
+	h := resolvertest.Hierarchy{Zones: zones, Signed: signing()}
+	for _, s := range servers() {
+		h.Servers = append(h.Servers, resolvertest.Host{Name: s.name, Addr: s.addr, Zones: s.zones})
 	}
-	sort.Strings(origins)
-	for _, origin := range origins {
-		if err := lab.AddZone(origin, zones[origin]); err != nil {
-			return nil, fmt.Errorf("sim: %w", err)
-		}
-	}
-	if err := signZones(lab); err != nil {
-		return nil, err
+	lab, err := h.Lab(resolvertest.Config{
+		Port:    cfg.Port,
+		OnQuery: cfg.OnQuery,
+		Logger:  cfg.Logger,
+		Now:     cfg.Now,
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
 	}
 	scale := cfg.LatencyScale
 	if scale == 0 {
 		scale = 1
 	}
 	for _, s := range servers() {
-		if err := lab.AddServer(s.name, s.netipAddr(), s.zones...); err != nil {
-			return nil, fmt.Errorf("sim: %w", err)
-		}
 		f := s.faults
 		if !cfg.NoLatency {
 			f.Latency = time.Duration(float64(s.latency) * scale)

@@ -19,8 +19,8 @@ import (
 	"github.com/addrwalk/addrwalk/internal/sim"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
-	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -45,24 +45,15 @@ func startLab(t *testing.T) *resolvertest.Lab {
 // asked first.
 func labResolver(t *testing.T, lab *resolvertest.Lab) *resolver.Resolver {
 	t.Helper()
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab hints")
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
 	infra, err := cache.NewInfra(&cache.InfraConfig{Rand: func(int) int { return 0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := resolver.New(resolver.Config{Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors, Infra: infra})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(); infra.Close() })
-	return r
+	t.Cleanup(infra.Close) // after the resolver's Close: cleanups run last first
+	return labresolver.New(t, lab, func(c *resolver.Config) {
+		c.TrustAnchors = labresolver.TrustAnchors(t, lab)
+		c.Infra = infra
+	})
 }
 
 func resolveExample(t *testing.T, r *resolver.Resolver, id string) *Resolution {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +17,8 @@ import (
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/cachedb"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // failoverTimeout bounds waiting for the store to come back after a
@@ -34,23 +35,12 @@ func simResolver(t *testing.T, store cache.Shared) *resolver.Resolver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := lab.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lab.Close() })
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "sim")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := resolver.New(resolver.Config{Hints: hints, Port: lab.Port(), AllowLoopback: true,
-		Exchanger: &resolver.NetExchanger{}, QueryTimeout: time.Second, Shared: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
-	return r
+	resolvertest.Start(t, lab)
+	return labresolver.New(t, lab, func(c *resolver.Config) {
+		c.Exchanger = &resolver.NetExchanger{}
+		c.QueryTimeout = time.Second
+		c.Shared = store
+	})
 }
 
 // resolveAll resolves names and fails on any error or SERVFAIL: what a

@@ -15,6 +15,16 @@
 //	err := lab.Start(ctx)
 //	defer lab.Close()
 //
+// Tests write a hierarchy as data, a Hierarchy (hierarchy.go): zone texts,
+// the zones to sign and the hosts; Hierarchy.Start builds and starts its
+// lab for a test. Package labresolver points a resolver at a started lab
+// (it is apart because the resolver's own tests import this package):
+//
+//	lab := resolvertest.Hierarchy{Zones: zones, Servers: hosts}.Start(t, resolvertest.Config{})
+//	r := labresolver.New(t, lab, func(c *resolver.Config) {
+//		c.TrustAnchors = labresolver.TrustAnchors(t, lab)
+//	})
+//
 // The authoritative engine implements the lookup algorithm of RFC 1034
 // section 4.3.2 with the refinements real servers apply:
 //

@@ -1,9 +1,6 @@
 package resolvertest
 
-import (
-	"fmt"
-	"net/netip"
-)
+import "fmt"
 
 // This file rebuilds the example zones of RFC 4035 Appendix A and RFC 5155
 // Appendix A, whose example responses (Appendix B of each) are the
@@ -19,50 +16,6 @@ import (
 // so a resolver can follow the referrals of B.4 and B.5 (RFC 4035) and
 // B.3 (RFC 5155) to an answer. NSEC3 owner names therefore hash exactly
 // as in RFC 5155 Appendix B.
-
-// ExampleZones is a hierarchy built from an RFC's example zone: the zone
-// texts, which of them to sign and how, and the servers.
-type ExampleZones struct {
-	// Zones maps an origin to its zone-file text.
-	Zones map[string]string
-	// Signed maps the origin of each signed zone to how it is signed.
-	Signed map[string]SignOptions
-	// Servers host the zones; every address is in 127.0.0.0/8.
-	Servers []ExampleServer
-}
-
-// ExampleServer is one server of an ExampleZones hierarchy.
-type ExampleServer struct {
-	Name  string
-	Addr  netip.Addr
-	Zones []string
-}
-
-// Lab builds a lab from the hierarchy (not started). edit, if not nil, may
-// change the signing options of each signed zone first: tests use it to
-// break one zone.
-func (e ExampleZones) Lab(cfg Config, edit func(origin string, o *SignOptions)) (*Lab, error) {
-	lab := New(cfg)
-	for origin, text := range e.Zones {
-		if err := lab.AddZone(origin, text); err != nil {
-			return nil, err
-		}
-	}
-	for origin, opts := range e.Signed {
-		if edit != nil {
-			edit(origin, &opts)
-		}
-		if err := lab.SignZone(origin, opts); err != nil {
-			return nil, err
-		}
-	}
-	for _, s := range e.Servers {
-		if err := lab.AddServer(s.Name, s.Addr, s.Zones...); err != nil {
-			return nil, err
-		}
-	}
-	return lab, nil
-}
 
 // exampleRoot is the signed root above "example.": one server, and the
 // delegation to the RFCs' ns1.example and ns2.example.
@@ -95,17 +48,17 @@ mc   MX  1 xx.example.
 }
 
 // exampleServers lists the root's, example.'s and the children's servers.
-func exampleServers(net byte, children map[string]byte) []ExampleServer {
-	a := func(x, y byte) netip.Addr { return netip.AddrFrom4([4]byte{127, net, x, y}) }
-	out := []ExampleServer{
+func exampleServers(net byte, children map[string]byte) []Host {
+	a := func(x, y byte) string { return fmt.Sprintf("127.%d.%d.%d", net, x, y) }
+	out := []Host{
 		{"a.root.lab.", a(0, 1), []string{"."}},
 		{"ns1.example.", a(1, 1), []string{"example."}},
 		{"ns2.example.", a(1, 2), []string{"example."}},
 	}
 	for child, host := range children {
 		out = append(out,
-			ExampleServer{"ns1." + child, a(2, host), []string{child}},
-			ExampleServer{"ns2." + child, a(2, host+1), []string{child}})
+			Host{"ns1." + child, a(2, host), []string{child}},
+			Host{"ns2." + child, a(2, host+1), []string{child}})
 	}
 	return out
 }
@@ -113,7 +66,7 @@ func exampleServers(net byte, children map[string]byte) []ExampleServer {
 // RFC4035Example is the signed zone of RFC 4035 Appendix A (NSEC), with a
 // signed child a.example and an unsigned child b.example, served on
 // 127.<net>.0.0/16.
-func RFC4035Example(net byte) ExampleZones {
+func RFC4035Example(net byte) Hierarchy {
 	example := fmt.Sprintf(`
 $ORIGIN example.
 $TTL 3600
@@ -141,28 +94,14 @@ xx             A     192.0.2.10
 xx             HINFO "KLH-10" "TOPS-20"
 xx             AAAA  2001:db8::f00:baaa
 `, net)
-	children := map[string]byte{"a.example.": 5, "b.example.": 7}
-	return ExampleZones{
-		Zones: map[string]string{
-			".":          exampleRoot(net),
-			"example.":   example,
-			"a.example.": exampleChild("a.example.", net, 5),
-			"b.example.": exampleChild("b.example.", net, 7),
-		},
-		Signed: map[string]SignOptions{
-			".":          {},
-			"example.":   {},
-			"a.example.": {},
-		},
-		Servers: exampleServers(net, children),
-	}
+	return exampleHierarchy(net, example, "b.example.", SignOptions{})
 }
 
 // RFC5155Example is the signed zone of RFC 5155 Appendix A (NSEC3, SHA-1,
 // 12 iterations, salt aabbccdd, opt-out), with a signed child a.example
 // and an unsigned child c.example left out of the NSEC3 chain by opt-out,
 // served on 127.<net>.0.0/16.
-func RFC5155Example(net byte) ExampleZones {
+func RFC5155Example(net byte) Hierarchy {
 	example := fmt.Sprintf(`
 $ORIGIN example.
 $TTL 3600
@@ -191,19 +130,22 @@ xx             A     192.0.2.10
 xx             HINFO "KLH-10" "TOPS-20"
 xx             AAAA  2001:db8::f00:baaa
 `, net)
-	children := map[string]byte{"a.example.": 5, "c.example.": 7}
-	return ExampleZones{
-		Zones: map[string]string{
-			".":          exampleRoot(net),
-			"example.":   example,
-			"a.example.": exampleChild("a.example.", net, 5),
-			"c.example.": exampleChild("c.example.", net, 7),
-		},
-		Signed: map[string]SignOptions{
-			".":          {},
-			"example.":   {NSEC3: true, OptOut: true, NSEC3Iterations: 12, NSEC3Salt: "aabbccdd"},
-			"a.example.": {},
-		},
+	return exampleHierarchy(net, example, "c.example.",
+		SignOptions{NSEC3: true, OptOut: true, NSEC3Iterations: 12, NSEC3Salt: "aabbccdd"})
+}
+
+// exampleHierarchy puts an RFC's zone "example." (signed with opts) below
+// a signed root, with its signed child a.example and the unsigned child
+// named unsigned, each with two servers on 127.<net>.2.x.
+func exampleHierarchy(net byte, example, unsigned string, opts SignOptions) Hierarchy {
+	children := map[string]byte{"a.example.": 5, unsigned: 7}
+	zones := map[string]string{".": exampleRoot(net), "example.": example}
+	for child, host := range children {
+		zones[child] = exampleChild(child, net, host)
+	}
+	return Hierarchy{
+		Zones:   zones,
+		Signed:  map[string]SignOptions{".": {}, "example.": opts, "a.example.": {}},
 		Servers: exampleServers(net, children),
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 )
 
 // rfcExample is one example response of RFC 4035 or RFC 5155 Appendix B,
@@ -110,7 +111,7 @@ var rfc5155Examples = []rfcExample{
 }
 
 // startExample starts an RFC example hierarchy; edit may break a zone.
-func startExample(t *testing.T, ex resolvertest.ExampleZones, edit func(string, *resolvertest.SignOptions)) *resolvertest.Lab {
+func startExample(t *testing.T, ex resolvertest.Hierarchy, edit func(string, *resolvertest.SignOptions)) *resolvertest.Lab {
 	t.Helper()
 	lab, err := ex.Lab(resolvertest.Config{Now: func() time.Time { return signedNow }}, edit)
 	if err != nil {
@@ -123,25 +124,12 @@ func startExample(t *testing.T, ex resolvertest.ExampleZones, edit func(string, 
 // minimisation.
 func exampleResolver(t *testing.T, lab *resolvertest.Lab, qmin bool) *resolver.Resolver {
 	t.Helper()
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := resolver.New(resolver.Config{
-		Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors,
-		DisableQNAMEMinimisation: !qmin,
-		QueryTimeout:             2 * time.Second,
-		Now:                      func() time.Time { return signedNow },
+	return labresolver.New(t, lab, func(c *resolver.Config) {
+		c.TrustAnchors = labresolver.TrustAnchors(t, lab)
+		c.DisableQNAMEMinimisation = !qmin
+		c.QueryTimeout = 2 * time.Second
+		c.Now = func() time.Time { return signedNow }
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
-	return r
 }
 
 // summary lists records as "owner TYPE" ("owner RRSIG/COVERED"), sorted.
@@ -219,7 +207,7 @@ func checkExample(t *testing.T, r *resolver.Resolver, ex rfcExample, cache int) 
 func TestRFCExamples(t *testing.T) {
 	sets := []struct {
 		name     string
-		zones    resolvertest.ExampleZones
+		zones    resolvertest.Hierarchy
 		examples []rfcExample
 	}{
 		{"RFC4035", resolvertest.RFC4035Example(35), rfc4035Examples},
@@ -261,7 +249,7 @@ func TestRFCExamples(t *testing.T) {
 func TestRFCExamplesAggressive(t *testing.T) {
 	tests := []struct {
 		set          string
-		zones        resolvertest.ExampleZones
+		zones        resolvertest.Hierarchy
 		prime, other rfcExample
 		fromCache    bool
 	}{
@@ -353,7 +341,7 @@ func TestRFCExamplesBroken(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		zones  resolvertest.ExampleZones
+		zones  resolvertest.Hierarchy
 		edit   func(string, *resolvertest.SignOptions)
 		mutate func(t *testing.T, lab *resolvertest.Lab)
 		qname  string
@@ -471,23 +459,11 @@ func TestNSEC3IterationsLimit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("limit=%d/%s/%s", tc.limit, tc.qname, dns.TypeToString[tc.qtype]), func(t *testing.T) {
-			hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
-			if err != nil {
-				t.Fatal(err)
-			}
-			anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := resolver.New(resolver.Config{
-				Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors,
-				Validation: dnssec.Limits{NSEC3Iterations: tc.limit},
-				Now:        func() time.Time { return signedNow },
+			r := labresolver.New(t, lab, func(c *resolver.Config) {
+				c.TrustAnchors = labresolver.TrustAnchors(t, lab)
+				c.Validation = dnssec.Limits{NSEC3Iterations: tc.limit}
+				c.Now = func() time.Time { return signedNow }
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(r.Close)
 			res, err := r.Query(t.Context(), resolver.Request{Name: tc.qname, Type: tc.qtype, DO: true})
 			if err != nil {
 				t.Fatal(err)
@@ -526,10 +502,6 @@ func TestDomainInsecure(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
-			if err != nil {
-				t.Fatal(err)
-			}
 			anchors, err := dnssec.ParseAnchors(lab.TrustAnchor() + tc.anchors + "\n")
 			if err != nil {
 				t.Fatal(err)
@@ -538,14 +510,10 @@ func TestDomainInsecure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := resolver.New(resolver.Config{
-				Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors, NegativeAnchors: ntas,
-				Now: func() time.Time { return signedNow },
+			r := labresolver.New(t, lab, func(c *resolver.Config) {
+				c.TrustAnchors, c.NegativeAnchors = anchors, ntas
+				c.Now = func() time.Time { return signedNow }
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(r.Close)
 			res, err := r.Query(t.Context(), resolver.Request{Name: tc.qname, Type: tc.qtype, DO: true})
 			if err != nil {
 				t.Fatal(err)
@@ -586,23 +554,11 @@ func TestBogusTTL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var now atomic.Int64 // the clock, in Unix nanoseconds; read by the resolver's goroutines
 			now.Store(signedNow.UnixNano())
-			hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
-			if err != nil {
-				t.Fatal(err)
-			}
-			anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := resolver.New(resolver.Config{
-				Hints: hints, Port: lab.Port(), AllowLoopback: true, TrustAnchors: anchors,
-				CacheConfig: cache.Config{BogusTTL: tc.bogusTTL},
-				Now:         func() time.Time { return time.Unix(0, now.Load()) },
+			r := labresolver.New(t, lab, func(c *resolver.Config) {
+				c.TrustAnchors = labresolver.TrustAnchors(t, lab)
+				c.CacheConfig = cache.Config{BogusTTL: tc.bogusTTL}
+				c.Now = func() time.Time { return time.Unix(0, now.Load()) }
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(r.Close)
 			if _, err := r.Resolve(t.Context(), "x.w.example.", dns.TypeMX); !errors.Is(err, resolver.ErrBogus) {
 				t.Fatalf("first: %v, want ErrBogus", err)
 			}

@@ -67,36 +67,31 @@ var brokenZones = map[string]resolvertest.Breakage{
 // are signed with opts.
 func newSignedLab(t *testing.T, opts resolvertest.SignOptions) *resolvertest.Lab {
 	t.Helper()
-	lab := resolvertest.New(resolvertest.Config{Now: func() time.Time { return signedNow }})
+	h := resolvertest.Hierarchy{
+		Zones: map[string]string{
+			".":             signedRoot,
+			"example.org.":  fmt.Sprintf(leafZone, "127.56.2.1"),
+			"unsigned.org.": fmt.Sprintf(leafZone, "127.56.3.1"),
+		},
+		Signed: map[string]resolvertest.SignOptions{".": opts, "org.": opts, "example.org.": opts},
+		Servers: []resolvertest.Host{
+			{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{"."}},
+			{Name: "ns1.nic.org.", Addr: "127.56.1.1", Zones: []string{"org."}},
+			{Name: "ns1.example.org.", Addr: "127.56.2.1", Zones: []string{"example.org."}},
+			{Name: "ns1.unsigned.org.", Addr: "127.56.3.1", Zones: []string{"unsigned.org."}},
+		},
+	}
 	org := signedOrg
 	var kids []string
-	for origin := range brokenZones {
+	for origin, how := range brokenZones {
 		org += fmt.Sprintf("%s NS ns.kids.org.\n", origin)
 		kids = append(kids, origin)
+		h.Zones[origin] = fmt.Sprintf(leafZone, "127.56.4.1")
+		h.Signed[origin] = resolvertest.SignOptions{Break: how}
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(lab.AddZone(".", signedRoot))
-	must(lab.AddZone("org.", org))
-	must(lab.AddZone("example.org.", fmt.Sprintf(leafZone, "127.56.2.1")))
-	must(lab.AddZone("unsigned.org.", fmt.Sprintf(leafZone, "127.56.3.1")))
-	for _, origin := range kids {
-		must(lab.AddZone(origin, fmt.Sprintf(leafZone, "127.56.4.1")))
-		must(lab.SignZone(origin, resolvertest.SignOptions{Break: brokenZones[origin]}))
-	}
-	for _, origin := range []string{".", "org.", "example.org."} {
-		must(lab.SignZone(origin, opts))
-	}
-	must(lab.AddServer("a.root.lab.", netip.MustParseAddr("127.56.0.1"), "."))
-	must(lab.AddServer("ns1.nic.org.", netip.MustParseAddr("127.56.1.1"), "org."))
-	must(lab.AddServer("ns1.example.org.", netip.MustParseAddr("127.56.2.1"), "example.org."))
-	must(lab.AddServer("ns1.unsigned.org.", netip.MustParseAddr("127.56.3.1"), "unsigned.org."))
-	must(lab.AddServer("ns.kids.org.", netip.MustParseAddr("127.56.4.1"), kids...))
-	return resolvertest.Start(t, lab)
+	h.Zones["org."] = org
+	h.Servers = append(h.Servers, resolvertest.Host{Name: "ns.kids.org.", Addr: "127.56.4.1", Zones: kids})
+	return h.Start(t, resolvertest.Config{Now: func() time.Time { return signedNow }})
 }
 
 // ask sends a query with DO=1 (or without EDNS when do is false) to a

@@ -2,8 +2,6 @@ package resolvertest_test
 
 import (
 	"errors"
-	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,33 +11,6 @@ import (
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
-
-// validatingResolver returns a resolver that starts at lab's root,
-// validates with lab's trust anchor and whose clock is signedNow.
-func validatingResolver(t *testing.T, lab *resolvertest.Lab) *resolver.Resolver {
-	t.Helper()
-	hints, err := resolver.ParseHints(strings.NewReader(lab.RootHints()), "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	anchors, err := dnssec.ParseAnchors(lab.TrustAnchor())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := resolver.New(resolver.Config{
-		Hints:         hints,
-		Port:          lab.Port(),
-		AllowLoopback: true,
-		TrustAnchors:  anchors,
-		QueryTimeout:  2 * time.Second,
-		Now:           func() time.Time { return signedNow },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
-	return r
-}
 
 // TestValidatingResolver resolves through the signed lab with the
 // resolver's validator: signed names are Secure, the unsigned child is
@@ -58,7 +29,7 @@ func TestValidatingResolver(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			lab := newSignedLab(t, v.opts)
-			r := validatingResolver(t, lab)
+			r := exampleResolver(t, lab, true)
 			secure := dnssec.Secure
 			if v.opts.OptOut {
 				// Negative answers and wildcards of an opt-out zone are
@@ -99,7 +70,7 @@ func TestValidatingResolver(t *testing.T) {
 
 func TestValidatingResolverBogus(t *testing.T) {
 	lab := newSignedLab(t, resolvertest.SignOptions{})
-	r := validatingResolver(t, lab)
+	r := exampleResolver(t, lab, true)
 	tests := []struct {
 		name   string
 		qtype  uint16
@@ -141,9 +112,9 @@ func TestValidatingResolverBogus(t *testing.T) {
 // the net. referral carries for the name servers is not validated as if it
 // were an answer.
 func TestValidatingResolverGlueless(t *testing.T) {
-	lab := resolvertest.New(resolvertest.Config{Now: func() time.Time { return signedNow }})
-	zones := map[string]string{
-		".": `
+	lab := resolvertest.Hierarchy{
+		Zones: map[string]string{
+			".": `
 $TTL 86400
 @           SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
 @           NS  a.root.lab.
@@ -153,7 +124,7 @@ ns1.nic.org. A  127.57.1.1
 net.        NS  ns1.nic.net.
 ns1.nic.net. A  127.57.1.2
 `,
-		"org.": `
+			"org.": `
 $TTL 86400
 @           SOA ns1.nic hostmaster.nic 1 1800 900 604800 3600
 @           NS  ns1.nic
@@ -161,7 +132,7 @@ ns1.nic     A   127.57.1.1
 example     NS  ns1.dnshost.net.
 example     NS  ns2.dnshost.net.
 `,
-		"net.": `
+			"net.": `
 $TTL 86400
 @           SOA ns1.nic hostmaster.nic 1 1800 900 604800 3600
 @           NS  ns1.nic
@@ -171,7 +142,7 @@ dnshost     NS  ns2.dnshost
 ns1.dnshost A   127.57.2.1
 ns2.dnshost A   127.57.2.2
 `,
-		"dnshost.net.": `
+			"dnshost.net.": `
 $TTL 3600
 @    SOA ns1 hostmaster 1 7200 3600 1209600 300
 @    NS  ns1
@@ -179,41 +150,24 @@ $TTL 3600
 ns1  A   127.57.2.1
 ns2  A   127.57.2.2
 `,
-		"example.org.": `
+			"example.org.": `
 $TTL 3600
 @    SOA ns1.dnshost.net. hostmaster 1 7200 3600 1209600 300
 @    NS  ns1.dnshost.net.
 @    NS  ns2.dnshost.net.
 www  A   192.0.2.10
 `,
-	}
-	for origin, text := range zones {
-		if err := lab.AddZone(origin, text); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, origin := range []string{".", "org.", "net.", "example.org."} {
-		if err := lab.SignZone(origin, resolvertest.SignOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	servers := []struct {
-		name, addr string
-		zones      []string
-	}{
-		{"a.root.lab.", "127.57.0.1", []string{"."}},
-		{"ns1.nic.org.", "127.57.1.1", []string{"org."}},
-		{"ns1.nic.net.", "127.57.1.2", []string{"net."}},
-		{"ns1.dnshost.net.", "127.57.2.1", []string{"dnshost.net.", "example.org."}},
-		{"ns2.dnshost.net.", "127.57.2.2", []string{"dnshost.net.", "example.org."}},
-	}
-	for _, s := range servers {
-		if err := lab.AddServer(s.name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resolvertest.Start(t, lab)
-	r := validatingResolver(t, lab)
+		},
+		Signed: map[string]resolvertest.SignOptions{".": {}, "org.": {}, "net.": {}, "example.org.": {}},
+		Servers: []resolvertest.Host{
+			{Name: "a.root.lab.", Addr: "127.57.0.1", Zones: []string{"."}},
+			{Name: "ns1.nic.org.", Addr: "127.57.1.1", Zones: []string{"org."}},
+			{Name: "ns1.nic.net.", Addr: "127.57.1.2", Zones: []string{"net."}},
+			{Name: "ns1.dnshost.net.", Addr: "127.57.2.1", Zones: []string{"dnshost.net.", "example.org."}},
+			{Name: "ns2.dnshost.net.", Addr: "127.57.2.2", Zones: []string{"dnshost.net.", "example.org."}},
+		},
+	}.Start(t, resolvertest.Config{Now: func() time.Time { return signedNow }})
+	r := exampleResolver(t, lab, true)
 	res, err := r.Resolve(t.Context(), "www.example.org.", dns.TypeA)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package resolvertest_test
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -74,31 +73,17 @@ $TTL 3600
 // startHiddenCuts starts the hierarchy with example.org signed by opts.
 func startHiddenCuts(t *testing.T, opts resolvertest.SignOptions) *resolvertest.Lab {
 	t.Helper()
-	lab := resolvertest.New(resolvertest.Config{Now: func() time.Time { return signedNow }})
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	for origin, text := range hiddenCutZones {
-		must(lab.AddZone(origin, text))
-	}
-	must(lab.SignZone(".", resolvertest.SignOptions{}))
-	must(lab.SignZone("org.", resolvertest.SignOptions{}))
-	must(lab.SignZone("example.org.", opts))
-	must(lab.SignZone("signed.example.org.", resolvertest.SignOptions{}))
-	must(lab.AddServer("a.root.lab.", netip.MustParseAddr("127.58.0.1"), "."))
-	must(lab.AddServer("ns1.nic.org.", netip.MustParseAddr("127.58.1.1"), "org."))
 	all := []string{"example.org.", "unsigned.example.org.", "signed.example.org.", "x.ent.example.org.", "forged.example.org."}
-	must(lab.AddServer("ns1.example.org.", netip.MustParseAddr("127.58.2.1"), all...))
-	must(lab.AddServer("ns2.example.org.", netip.MustParseAddr("127.58.2.2"), all...))
-	return resolvertest.Start(t, lab)
-}
-
-func labResolver(t *testing.T, lab *resolvertest.Lab, qmin bool) *resolver.Resolver {
-	t.Helper()
-	return exampleResolver(t, lab, qmin)
+	return resolvertest.Hierarchy{
+		Zones:  hiddenCutZones,
+		Signed: map[string]resolvertest.SignOptions{".": {}, "org.": {}, "example.org.": opts, "signed.example.org.": {}},
+		Servers: []resolvertest.Host{
+			{Name: "a.root.lab.", Addr: "127.58.0.1", Zones: []string{"."}},
+			{Name: "ns1.nic.org.", Addr: "127.58.1.1", Zones: []string{"org."}},
+			{Name: "ns1.example.org.", Addr: "127.58.2.1", Zones: all},
+			{Name: "ns2.example.org.", Addr: "127.58.2.2", Zones: all},
+		},
+	}.Start(t, resolvertest.Config{Now: func() time.Time { return signedNow }})
 }
 
 // TestHiddenZoneCuts resolves names under zone cuts that the referrals
@@ -136,7 +121,7 @@ func TestHiddenZoneCuts(t *testing.T) {
 			for _, qmin := range []bool{false, true} {
 				for _, tc := range tests {
 					t.Run(fmt.Sprintf("%s/%s/qmin=%t", tc.qname, dns.TypeToString[tc.qtype], qmin), func(t *testing.T) {
-						r := labResolver(t, lab, qmin)
+						r := exampleResolver(t, lab, qmin)
 						for _, pass := range []string{"cold", "warm"} {
 							res, err := r.Query(t.Context(), resolver.Request{Name: tc.qname, Type: tc.qtype, DO: true})
 							if err != nil {
@@ -155,7 +140,7 @@ func TestHiddenZoneCuts(t *testing.T) {
 			}
 			t.Run("cut remembered", func(t *testing.T) {
 				for _, qmin := range []bool{false, true} {
-					r := labResolver(t, lab, qmin)
+					r := exampleResolver(t, lab, qmin)
 					first, err := r.Resolve(t.Context(), "host.unsigned.example.org.", dns.TypeA)
 					if err != nil {
 						t.Fatal(err)
@@ -164,7 +149,7 @@ func TestHiddenZoneCuts(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					base, err := labResolver(t, lab, qmin).Resolve(t.Context(), "www.example.org.", dns.TypeA)
+					base, err := exampleResolver(t, lab, qmin).Resolve(t.Context(), "www.example.org.", dns.TypeA)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -216,7 +201,7 @@ func TestHiddenZoneCutForged(t *testing.T) {
 					for _, s := range []string{"ns1.example.org.", "ns2.example.org."} {
 						lab.Server(s).SetFaults(resolvertest.Faults{Mutate: tc.mutate})
 					}
-					r := labResolver(t, lab, qmin)
+					r := exampleResolver(t, lab, qmin)
 					res, err := r.Query(t.Context(), resolver.Request{Name: tc.qname, Type: dns.TypeA, DO: true})
 					if !errors.Is(err, resolver.ErrBogus) {
 						t.Fatalf("err = %v, want ErrBogus (result %+v)", err, res)
