@@ -294,11 +294,7 @@ func (t *Tracer) Trace(ctx context.Context, ip netip.Addr, opts TraceOptions) (*
 	if err != nil {
 		return tr, err
 	}
-	err = t.probe(ctx, l, tr, opts)
-	if cerr := l.close(); err == nil && cerr != nil {
-		err = fmt.Errorf("arptrace: close: %w", cerr)
-	}
-	if err != nil {
+	if err := rawlink.CloseAfter(t.probe(ctx, l, tr, opts), l.close, "arptrace"); err != nil {
 		return tr, err
 	}
 

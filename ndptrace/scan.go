@@ -145,11 +145,7 @@ func Scan(ctx context.Context, opts ScanOptions) (*ScanResult, error) {
 	if opts.Ready != nil {
 		opts.Ready()
 	}
-	err = scanLoop(ctx, l, res, opts)
-	if cerr := l.close(); err == nil && cerr != nil {
-		err = fmt.Errorf("ndptrace: close: %w", cerr)
-	}
-	if err != nil {
+	if err := rawlink.CloseAfter(scanLoop(ctx, l, res, opts), l.close, "ndptrace"); err != nil {
 		return nil, err
 	}
 	if !opts.NoCache {

@@ -169,11 +169,7 @@ func Solicit(ctx context.Context, ip netip.Addr, opts Options) (*Trace, error) {
 	if err != nil {
 		return tr, err
 	}
-	err = probe(ctx, l, tr, opts)
-	if cerr := l.close(); err == nil && cerr != nil {
-		err = fmt.Errorf("ndptrace: close: %w", cerr)
-	}
-	if err != nil {
+	if err := rawlink.CloseAfter(probe(ctx, l, tr, opts), l.close, "ndptrace"); err != nil {
 		return tr, err
 	}
 	if !opts.NoCache {

@@ -38,9 +38,10 @@
 //     when called).
 //
 // Where things are:
-//   - resolver.go: Config (defaults applied once, in withDefaults),
-//     Resolver, Query/Refresh and the request's life; lifecycle.go:
-//     Close drains requests, then cancels and waits for prefetches;
+//   - config.go: Config and its defaults (applied once, in withDefaults);
+//     resolver.go: Resolver, Request, Result, Query/Refresh and the
+//     request's life; lifecycle.go: Close drains requests, then cancels
+//     and waits for prefetches;
 //   - iterate.go: the walk (resolve follows CNAME/DNAME chains, lookup
 //     walks the zone cuts) and QNAME minimisation (RFC 9156);
 //   - servers.go: the zone cut and the choice of server;
@@ -55,12 +56,14 @@
 //   - cached.go: answers and zone cuts from the cache, and what is stored;
 //     shared.go: the optional shared (second-level) cache;
 //   - chain.go: the chain of trust; validate.go: answers and denials;
+//     zonecut.go: zone cuts no referral showed;
 //     aggressive.go: RFC 8198 answers from the validated NSEC records
 //     the cache keeps (cache.Cache.LearnNSEC); signal.go, autotrust.go: trust anchors;
 //   - records.go: record filters and copies; errors.go: sentinels, Error
 //     and its Reason; limits.go: every bound and why; trace.go: events;
 //     hints.go: root hints; ports.go: source ports; question.go: which
-//     questions are refused;
+//     questions are refused; unwanted.go: replies with the wrong ID or
+//     question, counted, and the cache flush past the threshold;
 //   - upstream.go: Hardening, and what is kept per server and zone:
 //     outstanding-query caps, the per-zone rate limit (Unbound's
 //     ratelimit) and the hold-down of zones whose servers all time out

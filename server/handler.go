@@ -35,9 +35,17 @@ const (
 	// default num-queries-per-thread for one thread, and keeps memory and
 	// file descriptors well inside default limits.
 	DefaultMaxInflight = 1000
-	// DefaultResolveTimeout bounds one resolution started by the server,
-	// whoever waits for it; the resolver's own RequestTimeout is usually
-	// shorter.
+	// DefaultResolveTimeout bounds how long one resolution started by
+	// the server holds its slot (MaxInflight), whoever waits for it. It is
+	// not the resolver's deadline, and deliberately a second number: a
+	// *resolver.Resolver ends each request itself after its
+	// RequestTimeout (resolver.DefaultRequestTimeout, 8 s), but the
+	// Handler also serves other Resolver implementations that may have
+	// no deadline, and a query whose resolver a reload closed is asked
+	// again of the new one (up to maxClosedRetries times) within the same
+	// bound. It must outlast one whole resolver request
+	// (TestResolveTimeoutOutlastsRequest); a retry after a reload gets
+	// what is left of it.
 	DefaultResolveTimeout = 15 * time.Second
 	// maxReplyHint sizes reply buffers so most replies need no growth.
 	maxReplyHint = 1500

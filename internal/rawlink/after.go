@@ -2,6 +2,7 @@ package rawlink
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -25,4 +26,15 @@ func AfterProbe(ctx context.Context, read func(context.Context)) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterReadTimeout)
 	defer cancel()
 	read(actx)
+}
+
+// CloseAfter closes a link after the probe or scan that used it and
+// returns the probe's error, or, when the probe succeeded, the close's
+// (wrapped, with who as its prefix): the probe's own failure says more
+// than the close that follows it.
+func CloseAfter(err error, close func() error, who string) error {
+	if cerr := close(); err == nil && cerr != nil {
+		return fmt.Errorf("%s: close: %w", who, cerr)
+	}
+	return err
 }

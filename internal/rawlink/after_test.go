@@ -2,6 +2,7 @@ package rawlink
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -46,6 +47,36 @@ func TestAfterProbe(t *testing.T) {
 			})
 			if calls != 1 {
 				t.Errorf("read called %d times, want 1", calls)
+			}
+		})
+	}
+}
+
+// TestCloseAfter checks that the link is always closed and that the
+// probe's error wins over the close's.
+func TestCloseAfter(t *testing.T) {
+	errProbe, errClose := errors.New("probe failed"), errors.New("close failed")
+	tests := []struct {
+		name       string
+		probe, cls error
+		want       string
+		is         error
+	}{
+		{"both fine", nil, nil, "", nil},
+		{"close fails", nil, errClose, "ndptrace: close: close failed", errClose},
+		{"probe fails", errProbe, nil, "probe failed", errProbe},
+		{"both fail: the probe's error", errProbe, errClose, "probe failed", errProbe},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			closed := 0
+			err := CloseAfter(tc.probe, func() error { closed++; return tc.cls }, "ndptrace")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want || !errors.Is(err, tc.is) || closed != 1 {
+				t.Errorf("CloseAfter = %q (closed %d times), want %q wrapping %v, closed once", got, closed, tc.want, tc.is)
 			}
 		})
 	}

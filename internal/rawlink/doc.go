@@ -10,6 +10,7 @@
 // own stubs for other systems.
 //
 // Files: link_linux.go (Open, Link: send, receive, drops, close);
-// after.go (AfterProbe: the neighbour-cache read that follows a probe,
-// even an interrupted one).
+// after.go (what every probe does after the wire: CloseAfter closes the
+// link keeping the probe's error, AfterProbe reads the neighbour cache even
+// when the probe was interrupted).
 package rawlink
