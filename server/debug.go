@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/listenerr"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/report"
@@ -109,7 +110,7 @@ func ServeDebug(ctx context.Context, addr netip.AddrPort, handler http.Handler) 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr.String())
 	if err != nil {
-		return nil, fmt.Errorf("server: metrics listener: %w", err)
+		return nil, fmt.Errorf("server: metrics listener: %w", listenerr.Wrap("tcp", addr, err))
 	}
 	base, cancel := context.WithCancel(context.Background())
 	d := &DebugServer{ln: ln, srv: &http.Server{Handler: handler, ReadHeaderTimeout: debugReadTimeout,

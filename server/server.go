@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/addrwalk/addrwalk/internal/listenerr"
 )
 
 // ErrPrivilegedPort is wrapped by Start's error when binding a port below
@@ -227,12 +229,10 @@ func bindPair(ctx context.Context, ap netip.AddrPort) (*net.UDPConn, net.Listene
 	}
 }
 
-// bindErr wraps a failed bind; err (a *net.OpError) names the address.
+// bindErr words a failed bind (internal/listenerr); ports below 1024
+// refused for lack of privilege also carry ErrPrivilegedPort's hint.
 func bindErr(network string, ap netip.AddrPort, err error) error {
-	var oe *net.OpError
-	if !errors.As(err, &oe) {
-		err = fmt.Errorf("listen %s %v: %w", network, ap, err)
-	}
+	err = listenerr.Wrap(network, ap, err)
 	if errors.Is(err, syscall.EACCES) && ap.Port() < 1024 {
 		return fmt.Errorf("%w: %w", ErrPrivilegedPort, err)
 	}

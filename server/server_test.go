@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,8 +195,13 @@ func TestBindErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s2.Start(t.Context()); err == nil || !strings.HasPrefix(err.Error(), "server: listen tcp "+busy.String()) {
-		t.Fatalf("Start on a busy address: %v", err)
+	err = s2.Start(t.Context())
+	want := "server: cannot listen on tcp " + busy.String() + ": the port is in use by another program (see 'ss -lntup')"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Start on a busy address: %v, want %q", err, want)
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("errors.Is(%v, EADDRINUSE) = false", err)
 	}
 }
 

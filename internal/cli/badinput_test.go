@@ -43,6 +43,7 @@ var forbiddenFragments = []string{
 	"lookup ", "Name or service not known", // net resolver
 	"context deadline exceeded", "context canceled",
 	"use of closed network connection",
+	"listen udp ", "listen tcp ", "bind: ", // net.ListenConfig's *net.OpError (internal/listenerr words it)
 	"*net.OpError", "%!", // fmt misuse
 	"error: error", "timeout: timeout",
 }

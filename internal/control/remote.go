@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+
+	"github.com/addrwalk/addrwalk/internal/listenerr"
 )
 
 // DefaultRemotePort is the remote control listener's port when an
@@ -105,7 +107,7 @@ func ListenRemote(ctx context.Context, addr netip.AddrPort, cfg *tls.Config) (ne
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr.String())
 	if err != nil {
-		return nil, fmt.Errorf("control: remote listener: %w", err)
+		return nil, fmt.Errorf("control: remote listener: %w", listenerr.Wrap("tcp", addr, err))
 	}
 	return tls.NewListener(ln, cfg), nil
 }
