@@ -407,34 +407,17 @@ func TestSharedQuestionAcrossServers(t *testing.T) {
 // signed, and returns it with its root hints.
 func startSharedLab(t *testing.T, signed []string) (*resolvertest.Lab, *Hints) {
 	t.Helper()
-	lab := resolvertest.New(resolvertest.Config{})
-	for origin, text := range sharedLabZones {
-		if err := lab.AddZone(origin, text); err != nil {
-			t.Fatalf("AddZone(%s): %v", origin, err)
-		}
-	}
-	for name, s := range map[string]struct {
-		addr  string
-		zones []string
-	}{
-		"a.root.lab.":      {"127.54.0.1", []string{"."}},
-		"ns1.nic.org.":     {"127.54.1.1", []string{"org."}},
-		"ns1.example.org.": {"127.54.3.1", []string{"example.org.", "sub.example.org."}},
-		"ns2.example.org.": {"127.54.3.2", []string{"example.org.", "sub.example.org."}},
-	} {
-		if err := lab.AddServer(name, netip.MustParseAddr(s.addr), s.zones...); err != nil {
-			t.Fatalf("AddServer(%s): %v", name, err)
-		}
-	}
+	h := resolvertest.Hierarchy{Zones: sharedLabZones, Signed: map[string]resolvertest.SignOptions{},
+		Servers: []resolvertest.Host{
+			{Name: "a.root.lab.", Addr: "127.54.0.1", Zones: []string{"."}},
+			{Name: "ns1.nic.org.", Addr: "127.54.1.1", Zones: []string{"org."}},
+			{Name: "ns1.example.org.", Addr: "127.54.3.1", Zones: []string{"example.org.", "sub.example.org."}},
+			{Name: "ns2.example.org.", Addr: "127.54.3.2", Zones: []string{"example.org.", "sub.example.org."}},
+		}}
 	for _, origin := range signed {
-		if err := lab.SignZone(origin, resolvertest.SignOptions{}); err != nil {
-			t.Fatalf("SignZone(%s): %v", origin, err)
-		}
+		h.Signed[origin] = resolvertest.SignOptions{}
 	}
-	if err := lab.Start(t.Context()); err != nil {
-		t.Fatalf("lab.Start: %v", err)
-	}
-	t.Cleanup(func() { lab.Close() })
+	lab := h.Start(t, resolvertest.Config{})
 	hints, err := ParseHints(strings.NewReader(lab.RootHints()), "lab")
 	if err != nil {
 		t.Fatalf("ParseHints: %v", err)

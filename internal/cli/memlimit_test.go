@@ -123,22 +123,11 @@ func TestServeMemoryBudget(t *testing.T) {
 	if raceEnabled {
 		size, names = budgetRaceCacheSize, budgetRaceNames
 	}
-	lab := resolvertest.New(resolvertest.Config{})
-	for o, z := range budgetZones {
-		if err := lab.AddZone(o, z); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, sv := range []struct{ name, addr, zone string }{
-		{"a.root.lab.", "127.57.0.1", "."},
-		{"ns.wild.lab.", "127.57.1.1", "wild.lab."},
-		{"ns.nx.lab.", "127.57.1.2", "nx.lab."},
-	} {
-		if err := lab.AddServer(sv.name, netip.MustParseAddr(sv.addr), sv.zone); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lab = resolvertest.Start(t, lab)
+	lab := resolvertest.Hierarchy{Zones: budgetZones, Servers: []resolvertest.Host{
+		{Name: "a.root.lab.", Addr: "127.57.0.1", Zones: []string{"."}},
+		{Name: "ns.wild.lab.", Addr: "127.57.1.1", Zones: []string{"wild.lab."}},
+		{Name: "ns.nx.lab.", Addr: "127.57.1.2", Zones: []string{"nx.lab."}},
+	}}.Start(t, resolvertest.Config{})
 	dir := t.TempDir()
 	hints := filepath.Join(dir, "root.hints")
 	if err := os.WriteFile(hints, []byte(lab.RootHints()), 0o600); err != nil {
