@@ -68,8 +68,12 @@ type Config struct {
 	// Now defaults to Config.Now).
 	CacheConfig cache.Config
 	// Infra is the server-selection memory (RTT, timeouts, lameness);
-	// nil means a new one.
+	// nil means a new one made from InfraConfig.
 	Infra *cache.Infra
+	// InfraConfig configures the Infra New makes when Infra is nil (its
+	// Now defaults to Config.Now): its MinRTO is Unbound's
+	// infra-cache-min-rtt.
+	InfraConfig cache.InfraConfig
 	// Shared is a second-level cache shared with other resolvers
 	// (package cachedb: Redis), asked after a local miss and before
 	// resolving; nil means none.
@@ -152,6 +156,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.CacheConfig.Now == nil {
 		cfg.CacheConfig.Now = cfg.Now
+	}
+	if cfg.InfraConfig.Now == nil {
+		cfg.InfraConfig.Now = cfg.Now
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	return cfg

@@ -107,7 +107,8 @@ func New(cfg Config) (*Resolver, error) {
 		r.cache, r.ownCache = c, true
 	}
 	if r.infra == nil {
-		in, err := cache.NewInfra(&cache.InfraConfig{Now: cfg.Now})
+		ic := cfg.InfraConfig
+		in, err := cache.NewInfra(&ic)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("resolver: %w", err)

@@ -20,8 +20,9 @@ const (
 	// UNKNOWN_SERVER_NICENESS, pessimistic enough that a known fast server
 	// is preferred and a known slow one is not.
 	UnknownRTO = 376 * time.Millisecond
-	// MinRTO is the smallest RTO, Unbound's RTT_MIN_TIMEOUT: a server on the
-	// same LAN still gets time to answer.
+	// MinRTO is the default smallest RTO, Unbound's RTT_MIN_TIMEOUT (its
+	// infra-cache-min-rtt default): a server on the same LAN still gets
+	// time to answer. InfraConfig.MinRTO raises it.
 	MinRTO = 50 * time.Millisecond
 	// MaxRTO caps the RTO after repeated timeouts (Unbound's
 	// RTT_MAX_TIMEOUT); a server at the cap is down until it may be probed.
@@ -80,6 +81,13 @@ type InfraConfig struct {
 	// Band is how much larger than the smallest RTO an RTO may be for its
 	// server to be picked; 0 means DefaultBand.
 	Band time.Duration
+	// MinRTO is the smallest RTO, of known and unknown servers alike
+	// (Unbound's infra-cache-min-rtt); 0 means MinRTO. Raise it when the
+	// measured RTT says too little about how long an answer takes: a
+	// forwarder that resolves before it answers, or a test lab on a loaded
+	// machine (and a fake clock, whose measured RTT is 0), where a reply
+	// slower than 50 ms would otherwise be asked again of another server.
+	MinRTO time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Rand returns a number in [0, n); nil means math/rand/v2.IntN. Tests
@@ -144,14 +152,20 @@ func NewInfra(cfg *InfraConfig) (*Infra, error) {
 	if c.Band == 0 {
 		c.Band = DefaultBand
 	}
+	if c.MinRTO == 0 {
+		c.MinRTO = MinRTO
+	}
 	if c.Rand == nil {
 		c.Rand = rand.IntN
 	}
 	if c.MaxBytes == 0 {
 		c.MaxBytes = int64(c.MaxEntries) * infraEntryBytes
 	}
-	if c.MaxBytes < 0 || c.MaxEntries < 0 || c.HostTTL < 0 || c.LameTTL < 0 || c.ProbeDelay < 0 || c.Band < 0 {
+	if c.MaxBytes < 0 || c.MaxEntries < 0 || c.HostTTL < 0 || c.LameTTL < 0 || c.ProbeDelay < 0 || c.Band < 0 || c.MinRTO < 0 {
 		return nil, fmt.Errorf("cache: %w: negative infra bound", ErrConfig)
+	}
+	if c.MinRTO >= MaxRTO {
+		return nil, fmt.Errorf("cache: %w: smallest RTO %v not below the largest, %v", ErrConfig, c.MinRTO, MaxRTO)
 	}
 	var clock otter.Clock
 	if c.Now == nil {
@@ -216,7 +230,7 @@ func (in *Infra) update(addr netip.Addr, zone string, fn func(e *InfraEntry, now
 	now := in.cfg.Now()
 	in.store.Compute(k, func(old InfraEntry, found bool) (InfraEntry, otter.ComputeOp) {
 		if !found || now.Sub(old.Updated) >= in.expiry().keep(old) {
-			old = InfraEntry{Addr: k.addr, Zone: k.zone, RTO: UnknownRTO}
+			old = InfraEntry{Addr: k.addr, Zone: k.zone, RTO: in.unknownRTO()}
 		}
 		fn(&old, now)
 		old.Updated = now
@@ -225,6 +239,10 @@ func (in *Infra) update(addr netip.Addr, zone string, fn func(e *InfraEntry, now
 }
 
 func (in *Infra) expiry() infraExpiry { return infraExpiry{in: in} }
+
+// unknownRTO is the RTO of a server never heard from: UnknownRTO, or the
+// configured MinRTO if that is larger.
+func (in *Infra) unknownRTO() time.Duration { return max(UnknownRTO, in.cfg.MinRTO) }
 
 // RecordRTT records an answer from addr for zone after rtt, updating SRTT,
 // RTTVAR and RTO as RFC 6298 §2 says, and clears the timeout count.
@@ -241,7 +259,7 @@ func (in *Infra) RecordRTT(addr netip.Addr, zone string, rtt time.Duration) {
 			e.RTTVar += (diff - e.RTTVar) >> rttBetaShift // RFC 6298 §2.3
 			e.SRTT += (rtt - e.SRTT) >> rttAlphaShift
 		}
-		e.RTO = min(max(e.SRTT+rttK*e.RTTVar, MinRTO), MaxRTO) // RFC 6298 §2.4, 2.5
+		e.RTO = min(max(e.SRTT+rttK*e.RTTVar, in.cfg.MinRTO), MaxRTO) // RFC 6298 §2.4, 2.5
 		e.Timeouts = 0
 		e.ProbeAfter = time.Time{}
 	})
@@ -319,7 +337,7 @@ func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error)
 		e, known := in.Lookup(a, zone)
 		switch {
 		case !known:
-			e = InfraEntry{Addr: a.Unmap(), RTO: UnknownRTO}
+			e = InfraEntry{Addr: a.Unmap(), RTO: in.unknownRTO()}
 		case e.Lame:
 			lame++
 			continue
@@ -349,7 +367,7 @@ func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error)
 	var reason string
 	switch {
 	case !pick.known:
-		reason = fmt.Sprintf("unknown server, RTO %v", UnknownRTO)
+		reason = fmt.Sprintf("unknown server, RTO %v", pick.e.RTO)
 	case pick.e.RTO == fastest:
 		reason = fmt.Sprintf("fastest srtt %v", pick.e.SRTT.Round(time.Millisecond))
 	default:

@@ -64,6 +64,48 @@ func TestRecordRTT(t *testing.T) {
 	}
 }
 
+// TestMinRTO checks InfraConfig.MinRTO (Unbound's infra-cache-min-rtt):
+// the floor of every RTO, learnt (a fake clock's 0 RTT too), unknown or
+// doubled after a timeout, and a bad floor refused.
+func TestMinRTO(t *testing.T) {
+	tests := []struct {
+		name   string
+		minRTO time.Duration
+		record func(in *Infra)
+		want   time.Duration // the RTO Select gives srvA
+	}{
+		{"default floor after a 0 RTT", 0, func(in *Infra) { in.RecordRTT(srvA, "example.org.", 0) }, MinRTO},
+		{"raised floor after a 0 RTT", time.Second, func(in *Infra) { in.RecordRTT(srvA, "example.org.", 0) }, time.Second},
+		{"raised floor after a 1 ms RTT", 300 * time.Millisecond, func(in *Infra) { in.RecordRTT(srvA, "example.org.", time.Millisecond) }, 300 * time.Millisecond},
+		{"a slower server is above the floor", 300 * time.Millisecond, func(in *Infra) { in.RecordRTT(srvA, "example.org.", 100*time.Millisecond) }, 300 * time.Millisecond},
+		{"much slower: its own RTO", 100 * time.Millisecond, func(in *Infra) { in.RecordRTT(srvA, "example.org.", 200*time.Millisecond) }, 600 * time.Millisecond},
+		{"unknown below the floor", time.Second, func(*Infra) {}, time.Second},
+		{"unknown above the floor", 300 * time.Millisecond, func(*Infra) {}, UnknownRTO},
+		{"a timeout doubles from the floor", time.Second, func(in *Infra) {
+			in.RecordRTT(srvA, "example.org.", 0)
+			in.RecordTimeout(srvA, "example.org.")
+		}, 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, _ := newTestInfra(t, InfraConfig{MinRTO: tt.minRTO}, 0)
+			tt.record(in)
+			sel, err := in.Select("example.org.", []netip.Addr{srvA})
+			if err != nil {
+				t.Fatalf("Select: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, sel.RTO); diff != "" {
+				t.Errorf("RTO (-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, bad := range []time.Duration{-time.Millisecond, MaxRTO} {
+		if _, err := NewInfra(&InfraConfig{MinRTO: bad}); !errors.Is(err, ErrConfig) {
+			t.Errorf("NewInfra(MinRTO %v) error = %v, want ErrConfig", bad, err)
+		}
+	}
+}
+
 func TestRecordTimeout(t *testing.T) {
 	in, clk := newTestInfra(t, InfraConfig{}, 0)
 	want := []time.Duration{752, 1504, 3008, 6016, 12032, 24064, 48128, 96256, 120000, 120000}

@@ -3,12 +3,13 @@
 // lab's trust anchor. It is apart from resolvertest because the resolver's
 // own tests use resolvertest, which therefore cannot import the resolver.
 //
-// Files: labresolver.go (Config, New, TrustAnchors).
+// Files: labresolver.go (Config, New, TrustAnchors, LabMinRTO).
 package labresolver
 
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
@@ -47,6 +48,14 @@ func TrustAnchors(tb resolvertest.TB, lab *resolvertest.Lab) *dnssec.Anchors {
 // New returns a resolver pointed at a started lab (Config),
 // its configuration changed by mod if not nil. It fails the test if the
 // resolver cannot be made and closes it when the test ends.
+//
+// Unless mod gives an Infra or an InfraConfig.MinRTO, the smallest
+// per-query timeout is the whole query timeout (LabMinRTO): a lab answers
+// in microseconds on an idle machine and in hundreds of milliseconds on
+// one loaded with other tests, so the RTO learnt from a fast reply (50 ms,
+// or the floor outright under a fake clock, whose RTTs are 0) would make
+// a slow reply time out and be asked again of another server, and a test
+// counting queries would see it.
 func New(tb resolvertest.TB, lab *resolvertest.Lab, mod func(*resolver.Config)) *resolver.Resolver {
 	tb.Helper()
 	cfg, err := Config(lab)
@@ -56,10 +65,24 @@ func New(tb resolvertest.TB, lab *resolvertest.Lab, mod func(*resolver.Config)) 
 	if mod != nil {
 		mod(&cfg)
 	}
+	if cfg.Infra == nil && cfg.InfraConfig.MinRTO == 0 {
+		cfg.InfraConfig.MinRTO = LabMinRTO(cfg.QueryTimeout)
+	}
 	r, err := resolver.New(cfg)
 	if err != nil {
 		tb.Fatalf("resolver.New: %v", err)
 	}
 	tb.Cleanup(r.Close)
 	return r
+}
+
+// LabMinRTO returns the smallest RTO a resolver on a test lab should use
+// (its InfraConfig.MinRTO): its query timeout, resolver.DefaultQueryTimeout
+// when that is 0. New sets it; a test that builds its resolver itself uses
+// it for the same reason.
+func LabMinRTO(queryTimeout time.Duration) time.Duration {
+	if queryTimeout <= 0 {
+		return resolver.DefaultQueryTimeout
+	}
+	return queryTimeout
 }
