@@ -67,8 +67,12 @@ func flightKey(q *dns.Msg, caps bool, network string, zs *zoneServers, server ne
 
 // inflight is the table of questions in flight upstream, by flightKey.
 type inflight struct {
-	mu    sync.Mutex // guards calls and every call's joiners
+	mu    sync.Mutex // guards calls, cuts and every call's joiners
 	calls map[string]*flightCall
+	// cuts counts the registered NS questions in flight by cutKey: a
+	// request about to ask the same zone about a name under one of them
+	// asks that NS question instead and shares its reply (pendingCut).
+	cuts map[string]int
 	// onJoin, when set (tests), is called with the key of every join,
 	// with mu held: a readiness signal that a caller waits on a flight.
 	onJoin func(key string)
@@ -78,6 +82,7 @@ type inflight struct {
 type flightCall struct {
 	server  netip.AddrPort // where the sender sent it
 	sent    string         // the name exactly as sent (its 0x20 pattern)
+	cut     string         // cutKey of an NS question, counted in inflight.cuts
 	joiners int            // callers besides the sender (under inflight.mu)
 	done    chan struct{}  // closed when m and err are set
 	m       *dns.Msg
@@ -109,7 +114,7 @@ func (f *inflight) joined(key string, c *flightCall) {
 // caller registered meanwhile (joined true). A call already there whose
 // server the caller may not use is left alone: the caller's is sent
 // unregistered.
-func (f *inflight) start(key string, server netip.AddrPort, sent string, mayJoin func(netip.AddrPort) bool) (c *flightCall, joined bool) {
+func (f *inflight) start(key, cut string, server netip.AddrPort, sent string, mayJoin func(netip.AddrPort) bool) (c *flightCall, joined bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c := f.calls[key]; c != nil {
@@ -122,18 +127,53 @@ func (f *inflight) start(key string, server netip.AddrPort, sent string, mayJoin
 	if f.calls == nil {
 		f.calls = make(map[string]*flightCall)
 	}
-	c = &flightCall{server: server, sent: sent, done: make(chan struct{})}
+	c = &flightCall{server: server, sent: sent, cut: cut, done: make(chan struct{})}
 	f.calls[key] = c
+	if cut != "" {
+		if f.cuts == nil {
+			f.cuts = make(map[string]int)
+		}
+		f.cuts[cut]++
+	}
 	return c, false
+}
+
+// remove deletes c from the table if it is still there (mu held).
+func (f *inflight) remove(key string, c *flightCall) {
+	if f.calls[key] != c {
+		return
+	}
+	delete(f.calls, key)
+	if c.cut != "" {
+		if f.cuts[c.cut]--; f.cuts[c.cut] <= 0 {
+			delete(f.cuts, c.cut)
+		}
+	}
+}
+
+// cutKey names an NS question to a zone for inflight.cuts: the zone,
+// whether its servers are configured ones, and the name without regard
+// to case.
+func cutKey(zs *zoneServers, name string) string {
+	k := zs.zone + " " + strings.ToLower(name)
+	if zs.trusted {
+		k += " trusted"
+	}
+	return k
+}
+
+// cutPending reports whether an NS question for name to zs is in flight.
+func (f *inflight) cutPending(zs *zoneServers, name string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cuts[cutKey(zs, name)] > 0
 }
 
 // finish records the outcome of c and wakes its callers; from then on
 // nobody joins c, so its joiners count is final.
 func (f *inflight) finish(key string, c *flightCall, m *dns.Msg, err error) {
 	f.mu.Lock()
-	if f.calls[key] == c {
-		delete(f.calls, key)
-	}
+	f.remove(key, c)
 	f.mu.Unlock()
 	c.m, c.err = m, err
 	close(c.done)
@@ -145,9 +185,7 @@ func (f *inflight) finish(key string, c *flightCall, m *dns.Msg, err error) {
 func (f *inflight) forget(key string, c *flightCall) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.calls[key] == c {
-		delete(f.calls, key)
-	}
+	f.remove(key, c)
 }
 
 // asked is what ask did: the reply, the server it came from, and whether
@@ -184,7 +222,11 @@ func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPo
 		if lerr != nil {
 			return asked{}, lerr, nil
 		}
-		if c, joined = r.upFlights.start(key, server, q.Question[0].Name, mayJoin); joined {
+		cut := ""
+		if q.Question[0].Qtype == dns.TypeNS && !r.up.h.Cookies {
+			cut = cutKey(zs, q.Question[0].Name)
+		}
+		if c, joined = r.upFlights.start(key, cut, server, q.Question[0].Name, mayJoin); joined {
 			release()
 		} else {
 			go func() {

@@ -37,6 +37,9 @@ type request struct {
 
 	// skipped lists zone cuts from the cache that failed in this request.
 	skipped map[string]bool
+	// qminDone remembers where QNAME minimisation of a name ended at a
+	// zone (walkshare.go), by qminKey (made on first use).
+	qminDone map[string]int
 
 	cacheOnly  bool // answer from the cache or fail (RD=0, serve-stale)
 	localOnly  bool // the fast path: no shared-cache round trip
@@ -202,7 +205,21 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 	minimise := !rq.r.cfg.DisableQNAMEMinimisation && !zs.forward
 	labels := dns.CountLabel(zs.zone) + 1
 	steps := 0
+	// Each pass either sends a question or moves to a strictly deeper
+	// cut (deeperCut; referrals are bounded below), so the passes are
+	// bounded by the referral limit plus the labels of qname.
 	for referrals := 0; ; {
+		if nz := rq.deeperCut(zs, qname, qtype); nz != nil {
+			zs = nz
+			labels = dns.CountLabel(zs.zone) + 1
+		}
+		if n, ok := rq.qminDone[qminKey(zs.zone, qname)]; ok && minimise {
+			if n == 0 {
+				minimise = false
+			} else {
+				labels = max(labels, n)
+			}
+		}
 		sendName, sendType := qname, qtype
 		if minimise && (labels >= total || steps >= MaxMinimiseSteps || qtype == dns.TypeDS && labels >= total-1) {
 			minimise = false
@@ -213,6 +230,15 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			// here?), as Knot Resolver does.
 			sendName = lastLabels(qname, labels)
 			sendType = dns.TypeNS
+		}
+		from := dns.CountLabel(zs.zone) + 1
+		if minimise {
+			from = labels + 1
+		}
+		if s := rq.pendingCut(zs, qname, qtype, from); s != "" {
+			// Another request is asking this zone whether s is a cut:
+			// take that as this walk's (shortened) question too.
+			sendName, sendType, minimise, labels = s, dns.TypeNS, true, dns.CountLabel(s)
 		}
 		resp, err := rq.askZone(ctx, zs, sendName, sendType, minimise)
 		if err != nil {
@@ -282,6 +308,11 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 				// wrong, so ask the full name (relaxed minimisation, as
 				// Unbound and Knot Resolver).
 				minimise = false
+			}
+			if minimise {
+				rq.rememberQmin(zs.zone, qname, labels)
+			} else {
+				rq.rememberQmin(zs.zone, qname, 0)
 			}
 			continue
 		}

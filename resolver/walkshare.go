@@ -1,0 +1,71 @@
+package resolver
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// This file keeps a walk from asking what is already known or already
+// being asked (measured with bench/peers.sh: simcount's "dup" class, a
+// question already asked of any server):
+//   - deeperCut: a zone cut another request learned (now in the cache)
+//     after this walk chose where to start: two requests under test.
+//     started at the root together, the first one's referral arrived,
+//     and the second asked the root for test. again;
+//   - pendingCut: another request is asking the same zone's servers an
+//     NS question for a name on this walk's way down (a shortened
+//     question discovering the cut): ask that question instead and share
+//     its reply (inflight.go) rather than sending the parent a question
+//     of its own (example.org. MX to org.'s servers while another request
+//     asked them example.org. NS) that only brings the same referral;
+//   - qminDone: where minimisation of a name ended at a zone, so a second
+//     walk for the same name in one request (the retry at another server
+//     after a bogus answer, the AAAA after the A of an NS name) does not
+//     ask the shortened questions again.
+
+// qminKey names the minimisation of qname at zone in request.qminDone.
+func qminKey(zone, qname string) string { return zone + " " + strings.ToLower(qname) }
+
+// rememberQmin records that the walk for qname at zone goes on with
+// labels labels minimised, or with the whole name (labels 0).
+func (rq *request) rememberQmin(zone, qname string, labels int) {
+	if rq.qminDone == nil {
+		rq.qminDone = map[string]int{}
+	}
+	rq.qminDone[qminKey(zone, qname)] = labels
+}
+
+// deeperCut returns the deepest zone cut now known for qname when it is
+// below zs (learned by another request since this walk chose zs), or nil.
+func (rq *request) deeperCut(zs *zoneServers, qname string, qtype uint16) *zoneServers {
+	nz := rq.startCut(qname, qtype)
+	if nz == zs || nz.zone == zs.zone || !dns.IsSubDomain(zs.zone, nz.zone) {
+		return nil
+	}
+	return nz
+}
+
+// pendingCut returns the deepest name on qname's way down below zs, and
+// deeper than the from labels this walk would send, that another request
+// is asking zs's servers about with an NS question right now; "" if none.
+// Not for DS at qname itself (the parent answers that, not the cut), not
+// with cookies (questions are shared per server only), and only with
+// minimisation on (the shared question is a shortened one).
+func (rq *request) pendingCut(zs *zoneServers, qname string, qtype uint16, from int) string {
+	if rq.r.up.h.Cookies || zs.forward || rq.r.cfg.DisableQNAMEMinimisation {
+		return ""
+	}
+	top := dns.CountLabel(qname)
+	if qtype == dns.TypeDS || qtype == dns.TypeNS {
+		// DS: the cut at qname is not on the way. NS: the question for
+		// qname itself is this walk's own and joins without help.
+		top--
+	}
+	for n := top; n >= from && n > dns.CountLabel(zs.zone); n-- {
+		if s := lastLabels(qname, n); rq.r.upFlights.cutPending(zs, s) {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,223 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/resolvertest"
+)
+
+// walkLabZones: the root, org. and example.org. on servers of their own,
+// and b.example.org., a name with a name below it but no zone cut.
+var walkLabZones = map[string]string{
+	".": `
+$TTL 86400
+@ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
+@ IN NS a.root.lab.
+a.root.lab. IN A 127.56.0.1
+org. IN NS ns1.nic.org.
+ns1.nic.org. IN A 127.56.1.1
+`,
+	"org.": `
+$TTL 86400
+@ IN SOA ns1.nic.org. hostmaster.nic.org. 1 1800 900 604800 3600
+@ IN NS ns1.nic.org.
+ns1.nic IN A 127.56.1.1
+example IN NS ns1.example
+ns1.example IN A 127.56.3.1
+`,
+	"example.org.": `
+$TTL 86400
+@ IN SOA ns1 hostmaster 1 1800 900 604800 3600
+@ IN NS ns1
+@ IN MX 10 mail
+ns1 IN A 127.56.3.1
+mail IN A 192.0.2.25
+www IN A 192.0.2.80
+a.b IN A 192.0.2.1
+`,
+}
+
+// countingLab starts walkLabZones and returns a resolver over it whose
+// transport counts each question ("name TYPE") that reached a server and
+// calls hold, if set, before sending it.
+func countingLab(t *testing.T, hold func(ctx context.Context, key string) error) (*Resolver, func() map[string]int) {
+	t.Helper()
+	lab := resolvertest.Hierarchy{Zones: walkLabZones, Servers: []resolvertest.Host{
+		{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{"."}},
+		{Name: "ns1.nic.org.", Addr: "127.56.1.1", Zones: []string{"org."}},
+		{Name: "ns1.example.org.", Addr: "127.56.3.1", Zones: []string{"example.org."}},
+	}}.Start(t, resolvertest.Config{})
+	hints, err := ParseHints(strings.NewReader(lab.RootHints()), "lab")
+	if err != nil {
+		t.Fatalf("ParseHints: %v", err)
+	}
+	var mu sync.Mutex // guards asked
+	asked := map[string]int{}
+	nx := &NetExchanger{}
+	x := ExchangerFunc(func(ctx context.Context, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
+		if !server.Addr().IsLoopback() {
+			return nil, fmt.Errorf("test: refusing to send to %s", server)
+		}
+		key := strings.ToLower(q.Question[0].Name) + " " + dns.TypeToString[q.Question[0].Qtype]
+		mu.Lock()
+		asked[key]++
+		mu.Unlock()
+		if hold != nil {
+			if err := hold(ctx, key); err != nil {
+				return nil, err
+			}
+		}
+		return nx.Exchange(ctx, q, network, server)
+	})
+	r, err := New(Config{Hints: hints, Port: lab.Port(), Exchanger: x, AllowLoopback: true, QueryTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(r.Close)
+	return r, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(asked)
+	}
+}
+
+// TestWalkJoinsPendingCut: while one request's shortened question
+// "example.org. NS" to org.'s server is held back, a second request for
+// "example.org. MX" would ask org.'s server the whole question (it has no
+// label to shorten) and get the same referral; instead it asks, and
+// shares, the NS question in flight, so the MX question reaches only
+// example.org.'s server.
+func TestWalkJoinsPendingCut(t *testing.T) {
+	release := make(chan struct{}) // closed on the join, or once "example.org. MX" is done without one
+	var releaseOnce sync.Once
+	releaseHold := func() { releaseOnce.Do(func() { close(release) }) }
+	nsSent := make(chan struct{}, 1)
+	r, asked := countingLab(t, func(ctx context.Context, key string) error {
+		if key != "example.org. NS" {
+			return nil
+		}
+		select {
+		case nsSent <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	r.upFlights.onJoin = func(key string) {
+		if strings.Contains(key, " example.org. 2 ") {
+			releaseHold()
+		}
+	}
+	resolve := func(name string, qtype uint16, out chan<- error) {
+		_, err := r.Resolve(t.Context(), name, qtype)
+		out <- err
+	}
+	www, mx := make(chan error, 1), make(chan error, 1)
+	go resolve("www.example.org.", dns.TypeA, www)
+	// The second request starts once the first one's NS question is in
+	// flight (the first one's referral to org. is then cached: the second
+	// starts at org., where the question in flight is).
+	select {
+	case <-nsSent:
+	case <-time.After(maxWait):
+		t.Fatal("example.org. NS never sent")
+	}
+	go resolve("example.org.", dns.TypeMX, mx)
+	select {
+	case err := <-mx:
+		releaseHold()
+		if err != nil {
+			t.Fatalf("example.org. MX: %v", err)
+		}
+	case <-time.After(maxWait):
+		t.Fatal("example.org. MX: no result")
+	}
+	select {
+	case err := <-www:
+		if err != nil {
+			t.Fatalf("www.example.org. A: %v", err)
+		}
+	case <-time.After(maxWait):
+		t.Fatal("www.example.org. A: no result")
+	}
+	want := map[string]int{"org. NS": 1, "example.org. NS": 1, "www.example.org. A": 1, "example.org. MX": 1}
+	if diff := cmp.Diff(want, asked()); diff != "" {
+		t.Errorf("questions sent (-want +got):\n%s", diff)
+	}
+}
+
+// TestWalkRemembersMinimisation: a second walk for the same name in one
+// request (as the retry after a bogus answer makes) starts where the first
+// one's minimisation ended: "b.example.org. NS" (no cut there) is asked
+// once, the whole question twice.
+func TestWalkRemembersMinimisation(t *testing.T) {
+	r, asked := countingLab(t, nil)
+	rq := &request{r: r, class: dns.ClassINET, start: r.cfg.Now()}
+	for i := range 2 {
+		out, err := rq.lookup(t.Context(), "a.b.example.org.", dns.TypeA)
+		if err != nil {
+			t.Fatalf("lookup %d: %v", i, err)
+		}
+		if diff := cmp.Diff([]string{"a.b.example.org. 86400 IN A 192.0.2.1"}, rrStrings(out.answer)); diff != "" {
+			t.Fatalf("lookup %d answer (-want +got):\n%s", i, diff)
+		}
+	}
+	want := map[string]int{"org. NS": 1, "example.org. NS": 1, "b.example.org. NS": 1, "a.b.example.org. A": 2}
+	if diff := cmp.Diff(want, asked()); diff != "" {
+		t.Errorf("questions sent (-want +got):\n%s", diff)
+	}
+}
+
+// TestDeeperCut: a walk that chose the root finds the cut for example.org.
+// another request cached meanwhile, and nothing deeper than its own cut
+// when the cache has none.
+func TestDeeperCut(t *testing.T) {
+	r, _ := countingLab(t, nil)
+	rq := &request{r: r, class: dns.ClassINET, start: r.cfg.Now()}
+	root := rq.startCut("www.example.org.", dns.TypeA)
+	if nz := rq.deeperCut(root, "www.example.org.", dns.TypeA); nz != nil {
+		t.Fatalf("deeper cut %s with an empty cache", nz.zone)
+	}
+	ns, _ := dns.NewRR("example.org. 86400 IN NS ns1.example.org.")
+	glue, _ := dns.NewRR("ns1.example.org. 86400 IN A 127.56.3.1")
+	r.cache.Insert(cache.RRset{RRs: []dns.RR{ns}, Rank: cache.RankAuthorityNonAuth})
+	r.cache.Insert(cache.RRset{RRs: []dns.RR{glue}, Rank: cache.RankAdditional})
+	tests := []struct {
+		name  string
+		qname string
+		qtype uint16
+		want  string // "" for none
+	}{
+		{"a name below the cut", "www.example.org.", dns.TypeA, "example.org."},
+		{"the cut's own DS stays with the parent", "example.org.", dns.TypeDS, ""},
+		{"another zone", "www.example.net.", dns.TypeA, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rq := &request{r: r, class: dns.ClassINET, start: r.cfg.Now()}
+			zs := rq.startCut(".", dns.TypeNS)
+			got := ""
+			if nz := rq.deeperCut(zs, tt.qname, tt.qtype); nz != nil {
+				got = nz.zone
+			}
+			if got != tt.want {
+				t.Errorf("deeperCut = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
