@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/peers.sh — addrwalk serve side by side with Unbound, PowerDNS
 # Recursor and Knot Resolver (and a bare Go UDP echo server, the ceiling
-# of what a Go program answers on this machine), all on the same
+# of what a Go program answers on this machine: one datagram per system
+# call, "echo", and up to 32 per recvmmsg/sendmmsg, "echob"), all on the same
 # simulated, signed hierarchy (bench/simcount, internal/sim) and name list,
 # all validating DNSSEC from the same trust anchor, in one run. One
 # command, bounded (about 6 minutes with the defaults), one table.
@@ -40,12 +41,25 @@
 # the documentation reverse zone; PowerDNS an empty dont-query=; Knot the
 # ALLOW_LOCAL flag (it drops 127/8 glue otherwise).
 #
-# Environment: MODE, PEERS (default "addrwalk unbound pdns kresd"), ROUNDS
+# Names: NAMES=0 (the default) asks the simulation's own 125 names (its
+# bulk hosts under test. and its examples); NAMES=2000 (any number above
+# 125) adds generated hosts to the hierarchy (sim.GeneratedNames: five per
+# zone under com., net., org. and test., every other zone signed) for a
+# list of that many names, as the issue's lab of 2000 names.
+#
+# Profiles: PROFILE_DIR=/some/dir writes CPU profiles of addrwalk (and
+# base) taken through serve's /debug/pprof while they work: the first
+# cold round (PROFILE_COLD_S seconds from the start, default 10) and the
+# first hot round (its DURATION), as cpu-cold-PEER.prof and
+# cpu-hot-PEER.prof, and prints the top of each (go tool pprof -top);
+# `go tool pprof -http=127.0.0.1:8080 FILE` draws the flame graph.
+#
+# Environment: MODE, NAMES, PEERS (default "addrwalk unbound pdns kresd"), ROUNDS
 # (3), DURATION (8), CLIENTS (10), OUTSTANDING (100), THREADS (2), RATE
 # (10000), COLD_OUTSTANDING (20), SIM_LATENCY (1: the sim's per-server
 # latencies stay on, so cold wall time includes server selection), ECHO
-# (1: include the echo ceiling), HOT (0: cold rounds only, no hot rounds
-# nor RSS), KEEP (1: keep the work directory; it holds each cold run's
+# (1: include the echo ceilings), HOT (0: cold rounds only, no hot rounds
+# nor RSS), COLD (0: hot rounds only, the caches filled untimed), KEEP (1: keep the work directory; it holds each cold run's
 # upstream queries in order, cold-PEER-ROUND.log, for a side-by-side diff).
 #
 # Stopped early (INT, TERM, or a failing command), it still stops every
@@ -74,6 +88,10 @@ COLD_OUTSTANDING=${COLD_OUTSTANDING:-20}
 SIM_LATENCY=${SIM_LATENCY:-1}
 ECHO=${ECHO:-1}
 HOT=${HOT:-1}
+COLD=${COLD:-1}
+NAMES=${NAMES:-0}
+PROFILE_DIR=${PROFILE_DIR:-}
+PROFILE_COLD_S=${PROFILE_COLD_S:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # Outside the namespace: install what is missing, build, make the
@@ -128,14 +146,14 @@ cleanup() {
 }
 trap cleanup EXIT
 COUNTER=127.77.0.1:8053
-declare -A ADDR=([addrwalk]=127.77.0.2 [unbound]=127.77.0.3 [pdns]=127.77.0.4 [kresd]=127.77.0.5 [echo]=127.77.0.6 [base]=127.77.0.7)
+declare -A ADDR=([addrwalk]=127.77.0.2 [unbound]=127.77.0.3 [pdns]=127.77.0.4 [kresd]=127.77.0.5 [echo]=127.77.0.6 [base]=127.77.0.7 [echob]=127.77.0.8)
 # READY_TRIES bounds the readiness polls (0.1 s apart): 20 s is far more
 # than any of the servers takes to start, even on a loaded machine.
 READY_TRIES=200
 
 simflags=()
 [[ $SIM_LATENCY == 1 ]] || simflags+=(-no-latency)
-(cd "$work" && exec ./simcount -port 53 -hints sim-root.hints -anchor sim-root.ds -names names.txt -http "$COUNTER" "${simflags[@]}" >simcount.log 2>&1) &
+(cd "$work" && exec ./simcount -port 53 -hints sim-root.hints -anchor sim-root.ds -names names.txt -names-count "$NAMES" -http "$COUNTER" "${simflags[@]}" >simcount.log 2>&1) &
 pids+=($!)
 for ((i = 0; i < READY_TRIES; i++)); do curl -fs "http://$COUNTER/count" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fs "http://$COUNTER/count" >/dev/null || { echo "simcount did not come up" >&2; cat "$work/simcount.log" >&2; exit 1; }
@@ -251,6 +269,10 @@ start() {
 		"$work/udpecho" -listen "$a:53" -sockets "$THREADS" 2>>"$work/echo.log" &
 		PID[$p]=$!
 		;;
+	echob)
+		"$work/udpecho" -batch -listen "$a:53" -sockets "$THREADS" 2>>"$work/echob.log" &
+		PID[$p]=$!
+		;;
 	esac
 	for q in ${PID[$p]}; do pids+=("$q"); done
 	# A non-recursive question for the root: any reply means it is up,
@@ -275,6 +297,18 @@ rss() { # resident KiB of PEER's processes
 }
 rec() { echo "$3" >>"$work/res/$1.$2"; } # rec PEER METRIC VALUE
 
+# profile PEER KIND ROUND SECONDS: when PROFILE_DIR is set, starts a CPU
+# profile of addrwalk or base for the first round of KIND in the
+# background and sets prof to its curl's pid (waited for by the caller;
+# curl -m bounds it); otherwise sets prof to "".
+prof=""
+profile() {
+	prof=""
+	[[ -n $PROFILE_DIR && $3 == 1 && ($1 == addrwalk || $1 == base) ]] || return 0
+	curl -fs -m $(($4 + 20)) -o "$work/cpu-$2-$1.prof" "http://${ADDR[$1]}:9153/debug/pprof/profile?seconds=$4" &
+	prof=$!
+}
+
 # pct FILE P: the P-th percentile (0-100) of dnsperf -v latencies, in ms.
 pct() {
 	awk '$1 == ">" {print $NF * 1000}' "$1" | sort -n | awk -v p="$2" '{v[NR] = $1} END {
@@ -287,9 +321,11 @@ cold() {
 	local p=$1 f="$work/cold-$1-$2.txt" t0 t1
 	curl -fs -X POST "http://$COUNTER/reset" >/dev/null
 	start "$p"
+	profile "$p" cold "$2" "$PROFILE_COLD_S"
 	t0=$(date +%s.%N)
 	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -n 1 -q "$COLD_OUTSTANDING" -t 10 -v >"$f" 2>&1
 	t1=$(date +%s.%N)
+	[[ -z $prof ]] || wait "$prof" || echo "cold profile of $p failed" >&2
 	local up lost
 	up=$(curl -fs "http://$COUNTER/classes")
 	curl -fs "http://$COUNTER/log" >"$work/cold-$1-$2.log"
@@ -310,7 +346,9 @@ cold() {
 # hot PEER ROUND: QPS at full load, then latency at RATE queries/s.
 hot() {
 	local p=$1 f="$work/hot-$1-$2.txt" g="$work/lat-$1-$2.txt"
+	profile "$p" hot "$2" "$DURATION"
 	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -T 1 >"$f" 2>&1
+	[[ -z $prof ]] || wait "$prof" || echo "hot profile of $p failed" >&2
 	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -l "$LAT_DURATION" -c "$CLIENTS" -Q "$RATE" -T 1 -v >"$g" 2>&1
 	local qps
 	qps=$(awk '/Queries per second:/ {print $4}' "$f")
@@ -323,13 +361,15 @@ hot() {
 }
 
 echo "== $nnames names; peers: $PEERS; $THREADS threads each; all validating; sim latency $([[ $SIM_LATENCY == 1 ]] && echo on || echo off)"
-echo "== cold: $ROUNDS rounds, each resolver restarted with an empty cache"
-for ((r = 1; r <= ROUNDS; r++)); do
-	for p in $PEERS; do cold "$p" "$r"; done
-done
+if [[ $COLD == 1 ]]; then
+	echo "== cold: $ROUNDS rounds, each resolver restarted with an empty cache"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for p in $PEERS; do cold "$p" "$r"; done
+	done
+fi
 
 targets=$PEERS
-[[ $ECHO != 1 || $HOT != 1 ]] || targets+=" echo"
+[[ $ECHO != 1 || $HOT != 1 ]] || targets+=" echo echob"
 if [[ $HOT == 1 ]]; then
 	echo "== hot: $ROUNDS rounds of ${DURATION}s, $CLIENTS clients, $OUTSTANDING outstanding"
 	for p in $targets; do
@@ -374,8 +414,21 @@ metrics="hot_qps hot_p50_ms hot_p99_ms cold_wall_s cold_p50_ms cold_p99_ms cold_
 	done
 } | column -t -s $'\t'
 if [[ $ECHO == 1 && $HOT == 1 && " $PEERS " == *" addrwalk "* ]]; then
-	printf 'addrwalk hot QPS as a fraction of the Go UDP echo ceiling: %s\n' \
-		"$(awk -v a="$(med addrwalk hot_qps)" -v b="$(med echo hot_qps)" 'BEGIN { printf "%.2f", a / b }')"
+	printf 'addrwalk hot QPS as a fraction of the Go UDP echo ceiling: %s plain, %s batched (recvmmsg/sendmmsg)\n' \
+		"$(awk -v a="$(med addrwalk hot_qps)" -v b="$(med echo hot_qps)" 'BEGIN { printf "%.2f", a / b }')" \
+		"$(awk -v a="$(med addrwalk hot_qps)" -v b="$(med echob hot_qps)" 'BEGIN { printf "%.2f", a / b }')"
 fi
-for p in $PEERS; do printf 'rcodes of the cold run, %s: %s\n' "$p" "$(tail -1 "$work/res/$p.cold_rcodes")"; done
+if [[ $COLD == 1 ]]; then
+	for p in $PEERS; do printf 'rcodes of the cold run, %s: %s\n' "$p" "$(tail -1 "$work/res/$p.cold_rcodes")"; done
+fi
 echo "(QPS: higher is better; latency, wall, upstream queries, RSS: lower is better. Per-round lines above.)"
+if [[ -n $PROFILE_DIR ]]; then
+	mkdir -p "$PROFILE_DIR"
+	for f in "$work"/cpu-*.prof; do
+		[[ -s $f ]] || continue
+		cp "$f" "$PROFILE_DIR/"
+		echo "== $(basename "$f"): the top costs (flat, then cumulative)"
+		go tool pprof -top -nodecount=8 "$f" 2>/dev/null | sed -n '/flat%/,$p'
+		go tool pprof -top -cum -nodecount=12 "$f" 2>/dev/null | sed -n '/flat%/,$p'
+	done
+fi

@@ -42,11 +42,26 @@ func run(ctx context.Context, args []string) error {
 	anchor := fs.String("anchor", "sim-root.ds", "where to write the trust anchor (the signed root's DS)")
 	httpAddr := fs.String("http", "127.77.0.1:8053", "loopback address of the counter endpoint")
 	noLatency := fs.Bool("no-latency", false, "turn off the simulated latency")
+	count := fs.Int("names-count", 0, "names in the list: 0 lists the fixed ones (sim.BulkNames and the examples); more adds generated hosts (sim.GeneratedNames) first, up to this many in all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	count := newClasses()
-	lab, err := sim.New(sim.Config{Port: uint16(*port), NoLatency: *noLatency, OnQuery: count.add})
+	list := fixedNames()
+	var hosts int
+	if *count > len(list) {
+		hosts = *count - len(list)
+		gen, err := sim.GeneratedNames(hosts)
+		if err != nil {
+			return err
+		}
+		gl := make([]string, 0, *count)
+		for _, n := range gen {
+			gl = append(gl, n+" A")
+		}
+		list = append(gl, list...)
+	}
+	counter := newClasses()
+	lab, err := sim.New(sim.Config{Port: uint16(*port), NoLatency: *noLatency, OnQuery: counter.add, Hosts: hosts})
 	if err != nil {
 		return err
 	}
@@ -60,20 +75,26 @@ func run(ctx context.Context, args []string) error {
 	if err := os.WriteFile(*anchor, []byte(lab.TrustAnchor()), 0o644); err != nil {
 		return err
 	}
-	var b strings.Builder
+	if err := os.WriteFile(*names, []byte(strings.Join(list, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	return serveCounter(ctx, *httpAddr, counter)
+}
+
+// fixedNames is the benchmark's list of the simulation's own names, in
+// dnsperf's "name type" form: the bulk hosts, then the examples.
+func fixedNames() []string {
+	var out []string
 	for _, n := range sim.BulkNames() {
-		fmt.Fprintf(&b, "%s A\n", n)
+		out = append(out, n+" A")
 	}
 	for _, e := range sim.Examples() {
 		if e.ID == "dead-server" {
 			continue // its timeout would dominate the cold wall time
 		}
-		fmt.Fprintf(&b, "%s %s\n", e.Name, dns.TypeToString[e.Type])
+		out = append(out, e.Name+" "+dns.TypeToString[e.Type])
 	}
-	if err := os.WriteFile(*names, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	return serveCounter(ctx, *httpAddr, count)
+	return out
 }
 
 func serveCounter(ctx context.Context, addr string, count *classes) error {

@@ -5,6 +5,10 @@
 // sees a reply of the query's size for every query. Whatever addrwalk
 // costs above this is its own; the rest is the Go runtime and the kernel.
 //
+// Two ceilings: plain (one datagram per read and write system call) and
+// -batch (up to 32 per recvmmsg and sendmmsg, through x/net's ipv4
+// ReadBatch and WriteBatch, as serve's UDP listener does).
+//
 // It listens only where -listen says (bench/peers.sh: a loopback address
 // in a namespace of its own) until interrupted.
 package main
@@ -21,6 +25,7 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,6 +46,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("udpecho", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:5353", "UDP address to answer on")
 	sockets := fs.Int("sockets", runtime.GOMAXPROCS(0), "SO_REUSEPORT sockets, one reading goroutine each")
+	batch := fs.Bool("batch", false, "read and write up to 32 datagrams per system call (recvmmsg, sendmmsg)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +78,11 @@ func run(ctx context.Context, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			echo(c.(*net.UDPConn))
+			if *batch {
+				echoBatch(c.(*net.UDPConn))
+			} else {
+				echo(c.(*net.UDPConn))
+			}
 		}()
 	}
 	<-ctx.Done()
@@ -99,3 +109,45 @@ func echo(c *net.UDPConn) {
 		_, _ = c.WriteToUDPAddrPort(buf[:n], from)
 	}
 }
+
+// echoBatch is echo with up to echoBatchSize datagrams per system call.
+func echoBatch(c *net.UDPConn) {
+	pc := ipv4.NewPacketConn(c)
+	in := make([]ipv4.Message, echoBatchSize)
+	out := make([]ipv4.Message, echoBatchSize)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, 4096)}
+		out[i].Buffers = [][]byte{nil}
+	}
+	for {
+		n, err := pc.ReadBatch(in, 0)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil {
+			continue
+		}
+		k := 0
+		for _, m := range in[:n] {
+			if m.N < 12 {
+				continue
+			}
+			b := m.Buffers[0][:m.N]
+			b[2] |= 0x80         // QR
+			b[3] = b[3]&0xf0 | 5 // RCODE REFUSED
+			out[k].Buffers[0], out[k].Addr = b, m.Addr
+			k++
+		}
+		// Each call sends at least one message or fails: at most k calls.
+		for sent := 0; sent < k; {
+			w, err := pc.WriteBatch(out[sent:k], 0)
+			if err != nil || w <= 0 {
+				break
+			}
+			sent += w
+		}
+	}
+}
+
+// echoBatchSize is serve's udpBatch: 32 datagrams per system call.
+const echoBatchSize = 32

@@ -14,7 +14,9 @@
 // a glueless one, CNAMEs across zones, DNAME (RFC 6672), NXDOMAIN and
 // NODATA (RFC 2308), a dead server, lame delegations, an answer that needs
 // TCP, several record types and a reverse zone. BulkNames lists 100 hosts
-// under test. for benchmarks.
+// under test. for benchmarks; Config.Hosts adds generated ones
+// (GeneratedNames: five per zone under com., net., org. and test., every
+// other zone signed) for benchmarks of thousands of names.
 //
 // DNSSEC (RFC 4033-4035): the root, every TLD, example.org, example.com,
 // example.net and dnssec-test.org are signed when the lab starts, with

@@ -36,6 +36,11 @@ type Config struct {
 	// means time.Now. A validating resolver must use a clock within the
 	// signatures' validity (an hour before to thirty days after).
 	Now func() time.Time
+	// Hosts adds that many generated hosts (GeneratedNames), five per
+	// zone under com., net., org. and test., every other zone signed, on
+	// 32 server pairs (generated.go); 0 adds none. At most
+	// MaxGeneratedHosts.
+	Hosts int
 }
 
 // New builds the simulated internet as an unstarted lab: call its Start
@@ -47,8 +52,14 @@ func New(cfg Config) (*resolvertest.Lab, error) {
 	if err != nil {
 		return nil, err
 	}
+	gen, err := generate(cfg.Hosts)
+	if err != nil {
+		return nil, err
+	}
 	h := resolvertest.Hierarchy{Zones: zones, Signed: signing()}
-	for _, s := range servers() {
+	gen.addTo(&h)
+	all := append(servers(), gen.servers...)
+	for _, s := range all {
 		h.Servers = append(h.Servers, resolvertest.Host{Name: s.name, Addr: s.addr, Zones: s.zones})
 	}
 	lab, err := h.Lab(resolvertest.Config{
@@ -64,7 +75,7 @@ func New(cfg Config) (*resolvertest.Lab, error) {
 	if scale == 0 {
 		scale = 1
 	}
-	for _, s := range servers() {
+	for _, s := range all {
 		f := s.faults
 		if !cfg.NoLatency {
 			f.Latency = time.Duration(float64(s.latency) * scale)
