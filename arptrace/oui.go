@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
+
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // DefaultOUIPaths returns the files LoadOUI reads by LoadOUI, first found wins. Debian's arp-scan
@@ -47,22 +48,33 @@ func LoadOUI(paths ...string) (*OUIDB, error) {
 		paths = DefaultOUIPaths()
 	}
 	for _, p := range paths {
-		f, err := os.Open(p)
+		db, err := LoadOUIFile("vendor registry", p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err != nil {
-			return &OUIDB{}, fmt.Errorf("arptrace: open OUI database: %w", err)
-		}
-		db, err := ParseOUI(f)
-		f.Close()
-		if err != nil {
-			return &OUIDB{}, fmt.Errorf("arptrace: read OUI database %s: %w", p, err)
-		}
-		db.Source = p
-		return db, nil
+		return db, err
 	}
-	return &OUIDB{}, fmt.Errorf("arptrace: no OUI database in %s: %w", strings.Join(paths, ", "), fs.ErrNotExist)
+	return &OUIDB{}, fmt.Errorf("arptrace: no vendor registry in %s: %w", strings.Join(paths, ", "), fs.ErrNotExist)
+}
+
+// LoadOUIFile reads the vendor registry at path; name is what errors
+// call the file (the flag that named it). An error comes with an empty
+// database.
+func LoadOUIFile(name, path string) (*OUIDB, error) {
+	f, err := fileerr.Open(name, path)
+	if err != nil {
+		return &OUIDB{}, err
+	}
+	defer f.Close()
+	db, err := ParseOUI(f)
+	switch {
+	case errors.Is(err, bufio.ErrTooLong):
+		return &OUIDB{}, fileerr.Content(name, path, "a line is longer than 64 KiB: it is not a vendor registry", err)
+	case err != nil:
+		return &OUIDB{}, fileerr.Reading(name, path, err)
+	}
+	db.Source = path
+	return db, nil
 }
 
 // ParseOUI reads arp-scan's "001122<TAB>Vendor" lines and IEEE's
@@ -72,7 +84,7 @@ func ParseOUI(r io.Reader) (*OUIDB, error) {
 	sc := bufio.NewScanner(r)
 	for n := 0; sc.Scan(); n++ {
 		if n >= maxOUILines {
-			return db, fmt.Errorf("more than %d lines", maxOUILines)
+			return db, fmt.Errorf("it has more than %d lines, more than any vendor registry", maxOUILines)
 		}
 		line := sc.Text()
 		if line == "" || line[0] == '#' {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // EventKind names what Watch noticed.
@@ -175,44 +177,51 @@ type stateFile struct {
 }
 
 // LoadStations reads a state file written by SaveStations. A missing file
-// is an empty table.
-func LoadStations(path string) ([]Station, error) {
-	b, err := os.ReadFile(path)
+// is an empty table. name is what errors call the file: the flag or
+// setting that named it ("" for none).
+func LoadStations(name, path string) ([]Station, error) {
+	b, err := fileerr.ReadFile(name, path, fileerr.MaxSmall)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("arptrace: read state: %w", err)
+		return nil, err
 	}
 	var sf stateFile
 	if err := json.Unmarshal(b, &sf); err != nil {
-		return nil, fmt.Errorf("arptrace: parse state %s: %w", path, err)
+		why := "it is not a station table written by arp watch"
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			why += fmt.Sprintf(" (not JSON at byte %d)", se.Offset)
+		}
+		return nil, fileerr.Content(name, path, why, err)
 	}
 	if sf.Version != 1 {
-		return nil, fmt.Errorf("arptrace: state %s: unknown version %d", path, sf.Version)
+		return nil, fileerr.Content(name, path, fmt.Sprintf("it has version %d; this addrwalk reads version 1", sf.Version), nil)
 	}
 	return sf.Stations, nil
 }
 
-// SaveStations writes the table atomically (temp file and rename).
-func SaveStations(path string, st []Station) error {
+// SaveStations writes the table atomically (temp file and rename); name
+// is what errors call the file, as for LoadStations.
+func SaveStations(name, path string, st []Station) error {
 	b, err := json.MarshalIndent(stateFile{Version: 1, Stations: st}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("arptrace: encode state: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".arpwatch-*")
 	if err != nil {
-		return fmt.Errorf("arptrace: save state: %w", err)
+		return fileerr.Write(name, path, err)
 	}
 	_, werr := f.Write(append(b, '\n'))
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("arptrace: save state: %w", err)
+		return fileerr.Write(name, path, err)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("arptrace: save state: %w", err)
+		return fileerr.Write(name, path, err)
 	}
 	return nil
 }

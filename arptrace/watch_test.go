@@ -82,10 +82,10 @@ func TestStationsRoundTrip(t *testing.T) {
 	m := NewMonitor(nil)
 	m.Observe(whoHas(Broadcast, macA, ipA, ipB), t0)
 	path := filepath.Join(t.TempDir(), "stations.json")
-	if err := SaveStations(path, m.Stations()); err != nil {
+	if err := SaveStations("", path, m.Stations()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := LoadStations(path)
+	got, err := LoadStations("", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestStationsRoundTrip(t *testing.T) {
 	if evs := m2.Observe(whoHas(Broadcast, macA, ipA, ipB), t0.Add(time.Hour)); len(evs) != 1 {
 		t.Errorf("events after restart: %+v, want only the packet", evs)
 	}
-	if st, err := LoadStations(filepath.Join(t.TempDir(), "missing.json")); err != nil || st != nil {
+	if st, err := LoadStations("", filepath.Join(t.TempDir(), "missing.json")); err != nil || st != nil {
 		t.Errorf("missing file: %v, %v; want empty", st, err)
 	}
 }

@@ -3,9 +3,11 @@ package server
 import (
 	"errors"
 	"fmt"
-	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"io"
 	"net/netip"
+
+	"github.com/addrwalk/addrwalk/internal/fileerr"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 
 	"github.com/miekg/dns"
 
@@ -144,7 +146,7 @@ func (l *Local) AddHosts(r io.Reader, file string) error {
 	})
 	var bad *hostsError
 	if err != nil && !errors.As(err, &bad) {
-		err = fmt.Errorf("server: %s: %w", file, err) // the file itself: too long, unreadable
+		err = fmt.Errorf("server: %w", fileerr.Reading("hosts file", file, err)) // the file itself: too long, unreadable
 	}
 	return err
 }

@@ -257,7 +257,7 @@ func TestArpWatchCLI(t *testing.T) {
 	hosts := lab.Bridge(3, "192.0.2.0/24")
 	state := t.TempDir() + "/stations.json"
 	old := arptrace.MAC{0x02, 0, 0x5e, 0, 0, 0x99}
-	if err := arptrace.SaveStations(state, []arptrace.Station{{IP: hosts[2].Addr.Addr(), MAC: old,
+	if err := arptrace.SaveStations("--state", state, []arptrace.Station{{IP: hosts[2].Addr.Addr(), MAC: old,
 		FirstSeen: time.Now().Add(-time.Hour), LastSeen: time.Now().Add(-time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestArpWatchCLI(t *testing.T) {
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	st, err := arptrace.LoadStations(state)
+	st, err := arptrace.LoadStations("--state", state)
 	if err != nil || len(st) != 1 || st[0].MAC.String() != hosts[2].MAC || st[0].PrevMAC != old {
 		t.Errorf("saved state %+v, %v; want %s (was %s)", st, err, hosts[2].MAC, old)
 	}

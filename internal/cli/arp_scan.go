@@ -129,14 +129,16 @@ func loadOUI(quiet bool, file string) (*arptrace.OUIDB, error) {
 	if quiet {
 		return nil, nil
 	}
-	var paths []string
 	if file != "" {
-		paths = []string{file}
+		// A registry named on the command line must be there and be
+		// one; the installed ones are optional.
+		db, err := arptrace.LoadOUIFile("--ouifile", file)
+		if err != nil {
+			return nil, withExit(ExitUsage, err)
+		}
+		return db, nil
 	}
-	db, err := arptrace.LoadOUI(paths...)
-	if err != nil && file != "" {
-		return nil, withExit(ExitUsage, err)
-	}
+	db, _ := arptrace.LoadOUI()
 	return db, nil
 }
 

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // ArpWatchCmd is `addrwalk arp watch`.
@@ -50,8 +52,13 @@ func (c *ArpWatchCmd) Run(g *Globals) error {
 	var known []arptrace.Station
 	if c.State != "" {
 		var err error
-		if known, err = arptrace.LoadStations(c.State); err != nil {
+		if known, err = arptrace.LoadStations("--state", c.State); err != nil {
 			return withExit(ExitUsage, err)
+		}
+		// The table is saved when the watch ends: a directory that
+		// cannot take it must not cost the whole watch.
+		if err := writableDir(filepath.Dir(c.State)); err != nil {
+			return withExit(ExitUsage, fileerr.Write("--state", c.State, err))
 		}
 	}
 	mon := arptrace.NewMonitor(known)
@@ -79,7 +86,7 @@ func (c *ArpWatchCmd) Run(g *Globals) error {
 		return arpErr(err)
 	}
 	if c.State != "" {
-		if err := arptrace.SaveStations(c.State, mon.Stations()); err != nil {
+		if err := arptrace.SaveStations("--state", c.State, mon.Stations()); err != nil {
 			return withExit(ExitUsage, err)
 		}
 	}

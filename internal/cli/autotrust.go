@@ -12,10 +12,14 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/server"
 )
+
+// autoTrustKey is the configuration key naming the RFC 5011 state file.
+const autoTrustKey = "dnssec.auto-trust-anchor-file"
 
 // loadAutoTrust opens the RFC 5011 state file named by
 // [dnssec] auto-trust-anchor-file: its trust points if it exists, else
@@ -29,11 +33,11 @@ func loadAutoTrust(cfg *config.Config) (*dnssec.AutoTrust, error) {
 		return nil, nil
 	}
 	var points []*dnssec.TrustPoint
-	b, err := os.ReadFile(path)
+	b, err := fileerr.ReadFile(autoTrustKey, path, fileerr.MaxSmall)
 	switch {
 	case err == nil:
 		if points, err = dnssec.ParseTrustPoints(string(b), time.Now()); err != nil {
-			return nil, fmt.Errorf("dnssec.auto-trust-anchor-file %s: %w", path, err)
+			return nil, fmt.Errorf("%s %s: %w", autoTrustKey, path, err)
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		var rc resolver.Config
@@ -56,7 +60,7 @@ func loadAutoTrust(cfg *config.Config) (*dnssec.AutoTrust, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("dnssec.auto-trust-anchor-file: %w", err)
+		return nil, err
 	}
 	return dnssec.NewAutoTrust(points, func(tps []*dnssec.TrustPoint) error { return saveTrustPoints(path, tps) }), nil
 }
@@ -71,7 +75,7 @@ func saveTrustPoints(path string, tps []*dnssec.TrustPoint) error {
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("dnssec.auto-trust-anchor-file: %w", err)
+		return fileerr.Write(autoTrustKey, path, err)
 	}
 	_, werr := f.Write(buf.Bytes())
 	if werr == nil {
@@ -88,7 +92,7 @@ func saveTrustPoints(path string, tps []*dnssec.TrustPoint) error {
 	}
 	if werr != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("dnssec.auto-trust-anchor-file: %w", werr)
+		return fileerr.Write(autoTrustKey, path, werr)
 	}
 	return nil
 }

@@ -44,6 +44,10 @@ var forbiddenFragments = []string{
 	"context deadline exceeded", "context canceled",
 	"use of closed network connection",
 	"listen udp ", "listen tcp ", "bind: ", // net.ListenConfig's *net.OpError (internal/listenerr words it)
+	"open ", ": read /", ": write /", "mkdir /", "stat /", "rename /", "link /", ": is a directory", ": not a directory", "no such file or directory", "file does not exist", // *fs.PathError (internal/fileerr words it)
+	"dial unix", "connect: ", // a Unix socket's *net.OpError
+	"tls: ", "x509: ", // crypto/tls and crypto/x509
+	"bufio.Scanner", "token too long", "invalid character", "unexpected end of JSON", "json: cannot", // bufio, encoding/json
 	"*net.OpError", "%!", // fmt misuse
 	"error: error", "timeout: timeout",
 }
@@ -295,18 +299,18 @@ func TestBadInputs(t *testing.T) {
 		{"arp watch/duration word", []string{"arp", "watch", "-d", "soon"}, ExitUsage, `"soon"`, nil, false},
 		{"path/arp-timeout negative", []string{"path", "--sim", "--arp-timeout", "-0.3", "www.example.org"}, ExitUsage, `"-0.3"`, nil, false},
 		// Files given on the command line.
-		{"resolve/root hints missing", resolve("--root-hints", "/nonexistent/root.hints", "x.org"), ExitUsage, "/nonexistent/root.hints", nil, false},
+		{"resolve/root hints missing", resolve("--root-hints", "/nonexistent/root.hints", "x.org"), ExitUsage, "cannot read --root-hints /nonexistent/root.hints: no such file", nil, false},
 		{"resolve/root hints without NS", resolve("--root-hints", f["hints.nons"], "x.org"), ExitUsage, f["hints.nons"], nil, false},
-		{"resolve/trust anchor missing", []string{"resolve", "--root-hints", deadHints, "--trust-anchor", "/nonexistent/ta", "x.org"}, ExitUsage, "/nonexistent/ta", nil, false},
-		{"resolve/svg into missing dir", resolve("--svg", noDir, "x.org"), ExitFailure, noDir, nil, true},
+		{"resolve/trust anchor missing", []string{"resolve", "--root-hints", deadHints, "--trust-anchor", "/nonexistent/ta", "x.org"}, ExitUsage, "cannot read --trust-anchor /nonexistent/ta: no such file", nil, false},
+		{"resolve/svg into missing dir", resolve("--svg", noDir, "x.org"), ExitFailure, "cannot write --svg " + noDir + ": no directory", nil, true},
 		{"arp watch/state garbage", []string{"arp", "watch", "-i", "nosuchdev0", "--state", f["state.json"]}, ExitUsage, f["state.json"], nil, false},
 		{"resolve/root hints garbage", resolve("--root-hints", f["hints.bad"], "x.org"), ExitUsage, f["hints.bad"] + ":1", nil, false},
 		{"resolve/trust anchor garbage", append([]string{"resolve", "--root-hints", deadHints, "--trust-anchor", f["anchor.bad"]}, "x.org"), ExitUsage, f["anchor.bad"] + ":1", nil, false},
 		{"resolve/trust anchor not DS", append([]string{"resolve", "--root-hints", deadHints, "--trust-anchor", f["anchor.a"]}, "x.org"), ExitUsage, "DS or DNSKEY", nil, false},
 		{"serve/config local record", []string{"serve", "--check-config", "--config", f["local.toml"]}, ExitUsage, "300.1.1.1", nil, false},
-		{"serve/tls cert missing", []string{"serve", "--check-config", "--dot", "127.0.0.1:8853", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, ExitUsage, "/nonexistent/c.pem", nil, false},
+		{"serve/tls cert missing", []string{"serve", "--check-config", "--dot", "127.0.0.1:8853", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, ExitUsage, "cannot read --tls-cert /nonexistent/c.pem: no such file", nil, false},
 		// Configuration files.
-		{"serve/config missing", []string{"serve", "--check-config", "--config", "/nonexistent/addrwalk.toml"}, ExitUsage, "/nonexistent/addrwalk.toml", nil, false},
+		{"serve/config missing", []string{"serve", "--check-config", "--config", "/nonexistent/addrwalk.toml"}, ExitUsage, "cannot read --config /nonexistent/addrwalk.toml: no such file", nil, false},
 		{"serve/config syntax", []string{"serve", "--check-config", "--config", f["syntax.toml"]}, ExitUsage, f["syntax.toml"] + ":1", nil, false},
 		{"serve/config unknown key", []string{"serve", "--check-config", "--config", f["unknown.toml"]}, ExitUsage, `"bogus"`, nil, false},
 		{"serve/config listen string", []string{"serve", "--check-config", "--config", f["listenstr.toml"]}, ExitUsage, f["listenstr.toml"] + ":2", nil, false},
@@ -318,7 +322,7 @@ func TestBadInputs(t *testing.T) {
 		{"serve/config udp-size range", []string{"serve", "--check-config", "--config", f["udpsize.toml"]}, ExitUsage, "512", nil, false},
 		{"serve/config udp-size word", []string{"serve", "--check-config", "--config", f["udpsizestr.toml"]}, ExitUsage, f["udpsizestr.toml"] + ":2", nil, false},
 		{"serve/config log level", []string{"serve", "--check-config", "--config", f["loglevel.toml"]}, ExitUsage, `"verbose"`, nil, false},
-		{"serve/config root hints missing", []string{"serve", "--check-config", "--config", f["hintsmissing.toml"]}, ExitUsage, "/nonexistent/root.hints", nil, false},
+		{"serve/config root hints missing", []string{"serve", "--check-config", "--config", f["hintsmissing.toml"]}, ExitUsage, "cannot read resolver.root-hints /nonexistent/root.hints: no such file", nil, false},
 		{"serve/config allow", []string{"serve", "--check-config", "--config", f["allow.toml"]}, ExitUsage, "10.0.0.0/33", nil, false},
 		// serve's flags and listeners.
 		{"serve/listen 300", []string{"serve", "--check-config", "--listen", "127.0.0.300:53"}, ExitUsage, "127.0.0.300:53", nil, false},
@@ -361,5 +365,6 @@ func TestBadInputs(t *testing.T) {
 		{"completion/unknown shell", []string{"completion", "tcsh"}, ExitUsage, "tcsh", nil, false},
 		{"unknown flag", []string{"resolve", "--bogus", "x.org"}, ExitUsage, "--bogus", nil, false},
 	}
+	cases = append(cases, fileCases(t, dir, deadHints)...)
 	runBadInputs(t, cases, runCLI)
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/addrwalk/addrwalk/internal/config"
 	"github.com/addrwalk/addrwalk/internal/control"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/cachedb"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
@@ -20,35 +22,42 @@ import (
 // serve reads them, without binding or writing anything: root hints,
 // trust anchor files, the auto-trust-anchor file (or, when it does not
 // exist yet, that its directory does and can be written), hosts files,
-// the control socket's directory and the remote control certificates.
+// the control socket's directory, the remote control
+// certificates and the shared cache's password and TLS files.
 func checkReferenced(cfg *config.Config) error {
 	var errs []error
 	if p := cfg.DNSSEC.AutoTrustAnchorFile; p != "" && cfg.DNSSEC.Validation != "off" {
-		b, err := os.ReadFile(p)
+		b, err := fileerr.ReadFile(autoTrustKey, p, fileerr.MaxSmall)
 		switch {
 		case err == nil:
 			if _, err := dnssec.ParseTrustPoints(string(b), time.Now()); err != nil {
-				errs = append(errs, fmt.Errorf("dnssec.auto-trust-anchor-file %s: %w", p, err))
+				errs = append(errs, fmt.Errorf("%s %s: %w", autoTrustKey, p, err))
 			}
 		case errors.Is(err, fs.ErrNotExist):
+			// serve creates it: its directory must take a new file.
 			if err := writableDir(filepath.Dir(p)); err != nil {
-				errs = append(errs, fmt.Errorf("dnssec.auto-trust-anchor-file %s: it does not exist and cannot be created: %w", p, err))
+				errs = append(errs, fileerr.Write(autoTrustKey, p, err))
 			}
 		default:
-			errs = append(errs, fmt.Errorf("dnssec.auto-trust-anchor-file: %w", err))
+			errs = append(errs, err)
 		}
 	}
 	// The default socket's directory is made by systemd
 	// (RuntimeDirectory=addrwalk) when the service starts.
 	if s := cfg.Control.ControlSocket(); s != "" && s != config.DefaultControlSocket {
 		if st, err := os.Stat(filepath.Dir(s)); err != nil || !st.IsDir() {
-			errs = append(errs, fmt.Errorf("control.socket %s: its directory %s does not exist", s, filepath.Dir(s)))
+			errs = append(errs, fmt.Errorf("%s %s: its directory %s does not exist", cfg.Name(control.SocketKey), s, filepath.Dir(s)))
 		}
 	}
 	if c := &cfg.Control; c.Remote != nil {
 		// serve does not start without them (ServerTLS reads them).
-		if _, err := control.ServerTLS(control.RemoteFiles{Cert: c.ServerCert, Key: c.ServerKey, CA: c.ClientCA}); err != nil {
-			errs = append(errs, fmt.Errorf("control.remote: %w", err))
+		if _, err := control.ServerTLS(remoteFiles(c)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.CacheDB.Enabled() {
+		if err := cacheDBFiles(&cfg.CacheDB, &cachedb.Config{}); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	// The certificate DoT and DoH would serve with (not a self-signed

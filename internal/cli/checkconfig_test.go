@@ -31,7 +31,7 @@ func TestCheckConfig(t *testing.T) {
 		{"missing root hints", "[resolver]\nroot-hints = \"/nonexistent/hints\"\n", nil, ExitUsage, "/nonexistent/hints"},
 		{"bad root hints", "[resolver]\nroot-hints = \"" + badHints + "\"\n[dnssec]\nvalidation = \"off\"\n", nil, ExitUsage, "no addresses for any NS name"},
 		{"missing trust anchor file", "[dnssec]\ntrust-anchor-file = \"/nonexistent/ta\"\n", nil, ExitUsage, "/nonexistent/ta"},
-		{"auto trust anchor dir missing", "[dnssec]\nauto-trust-anchor-file = \"/nonexistent/dir/root.key\"\n", nil, ExitUsage, "cannot be created"},
+		{"auto trust anchor dir missing", "[dnssec]\nauto-trust-anchor-file = \"/nonexistent/dir/root.key\"\n", nil, ExitUsage, "cannot write dnssec.auto-trust-anchor-file /nonexistent/dir/root.key: no directory /nonexistent/dir"},
 		{"auto trust anchor dir exists", "[dnssec]\nauto-trust-anchor-file = \"" + filepath.Join(dir, "root.key") + "\"\n", nil, ExitOK, ""},
 		{"missing hosts file", "[local]\nhosts-file = \"/nonexistent/hosts\"\n", nil, ExitUsage, "/nonexistent/hosts"},
 		{"open resolver warns", "[access]\nallow = [\"0.0.0.0/0\"]\n", nil, ExitOK, "warning: access.allow has 0.0.0.0/0: this is an open resolver"},

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/addrwalk/addrwalk/internal/control"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // CtlCmd is `addrwalk ctl`: commands to a running serve over its control
@@ -40,7 +41,7 @@ func (c *CtlCmd) Run(g *Globals) error {
 		}
 		upload = os.Stdin
 		if len(c.Args) == 1 && c.Args[0] != "-" {
-			f, err := os.Open(c.Args[0])
+			f, err := fileerr.Open("", c.Args[0])
 			if err != nil {
 				return withExit(ExitUsage, err)
 			}

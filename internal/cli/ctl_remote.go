@@ -40,17 +40,13 @@ func (c *CtlCmd) do(ctx context.Context, req control.Request, upload io.Reader, 
 	if err != nil {
 		return err
 	}
-	def := func(v, name string) string {
-		if v != "" {
-			return v
+	files := control.RemoteFiles{Cert: f.Cert, Key: f.Key, CA: f.CA, Names: [3]string{"--cert", "--key", "--ca"}}
+	for i, p := range []*string{&files.Cert, &files.Key, &files.CA} {
+		if *p == "" { // the default, which ctl setup writes
+			*p = filepath.Join(control.DefaultDir, []string{control.ClientCertFile, control.ClientKeyFile, control.CAFile}[i])
 		}
-		return filepath.Join(control.DefaultDir, name)
 	}
-	cfg, err := control.ClientTLS(control.RemoteFiles{
-		Cert: def(f.Cert, control.ClientCertFile),
-		Key:  def(f.Key, control.ClientKeyFile),
-		CA:   def(f.CA, control.CAFile),
-	}, f.ServerName)
+	cfg, err := control.ClientTLS(files, f.ServerName)
 	if err != nil {
 		return err
 	}

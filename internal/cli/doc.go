@@ -21,6 +21,10 @@
 //     message that names the value and what is accepted (not kong's);
 //     TestBadInputs checks every command's messages for stutter and Go's
 //     words;
+//   - every file a flag or configuration key names is read (and written)
+//     through internal/fileerr: "cannot read --trust-anchor /x: no such
+//     file", size-bounded; serve names a key by its flag when a flag set
+//     it (config.Config.Name);
 //   - exitstatus.go: each command's exit-status table (dig's 9 and 10,
 //     arping's 1 and 2, 3 for other failures), shown in help and the man page;
 //   - help.go: help [COMMAND], --version from the build information, the

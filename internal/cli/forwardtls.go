@@ -5,9 +5,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"os"
 
 	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // upstreamTLS builds the TLS configuration of every tls:// forwarder: its
@@ -18,13 +18,9 @@ func upstreamTLS(cfg *config.Config) (map[netip.AddrPort]*tls.Config, error) {
 	for i, z := range cfg.Forward {
 		var roots *x509.CertPool // nil: the system roots
 		if z.TLSCAFile != "" {
-			pem, err := os.ReadFile(z.TLSCAFile)
-			if err != nil {
-				return nil, fmt.Errorf("forward-zone[%d] (%s) tls-ca-file: %w", i, z.Zone, err)
-			}
-			roots = x509.NewCertPool()
-			if !roots.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("forward-zone[%d] (%s) tls-ca-file %s: no PEM certificate in it", i, z.Zone, z.TLSCAFile)
+			var err error
+			if roots, err = fileerr.LoadCertPool(fmt.Sprintf("forward-zone[%d] (%s) tls-ca-file", i, z.Zone), z.TLSCAFile); err != nil {
+				return nil, err
 			}
 		}
 		for _, s := range z.Servers {

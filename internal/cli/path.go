@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/internal/hostsfile"
 	"github.com/addrwalk/addrwalk/internal/sim"
 	"github.com/addrwalk/addrwalk/ndptrace"
@@ -24,10 +25,13 @@ import (
 // addresses in /etc/hosts is a mistake, not a reason to grow without end.
 const maxHostsAddrs = 32
 
+// systemHosts is the hosts file path reads when --hosts names none.
+const systemHosts = "/etc/hosts"
+
 // PathCmd is `addrwalk path NAME`: hosts file, DNS, route, next hop, MAC.
 type PathCmd struct {
 	Name      string       `arg:"" help:"Host name to follow all the way to a MAC address."`
-	Hosts     string       `default:"/etc/hosts" placeholder:"FILE" help:"Hosts file to check first, as the OS does."`
+	Hosts     string       `placeholder:"FILE" help:"Hosts file to check first, as the OS does (default /etc/hosts; a file named here must exist)."`
 	NoHosts   bool         `name:"no-hosts" help:"Skip the hosts file and always walk DNS."`
 	Sim       bool         `help:"Resolve against the built-in simulated internet instead of the real root servers."`
 	Family    string       `name:"family" enum:"any,ipv4,ipv6" default:"any" placeholder:"FAMILY" help:"Address family to follow: ipv4 (A records, then ARP), ipv6 (AAAA records, then Neighbor Discovery) or any (both, IPv6 preferred when it has a route, as getaddrinfo). (-4 and -6 choose the upstream servers' family.)"`
@@ -66,6 +70,18 @@ func (c *PathCmd) Run(g *Globals) (err error) {
 		if _, err := arptrace.InterfaceByName(c.Interface); err != nil {
 			return arpErr(fmt.Errorf("--interface: %w", err))
 		}
+	}
+	if c.Hosts != "" && !c.NoHosts {
+		// A hosts file named on the command line must be there: a typo
+		// must not silently become an empty file and a DNS walk. The
+		// system's own may be missing, as glibc allows.
+		f, err := fileerr.Open("--hosts", c.Hosts)
+		if err != nil {
+			return withExit(ExitUsage, err)
+		}
+		f.Close()
+	} else if c.Hosts == "" {
+		c.Hosts = systemHosts
 	}
 	p := &pathRun{c: c, g: g, w: g.Stdout, doc: &PathDoc{Name: name}, wait: wait}
 	if c.JSON {
@@ -213,9 +229,12 @@ func (p *pathRun) hosts(name string) []netip.Addr {
 		addrs = append(addrs, e.Address)
 	}
 	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(w, "   there is no %s; the OS asks DNS next\n", c.Hosts)
+		c.pics.stage("hosts file", "no file", c.Hosts, "skipped")
 	case err != nil:
 		h.Error = err.Error()
-		fmt.Fprintf(w, "   %s: %v; going on to DNS\n", c.Hosts, err)
+		fmt.Fprintf(w, "   %v; going on to DNS\n", err)
 	case len(addrs) > 0:
 		for _, e := range h.Entries {
 			fmt.Fprintf(w, "   %s line %d: %s has %v\n", c.Hosts, e.Line, name, e.Address)
@@ -319,12 +338,13 @@ func (p *pathRun) resolve(name string) ([]netip.Addr, error) {
 // source does for getaddrinfo: every matching line, in file order;
 // case-insensitive, canonical name or alias.
 func lookupHosts(path, name string) ([]PathHostsEntry, error) {
-	f, err := os.Open(path)
+	f, err := fileerr.Open("hosts file", path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return scanHosts(f, name)
+	out, err := scanHosts(f, name)
+	return out, fileerr.Reading("hosts file", path, err)
 }
 
 func scanHosts(r io.Reader, name string) ([]PathHostsEntry, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/addrwalk/addrwalk/arptrace"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/internal/walkview"
 	"github.com/addrwalk/addrwalk/ndptrace"
 	"github.com/addrwalk/addrwalk/resolver"
@@ -62,7 +63,7 @@ func (f PictureFlags) writeParts(title string, parts []walkview.Part) error {
 			return err
 		}
 		if err := os.WriteFile(f.HTML, b.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("--html: %w", err)
+			return fileerr.Write("--html", f.HTML, err)
 		}
 	}
 	if f.SVG != "" {
@@ -73,7 +74,7 @@ func (f PictureFlags) writeParts(title string, parts []walkview.Part) error {
 				path = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(path, ext), i+1, ext)
 			}
 			if err := os.WriteFile(path, []byte(p.SVG), 0o644); err != nil {
-				return fmt.Errorf("--svg: %w", err)
+				return fileerr.Write("--svg", path, err)
 			}
 		}
 	}

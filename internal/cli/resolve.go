@@ -1,18 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/fileerr"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
@@ -54,12 +55,11 @@ func (f *ResolverFlags) config() (resolver.Config, error) {
 		DisableQNAMEMinimisation: f.NoQmin,
 	}
 	if f.RootHints != "" {
-		fh, err := os.Open(f.RootHints)
+		b, err := fileerr.ReadFile("--root-hints", f.RootHints, fileerr.MaxSmall)
 		if err != nil {
-			return cfg, withExit(ExitUsage, fmt.Errorf("root hints: %w", err))
+			return cfg, withExit(ExitUsage, err)
 		}
-		defer fh.Close()
-		h, err := resolver.ParseHints(fh, f.RootHints)
+		h, err := resolver.ParseHints(bytes.NewReader(b), f.RootHints)
 		if err != nil {
 			return cfg, withExit(ExitUsage, err)
 		}
@@ -70,9 +70,9 @@ func (f *ResolverFlags) config() (resolver.Config, error) {
 	case len(f.TrustAnchor) > 0:
 		var text strings.Builder
 		for _, file := range f.TrustAnchor {
-			b, err := os.ReadFile(file)
+			b, err := fileerr.ReadFile("--trust-anchor", file, fileerr.MaxSmall)
 			if err != nil {
-				return cfg, withExit(ExitUsage, fmt.Errorf("--trust-anchor: %w", err))
+				return cfg, withExit(ExitUsage, err)
 			}
 			// Each file alone first, so an error names its file and line.
 			if _, err := dnssec.ParseAnchors(string(b)); err != nil {

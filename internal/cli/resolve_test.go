@@ -88,7 +88,7 @@ func TestResolveCLI(t *testing.T) {
 		{"reverse -x bad address", append(base, "-x", "192.0.2.300"), ExitUsage, nil, "not an IPv4 or IPv6 address"},
 		{"cd", append(base, "--cd", "--short", "www.example.org"), ExitOK, []string{"192.0.2.10"}, ""},
 		{"-4 and -6", append(base, "-4", "-6", "www.example.org"), ExitUsage, nil, "exclude each other"},
-		{"missing hints file", []string{"resolve", "--root-hints", "/nonexistent/hints", "x.org"}, ExitUsage, nil, "root hints"},
+		{"missing hints file", []string{"resolve", "--root-hints", "/nonexistent/hints", "x.org"}, ExitUsage, nil, "cannot read --root-hints /nonexistent/hints: no such file"},
 		{"no name", []string{"resolve"}, ExitUsage, nil, "expected \"<name>\""},
 	}
 	for _, tt := range tests {

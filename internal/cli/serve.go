@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/addrwalk/addrwalk/internal/config"
 	"github.com/addrwalk/addrwalk/internal/control"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/internal/sdnotify"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
@@ -360,6 +362,7 @@ func (c *ServeCmd) applyFlags(cfg *config.Config) error {
 	}
 	if c.RootHints != "" {
 		cfg.Resolver.RootHints = c.RootHints
+		cfg.SetBy("resolver.root-hints", "--root-hints")
 	}
 	if c.AllowLoopback {
 		cfg.Resolver.AllowLoopback = true
@@ -373,6 +376,7 @@ func (c *ServeCmd) applyFlags(cfg *config.Config) error {
 	}
 	if c.TrustAnchor != "" {
 		cfg.DNSSEC.TrustAnchorFile, cfg.DNSSEC.TrustAnchors = c.TrustAnchor, nil
+		cfg.SetBy("dnssec.trust-anchor-file", "--trust-anchor")
 		if cfg.DNSSEC.Validation == "off" {
 			cfg.DNSSEC.Validation = "on"
 		}
@@ -407,9 +411,12 @@ func (c *ServeCmd) applyFlags(cfg *config.Config) error {
 	}
 	if c.TLSCert != "" || c.TLSKey != "" {
 		cfg.Server.TLSCert, cfg.Server.TLSKey = c.TLSCert, c.TLSKey
+		cfg.SetBy("server.tls-cert", "--tls-cert")
+		cfg.SetBy("server.tls-key", "--tls-key")
 	}
 	if c.Control != "" {
 		cfg.Control.Socket = c.Control
+		cfg.SetBy(control.SocketKey, "--control")
 		if c.Control != "default" {
 			abs, err := filepath.Abs(c.Control)
 			if err != nil {
@@ -524,12 +531,11 @@ func buildResolver(cfg *config.Config, shared *serveShared, metrics *server.Metr
 		rc.Shared = shared.cachedb
 	}
 	if cfg.Resolver.RootHints != "" {
-		f, err := os.Open(cfg.Resolver.RootHints)
+		b, err := fileerr.ReadFile(cfg.Name("resolver.root-hints"), cfg.Resolver.RootHints, fileerr.MaxSmall)
 		if err != nil {
-			return nil, fmt.Errorf("root hints: %w", err)
+			return nil, err
 		}
-		defer f.Close()
-		h, err := resolver.ParseHints(f, cfg.Resolver.RootHints)
+		h, err := resolver.ParseHints(bytes.NewReader(b), cfg.Resolver.RootHints)
 		if err != nil {
 			return nil, err
 		}
@@ -583,9 +589,9 @@ func buildSettings(cfg *config.Config, res server.Resolver) (server.Settings, er
 			}
 		}
 		if cfg.Local.HostsFile != "" {
-			f, err := os.Open(cfg.Local.HostsFile)
+			f, err := fileerr.Open("local.hosts-file", cfg.Local.HostsFile)
 			if err != nil {
-				return s, fmt.Errorf("hosts file: %w", err)
+				return s, err
 			}
 			err = l.AddHosts(f, cfg.Local.HostsFile)
 			f.Close()
@@ -666,9 +672,9 @@ func dnssecConfig(rc *resolver.Config, cfg *config.Config) error {
 	}
 	text := strings.Join(d.TrustAnchors, "\n")
 	if d.TrustAnchorFile != "" {
-		b, err := os.ReadFile(d.TrustAnchorFile)
+		b, err := fileerr.ReadFile(cfg.Name("dnssec.trust-anchor-file"), d.TrustAnchorFile, fileerr.MaxSmall)
 		if err != nil {
-			return fmt.Errorf("dnssec.trust-anchor-file: %w", err)
+			return err
 		}
 		text += "\n" + string(b)
 	}

@@ -3,16 +3,15 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/resolver/cachedb"
 )
 
@@ -40,39 +39,45 @@ func openCacheDB(cfg *config.Config, log *slog.Logger) (*cachedb.Store, error) {
 		QueueSize:      c.WriteQueue,
 		Logger:         log,
 	}
+	if err := cacheDBFiles(c, &sc); err != nil {
+		return nil, err
+	}
+	return cachedb.New(sc)
+}
+
+// cacheDBFiles reads the files [cachedb] names into sc: the password file
+// and the TLS certificates (serve --check-config reads them too).
+func cacheDBFiles(c *config.CacheDB, sc *cachedb.Config) error {
 	if c.PasswordFile != "" {
-		b, err := os.ReadFile(c.PasswordFile)
+		b, err := fileerr.ReadFile("cachedb.password-file", c.PasswordFile, fileerr.MaxSmall)
 		if err != nil {
-			return nil, fmt.Errorf("cachedb: %w", err)
+			return err
 		}
 		sc.Password = strings.TrimSpace(string(b))
 	}
 	if c.TLS {
 		t, err := cacheDBTLS(c)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sc.TLS = t
 	}
-	return cachedb.New(sc)
+	return nil
 }
 
 func cacheDBTLS(c *config.CacheDB) (*tls.Config, error) {
 	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
 	if c.TLSCAFile != "" {
-		pem, err := os.ReadFile(c.TLSCAFile)
+		pool, err := fileerr.LoadCertPool("cachedb.tls-ca-file", c.TLSCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("cachedb: %w", err)
+			return nil, err
 		}
-		t.RootCAs = x509.NewCertPool()
-		if !t.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("cachedb: %s: no PEM certificate", c.TLSCAFile)
-		}
+		t.RootCAs = pool
 	}
 	if c.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
+		cert, err := fileerr.LoadKeyPair("cachedb.tls-cert-file", c.TLSCertFile, "cachedb.tls-key-file", c.TLSKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("cachedb: %w", err)
+			return nil, err
 		}
 		t.Certificates = []tls.Certificate{cert}
 	}

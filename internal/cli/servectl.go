@@ -34,7 +34,7 @@ type serveControl struct {
 // metrics listeners status reports; the control listeners are added.
 func (sc *serveControl) start(ctx context.Context, cfg *config.Config, file string, shared *serveShared, h *server.Handler,
 	metrics *server.Metrics, listeners []control.Listener, log *slog.Logger) (wait func(), err error) {
-	lns, ctlListeners, err := listenControl(ctx, &cfg.Control, log)
+	lns, ctlListeners, err := listenControl(ctx, &cfg.Control, cfg.Name(control.SocketKey), log)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (sc *serveControl) start(ctx context.Context, cfg *config.Config, file stri
 // and the remote listener, which needs its certificates (a missing or
 // unreadable one is an error wrapping control.ErrRemoteTLS: the server
 // does not start without it).
-func listenControl(ctx context.Context, c *config.Control, log *slog.Logger) ([]net.Listener, []control.Listener, error) {
+func listenControl(ctx context.Context, c *config.Control, socketName string, log *slog.Logger) ([]net.Listener, []control.Listener, error) {
 	var lns []net.Listener
 	var status []control.Listener
 	fail := func(err error) ([]net.Listener, []control.Listener, error) {
@@ -83,7 +83,7 @@ func listenControl(ctx context.Context, c *config.Control, log *slog.Logger) ([]
 		return nil, nil, err
 	}
 	if path := c.ControlSocket(); path != "" {
-		ln, err := control.Listen(path)
+		ln, err := control.Listen(socketName, path)
 		if err != nil {
 			return fail(err)
 		}
@@ -91,7 +91,7 @@ func listenControl(ctx context.Context, c *config.Control, log *slog.Logger) ([]
 		status = append(status, control.Listener{Transport: "control", Addr: path})
 	}
 	if c.Remote != nil {
-		tcfg, err := control.ServerTLS(control.RemoteFiles{Cert: c.ServerCert, Key: c.ServerKey, CA: c.ClientCA})
+		tcfg, err := control.ServerTLS(remoteFiles(c))
 		if err != nil {
 			return fail(err)
 		}
@@ -217,4 +217,11 @@ func replaySteps(o resolver.Observer, steps []*resolver.Step) {
 		replaySteps(o, s.Steps)
 		o.Observe(resolver.Event{Kind: resolver.EventSubEnd, Depth: s.Depth, Name: s.Name, Outcome: s.Outcome, Detail: s.Detail, Err: s.Err})
 	}
+}
+
+// remoteFiles are the remote control listener's certificate files, named
+// by their [control] keys.
+func remoteFiles(c *config.Control) control.RemoteFiles {
+	return control.RemoteFiles{Cert: c.ServerCert, Key: c.ServerKey, CA: c.ClientCA,
+		Names: [3]string{"control.server-cert", "control.server-key", "control.client-ca"}}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"crypto/tls"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/internal/config"
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/internal/tlscert"
 	"github.com/addrwalk/addrwalk/server"
 )
@@ -71,7 +71,7 @@ func (cs *certStore) selfSign(cfg *config.Config, out string, log *slog.Logger) 
 	pin, _ := tlscert.Pin(&is.TLS)
 	if out != "" {
 		if err := os.WriteFile(out, is.CertPEM, 0o644); err != nil {
-			return nil, fmt.Errorf("--self-signed-cert: %w", err)
+			return nil, fileerr.Write("--self-signed-cert", out, err)
 		}
 	}
 	log.Warn("serving DoT/DoH with a self-signed certificate: for loopback tests only",
@@ -86,9 +86,9 @@ func (cs *certStore) reload(cfg *config.Config) error {
 	if cs.selfSigned || enc.TLSCert == "" {
 		return nil
 	}
-	c, err := tls.LoadX509KeyPair(enc.TLSCert, enc.TLSKey)
+	c, err := fileerr.LoadKeyPair(cfg.Name("server.tls-cert"), enc.TLSCert, cfg.Name("server.tls-key"), enc.TLSKey)
 	if err != nil {
-		return fmt.Errorf("server.tls-cert/tls-key: %w", err)
+		return err
 	}
 	cs.cur.Store(&c)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/internal/sim"
 )
 
@@ -32,10 +33,10 @@ func (c *SimCmd) Run(g *Globals) error {
 	}
 	defer lab.Close()
 	if err := os.WriteFile(c.Hints, []byte(lab.RootHints()), 0o644); err != nil {
-		return fmt.Errorf("sim: writing hints: %w", err)
+		return fileerr.Write("--hints", c.Hints, err)
 	}
 	if err := os.WriteFile(c.Anchor, []byte(lab.TrustAnchor()), 0o644); err != nil {
-		return fmt.Errorf("sim: writing the trust anchor: %w", err)
+		return fileerr.Write("--anchor", c.Anchor, err)
 	}
 	if !c.Quiet {
 		addrs := lab.Addrs()

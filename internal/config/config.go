@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/addrwalk/addrwalk/internal/zoneerr"
 	"log/slog"
 	"net/netip"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/addrwalk/addrwalk/internal/fileerr"
+	"github.com/addrwalk/addrwalk/internal/zoneerr"
 
 	"github.com/miekg/dns"
 	toml "github.com/pelletier/go-toml/v2"
@@ -33,6 +34,10 @@ type Config struct {
 	Log      Log      `toml:"log"`
 	DNSSEC   DNSSEC   `toml:"dnssec"`
 	Control  Control  `toml:"control"`
+	// Flags names the command-line flags that set keys on top of the
+	// file, by key ("resolver.root-hints": "--root-hints"), so an error
+	// names what the user typed (Name).
+	Flags map[string]string `toml:"-"`
 }
 
 // DNSSEC configures validation (RFC 4033-4035).
@@ -231,11 +236,11 @@ const (
 	maxInflightLimit = 1_000_000
 )
 
-// Load reads and parses the file at path.
+// Load reads and parses the file at path, which serve's --config names.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileerr.ReadFile("--config", path, fileerr.MaxSmall)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
 	return Parse(b, path)
 }

@@ -40,11 +40,11 @@ func (c *Config) validateControl() error {
 		return nil
 	}
 	if !filepath.IsAbs(s) {
-		return invalid("control.socket %q: must be an absolute path", s)
+		return invalid("%s %q: must be an absolute path", c.Name("control.socket"), s)
 	}
 	// sun_path is 108 bytes on Linux (104 on the BSDs), NUL included.
 	if len(s) > 103 {
-		return invalid("control.socket %q: longer than a Unix socket path may be (103 bytes)", s)
+		return invalid("%s %q: longer than a Unix socket path may be (103 bytes)", c.Name("control.socket"), s)
 	}
 	return nil
 }

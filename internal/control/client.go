@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
+
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // ErrUsage is wrapped by Do's error when the server refused the request
@@ -28,8 +31,11 @@ func Do(ctx context.Context, socket string, req Request, upload io.Reader, out i
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", socket)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("control: nothing listens on %s (left by a server that stopped? is addrwalk serve running?): %w", socket, syscall.ECONNREFUSED)
+	}
 	if err != nil {
-		return fmt.Errorf("control: %w", err)
+		return fmt.Errorf("control: %w", fileerr.Read("socket", socket, err))
 	}
 	c := nc.(*net.UnixConn)
 	defer c.Close()

@@ -9,8 +9,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/internal/listenerr"
 )
 
@@ -27,7 +27,7 @@ const ServerName = "addrwalk-control"
 
 // ErrRemoteTLS is wrapped by the errors about the remote control
 // channel's certificate files.
-var ErrRemoteTLS = errors.New("control: remote control certificates")
+var ErrRemoteTLS = errors.New("control: remote channel")
 
 // RemoteFiles names the PEM files of one side of the remote control
 // channel (`addrwalk ctl setup` writes both sides').
@@ -35,6 +35,9 @@ type RemoteFiles struct {
 	Cert string // this side's certificate chain
 	Key  string // its private key
 	CA   string // the CA the other side's certificate must chain to
+	// Names are the flags or configuration keys that named Cert, Key
+	// and CA, for errors ("" names none).
+	Names [3]string
 }
 
 // ServerTLS is the remote listener's TLS configuration: it presents
@@ -81,17 +84,13 @@ func load(f RemoteFiles) (tls.Certificate, *x509.CertPool, error) {
 			return tls.Certificate{}, nil, fmt.Errorf("%w: no %s file given (`addrwalk ctl setup` makes them)", ErrRemoteTLS, p.what)
 		}
 	}
-	cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("%w: %s, %s: %w", ErrRemoteTLS, f.Cert, f.Key, err)
-	}
-	pem, err := os.ReadFile(f.CA)
+	cert, err := fileerr.LoadKeyPair(f.Names[0], f.Cert, f.Names[1], f.Key)
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("%w: %w", ErrRemoteTLS, err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return tls.Certificate{}, nil, fmt.Errorf("%w: %s holds no PEM certificate", ErrRemoteTLS, f.CA)
+	pool, err := fileerr.LoadCertPool(f.Names[2], f.CA)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("%w: %w", ErrRemoteTLS, err)
 	}
 	return cert, pool, nil
 }

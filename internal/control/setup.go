@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 	"github.com/addrwalk/addrwalk/internal/tlscert"
 )
 
@@ -89,7 +90,7 @@ func Setup(dir string, force bool, now time.Time) (*SetupFiles, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("control: setup: %w", err)
+		return nil, fmt.Errorf("control: setup: %w", fileerr.Write("", dir, err))
 	}
 	for _, f := range []setupFile{
 		{CAFile, ca.PEM, 0o644},
@@ -115,33 +116,34 @@ func Setup(dir string, force bool, now time.Time) (*SetupFiles, error) {
 // others, not even for a moment. Without force it is linked into place,
 // which fails rather than replace a file that appeared meanwhile.
 func writeSetupFile(dir string, f setupFile, force bool) error {
+	dst := filepath.Join(dir, f.name)
 	tmp, err := os.CreateTemp(dir, "."+f.name+".*")
 	if err != nil {
-		return fmt.Errorf("control: setup: %w", err)
+		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(f.mode); err != nil {
 		tmp.Close()
-		return fmt.Errorf("control: setup: %w", err)
+		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
 	}
 	if _, err := tmp.Write(f.data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("control: setup: %w", err)
+		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("control: setup: %w", err)
+		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
 	}
-	dst := filepath.Join(dir, f.name)
 	if force {
 		err = os.Rename(tmp.Name(), dst)
 	} else {
 		err = os.Link(tmp.Name(), dst)
 		if errors.Is(err, fs.ErrExist) {
-			err = fmt.Errorf("%w: %w", ErrExists, err)
+			// It appeared since Setup looked.
+			return fmt.Errorf("%w in %s: %s (--force replaces them all)", ErrExists, dir, f.name)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("control: setup: %w", err)
+		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
 	}
 	return nil
 }

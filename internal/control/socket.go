@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // DefaultSocket is where serve listens and ctl connects when no path is
@@ -23,10 +25,14 @@ const socketMode = 0o600
 // owner or mode.
 var ErrInsecureSocket = errors.New("control: refusing insecure socket")
 
+// SocketKey is the configuration key naming the control socket.
+const SocketKey = "control.socket"
+
 // Listen binds the control socket at path with mode 0600. A stale socket
 // left by a server that died is removed; one a live server answers on is
-// not (the error says so), nor is a file that is not a socket.
-func Listen(path string) (*net.UnixListener, error) {
+// not (the error says so), nor is a file that is not a socket. name is
+// what errors call the path: the flag or key that named it.
+func Listen(name, path string) (*net.UnixListener, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().Type() != fs.ModeSocket {
 			return nil, fmt.Errorf("control: %s exists and is not a socket; not removing it", path)
@@ -36,22 +42,22 @@ func Listen(path string) (*net.UnixListener, error) {
 			return nil, fmt.Errorf("control: %s: another server is listening on it", path)
 		}
 		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("control: removing stale socket: %w", err)
+			return nil, fmt.Errorf("control: a stale socket is in the way: %w", fileerr.Write(name, path, err))
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("control: %w", err)
+		return nil, fmt.Errorf("control: %w", fileerr.Write(name, path, err))
 	}
 	// The umask may leave the socket group- or world-writable for a
 	// moment; peers are also checked by uid on accept, so nobody gets in
 	// through that window.
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		return nil, fmt.Errorf("control: %w", err)
+		return nil, fmt.Errorf("control: %w", fileerr.Write(name, path, err))
 	}
 	if err := os.Chmod(path, socketMode); err != nil {
 		_ = ln.Close()
-		return nil, fmt.Errorf("control: %w", err)
+		return nil, fmt.Errorf("control: %w", fileerr.Write(name, path, err))
 	}
 	return ln, nil
 }
@@ -67,7 +73,7 @@ func CheckSocket(path string) error {
 		return fmt.Errorf("control: no socket at %s (is addrwalk serve running with --control %s?)", path, path)
 	}
 	if err != nil {
-		return fmt.Errorf("control: socket %s: %w", path, errors.Unwrap(err))
+		return fmt.Errorf("control: %w", fileerr.Read("socket", path, err))
 	}
 	if fi.Mode().Type() != fs.ModeSocket {
 		return fmt.Errorf("%w: %s is not a socket", ErrInsecureSocket, path)

@@ -14,8 +14,12 @@ import (
 // mistaken path (a disk image, /dev/zero) from being read forever.
 const MaxLines = 1_000_000
 
-// ErrTooLong is returned for a file of more than MaxLines lines.
-var ErrTooLong = fmt.Errorf("hostsfile: more than %d lines", MaxLines)
+// ErrTooLong is returned for a file of more than MaxLines lines. It and
+// ErrLineTooLong say what is wrong with the file, to follow its name.
+var ErrTooLong = fmt.Errorf("it has more than %d lines, more than any hosts file", MaxLines)
+
+// ErrLineTooLong is returned for a line longer than bufio's token limit.
+var ErrLineTooLong = errors.New("a line is longer than 64 KiB: it is not a hosts file")
 
 // Entry is one line of a hosts file that is not blank or a comment.
 type Entry struct {
@@ -51,7 +55,7 @@ func Scan(r io.Reader, fn func(Entry) error) error {
 		case len(f) < 2:
 			e.Err = errors.New("address without names")
 		case err != nil:
-			e.Err = err
+			e.Err = fmt.Errorf("%q is not an IPv4 or IPv6 address", f[0])
 		default:
 			e.Addr, e.Names = addr, f[1:]
 		}
@@ -59,8 +63,8 @@ func Scan(r io.Reader, fn func(Entry) error) error {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("hostsfile: %w", err)
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return ErrLineTooLong
 	}
-	return nil
+	return sc.Err() // the reader's own: the caller names the file
 }

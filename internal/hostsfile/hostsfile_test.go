@@ -18,7 +18,7 @@ func TestScan(t *testing.T) {
 		{"comments and blanks", "# header\n\n   \n127.0.0.1 localhost # trailing\n", []string{"4 127.0.0.1 [localhost]"}},
 		{"aliases and IPv6 zone", "192.0.2.1\tgw gw.example.org\nfe80::1%eth0 router\n", []string{"1 192.0.2.1 [gw gw.example.org]", "2 fe80::1%eth0 [router]"}},
 		{"address without names", "192.0.2.1\n", []string{"1 error: address without names"}},
-		{"not an address", "router 192.0.2.1\n", []string{`1 error: ParseAddr("router"): unable to parse IP`}},
+		{"not an address", "router 192.0.2.1\n", []string{`1 error: "router" is not an IPv4 or IPv6 address`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
