@@ -93,12 +93,15 @@ type Delegation struct {
 // no hits or misses: it is for display.
 func (c *Cache) ClosestDelegation(name string, qclass uint16) (Delegation, bool) {
 	name = canonicalName(dns.Fqdn(name))
-	now := c.now()
+	now := c.tick(c.now())
 	for {
-		e, ok := c.store.GetIfPresent(key{name: name, qtype: dns.TypeNS, class: qclass, kind: kindRRset})
+		k := key{name: name, qtype: dns.TypeNS, class: qclass, kind: kindRRset}
+		e, ok := c.store.GetIfPresent(k)
 		if ok && e.fresh(now) {
-			d := Delegation{Zone: name, Addrs: map[string][]string{}, TTL: ttlSeconds(e.ttl - now.Sub(e.inserted))}
-			for _, rr := range e.rrs {
+			ttl := ttlSeconds(e.left(now))
+			d := Delegation{Zone: name, Addrs: map[string][]string{}, TTL: ttl}
+			nss, _, _, _, _ := e.records(k, ttl) // for display: a set that does not decode shows no servers
+			for _, rr := range nss {
 				ns, ok := rr.(*dns.NS)
 				if !ok {
 					continue
@@ -106,11 +109,13 @@ func (c *Cache) ClosestDelegation(name string, qclass uint16) (Delegation, bool)
 				host := canonicalName(ns.Ns)
 				d.NS = append(d.NS, host)
 				for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-					a, ok := c.store.GetIfPresent(key{name: host, qtype: t, class: qclass, kind: kindRRset})
+					ak := key{name: host, qtype: t, class: qclass, kind: kindRRset}
+					a, ok := c.store.GetIfPresent(ak)
 					if !ok || !a.fresh(now) {
 						continue
 					}
-					for _, rr := range a.rrs {
+					addrs, _, _, _, _ := a.records(ak, 0)
+					for _, rr := range addrs {
 						switch v := rr.(type) {
 						case *dns.A:
 							d.Addrs[host] = append(d.Addrs[host], v.A.String())

@@ -3,6 +3,7 @@ package cache
 import (
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,37 +34,49 @@ type key struct {
 }
 
 // entry is one cached item. Everything but the atomics is written once
-// before the entry is published and never changed: lookups copy what they
-// return.
+// before the entry is published and never changed: lookups decode copies of
+// the records. Fields are ordered to keep the struct at 80 bytes.
 type entry struct {
-	rrs      []dns.RR // the RRset, or the negative proof (NSEC, NSEC3, RRSIG)
-	sigs     []dns.RR // RRSIGs covering rrs
-	proof    []dns.RR // a wildcard-expanded RRset's proof (NSEC/NSEC3, RRSIGs)
-	soa      *dns.SOA // negative entries only
-	err      error    // failure entries only
-	inserted time.Time
-	ttl      time.Duration // after clamps; whole seconds
-	keep     time.Duration // how long otter keeps it: ttl plus any stale window
+	// data holds the records packed (pack.go). An RRset: nrr owned
+	// records, nsig owned RRSIGs over them, then the foreign records of a
+	// wildcard proof. A negative answer: its foreign proof records (NSEC,
+	// NSEC3 and their RRSIGs) after those in soa.
+	data     []byte
+	soa      shared        // negative entries only: the SOA and the RRSIGs over it, shared per zone
+	err      error         // failure entries only
+	inserted int64         // Cache.tick when stored
+	ttl      time.Duration // after clamps; whole seconds but for failures
 	weight   uint32        // approximate bytes, see weigh
+	hits     atomic.Uint32 // fresh hits, for the prefetch hint
+	nrr      uint16
+	nsig     uint16
 	rank     Rank
 	sec      Security
 	kind     kind
-
-	hits       atomic.Uint32 // fresh hits, for the prefetch hint
-	prefetched atomic.Bool   // a prefetch hint was already given
+	// prefetched is set once a prefetch hint was given.
+	prefetched atomic.Bool
 }
 
-// fresh reports whether e is still within its TTL at now.
-func (e *entry) fresh(now time.Time) bool { return now.Sub(e.inserted) < e.ttl }
+// fresh reports whether e is still within its TTL at tick at.
+func (e *entry) fresh(at int64) bool { return at-e.inserted < int64(e.ttl) }
+
+// left returns how much of e's TTL remains at tick at.
+func (e *entry) left(at int64) time.Duration { return e.ttl - time.Duration(at-e.inserted) }
 
 // Cache is a concurrency-safe DNS cache of RRsets, negative answers and
 // failures, bounded by a byte budget. Create it with [New]; the zero value
 // is not usable.
 type Cache struct {
-	cfg   Config
-	now   func() time.Time
-	store *otter.Cache[key, *entry]
-	nsec  *nsecStore // validated NSEC records (RFC 8198), with a share of their own
+	cfg Config
+	now func() time.Time
+	// epoch is when the cache was made: entries store their insertion
+	// time as nanoseconds since (tick), 8 bytes instead of a time.Time's
+	// 24, measured on the monotonic clock when now has one.
+	epoch time.Time
+	// scratch holds buffers to pack records into (packRecords).
+	scratch sync.Pool
+	store   *otter.Cache[key, *entry]
+	nsec    *nsecStore // validated NSEC records (RFC 8198), with a share of their own
 	// parts count the entries and bytes of each kind in store: added
 	// before a write, taken away by the deletion listener.
 	parts [numKinds]partCount
@@ -89,10 +102,11 @@ func New(cfg *Config) (*Cache, error) {
 	} else {
 		clock = otterClock{now: c.now}
 	}
+	c.epoch = c.now()
 	c.store, err = otter.New(&otter.Options[key, *entry]{
 		MaximumWeight:    uint64(c.cfg.MaxBytes),
 		Weigher:          weigh,
-		ExpiryCalculator: keepCalculator{},
+		ExpiryCalculator: keepCalculator{stale: c.cfg.StaleMax},
 		OnDeletion: func(e otter.DeletionEvent[key, *entry]) {
 			c.parts[e.Key.kind].add(-1, weigh(e.Key, e.Value))
 			if e.Cause == otter.CauseOverflow {
@@ -200,16 +214,26 @@ type otterClock struct{ now func() time.Time }
 func (c otterClock) NowNano() int64                      { return c.now().UnixNano() }
 func (c otterClock) Tick(time.Duration) <-chan time.Time { return nil }
 
-// keepCalculator keeps each entry for its TTL plus the stale window, counted
-// from its last write; reads do not extend it.
-type keepCalculator struct{}
+// tick returns t as an entry's time: nanoseconds since the cache's epoch.
+func (c *Cache) tick(t time.Time) int64 { return int64(t.Sub(c.epoch)) }
 
-func (keepCalculator) ExpireAfterCreate(e otter.Entry[key, *entry]) time.Duration {
-	return e.Value.keep
+// keepCalculator keeps each entry for its TTL plus the stale window (none
+// for failures), counted from its last write; reads do not extend it.
+type keepCalculator struct{ stale time.Duration }
+
+func (k keepCalculator) keep(e otter.Entry[key, *entry]) time.Duration {
+	if e.Key.kind == kindFailure {
+		return e.Value.ttl
+	}
+	return e.Value.ttl + k.stale
 }
 
-func (keepCalculator) ExpireAfterUpdate(e otter.Entry[key, *entry], _ *entry) time.Duration {
-	return e.Value.keep
+func (k keepCalculator) ExpireAfterCreate(e otter.Entry[key, *entry]) time.Duration {
+	return k.keep(e)
+}
+
+func (k keepCalculator) ExpireAfterUpdate(e otter.Entry[key, *entry], _ *entry) time.Duration {
+	return k.keep(e)
 }
 
 func (keepCalculator) ExpireAfterRead(e otter.Entry[key, *entry]) time.Duration {
@@ -220,9 +244,9 @@ func (keepCalculator) ExpireAfterRead(e otter.Entry[key, *entry]) time.Duration 
 // against runtime.MemStats by TestBytesPerEntry, which fails when the
 // estimate drifts far from the measurement.
 const (
-	// entryOverhead covers otter's node, the key, the entry struct and the
-	// slice headers.
-	entryOverhead = 240
+	// entryOverhead covers otter's node and table slot, the key and the
+	// 80-byte entry struct; the packed records are counted by length.
+	entryOverhead = 220
 	// rrOverhead covers the interface value, the RR struct and its header
 	// beyond the wire bytes dns.Len counts.
 	rrOverhead = 48
@@ -231,7 +255,8 @@ const (
 // weigh returns the precomputed weight of an entry.
 func weigh(k key, e *entry) uint32 { return uint32(len(k.name)) + e.weight }
 
-// rrsWeight approximates the heap bytes of rrs.
+// rrsWeight approximates the heap bytes of rrs held as dns.RR values (the
+// NSEC store keeps them so).
 func rrsWeight(rrs []dns.RR) uint32 {
 	var w uint32
 	for _, rr := range rrs {
@@ -373,7 +398,7 @@ type freshness struct {
 
 // check decides whether e can answer at now. It counts the hit or miss.
 func (c *Cache) check(e *entry, now time.Time, opts LookupOpts) (freshness, bool) {
-	age := now.Sub(e.inserted)
+	age := time.Duration(c.tick(now) - e.inserted)
 	if age < e.ttl {
 		c.hits.Add(1)
 		left := e.ttl - age

@@ -45,7 +45,7 @@ func (c *Cache) Dump(w io.Writer) (int, error) {
 		k key
 		e *entry
 	}
-	now := c.now()
+	now := c.tick(c.now())
 	var items []item
 	for k, e := range c.store.All() {
 		if k.kind != kindFailure && e.fresh(now) {
@@ -60,28 +60,31 @@ func (c *Cache) Dump(w io.Writer) (int, error) {
 	fmt.Fprintln(bw, dumpHeader)
 	n := 0
 	for _, it := range items {
-		ttl := ttlSeconds(it.e.ttl - now.Sub(it.e.inserted))
+		ttl := ttlSeconds(it.e.left(now))
 		if ttl == 0 {
 			continue
 		}
-		n++
 		k, e := it.k, it.e
+		rrs, sigs, proof, soa, err := e.records(k, ttl)
+		if err != nil {
+			continue // unreachable: the cache decodes what it packed
+		}
+		n++
 		typ := "-"
 		if k.kind != kindNXDomain {
 			typ = dns.Type(k.qtype).String()
 		}
 		fmt.Fprintf(bw, "+%s %s %s %s %s %s\n", kindNames[k.kind], k.name, typ, dns.Class(k.class), e.rank, e.sec)
-		if e.soa != nil {
-			writeRRs(bw, "soa", []dns.RR{e.soa}, ttl)
+		if soa != nil {
+			writeRRs(bw, "soa", []dns.RR{soa}, ttl)
 		}
-		if k.kind == kindRRset {
-			writeRRs(bw, "rr", e.rrs, ttl)
-		} else {
-			writeRRs(bw, "proof", e.rrs, ttl)
+		writeRRs(bw, "rr", rrs, ttl)
+		if k.kind != kindRRset {
+			writeRRs(bw, "proof", proof, ttl)
 		}
-		writeRRs(bw, "sig", e.sigs, ttl)
+		writeRRs(bw, "sig", sigs, ttl)
 		if k.kind == kindRRset {
-			writeRRs(bw, "proof", e.proof, ttl)
+			writeRRs(bw, "proof", proof, ttl)
 		}
 	}
 	if err := bw.Flush(); err != nil {

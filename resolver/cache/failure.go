@@ -37,9 +37,8 @@ func (c *Cache) markFailed(name string, qtype, qclass uint16, err error, ttl tim
 	}
 	e := &entry{
 		err:      err,
-		inserted: c.now(),
+		inserted: c.tick(c.now()),
 		ttl:      ttl,
-		keep:     ttl,
 		kind:     kindFailure,
 		weight:   entryOverhead,
 	}
@@ -57,7 +56,7 @@ func (c *Cache) Failed(name string, qtype, qclass uint16) (FailureHit, bool) {
 	if !ok {
 		return FailureHit{}, false
 	}
-	left := e.ttl - c.now().Sub(e.inserted)
+	left := e.left(c.tick(c.now()))
 	if left <= 0 {
 		return FailureHit{}, false
 	}

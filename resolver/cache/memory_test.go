@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -51,11 +52,15 @@ func TestBytesPerEntry(t *testing.T) {
 		t.Skip("inserts 100k entries")
 	}
 	tests := []struct {
-		name string
-		set  func(int) RRset
+		name   string
+		insert func(*testing.T, *Cache, int)
 	}{
-		{"one A", aSet},
-		{"four NS", nsSet},
+		{"one A", func(t *testing.T, c *Cache, i int) { mustInsert(t, c, aSet(i)) }},
+		{"four NS", func(t *testing.T, c *Cache, i int) { mustInsert(t, c, nsSet(i)) }},
+		// Negative entries of one zone share its SOA (and the RRSIG
+		// over it): each keeps only its own NSEC and RRSIG.
+		{"NXDOMAIN", func(t *testing.T, c *Cache, i int) { mustInsertNegative(t, c, i, false) }},
+		{"NXDOMAIN signed", func(t *testing.T, c *Cache, i int) { mustInsertNegative(t, c, i, true) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +69,7 @@ func TestBytesPerEntry(t *testing.T) {
 			for i := range memEntries {
 				// The cache keeps copies, and the owner name string
 				// they share with the input: that is part of the cost.
-				mustInsert(t, c, tt.set(i))
+				tt.insert(t, c, i)
 			}
 			after := heapAlloc()
 			c.store.CleanUp()
@@ -99,5 +104,35 @@ func TestByteBoundEvicts(t *testing.T) {
 	}
 	if got := uint64(st.Entries) + st.Evictions; got != inserts {
 		t.Errorf("Entries + Evictions = %d, want %d", got, inserts)
+	}
+}
+
+// mustInsertNegative caches an NXDOMAIN for host i of example.org, as an
+// unsigned zone gives it (the SOA alone) or as a signed one does (the SOA,
+// its RRSIG and an NSEC with its RRSIG), every record with names and
+// signatures of the sizes a real zone has.
+func mustInsertNegative(t *testing.T, c *Cache, i int, signed bool) {
+	t.Helper()
+	soa := &dns.SOA{Hdr: dns.RR_Header{Name: "example.org.", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 3600},
+		Ns: "ns1.example.org.", Mbox: "hostmaster.example.org.", Serial: 2026120501, Refresh: 7200,
+		Retry: 3600, Expire: 1209600, Minttl: 3600}
+	sig := func(owner string, covered uint16) *dns.RRSIG {
+		return &dns.RRSIG{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 3600},
+			TypeCovered: covered, Algorithm: dns.ECDSAP256SHA256, Labels: uint8(dns.CountLabel(owner)),
+			OrigTtl: 3600, Expiration: 1767225600, Inception: 1764547200, KeyTag: 12345, SignerName: "example.org.",
+			Signature: strings.Repeat("A", 88)} // 64 bytes, an ECDSA P-256 signature
+	}
+	var proof []dns.RR
+	if signed {
+		owner := fmt.Sprintf("host%d.example.org.", i)
+		proof = []dns.RR{sig("example.org.", dns.TypeSOA),
+			&dns.NSEC{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 3600},
+				NextDomain: fmt.Sprintf("host%d0.example.org.", i), TypeBitMap: []uint16{dns.TypeA, dns.TypeRRSIG, dns.TypeNSEC}},
+			sig(owner, dns.TypeNSEC)}
+	}
+	name := fmt.Sprintf("host%da.example.org.", i)
+	if _, err := c.InsertNegative(name, dns.TypeA, dns.ClassINET,
+		Negative{Kind: NXDomain, SOA: soa, Proof: proof, Rank: RankAnswerAuth}); err != nil {
+		t.Fatal(err)
 	}
 }

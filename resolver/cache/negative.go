@@ -3,7 +3,6 @@ package cache
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -91,19 +90,32 @@ func (c *Cache) InsertNegative(name string, qtype, qclass uint16, n Negative) (I
 	if !ok {
 		return ZeroTTL, nil
 	}
-	secs := uint32(ttl / time.Second)
-	e := &entry{
-		soa:      dns.Copy(n.SOA).(*dns.SOA),
-		rrs:      copyRRs(n.Proof, secs),
-		inserted: c.now(),
-		ttl:      ttl,
-		keep:     ttl + c.cfg.StaleMax,
-		rank:     n.Rank,
-		sec:      n.Security,
-		kind:     k.kind,
+	// The SOA and the RRSIGs over it that lead the proof are the same in
+	// every negative answer from a zone: they are kept once, shared.
+	head := 0
+	for head < len(n.Proof) && coversSOA(n.Proof[head], n.SOA.Hdr.Name) {
+		head++
 	}
-	e.soa.Hdr.Ttl = secs
-	e.weight = entryOverhead + rrsWeight([]dns.RR{e.soa}) + rrsWeight(e.rrs)
+	soa, err := c.packShared(append([]dns.RR{n.SOA}, n.Proof[:head]...))
+	if err != nil {
+		return 0, err
+	}
+	data, err := c.pack(nil, nil, n.Proof[head:])
+	if err != nil {
+		return 0, err
+	}
+	e := &entry{
+		data:     data,
+		soa:      soa,
+		inserted: c.tick(c.now()),
+		ttl:      ttl,
+		// The shared SOA is weighed in full in every entry: the budget
+		// then holds even when each entry comes from another zone.
+		weight: entryOverhead + uint32(len(data)+len(soa.Value())),
+		rank:   n.Rank,
+		sec:    n.Security,
+		kind:   k.kind,
+	}
 	res := c.put(k, e)
 	if res != Outranked && qtype != 0 {
 		c.dropOutranked(key{name: k.name, qtype: qtype, class: qclass, kind: kindRRset}, e)
@@ -118,9 +130,11 @@ func (c *Cache) InsertNegative(name string, qtype, qclass uint16, n Negative) (I
 func (c *Cache) LookupNegative(name string, qtype, qclass uint16, opts LookupOpts) (NegativeHit, bool) {
 	name = canonicalName(name)
 	e, ok := c.store.GetIfPresent(key{name: name, qtype: qtype, class: qclass, kind: kindNoData})
+	k := key{name: name, qtype: qtype, class: qclass, kind: kindNoData}
 	nx, nxOK := c.store.GetIfPresent(key{name: name, class: qclass, kind: kindNXDomain})
-	if nxOK && (!ok || nx.inserted.After(e.inserted)) {
+	if nxOK && (!ok || nx.inserted > e.inserted) {
 		e, ok = nx, true
+		k = key{name: name, class: qclass, kind: kindNXDomain}
 	}
 	if !ok {
 		c.misses.Add(1)
@@ -134,16 +148,25 @@ func (c *Cache) LookupNegative(name string, qtype, qclass uint16, opts LookupOpt
 	if e.kind == kindNXDomain {
 		kind = NXDomain
 	}
-	soa := dns.Copy(e.soa).(*dns.SOA)
-	soa.Hdr.Ttl = f.ttl
+	_, _, proof, soa, err := e.records(k, f.ttl)
+	if err != nil || soa == nil {
+		// Unreachable: see Lookup.
+		return NegativeHit{}, false
+	}
 	return NegativeHit{
 		Kind:     kind,
 		SOA:      soa,
-		Proof:    copyRRs(e.rrs, f.ttl),
+		Proof:    proof,
 		Rank:     e.rank,
 		Security: e.sec,
 		TTL:      f.ttl,
 		Stale:    f.stale,
 		Prefetch: f.prefetch,
 	}, true
+}
+
+// coversSOA reports whether rr is an RRSIG over the SOA of zone.
+func coversSOA(rr dns.RR, zone string) bool {
+	sig, ok := rr.(*dns.RRSIG)
+	return ok && sig.TypeCovered == dns.TypeSOA && equalName(sig.Hdr.Name, canonicalName(zone))
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
@@ -111,18 +110,21 @@ func (c *Cache) Insert(s RRset) (InsertResult, error) {
 	if !ok {
 		return ZeroTTL, nil
 	}
+	data, err := c.pack(s.RRs, s.Sigs, s.Proof)
+	if err != nil {
+		return 0, err
+	}
 	e := &entry{
-		rrs:      copyRRs(s.RRs, uint32(ttl/time.Second)),
-		sigs:     copyRRs(s.Sigs, uint32(ttl/time.Second)),
-		proof:    copyRRs(s.Proof, uint32(ttl/time.Second)),
-		inserted: c.now(),
+		data:     data,
+		inserted: c.tick(c.now()),
 		ttl:      ttl,
-		keep:     ttl + c.cfg.StaleMax,
+		weight:   entryOverhead + uint32(len(data)),
+		nrr:      uint16(len(s.RRs)),
+		nsig:     uint16(len(s.Sigs)),
 		rank:     s.Rank,
 		sec:      s.Security,
 		kind:     kindRRset,
 	}
-	e.weight = entryOverhead + rrsWeight(e.rrs) + rrsWeight(e.sigs) + rrsWeight(e.proof)
 	k := key{name: name, qtype: qtype, class: class, kind: kindRRset}
 	res := c.put(k, e)
 	if res != Outranked && s.Rank >= RankAnswerNonAuth {
@@ -135,7 +137,8 @@ func (c *Cache) Insert(s RRset) (InsertResult, error) {
 // Lookup returns a copy of the RRset cached for name, qtype and qclass, if
 // it is fresh, or stale and opts allows stale data.
 func (c *Cache) Lookup(name string, qtype, qclass uint16, opts LookupOpts) (Hit, bool) {
-	e, ok := c.store.GetIfPresent(key{name: canonicalName(name), qtype: qtype, class: qclass, kind: kindRRset})
+	k := key{name: canonicalName(name), qtype: qtype, class: qclass, kind: kindRRset}
+	e, ok := c.store.GetIfPresent(k)
 	if !ok {
 		c.misses.Add(1)
 		return Hit{}, false
@@ -144,10 +147,16 @@ func (c *Cache) Lookup(name string, qtype, qclass uint16, opts LookupOpts) (Hit,
 	if !ok {
 		return Hit{}, false
 	}
+	rrs, sigs, proof, _, err := e.records(k, f.ttl)
+	if err != nil {
+		// Unreachable: the cache decodes only what it packed. Count
+		// the lookup as a miss rather than answer with part of a set.
+		return Hit{}, false
+	}
 	return Hit{
-		RRs:      copyRRs(e.rrs, f.ttl),
-		Sigs:     copyRRs(e.sigs, f.ttl),
-		Proof:    copyRRs(e.proof, f.ttl),
+		RRs:      rrs,
+		Sigs:     sigs,
+		Proof:    proof,
 		Rank:     e.rank,
 		Security: e.sec,
 		TTL:      f.ttl,
