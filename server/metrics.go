@@ -33,6 +33,7 @@ type Metrics struct {
 	rtt       *prometheus.HistogramVec
 	lookups   *prometheus.CounterVec
 	inflightG prometheus.Gauge
+	inflightN atomic.Int64 // what inflightG shows, for the parts collector
 	// overloadCached counts queries answered from the resolver's cache
 	// while every resolution slot was taken.
 	overloadCached prometheus.Counter
@@ -143,9 +144,18 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// InflightBytes estimates what one resolution in flight holds: under a
+// flood with simulated latency, 300 resolutions in flight held 900
+// goroutines (11.8 MB of stacks) and some 8 MB of heap, about 66 KB each
+// (#11). Resolutions are bounded by [server] max-inflight, not by the cache
+// budget; the metrics report them beside the budget's parts as
+// cache.PartInflight, and serve's memory limit counts this much per slot.
+const InflightBytes = 64 << 10
+
 // partsCollector reports the entries and bytes of each part of the one
 // memory budget (cache.SplitBudget): the resolver's (rrset, negative,
-// failure, nsec, infra) and the packet cache.
+// failure, nsec, infra) and the packet cache; and beside them the
+// resolutions in flight, which max-inflight bounds.
 type partsCollector struct {
 	m              *Metrics
 	entries, bytes *prometheus.Desc
@@ -154,9 +164,9 @@ type partsCollector struct {
 func newPartsCollector(m *Metrics) partsCollector {
 	return partsCollector{m: m,
 		entries: prometheus.NewDesc("addrwalk_cache_part_entries",
-			"Entries held by each part of the cache memory budget (nsec: records; infra: servers; the others: RRsets or replies).", []string{"part"}, nil),
+			"Entries held by each part of the cache memory budget (nsec: records; infra: servers; inflight: resolutions running, outside the budget; the others: RRsets or replies).", []string{"part"}, nil),
 		bytes: prometheus.NewDesc("addrwalk_cache_part_bytes",
-			"Approximate heap bytes held by each part of the cache memory budget ([cache] size).", []string{"part"}, nil),
+			"Approximate heap bytes held by each part of the cache memory budget ([cache] size); inflight is an estimate per resolution running, bounded by [server] max-inflight instead.", []string{"part"}, nil),
 	}
 }
 
@@ -173,6 +183,8 @@ func (pc partsCollector) Collect(ch chan<- prometheus.Metric) {
 	if p := pc.m.pc.Load(); p != nil {
 		parts = append(parts, p.part())
 	}
+	n := max(pc.m.inflightN.Load(), 0)
+	parts = append(parts, cache.PartStats{Part: cache.PartInflight, Entries: int(n), Bytes: uint64(n) * InflightBytes})
 	for _, p := range parts {
 		ch <- prometheus.MustNewConstMetric(pc.entries, prometheus.GaugeValue, float64(p.Entries), p.Part)
 		ch <- prometheus.MustNewConstMetric(pc.bytes, prometheus.GaugeValue, float64(p.Bytes), p.Part)
@@ -310,5 +322,6 @@ func (m *Metrics) servfail(reason string) {
 func (m *Metrics) inflight(d float64) {
 	if m != nil {
 		m.inflightG.Add(d)
+		m.inflightN.Add(int64(d))
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -99,6 +100,45 @@ func TestQueryCounterLabels(t *testing.T) {
 			want := []map[string]string{{"type": tt.wantType, "rcode": tt.wantRcode, "transport": TransportTCP.String(), "cached": tt.wantCachedAs}}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("series (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestInflightPart checks that the parts metrics report the resolutions in
+// flight beside the cache's parts, at InflightBytes each.
+func TestInflightPart(t *testing.T) {
+	tests := []struct {
+		name    string
+		changes []float64 // calls of inflight
+		want    map[string]float64
+	}{
+		{"none", nil, map[string]float64{"entries": 0, "bytes": 0}},
+		{"three running", []float64{1, 1, 1}, map[string]float64{"entries": 3, "bytes": 3 * InflightBytes}},
+		{"started and done", []float64{1, 1, -1, -1, 1}, map[string]float64{"entries": 1, "bytes": InflightBytes}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewMetrics()
+			for _, d := range tt.changes {
+				m.inflight(d)
+			}
+			mfs, err := m.reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]float64{}
+			for _, mf := range mfs {
+				for _, s := range mf.GetMetric() {
+					for _, l := range s.GetLabel() {
+						if l.GetName() == "part" && l.GetValue() == "inflight" {
+							got[strings.TrimPrefix(mf.GetName(), "addrwalk_cache_part_")] = s.GetGauge().GetValue()
+						}
+					}
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("inflight part (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -236,6 +236,8 @@ func TestMetricsAndDebug(t *testing.T) {
 		`addrwalk_cache_part_bytes{part="failure"} `,
 		`addrwalk_cache_part_bytes{part="nsec"} `,
 		`addrwalk_cache_part_bytes{part="infra"} `,
+		`addrwalk_cache_part_entries{part="inflight"} 0`,
+		`addrwalk_cache_part_bytes{part="inflight"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

@@ -10,6 +10,7 @@
 //	hostile flood     -target ... -zone example.org   random-subdomain flood
 //	hostile blackhole -target ADDR -duration D      a silent server for a dead zone
 //	hostile forge     -target ... -auth ADDR -zone victim.lab.   forged-reply flood (root)
+//	hostile fill      -target ... -pid PID -names N   N distinct names; RSS per cached name
 //
 // With -assert the exit status says whether the goals held (0 crashes,
 // legitimate answers, idle connections closed, no amplification).
@@ -59,7 +60,7 @@ type opts struct {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: hostile tcp|malformed|refuse|flood|blackhole [flags]")
+		return errors.New("usage: hostile tcp|malformed|refuse|flood|blackhole|forge|fill [flags]")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	target := fs.String("target", "127.0.0.1:53", "resolver address (loopback or a namespace the caller made)")
@@ -83,6 +84,13 @@ func run(ctx context.Context, args []string) error {
 	ports := fs.String("ports", "1024-65535", "forge: destination ports guessed, LO-HI")
 	maxSent := fs.Int("max-sent", 10_000_000, "forge: forged packets at most (at most 10^8)")
 	maxNames := fs.Int("max-names", 100_000, "forge: names the attacker's client asks at most")
+	var fill fillConfig
+	fs.IntVar(&fill.names, "names", 100_000, "fill: distinct names asked (at most 10^7)")
+	fs.IntVar(&fill.window, "window", 32, "fill: queries outstanding at once (at most 1024)")
+	fs.StringVar(&fill.pos, "pos-zone", "wild.insecure.dnssec-test.org.", "fill: zone with a wildcard: its names are answered")
+	fs.StringVar(&fill.neg, "neg-zone", "example.org.", "fill: zone whose random names do not exist")
+	fs.StringVar(&fill.metrics, "metrics", "", "fill: addrwalk's metrics URL (http://ADDR/metrics), to print each memory part")
+	fs.IntVar(&fill.steps, "steps", 10, "fill: RSS lines printed on the way (at most 1000)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -107,6 +115,10 @@ func run(ctx context.Context, args []string) error {
 		ok, err = floodTest(ctx, o, dns.Fqdn(*zone), min(*rate, 200000))
 	case "blackhole":
 		ok, err = blackhole(ctx, o)
+	case "fill":
+		fill.names, fill.window, fill.steps = min(fill.names, 10_000_000), min(max(fill.window, 1), 1024), min(fill.steps, 1000)
+		fill.pos, fill.neg = dns.Fqdn(fill.pos), dns.Fqdn(fill.neg)
+		ok, err = fillTest(ctx, o, fill)
 	case "forge":
 		var cfg forgeConfig
 		if cfg, err = parseForge(*auth, *victim, *zone, *ports); err != nil {

@@ -39,13 +39,11 @@ const (
 	// their bounds the tables outside the budget add some 10 MiB (each
 	// bound is commented where it is set); 32 MiB covers both.
 	memoryFixedOverhead = 32 << 20
-	// memoryPerSlot: under a flood with simulated latency, 300
-	// resolutions in flight held 900 goroutines (11.8 MB of stacks) and
-	// some 8 MB of heap, about 66 KB each. When the queries waiting on
-	// each slot (up to four, server's pendingPerSlot) are all full, a
-	// slot may hold more: the limit is then exceeded and the collector
-	// runs more often, which is the trade a soft limit makes.
-	memoryPerSlot = 64 << 10
+	// memoryPerSlot: server.InflightBytes, measured. When the queries
+	// waiting on each slot (up to four, server's pendingPerSlot) are all
+	// full, a slot may hold more: the limit is then exceeded and the
+	// collector runs more often, which is the trade a soft limit makes.
+	memoryPerSlot = server.InflightBytes
 )
 
 // memoryLimit is the soft limit serve sets for cfg.

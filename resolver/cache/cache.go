@@ -170,6 +170,9 @@ const (
 	PartNSEC     = "nsec"     // validated NSEC/NSEC3 records (RFC 8198)
 	PartInfra    = "infra"    // server RTTs and lameness ([Infra])
 	PartPacket   = "packet"   // the server's packet cache
+	// PartInflight is not in the budget: the server's resolutions in
+	// flight, bounded by its max-inflight, reported beside the parts.
+	PartInflight = "inflight"
 )
 
 // PartStats is the size of one part of the memory budget.

@@ -116,6 +116,9 @@ func (c *Cache) InsertNegative(name string, qtype, qclass uint16, n Negative) (I
 		sec:    n.Security,
 		kind:   k.kind,
 	}
+	if _, _, _, _, err := e.records(k, 0); err != nil {
+		return 0, fmt.Errorf("cache: %w: %v for %s does not survive packing: %w", ErrInvalid, n.Kind, k.name, err)
+	}
 	res := c.put(k, e)
 	if res != Outranked && qtype != 0 {
 		c.dropOutranked(key{name: k.name, qtype: qtype, class: qclass, kind: kindRRset}, e)

@@ -140,7 +140,9 @@ func unpackOwned(data []byte, off, n int, owner string, class uint16, ttl uint32
 			b.rr.AAAA = b.ip[:copy(b.ip[:], data[off:end]):16]
 			out[i] = &b.rr
 		default:
-			rr, _, err := dns.UnpackRRWithHeader(hdr, data, off)
+			// Cut at the record's end: some types (an NSEC's type
+			// bitmap) read to the end of what they are given.
+			rr, _, err := dns.UnpackRRWithHeader(hdr, data[:end], off)
 			if err != nil {
 				return nil, off, fmt.Errorf("%w: %w", errCorrupt, err)
 			}
@@ -168,7 +170,11 @@ func unpackForeign(dst []dns.RR, data []byte, off int, ttl uint32) ([]dns.RR, er
 			Rrtype:   binary.BigEndian.Uint16(data[nameEnd:]),
 			Class:    binary.BigEndian.Uint16(data[nameEnd+2:]),
 			Rdlength: binary.BigEndian.Uint16(data[nameEnd+4:])}
-		rr, end, err := dns.UnpackRRWithHeader(hdr, data, nameEnd+6)
+		end := nameEnd + 6 + int(hdr.Rdlength)
+		if end > len(data) {
+			return dst, errCorrupt
+		}
+		rr, _, err := dns.UnpackRRWithHeader(hdr, data[:end], nameEnd+6) // cut: see unpackOwned
 		if err != nil {
 			return dst, fmt.Errorf("%w: %w", errCorrupt, err)
 		}

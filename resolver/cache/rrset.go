@@ -126,6 +126,9 @@ func (c *Cache) Insert(s RRset) (InsertResult, error) {
 		kind:     kindRRset,
 	}
 	k := key{name: name, qtype: qtype, class: class, kind: kindRRset}
+	if _, _, _, _, err := e.records(k, 0); err != nil {
+		return 0, fmt.Errorf("cache: %w: %s %s does not survive packing: %w", ErrInvalid, name, dns.Type(qtype), err)
+	}
 	res := c.put(k, e)
 	if res != Outranked && s.Rank >= RankAnswerNonAuth {
 		c.dropOutranked(key{name: name, qtype: qtype, class: class, kind: kindNoData}, e)
