@@ -26,9 +26,10 @@ const (
 	// usually binds first.
 	DefaultPacketCacheEntries = 100_000
 	// pentryOverhead approximates the heap bytes of an entry beyond its
-	// wire bytes, key and TTL tables: the pentry struct, the map slot and
-	// allocation rounding (TestPacketCacheBytesPerEntry measures it).
-	pentryOverhead = 208
+	// wire bytes (the reply and its TTL offsets) and key: the 96-byte
+	// pentry struct, the map slot and allocation rounding
+	// (TestPacketCacheMemory measures it: 274 heap bytes per one-A reply).
+	pentryOverhead = 176
 	// pcacheMaxReply is the largest reply kept: bigger ones are rare and
 	// cheap enough to rebuild.
 	pcacheMaxReply = 4096
@@ -54,31 +55,42 @@ func appendPKey(dst []byte, q *query) []byte {
 }
 
 // pentry is one kept reply. It is never changed after it is published.
+// Its fields are ordered to keep it at 96 bytes.
 type pentry struct {
-	// wire is the reply without OPT record: header (ID and flags are
-	// patched on use), question, answer and authority sections.
+	// wire is the reply without OPT record (header, question, answer and
+	// authority sections; ID, flags and TTLs are patched on use) in its
+	// first n bytes, then the offsets of its records' TTL fields, two
+	// bytes each (appendTTLOffsets). The TTLs in the reply are those at
+	// insertion, no longer than the entry's life.
 	wire []byte
+	n    int
 	// qend is the offset just after the question section.
-	qend int
-	// ttlOffs are the offsets of the TTL fields of every record and ttls
-	// their values when inserted.
-	ttlOffs []uint16
-	ttls    []uint32
+	qend     int
+	ede      *edeInfo // the Extended DNS Errors of a kept SERVFAIL
+	reason   string   // and its resolver.Error.Reason, for the query log
+	rcode    int
+	inserted int64 // unix nanoseconds
+	expires  int64
 	// flags to set in the header (AA for local data; the rest is echoed
 	// from the query).
 	flags uint16
 	// secure is set when the resolver validated the whole answer: AD is
 	// then set for clients that asked with DO or AD (RFC 6840 §5.7, §5.8).
-	secure   bool
-	rcode    int
-	ede      *edeInfo // the Extended DNS Errors of a kept SERVFAIL
-	reason   string   // and its resolver.Error.Reason, for the query log
-	inserted int64    // unix nanoseconds
-	expires  int64
+	secure bool
 	// prefetched is set once a refresh was started for this entry.
 	prefetched atomic.Bool
-	// lifetime is the TTL the entry was kept for, for the prefetch rule.
-	lifetime int64
+}
+
+// reply returns the reply e keeps, without its TTL offsets.
+func (e *pentry) reply() []byte { return e.wire[:e.n] }
+
+// appendTTLOffsets appends to wire, a reply, the offsets of its records'
+// TTL fields, two bytes each, and returns it with the reply's length. It
+// reports false when the reply does not parse.
+func appendTTLOffsets(wire []byte) ([]byte, int, bool) {
+	n := len(wire)
+	ok := rrWalk(wire[:n], func(off int, _ uint16) { wire = binary.BigEndian.AppendUint16(wire, uint16(off)) })
+	return wire, n, ok
 }
 
 type pshard struct {
@@ -89,7 +101,7 @@ type pshard struct {
 
 // weight approximates the heap bytes of e stored under a key of n bytes.
 func (e *pentry) weight(n int) int64 {
-	return int64(pentryOverhead + n + cap(e.wire) + 2*cap(e.ttlOffs) + 4*cap(e.ttls))
+	return int64(pentryOverhead + n + cap(e.wire))
 }
 
 // packetCache is a bounded map of replies (bounded.go).
@@ -209,23 +221,21 @@ func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time,
 	if len(wire) > pcacheMaxReply || (rcode != rcodeNoError && rcode != rcodeNXDomain) {
 		return nil
 	}
-	e := &pentry{wire: append([]byte(nil), wire...), flags: flags, rcode: rcode, secure: secure}
+	var offs [pcacheMaxTTLs]uint16
+	records := 0
 	minTTL := uint32(1<<31 - 1)
 	negative := rcode == rcodeNXDomain || binary.BigEndian.Uint16(wire[6:]) == 0
 	tooMany := false
-	ok := rrWalk(e.wire, func(off int, _ uint16) {
-		if tooMany || len(e.ttls) >= pcacheMaxTTLs {
-			// ttlOffs and ttls must stay the same length: stop here
-			// and keep nothing.
+	ok := rrWalk(wire, func(off int, _ uint16) {
+		if records == len(offs) {
 			tooMany = true
 			return
 		}
-		ttl := binary.BigEndian.Uint32(e.wire[off:])
-		e.ttlOffs = append(e.ttlOffs, uint16(off))
-		e.ttls = append(e.ttls, ttl)
-		minTTL = min(minTTL, ttl)
+		offs[records] = uint16(off)
+		records++
+		minTTL = min(minTTL, binary.BigEndian.Uint32(wire[off:]))
 	})
-	if !ok || tooMany || len(e.ttls) == 0 || minTTL == 0 {
+	if !ok || tooMany || records == 0 || minTTL == 0 {
 		// Nothing to time the entry by (a NODATA without SOA), too many
 		// records, or TTL 0 data that must not be kept.
 		return nil
@@ -244,19 +254,22 @@ func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time,
 	if life <= 0 {
 		return nil
 	}
-	// The TTLs we hand out never exceed the lifetime.
+	// One allocation: the reply, then its TTL offsets. The TTLs we hand
+	// out never exceed the lifetime.
 	lifeSec := uint32(life / time.Second)
-	for i, t := range e.ttls {
-		if t > lifeSec {
-			e.ttls[i] = lifeSec
+	buf := make([]byte, len(wire)+2*records)
+	copy(buf, wire)
+	for i, off := range offs[:records] {
+		if binary.BigEndian.Uint32(buf[off:]) > lifeSec {
+			binary.BigEndian.PutUint32(buf[off:], lifeSec)
 		}
+		binary.BigEndian.PutUint16(buf[len(wire)+2*i:], off)
 	}
-	e.qend = headerLen
-	if q, err := skipName(e.wire, headerLen); err == nil {
+	e := &pentry{wire: buf, n: len(wire), qend: headerLen, flags: flags, rcode: rcode, secure: secure}
+	if q, err := skipName(wire, headerLen); err == nil {
 		e.qend = q + 4
 	}
 	e.inserted = now.UnixNano()
-	e.lifetime = int64(life)
 	e.expires = e.inserted + int64(life)
 	return e
 }
@@ -283,16 +296,16 @@ func newFailEntry(name string, qtype, qclass uint16, ede *edeInfo, reason string
 	if ede != nil && ede.code != dns.ExtendedErrorCodeCachedError {
 		cached = &edeInfo{code: ede.code, text: ede.text, next: cached}
 	}
-	e := &pentry{wire: wire, qend: len(wire), rcode: rcodeServFail, ede: cached, reason: reason,
-		inserted: now.UnixNano(), lifetime: int64(life)}
-	e.expires = e.inserted + e.lifetime
+	e := &pentry{wire: wire, n: len(wire), qend: len(wire), rcode: rcodeServFail, ede: cached, reason: reason,
+		inserted: now.UnixNano()}
+	e.expires = e.inserted + int64(life)
 	return e
 }
 
 // appendReply appends the reply e makes to q at now, without OPT.
 func (e *pentry) appendReply(dst []byte, q *query, now int64) []byte {
 	start := len(dst)
-	dst = append(dst, e.wire...)
+	dst = append(dst, e.wire[:e.n]...)
 	out := dst[start:]
 	binary.BigEndian.PutUint16(out, q.id)
 	f := flagQR | flagRA | q.flags&(opcodeMask|flagRD|flagCD) | e.flags | uint16(e.rcode)
@@ -307,8 +320,10 @@ func (e *pentry) appendReply(dst []byte, q *query, now int64) []byte {
 	// because the key matched.
 	copy(out[headerLen:e.qend], q.question)
 	elapsed := uint32((now - e.inserted) / int64(time.Second))
-	for i, off := range e.ttlOffs {
-		t := e.ttls[i]
+	offs := e.wire[e.n:]
+	for i := 0; i+1 < len(offs); i += 2 {
+		off := binary.BigEndian.Uint16(offs[i:])
+		t := binary.BigEndian.Uint32(e.wire[off:])
 		if t > elapsed {
 			t -= elapsed
 		} else {
@@ -323,7 +338,7 @@ func (e *pentry) appendReply(dst []byte, q *query, now int64) []byte {
 // tenth of its life and should be refreshed in the background (Unbound's
 // prefetch rule).
 func (e *pentry) wantsPrefetch(now int64) bool {
-	if (e.expires-now)*10 > e.lifetime || e.prefetched.Load() {
+	if (e.expires-now)*10 > e.expires-e.inserted || e.prefetched.Load() {
 		return false
 	}
 	return e.prefetched.CompareAndSwap(false, true)

@@ -173,7 +173,7 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		// servers again (nor are Insecure ones with an EDE, whose
 		// reason a cache hit would not repeat). Nor are
 		// replies the resolver's own cache would answer differently.
-		if ce := newPEntry(a.e.wire, 0, a.rcode, a.e.secure, h.now(), st.clamps); ce != nil {
+		if ce := newPEntry(a.e.reply(), 0, a.rcode, a.e.secure, h.now(), st.clamps); ce != nil {
 			h.pc.put([]byte(key), ce)
 		}
 	}
@@ -224,14 +224,11 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 		h.m.servfail("pack")
 		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "cannot pack the answer"}, reason: "pack"}
 	}
-	e := &pentry{wire: wire, rcode: res.Rcode & rcodeMask, qend: headerLen, secure: res.Security == dnssec.Secure}
+	e := &pentry{rcode: res.Rcode & rcodeMask, qend: headerLen, secure: res.Security == dnssec.Secure}
 	if off, err := skipName(wire, headerLen); err == nil {
 		e.qend = off + 4
 	}
-	rrWalk(wire, func(off int, _ uint16) {
-		e.ttlOffs = append(e.ttlOffs, uint16(off))
-		e.ttls = append(e.ttls, uint32(wire[off])<<24|uint32(wire[off+1])<<16|uint32(wire[off+2])<<8|uint32(wire[off+3]))
-	})
+	e.wire, e.n, _ = appendTTLOffsets(wire) // a reply that does not parse keeps the offsets of what did
 	e.inserted = h.now().UnixNano()
 	a := &answer{e: e, rcode: e.rcode}
 	if res.Stale {
