@@ -35,7 +35,13 @@
 // Freshness is always decided against the injected clock ([Config.Now]),
 // which is also the clock otter runs on.
 //
-// Files: cache.go (the store, weights, copies), config.go, budget.go (the
+// Entries keep their records packed in wire form, one byte slice each
+// (pack.go): a one-A RRset costs about 255 heap bytes in all, and the
+// negative answers of a zone share one copy of its SOA and the RRSIGs over
+// it (TestBytesPerEntry).
+//
+// Files: cache.go (the store, weights, copies), pack.go (the packed form
+// of records), config.go, budget.go (the
 // shares of one budget), rrset.go, negative.go, failure.go, nsec.go
 // (RFC 8198), infra.go, rank.go, admin.go (flushes, delegations), dump.go
 // (dump and load), shared.go (the second-level cache seam), settings.go.
