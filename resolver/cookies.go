@@ -2,32 +2,49 @@ package resolver
 
 import (
 	"bytes"
+	"container/list"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
+	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
 
 // DNS cookies as a client (RFC 7873, RFC 9018 §3): every query carries an
-// 8-byte client cookie, random per server, and the server's own cookie
-// once it sent one. A reply whose COOKIE option does not start with the
-// client cookie is ignored like one with the wrong ID (RFC 7873 §5.3: a
-// blind forger cannot see the cookie, so it adds 64 bits to guess).
+// 8-byte client cookie, a keyed hash of the server's address (RFC 7873
+// §4.1; BIND computes it the same way), and the server's own cookie once
+// it sent one. A reply whose COOKIE option does not start with the client
+// cookie is ignored like one with the wrong ID (RFC 7873 §5.3: a blind
+// forger cannot see the cookie, so it adds 64 bits to guess).
 //
-// Once a server has sent a cookie it is known to send them, and that is
-// never unlearnt from anything a blind forger can cause:
+// Once a server has sent a cookie it is known to send them, and nothing a
+// blind forger can cause unlearns that:
 //   - a UDP reply without a cookie from it is ignored like a forgery, and
 //     a UDP wait that saw only such replies (or any other rejected ones)
 //     is retried over TCP, which a blind forger cannot answer (BIND does
 //     the same: "missing expected cookie", ISC issue #2275);
-//   - a timeout changes nothing: a flood makes timeouts, so a timeout must
-//     not weaken what the next reply has to show;
-//   - only a TCP reply without a cookie, to a query that carried one,
-//     ends it: the server itself, reached over a connection a blind
-//     forger cannot inject into, no longer sends cookies (a server that
-//     turned them off, or an anycast node without them). Its UDP replies
-//     are then taken without a cookie, as for a server never heard from.
+//   - a timeout changes nothing: a flood makes timeouts;
+//   - a TCP reply without a cookie changes nothing either: RFC 7873 does
+//     not require cookies over TCP and some servers leave them out
+//     there, and a forger can force the TCP retry at will. BIND skips
+//     the cookie check over TCP and keeps the server's cookie;
+//   - the knowledge lapses only with time: a server none of whose
+//     replies carried a cookie for cookieLifetime is a server never heard
+//     from again (RFC 9018 §4.3: its last cookie has expired anyway).
+//     That is how a server that really stopped sending cookies recovers,
+//     after an hour of TCP retries; a forger cannot cause it, since every
+//     real reply of a server that sends cookies renews it.
+//
+// The knowledge lives in a table of its own (cookieJar), not in the
+// per-server table of outstanding queries and 0x20 state: making the
+// resolver contact many servers evicts entries from that one, and must
+// not send a server back to first contact, where a reply without a
+// cookie is taken.
 //
 // BADCOOKIE (RFC 7873 §5.3) is retried once with the fresh server cookie,
 // then over TCP.
@@ -40,44 +57,129 @@ const (
 	maxServerCookie = 32
 )
 
+const (
+	// cookieLifetime is how long a server is known to send cookies
+	// after the last reply that carried one: an hour, RFC 9018 §4.3's
+	// validity of a server cookie (past it the cookie held is expired
+	// and the server hands out a new one).
+	cookieLifetime = time.Hour
+	// maxCookieServers bounds the servers whose cookie is kept. A
+	// server enters only with a reply that carried a valid cookie (a
+	// silent or cookieless server costs nothing here), and while it is
+	// within cookieLifetime a newcomer never evicts it: when the table is
+	// full of live entries the newcomer is not kept (it is treated as
+	// at first contact, as before the table existed). 10,000: Unbound's
+	// infra-cache-numhosts, the servers a busy resolver uses; an entry
+	// is about 250 bytes, 2.5 MB in all, counted in serve's fixed
+	// memory overhead like the upstream tables (upstream.go).
+	maxCookieServers = 10_000
+)
+
 // fillRandom fills b from crypto/rand: cookies and the like must not be
 // predictable. crypto/rand.Read never fails on Linux (Go 1.24+: it
 // crashes the program instead).
 func fillRandom(b []byte) { rand.Read(b) }
 
-// cookieOption returns the COOKIE option for a query to this server.
-func (s *serverState) cookieOption() *dns.EDNS0_COOKIE {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE,
-		Cookie: hex.EncodeToString(s.clientCookie[:]) + hex.EncodeToString(s.serverCookie)}
+// cookieJar is the resolver's memory of which servers send cookies, and
+// their last cookie. Bounded by maxCookieServers (max, smaller in tests).
+type cookieJar struct {
+	now    func() time.Time
+	secret [32]byte // keys the client cookies
+	max    int
+
+	mu sync.Mutex // guards the following
+	// byServer indexes lru, whose front is the server that sent a
+	// cookie last; the back is the first to lapse.
+	byServer map[netip.AddrPort]*list.Element // of *jarEntry
+	lru      list.List
 }
 
-// learnCookie keeps the server cookie of a reply that passed the checks.
-func (s *serverState) learnCookie(m *dns.Msg) {
+type jarEntry struct {
+	server netip.AddrPort
+	cookie []byte    // the server cookie, 8 to 32 bytes
+	seen   time.Time // when a reply last carried it
+}
+
+func newCookieJar(now func() time.Time, max int) *cookieJar {
+	j := &cookieJar{now: now, max: max, byServer: map[netip.AddrPort]*list.Element{}}
+	fillRandom(j.secret[:])
+	return j
+}
+
+// clientCookie is ours for server: HMAC-SHA256 of its address and port
+// under the jar's secret, cut to 8 bytes. Stable for the process's life,
+// unpredictable to others, and in need of no memory.
+func (j *cookieJar) clientCookie(server netip.AddrPort) []byte {
+	mac := hmac.New(sha256.New, j.secret[:])
+	b, _ := server.MarshalBinary() // never fails
+	mac.Write(b)
+	return mac.Sum(nil)[:clientCookieLen]
+}
+
+// live returns server's entry while it is within cookieLifetime; the
+// caller holds mu.
+func (j *cookieJar) live(server netip.AddrPort) *jarEntry {
+	el, ok := j.byServer[server]
+	if !ok {
+		return nil
+	}
+	e := el.Value.(*jarEntry)
+	if j.now().Sub(e.seen) >= cookieLifetime {
+		return nil
+	}
+	return e
+}
+
+// option returns the COOKIE option for a query to server: the client
+// cookie, and the server's cookie while it is known to send them.
+func (j *cookieJar) option(server netip.AddrPort) *dns.EDNS0_COOKIE {
+	c := hex.EncodeToString(j.clientCookie(server))
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if e := j.live(server); e != nil {
+		c += hex.EncodeToString(e.cookie)
+	}
+	return &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: c}
+}
+
+// sendsCookies says whether server is known to send cookies: its UDP
+// replies must carry ours.
+func (j *cookieJar) sendsCookies(server netip.AddrPort) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.live(server) != nil
+}
+
+// learn keeps the server cookie of a reply from server that passed the
+// checks (checkCookie: it echoes our client cookie), and renews the
+// server's lifetime. A reply without a cookie changes nothing.
+func (j *cookieJar) learn(server netip.AddrPort, m *dns.Msg) {
 	c, ok := cookieOf(m)
 	if !ok || len(c) < clientCookieLen+minServerCookie || len(c) > clientCookieLen+maxServerCookie {
 		return
 	}
-	s.mu.Lock()
-	s.serverCookie = append(s.serverCookie[:0], c[clientCookieLen:]...)
-	s.mu.Unlock()
-}
-
-// sendsCookies says whether the server is known to send cookies: its
-// cookie is kept, so its UDP replies must carry ours.
-func (s *serverState) sendsCookies() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.serverCookie != nil
-}
-
-// forgetCookie drops the server cookie: only after a reply over TCP
-// without one (see above).
-func (s *serverState) forgetCookie() {
-	s.mu.Lock()
-	s.serverCookie = nil
-	s.mu.Unlock()
+	now := j.now()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if el, ok := j.byServer[server]; ok {
+		e := el.Value.(*jarEntry)
+		e.cookie, e.seen = append(e.cookie[:0], c[clientCookieLen:]...), now
+		j.lru.MoveToFront(el)
+		return
+	}
+	if len(j.byServer) >= j.max {
+		// Only a lapsed entry makes room: one within its lifetime is
+		// worth more than a newcomer, which may be one of thousands of
+		// servers an attacker makes us contact.
+		back := j.lru.Back()
+		if now.Sub(back.Value.(*jarEntry).seen) < cookieLifetime {
+			return
+		}
+		delete(j.byServer, back.Value.(*jarEntry).server)
+		j.lru.Remove(back)
+	}
+	e := &jarEntry{server: server, cookie: append([]byte(nil), c[clientCookieLen:]...), seen: now}
+	j.byServer[server] = j.lru.PushFront(e)
 }
 
 // cookieOf returns the bytes of m's COOKIE option, if it has one.
@@ -107,7 +209,7 @@ var (
 // must come back; a UDP reply without a cookie is refused when the query
 // carried a server cookie (the server is known to send them). Over a
 // stream (TCP, TLS) a reply without a cookie is taken: no blind forger
-// can answer there (exchange.go then forgets the server's cookie).
+// can answer there, and some servers leave cookies out of TCP replies.
 func checkCookie(m, q *dns.Msg, stream bool) error {
 	qc, ok := cookieOf(q)
 	if !ok || len(qc) < clientCookieLen {

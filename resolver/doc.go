@@ -20,10 +20,12 @@
 //   - draft-vixie-dnsext-dns0x20: question names in random letter case,
 //     with a per-server fallback decided over TCP only (caps.go, off by
 //     default);
-//   - RFC 7873 and RFC 9018: DNS cookies as a client, kept per server
-//     and required over UDP once a server sent one (only a TCP reply
-//     without one clears that), BADCOOKIE retried (cookies.go, off by
-//     default);
+//   - RFC 7873 and RFC 9018: DNS cookies as a client (the client cookie
+//     a keyed hash of the server's address), each server's cookie kept in
+//     a bounded table of its own and required over UDP once the server
+//     sent one, until an hour passes with no reply carrying one (no reply
+//     a forger can cause, over UDP or TCP, clears it), BADCOOKIE retried
+//     (cookies.go, off by default);
 //   - nothing a blind forger causes weakens what a reply must show: a
 //     timeout changes no per-server state, and a UDP exchange that sees
 //     forged-looking replies is asked again over TCP (exchange.go:
@@ -68,7 +70,7 @@
 //     outstanding-query caps, the per-zone rate limit (Unbound's
 //     ratelimit) and the hold-down of zones whose servers all time out
 //     (one probe at a time, 2 s to 120 s apart); caps.go: 0x20;
-//     cookies.go: client cookies.
+//     cookies.go: client cookies and the table of servers that send them.
 //
 // The network is reached only through the Exchanger interface, so tests,
 // the offline demo and the conformance runner plug in their own network.

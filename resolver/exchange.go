@@ -39,11 +39,10 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			sent = randomiseCase(qname)
 			q.Question[0].Name = sent
 		}
-		var ss *serverState
-		if up.h.Cookies && edns {
-			ss = up.server(server)
+		cookies := up.h.Cookies && edns
+		if cookies {
 			opt := q.IsEdns0()
-			opt.Option = append(opt.Option, ss.cookieOption())
+			opt.Option = append(opt.Option, up.jar.option(server))
 		}
 		timeout := rq.r.cfg.QueryTimeout
 		if c.rto > 0 && c.rto < timeout && network == "udp" {
@@ -90,7 +89,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 				xerr = fmt.Errorf("%w: %w", ErrMalformed, merr)
 			}
 		}
-		if tcp, detail := spoofedUDP(xerr, network, ss); tcp {
+		if tcp, detail := spoofedUDP(xerr, network, cookies && up.jar.sendsCookies(server)); tcp {
 			metric(network, rtt, "rejected")
 			if rq.obs != nil {
 				ev.Outcome, ev.Err, ev.Detail = "rejected", xerr.Error(), detail
@@ -159,13 +158,10 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			}
 			restoreCase(m, qname)
 		}
-		if ss != nil {
-			if _, ok := cookieOf(m); !ok && network != "udp" {
-				// The server itself answered without a cookie where no
-				// blind forger can: it no longer sends them.
-				ss.forgetCookie()
-			}
-			ss.learnCookie(m)
+		if cookies {
+			// A reply without a cookie, over TCP too, unlearns nothing
+			// (cookies.go).
+			up.jar.learn(server, m)
 			if m.Rcode == dns.RcodeBadCookie {
 				// RFC 7873 §5.3: retry once with the server cookie just
 				// learnt, then over TCP.
@@ -226,15 +222,15 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 // spoofedUDP says whether a failed UDP exchange is to be asked again over
 // TCP, which no blind forger can answer, and why: a flood of replies
 // failing the checks (transport.go), or any such reply from a server known
-// to send cookies (a forgery, or a server that stopped sending them:
-// cookies.go).
-func spoofedUDP(xerr error, network string, ss *serverState) (bool, string) {
+// to send cookies (sendsCookies: a forgery, or a server that stopped
+// sending them: cookies.go).
+func spoofedUDP(xerr error, network string, sendsCookies bool) (bool, string) {
 	switch {
 	case xerr == nil || network != "udp":
 		return false, ""
 	case errors.Is(xerr, errReplyFlood):
 		return true, "a flood of replies failing the checks: retry over TCP"
-	case ss != nil && errors.Is(xerr, errRejected) && ss.sendsCookies():
+	case sendsCookies && errors.Is(xerr, errRejected):
 		return true, "only replies failing the checks from a server known to send cookies: retry over TCP"
 	}
 	return false, ""

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
@@ -81,17 +82,20 @@ func forged(q *dns.Msg, cookie string) *dns.Msg {
 }
 
 // TestSpoofedStateNeverWeakens checks, rule by rule, that nothing a blind
-// forger causes (timeouts, replies with a wrong cookie or case) makes the
-// resolver accept what it refused before: a server known to send cookies
-// must keep sending them over UDP (only a TCP reply without one ends
-// that); a 0x20 mismatch over UDP is asked again over TCP, and only the
-// TCP reply's case decides that a server does not echo it.
+// forger causes (timeouts, replies with a wrong cookie or case, a forced
+// retry over TCP) makes the resolver accept what it refused before: a
+// server known to send cookies must keep sending them over UDP (only an
+// hour without any reply carrying one ends that); a 0x20 mismatch over UDP
+// is asked again over TCP, and only the TCP reply's case decides that a
+// server does not echo it.
 func TestSpoofedStateNeverWeakens(t *testing.T) {
 	timeout := func() (*dns.Msg, error) { return nil, resolver.ErrTimeout }
 	tests := []struct {
 		name  string
 		h     resolver.Hardening
 		names []string // asked in order; the first label keys the script
+		// after moves the clock forward before a name is asked
+		after map[string]time.Duration
 		reply func(label string, n int, network string, q *dns.Msg) (*dns.Msg, error)
 		want  []string // the queries, as scriptExchanger logs them
 	}{
@@ -145,8 +149,22 @@ func TestSpoofedStateNeverWeakens(t *testing.T) {
 			want: []string{"a udp - lower", "b udp sc lower", "b tcp sc lower", "c udp sc lower", "c tcp sc lower"},
 		},
 		{
-			name: "cookies: the server stopped sending them: TCP without one ends the requirement", h: resolver.Hardening{Cookies: true},
+			name: "cookies: a forger forces TCP; the server's TCP reply without one keeps the requirement", h: resolver.Hardening{Cookies: true},
 			names: []string{"a", "b", "c"},
+			reply: func(l string, n int, network string, q *dns.Msg) (*dns.Msg, error) {
+				switch {
+				case l == "a":
+					return real(q), nil
+				case network == "udp":
+					return forged(q, ""), nil // was accepted for c once b's TCP reply dropped the cookie
+				}
+				return cookieless(q), nil // cookies over UDP only, as RFC 7873 allows
+			},
+			want: []string{"a udp - lower", "b udp sc lower", "b tcp sc lower", "c udp sc lower", "c tcp sc lower"},
+		},
+		{
+			name: "cookies: the server stopped sending them: an hour later, UDP without one is taken", h: resolver.Hardening{Cookies: true},
+			names: []string{"a", "b", "c"}, after: map[string]time.Duration{"c": time.Hour},
 			reply: func(l string, n int, network string, q *dns.Msg) (*dns.Msg, error) {
 				if l == "a" {
 					return real(q), nil
@@ -154,6 +172,17 @@ func TestSpoofedStateNeverWeakens(t *testing.T) {
 				return cookieless(q), nil
 			},
 			want: []string{"a udp - lower", "b udp sc lower", "b tcp sc lower", "c udp - lower"},
+		},
+		{
+			name: "cookies: each reply with a cookie renews the hour", h: resolver.Hardening{Cookies: true},
+			names: []string{"a", "b", "c"}, after: map[string]time.Duration{"b": 50 * time.Minute, "c": 50 * time.Minute},
+			reply: func(l string, n int, network string, q *dns.Msg) (*dns.Msg, error) {
+				if l == "c" && network == "udp" {
+					return forged(q, ""), nil
+				}
+				return real(q), nil
+			},
+			want: []string{"a udp - lower", "b udp sc lower", "c udp sc lower", "c tcp sc lower"},
 		},
 		{
 			name: "cookies: a server never heard from may answer without one", h: resolver.Hardening{Cookies: true},
@@ -193,9 +222,11 @@ func TestSpoofedStateNeverWeakens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			x := &scriptExchanger{reply: tt.reply, seen: map[string]int{}}
-			r := stubResolver(t, resolver.Config{Exchanger: x, Hardening: tt.h}, netip.MustParseAddrPort("192.0.2.53:53"))
+			clock := newFakeClock()
+			r := stubResolver(t, resolver.Config{Exchanger: x, Hardening: tt.h, Now: clock.Now}, netip.MustParseAddrPort("192.0.2.53:53"))
 			var answers, wantAnswers []string
 			for _, l := range tt.names {
+				clock.Advance(tt.after[l])
 				name := l + "-abcdefghijklmnopqrstuvwxyz.example.org."
 				res, err := r.Resolve(t.Context(), name, dns.TypeA)
 				if err != nil {

@@ -94,10 +94,6 @@ type serverState struct {
 	mu sync.Mutex // guards the following
 	// outstanding counts queries in flight.
 	outstanding int
-	// clientCookie is ours for this server; serverCookie the last one it
-	// sent (nil until then; RFC 7873 §5.1).
-	clientCookie [8]byte
-	serverCookie []byte
 	// noCapsUntil: the server did not echo 0x20 case; ask in lower case
 	// until then.
 	noCapsUntil time.Time
@@ -118,12 +114,15 @@ type zoneState struct {
 }
 
 // upstreams is the resolver's memory of servers and zones. Both tables
-// are bounded; an evicted entry only loses its counters.
+// are bounded; an evicted entry only loses its counters and 0x20 state
+// (which starts again at "echoes case", the safe side). What servers
+// send cookies lives in the jar, which eviction here does not touch.
 type upstreams struct {
 	h       Hardening
 	now     func() time.Time
 	servers *otter.Cache[netip.AddrPort, *serverState]
 	zones   *otter.Cache[string, *zoneState]
+	jar     *cookieJar // cookies.go
 }
 
 func newUpstreams(h Hardening, now func() time.Time) (*upstreams, error) {
@@ -142,7 +141,7 @@ func newUpstreams(h Hardening, now func() time.Time) (*upstreams, error) {
 	if h.ZoneRateLimit < 0 {
 		return nil, fmt.Errorf("resolver: negative zone rate limit %v", h.ZoneRateLimit)
 	}
-	u := &upstreams{h: h, now: now}
+	u := &upstreams{h: h, now: now, jar: newCookieJar(now, maxCookieServers)}
 	var err error
 	if u.servers, err = otter.New(&otter.Options[netip.AddrPort, *serverState]{MaximumSize: maxUpstreamEntries}); err != nil {
 		return nil, fmt.Errorf("resolver: %w", err)
@@ -163,9 +162,7 @@ func (u *upstreams) server(server netip.AddrPort) *serverState {
 	if s, ok := u.servers.GetIfPresent(server); ok {
 		return s
 	}
-	s := &serverState{}
-	fillRandom(s.clientCookie[:])
-	s, _ = u.servers.SetIfAbsent(server, s)
+	s, _ := u.servers.SetIfAbsent(server, &serverState{})
 	return s
 }
 
