@@ -72,6 +72,9 @@ const (
 	reasonZoneTransfer  = "zone_transfer" // REFUSED: AXFR/IXFR, which RuleForType refuses too
 	reasonOverload      = "overload"      // SERVFAIL: no slot to resolve in
 	reasonJostled       = "jostled"       // SERVFAIL: the slot went to a newer query
+	// SERVFAIL: a miss that waited too long in the UDP listener's queue
+	// (udpqueue.go)
+	reasonBacklog = "backlog"
 )
 
 // logQuery writes one query-log line when the log is on. reason says why

@@ -44,7 +44,10 @@
 // misses only: a query that finds no slot is still answered from the
 // resolver's cache when it holds the data, and gets SERVFAIL with an
 // "overloaded" Extended DNS Error only otherwise. Packet-cache hits are
-// answered on the listener's goroutine and never wait for a slot.
+// answered on the listener's goroutine and never wait for a slot. The
+// UDP socket's queue, which hits and misses share, gets a large receive
+// buffer, and a miss that waited in it past a bound is shed rather than
+// resolved, so the reader catches up (udpqueue.go).
 // Refusals to clients outside the allow list (refuse.go) are no larger
 // than the query over UDP and rate-limited per network. Queries over the
 // per-network rate limit (ratelimit.go) are dropped over UDP, except every

@@ -60,15 +60,17 @@ func (h *Handler) fromCache(out []byte, c *call) ([]byte, bool) {
 	return out, true
 }
 
-// shed answers a query that found no resolution slot: from the resolver's
-// cache when it can, else SERVFAIL with the overload EDE.
-func (h *Handler) shed(out []byte, c *call) []byte {
+// shed answers a query that may not start a resolution (reason: no slot
+// free, reasonOverload, or it waited too long in the listener's queue,
+// reasonBacklog): from the resolver's cache when it can, else SERVFAIL
+// with the overload EDE.
+func (h *Handler) shed(out []byte, c *call, reason string) []byte {
 	n := len(out)
 	if r, ok := h.fromCache(out, c); ok {
 		return r
 	}
-	h.m.servfail(reasonOverload)
-	return h.short(out[:n], c, rcodeServFail, &edeInfo{code: overloadCode, text: overloadText}, sourceServer, reasonOverload)
+	h.m.servfail(reason)
+	return h.short(out[:n], c, rcodeServFail, &edeInfo{code: overloadCode, text: overloadText}, sourceServer, reason)
 }
 
 // clientSlots bounds the queries one client address has waiting on

@@ -248,7 +248,7 @@ func (sc *streamConn) serve() {
 		sc.slots <- struct{}{}
 		if !s.enterPending(sc.client.Addr()) {
 			<-sc.slots
-			out = h.shed(out[:2], &c)
+			out = h.shed(out[:2], &c, reasonOverload)
 			if !sc.write(out) {
 				return
 			}

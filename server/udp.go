@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -58,13 +59,15 @@ func newBatchConn(conn *net.UDPConn) batchConn {
 // serveUDP reads queries from conn with the given number of goroutines
 // until it is closed. Cache hits and errors are answered by the reading
 // goroutine, with buffers it reuses; resolutions go to a goroutine each,
-// bounded by the pending semaphore.
+// bounded by the pending semaphore, unless they waited too long in the
+// socket's queue (udpqueue.go).
 func (s *Server) serveUDP(conn *net.UDPConn, readers int) {
+	qs := tuneUDP(conn)
 	for range readers {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.udpReader(conn)
+			s.udpReader(conn, qs)
 		}()
 	}
 }
@@ -72,13 +75,16 @@ func (s *Server) serveUDP(conn *net.UDPConn, readers int) {
 // udpReader answers batches of queries: it reads up to udpBatch
 // datagrams in one call, answers each that needs no resolution into a
 // reply slot of its own, and sends those replies in one call.
-func (s *Server) udpReader(conn *net.UDPConn) {
+func (s *Server) udpReader(conn *net.UDPConn, qs udpQueue) {
 	bc := newBatchConn(conn)
 	in := make([]ipv4.Message, udpBatch)
 	out := make([]ipv4.Message, udpBatch)
 	for i := range in {
 		in[i].Buffers = [][]byte{make([]byte, udpSlot)}
 		out[i].Buffers = [][]byte{make([]byte, 0, maxReplyHint)}
+		if qs.stamped {
+			in[i].OOB = make([]byte, udpOOBLen)
+		}
 	}
 	for {
 		n, err := bc.ReadBatch(in, 0)
@@ -90,6 +96,9 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 			continue
 		}
 		replies := 0
+		// Wall-clock time, as the kernel's receive stamps are: no fake
+		// clock can stand in for either.
+		now := time.Now()
 		for i := range in[:n] {
 			m := &in[i]
 			ua, ok := m.Addr.(*net.UDPAddr)
@@ -99,7 +108,8 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 			}
 			ap := ua.AddrPort()
 			client := netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-			reply, send := s.udpQuery(conn, out[replies].Buffers[0][:0], m.Buffers[0][:m.N], client)
+			rx, stamped := rxTime(m.OOB[:m.NN])
+			reply, send := s.udpQuery(conn, out[replies].Buffers[0][:0], m.Buffers[0][:m.N], client, late(rx, stamped, now))
 			out[replies].Buffers[0] = reply // keep what append grew
 			if send {
 				out[replies].Addr = m.Addr
@@ -112,8 +122,10 @@ func (s *Server) udpReader(conn *net.UDPConn) {
 
 // udpQuery answers req from client into out when it needs no resolution
 // (send is true: out holds the reply); otherwise it starts the resolution,
-// which writes its own reply to conn.
-func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrPort) (reply []byte, send bool) {
+// which writes its own reply to conn. A late query (it waited past
+// maxUDPQueueDelay in the socket's queue) that needs a resolution is shed
+// instead.
+func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrPort, late bool) (reply []byte, send bool) {
 	h := s.h
 	c := call{st: h.st.Load(), client: client, transport: TransportUDP, start: h.now()}
 	out, v := h.fast(out, req, &c)
@@ -123,8 +135,11 @@ func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrP
 	case verdictDrop:
 		return out, false
 	}
+	if late {
+		return h.shed(out, &c, reasonBacklog), true
+	}
 	if !s.enterPending(client.Addr()) {
-		return h.shed(out, &c), true
+		return h.shed(out, &c, reasonOverload), true
 	}
 	req, rc := append([]byte(nil), req...), c
 	go func() {
