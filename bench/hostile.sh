@@ -10,6 +10,12 @@
 #   MODE=long bench/hostile.sh long mode: addrwalk and Unbound, bigger runs
 #   AW_BIN=/path/addrwalk      run another addrwalk binary (e.g. a "before")
 #   FORGE_ONLY=1               only the forged-reply flood matrix
+#   FLOOD_ONLY=1 ROUNDS=N      only the random-subdomain floods (live and
+#                              dead zone), N rounds (default 3, at most
+#                              10), addrwalk then (long mode) Unbound in
+#                              each round: ABAB, for a loaded machine
+#   AW_SERVER='key = value'    extra lines for addrwalk's [server] table
+#                              (e.g. 'jostle-timeout = "1m"')
 #
 # Without root (no namespace) it runs on the host's loopback, except in CI,
 # where that is an error; the forged-reply flood needs root (a raw socket).
@@ -97,6 +103,7 @@ aw_conf() {
 [server]
 listen = ["$1"]
 $IDLE
+${AW_SERVER:-}
 [access]
 # Loopback is allowed unless denied: the refusal test's source is denied.
 allow = ["127.0.0.1/32", "127.0.1.0/24"]
@@ -161,6 +168,23 @@ wait_dns() {
 }
 count() { curl -fs "http://$COUNTER/count"; }
 
+# floods LABEL ADDR PID: the random-subdomain flood under the live zone,
+# then under the dead zone (its silent server counts what reaches it).
+floods() {
+	local label=$1 addr=$2 pid=$3 a=(-label "$1" -target "$2" -pid "$3")
+	[[ $MODE == long ]] || a+=(-assert)
+	local before after
+	before=$(count) || return 1
+	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org. || return 1
+	after=$(count) || return 1
+	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
+	"$work/hostile" blackhole -label "$label" -target "$DEAD_ADDR" -duration "$DUR" &
+	local bh=$!
+	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone dead.lab. || { wait "$bh"; return 1; }
+	wait "$bh" || return 1
+	kill -0 "$pid" 2>/dev/null || { echo "$label died" >&2; return 1; }
+}
+
 # suite LABEL ADDR PID: every test against one resolver. Each step ends
 # the suite on failure by itself: set -e does not apply inside a function
 # called from an || list.
@@ -170,17 +194,7 @@ suite() {
 	"$work/hostile" tcp "${a[@]}" -duration "$DUR" -conns "$CONNS" -idle-max "$([[ $MODE == long ]] && echo 40s || echo 5s)" || return 1
 	"$work/hostile" malformed "${a[@]}" -duration "$DUR" -packets "$PACKETS" -frames "$FRAMES" || return 1
 	"$work/hostile" refuse "${a[@]}" -src 127.0.0.2 -n 2000 || return 1
-	local before after
-	before=$(count) || return 1
-	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org. || return 1
-	after=$(count) || return 1
-	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
-	# The same flood under a zone whose only server never answers.
-	"$work/hostile" blackhole -label "$label" -target "$DEAD_ADDR" -duration "$DUR" &
-	local bh=$!
-	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone dead.lab. || { wait "$bh"; return 1; }
-	wait "$bh" || return 1
-	kill -0 "$pid" 2>/dev/null || { echo "$label died" >&2; return 1; }
+	floods "$@"
 }
 
 # The forged-reply flood runs against a resolver started for each
@@ -215,6 +229,40 @@ forge_round() {
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 }
+
+# start_aw ADDR, start_ub ADDR: start a resolver on the configuration
+# above and wait until it answers; its pid is in $started.
+start_aw() {
+	"$AW_BIN" serve --config "$work/addrwalk.toml" --log-level warn 2>>"$work/addrwalk.log" &
+	started=$!
+	pids+=("$started")
+	wait_dns "$1"
+}
+start_ub() {
+	unbound -d -c "$work/unbound.conf" 2>>"$work/unbound.log" &
+	started=$!
+	pids+=("$started")
+	wait_dns "$1"
+}
+stop_pid() { kill "$1"; wait "$1" 2>/dev/null || true; }
+
+if [[ -n ${FLOOD_ONLY:-} ]]; then
+	# Bounded: at most 10 rounds of two floods per resolver.
+	rounds=$(( ${ROUNDS:-3} < 10 ? ${ROUNDS:-3} : 10 ))
+	for ((r = 1; r <= rounds; r++)); do
+		echo "== round $r: addrwalk ($AW_BIN)"
+		start_aw "$AW_ADDR"
+		floods addrwalk "$AW_ADDR" "$started" || { tail -20 "$work/addrwalk.log" >&2; exit 1; }
+		stop_pid "$started"
+		if [[ $MODE == long ]]; then
+			echo "== round $r: unbound $(unbound -V | head -1)"
+			start_ub "$UB_ADDR"
+			floods unbound "$UB_ADDR" "$started"
+			stop_pid "$started"
+		fi
+	done
+	exit
+fi
 
 if [[ -z ${FORGE_ONLY:-} ]]; then
 	"$AW_BIN" serve --config "$work/addrwalk.toml" --log-level warn 2>>"$work/addrwalk.log" &

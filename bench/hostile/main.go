@@ -198,8 +198,11 @@ func askTCP(target netip.AddrPort, name string, timeout time.Duration) bool {
 // legit asks name every interval over UDP and TCP until ctx ends.
 type legitStats struct {
 	udpOK, udpN, tcpOK, tcpN atomic.Int64
-	mu                       sync.Mutex
-	rtts                     []time.Duration
+	// udpServFail and udpLost split the UDP failures: a SERVFAIL reply,
+	// or no reply within the timeout (dropped, or answered too late).
+	udpServFail, udpLost atomic.Int64
+	mu                   sync.Mutex
+	rtts                 []time.Duration
 }
 
 func (s *legitStats) run(ctx context.Context, target netip.AddrPort, names []string, interval time.Duration, tcp bool) {
@@ -218,7 +221,12 @@ func (s *legitStats) run(ctx context.Context, target netip.AddrPort, names []str
 		go func() {
 			defer wg.Done()
 			s.udpN.Add(1)
-			if rc, rtt, ok := askUDP(target, name, 2*time.Second); ok && rc != dns.RcodeServerFailure {
+			switch rc, rtt, ok := askUDP(target, name, 2*time.Second); {
+			case !ok:
+				s.udpLost.Add(1)
+			case rc == dns.RcodeServerFailure:
+				s.udpServFail.Add(1)
+			default:
 				s.udpOK.Add(1)
 				s.mu.Lock()
 				s.rtts = append(s.rtts, rtt)
