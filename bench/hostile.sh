@@ -102,6 +102,7 @@ aw_conf() {
 	cat <<EOF
 [server]
 listen = ["$1"]
+metrics = "${1%:*}:9153"
 $IDLE
 ${AW_SERVER:-}
 [access]
@@ -170,8 +171,10 @@ count() { curl -fs "http://$COUNTER/count"; }
 
 # floods LABEL ADDR PID: the random-subdomain flood under the live zone,
 # then under the dead zone (its silent server counts what reaches it).
+# addrwalk's SERVFAIL reasons come from its metrics listener.
 floods() {
 	local label=$1 addr=$2 pid=$3 a=(-label "$1" -target "$2" -pid "$3")
+	[[ $label == unbound ]] || a+=(-metrics "http://${addr%:*}:9153/metrics")
 	[[ $MODE == long ]] || a+=(-assert)
 	local before after
 	before=$(count) || return 1

@@ -25,6 +25,7 @@ func floodTest(ctx context.Context, o opts, zone string, rate int) (bool, error)
 		}
 	}
 	drops0 := udpDrops(o.target)
+	sf0 := servfails(ctx, o.metrics)
 	var rss rssSampler
 	actx, stop := context.WithTimeout(ctx, o.duration)
 	defer stop()
@@ -82,11 +83,12 @@ func floodTest(ctx context.Context, o opts, zone string, rate int) (bool, error)
 	}
 	wg.Wait()
 	drops := udpDrops(o.target) - drops0
+	sf := servfailDelta(sf0, servfails(ctx, o.metrics))
 	secs := o.duration.Seconds()
 	lpct := pct(legit.udpOK.Load(), legit.udpN.Load())
 	ok := alive(o.pid) && lpct >= 95
-	fmt.Printf("%-9s flood: %.0f random-subdomain q/s under %s for %.0fs (%d replied); legit cached name answered %.1f%% p99 %.1f ms (of %d: %d SERVFAIL, %d no reply in 2 s); listener receive-buffer drops %d; peak RSS %d MB; alive %v; goals met %v\n",
+	fmt.Printf("%-9s flood: %.0f random-subdomain q/s under %s for %.0fs (%d replied); legit cached name answered %.1f%% p99 %.1f ms (of %d: %d SERVFAIL, %d no reply in 2 s); listener receive-buffer drops %d%s; peak RSS %d MB; alive %v; goals met %v\n",
 		o.label, float64(sent.Load())/secs, zone, secs, replies.Load(), lpct, float64(legit.p99().Microseconds())/1000,
-		legit.udpN.Load(), legit.udpServFail.Load(), legit.udpLost.Load(), drops, rss.peak.Load()/1024, alive(o.pid), ok)
+		legit.udpN.Load(), legit.udpServFail.Load(), legit.udpLost.Load(), drops, sf, rss.peak.Load()/1024, alive(o.pid), ok)
 	return ok, nil
 }

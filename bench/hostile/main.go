@@ -56,6 +56,7 @@ type opts struct {
 	duration time.Duration
 	assert   bool
 	pid      int
+	metrics  string // a /metrics URL to read SERVFAIL reasons from
 }
 
 func run(ctx context.Context, args []string) error {
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "how long the attack lasts (bounded: at most 10 minutes)")
 	fs.BoolVar(&o.assert, "assert", false, "exit 1 when a goal fails")
 	fs.IntVar(&o.pid, "pid", 0, "resolver process to sample RSS from (/proc/PID/status)")
+	fs.StringVar(&o.metrics, "metrics", "", "flood: the resolver's Prometheus /metrics URL (addrwalk): SERVFAIL reasons during the flood")
 	conns := fs.Int("conns", 300, "tcp: attacking connections (at most 20000)")
 	idleMax := fs.Duration("idle-max", 15*time.Second, "tcp: goal: every attacking connection closed within this")
 	packets := fs.Int("packets", 100000, "malformed: UDP packets (at most 10^7)")
