@@ -14,6 +14,8 @@
 #                              dead zone), N rounds (default 3, at most
 #                              10), addrwalk then (long mode) Unbound in
 #                              each round: ABAB, for a loaded machine
+#   NO_UNBOUND=1               long mode without Unbound (to compare two
+#                              addrwalk builds or settings)
 #   AW_SERVER='key = value'    extra lines for addrwalk's [server] table
 #                              (e.g. 'jostle-timeout = "1m"')
 #
@@ -257,7 +259,7 @@ if [[ -n ${FLOOD_ONLY:-} ]]; then
 		start_aw "$AW_ADDR"
 		floods addrwalk "$AW_ADDR" "$started" || { tail -20 "$work/addrwalk.log" >&2; exit 1; }
 		stop_pid "$started"
-		if [[ $MODE == long ]]; then
+		if [[ $MODE == long && -z ${NO_UNBOUND:-} ]]; then
 			echo "== round $r: unbound $(unbound -V | head -1)"
 			start_ub "$UB_ADDR"
 			floods unbound "$UB_ADDR" "$started"
@@ -277,7 +279,7 @@ if [[ -z ${FORGE_ONLY:-} ]]; then
 	kill "$aw"
 	wait "$aw" 2>/dev/null || true
 
-	if [[ $MODE == long ]]; then
+	if [[ $MODE == long && -z ${NO_UNBOUND:-} ]]; then
 		unbound -d -c "$work/unbound.conf" 2>>"$work/unbound.log" &
 		ub=$!
 		pids+=("$ub")
@@ -300,8 +302,10 @@ if [[ $MODE == long ]]; then
 	forge_round addrwalk aw/16p+0x20+ck "$FORGE_LO-$FORGE_HI" "$AW_NARROW
 use-caps-for-id = true
 cookies = true" no
-	forge_round unbound ub "1024-65535" "" no
-	forge_round unbound ub/16p "$FORGE_LO-$FORGE_HI" "$UB_NARROW" no
-	forge_round unbound ub/16p+0x20 "$FORGE_LO-$FORGE_HI" "$UB_NARROW
+	if [[ -z ${NO_UNBOUND:-} ]]; then
+		forge_round unbound ub "1024-65535" "" no
+		forge_round unbound ub/16p "$FORGE_LO-$FORGE_HI" "$UB_NARROW" no
+		forge_round unbound ub/16p+0x20 "$FORGE_LO-$FORGE_HI" "$UB_NARROW
 	use-caps-for-id: yes" no
+	fi
 fi
