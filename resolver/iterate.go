@@ -40,6 +40,9 @@ type request struct {
 	// qminDone remembers where QNAME minimisation of a name ended at a
 	// zone (walkshare.go), by qminKey (made on first use).
 	qminDone map[string]int
+	// cutsOnly marks a walk ahead of a CNAME's target (warmWalk): it
+	// learns the zone cuts and stops before the question itself.
+	cutsOnly bool
 
 	cacheOnly  bool // answer from the cache or fail (RD=0, serve-stale)
 	localOnly  bool // the fast path: no shared-cache round trip
@@ -106,6 +109,9 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 		// up along the way (depth > 0) only steer the walk, and data from
 		// a wrong server fails validation later anyway.
 		if rq.r.anchors != nil && rq.depth == 0 {
+			if out.kind == kindCNAME && !out.validated {
+				rq.warmWalk(out.target, qtype)
+			}
 			if rq.cacheOnly && !out.validated {
 				return nil, nil, dns.RcodeServerFailure, &Error{Name: cur, Type: qtype, Err: ErrCacheMiss, EDE: edeOther}
 			}
@@ -205,9 +211,12 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 	minimise := !rq.r.cfg.DisableQNAMEMinimisation && !zs.forward
 	labels := dns.CountLabel(zs.zone) + 1
 	steps := 0
-	// Each pass either sends a question or moves to a strictly deeper
-	// cut (deeperCut; referrals are bounded below), so the passes are
-	// bounded by the referral limit plus the labels of qname.
+	joined := 0 // labels of the deepest question joined (pendingCut)
+	// Each pass sends a question, moves to a strictly deeper cut
+	// (deeperCut; referrals are bounded below) or ends minimisation
+	// (cachedNoCut, once per cut: minimise turns on again only for a
+	// deeper joined question), so the passes are bounded by the referral
+	// limit and the labels of qname.
 	for referrals := 0; ; {
 		if nz := rq.deeperCut(zs, qname, qtype); nz != nil {
 			zs = nz
@@ -235,10 +244,24 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 		if minimise {
 			from = labels + 1
 		}
-		if s := rq.pendingCut(zs, qname, qtype, from); s != "" {
+		joining := false
+		if s := rq.pendingCut(zs, qname, qtype, max(from, joined+1)); s != "" {
 			// Another request is asking this zone whether s is a cut:
-			// take that as this walk's (shortened) question too.
+			// take that as this walk's (shortened) question too. Each
+			// such name is deeper than the last (joined), so this
+			// happens at most once per label of qname.
 			sendName, sendType, minimise, labels = s, dns.TypeNS, true, dns.CountLabel(s)
+			joined, joining = labels, true
+		}
+		if !minimise && rq.cutsOnly {
+			return response{}, errCutsOnly
+		}
+		if minimise && !joining && rq.cachedNoCut(zs, sendName) {
+			// The zone's servers said so before (another request's
+			// shortened question, in the negative cache): no cut there.
+			minimise = false
+			rq.rememberQmin(zs.zone, qname, 0)
+			continue
 		}
 		resp, err := rq.askZone(ctx, zs, sendName, sendType, minimise)
 		if err != nil {

@@ -14,11 +14,14 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
-// walkLabZones: the root, org. and example.org. on servers of their own,
-// and b.example.org., a name with a name below it but no zone cut.
+// walkLabZones: the root, org. and example.org. on servers of their own;
+// b.example.org., a name with names below it but no zone cut; and
+// sub.example.org., a zone on example.org.'s server, the target of
+// alias.example.org.'s CNAME.
 var walkLabZones = map[string]string{
 	".": `
 $TTL 86400
@@ -45,22 +48,45 @@ ns1 IN A 127.56.3.1
 mail IN A 192.0.2.25
 www IN A 192.0.2.80
 a.b IN A 192.0.2.1
+c.b IN A 192.0.2.3
+alias IN CNAME h1.sub
+sub IN NS ns1
+`,
+	"sub.example.org.": `
+$TTL 86400
+@ IN SOA ns1.example.org. hostmaster.example.org. 1 1800 900 604800 3600
+@ IN NS ns1.example.org.
+h1 IN A 192.0.2.11
 `,
 }
 
 // countingLab starts walkLabZones and returns a resolver over it whose
 // transport counts each question ("name TYPE") that reached a server and
 // calls hold, if set, before sending it.
-func countingLab(t *testing.T, hold func(ctx context.Context, key string) error) (*Resolver, func() map[string]int) {
+// With signed, every zone is signed and the resolver validates.
+func countingLab(t *testing.T, signed bool, hold func(ctx context.Context, key string) error) (*Resolver, func() map[string]int) {
 	t.Helper()
-	lab := resolvertest.Hierarchy{Zones: walkLabZones, Servers: []resolvertest.Host{
+	h := resolvertest.Hierarchy{Zones: walkLabZones, Servers: []resolvertest.Host{
 		{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{"."}},
 		{Name: "ns1.nic.org.", Addr: "127.56.1.1", Zones: []string{"org."}},
-		{Name: "ns1.example.org.", Addr: "127.56.3.1", Zones: []string{"example.org."}},
-	}}.Start(t, resolvertest.Config{})
+		{Name: "ns1.example.org.", Addr: "127.56.3.1", Zones: []string{"example.org.", "sub.example.org."}},
+	}}
+	if signed {
+		h.Signed = map[string]resolvertest.SignOptions{}
+		for origin := range walkLabZones {
+			h.Signed[origin] = resolvertest.SignOptions{}
+		}
+	}
+	lab := h.Start(t, resolvertest.Config{})
 	hints, err := ParseHints(strings.NewReader(lab.RootHints()), "lab")
 	if err != nil {
 		t.Fatalf("ParseHints: %v", err)
+	}
+	var anchors *dnssec.Anchors
+	if signed {
+		if anchors, err = dnssec.ParseAnchors(lab.TrustAnchor()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var mu sync.Mutex // guards asked
 	asked := map[string]int{}
@@ -80,7 +106,7 @@ func countingLab(t *testing.T, hold func(ctx context.Context, key string) error)
 		}
 		return nx.Exchange(ctx, q, network, server)
 	})
-	r, err := New(Config{Hints: hints, Port: lab.Port(), Exchanger: x, AllowLoopback: true, QueryTimeout: 2 * time.Second})
+	r, err := New(Config{Hints: hints, Port: lab.Port(), Exchanger: x, AllowLoopback: true, QueryTimeout: 2 * time.Second, TrustAnchors: anchors})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -103,7 +129,7 @@ func TestWalkJoinsPendingCut(t *testing.T) {
 	var releaseOnce sync.Once
 	releaseHold := func() { releaseOnce.Do(func() { close(release) }) }
 	nsSent := make(chan struct{}, 1)
-	r, asked := countingLab(t, func(ctx context.Context, key string) error {
+	r, asked := countingLab(t, false, func(ctx context.Context, key string) error {
 		if key != "example.org. NS" {
 			return nil
 		}
@@ -166,7 +192,7 @@ func TestWalkJoinsPendingCut(t *testing.T) {
 // one's minimisation ended: "b.example.org. NS" (no cut there) is asked
 // once, the whole question twice.
 func TestWalkRemembersMinimisation(t *testing.T) {
-	r, asked := countingLab(t, nil)
+	r, asked := countingLab(t, false, nil)
 	rq := &request{r: r, class: dns.ClassINET, start: r.cfg.Now()}
 	for i := range 2 {
 		out, err := rq.lookup(t.Context(), "a.b.example.org.", dns.TypeA)
@@ -187,7 +213,7 @@ func TestWalkRemembersMinimisation(t *testing.T) {
 // another request cached meanwhile, and nothing deeper than its own cut
 // when the cache has none.
 func TestDeeperCut(t *testing.T) {
-	r, _ := countingLab(t, nil)
+	r, _ := countingLab(t, false, nil)
 	rq := &request{r: r, class: dns.ClassINET, start: r.cfg.Now()}
 	root := rq.startCut("www.example.org.", dns.TypeA)
 	if nz := rq.deeperCut(root, "www.example.org.", dns.TypeA); nz != nil {
@@ -219,5 +245,79 @@ func TestDeeperCut(t *testing.T) {
 				t.Errorf("deeperCut = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestCachedNoCut: the second request for a name below b.example.org.
+// takes "no cut there" from the negative cache (the first request's
+// shortened question) instead of asking the shortened question again.
+func TestCachedNoCut(t *testing.T) {
+	r, asked := countingLab(t, false, nil)
+	for _, name := range []string{"a.b.example.org.", "c.b.example.org."} {
+		if _, err := r.Resolve(t.Context(), name, dns.TypeA); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	want := map[string]int{"org. NS": 1, "example.org. NS": 1, "b.example.org. NS": 1, "a.b.example.org. A": 1, "c.b.example.org. A": 1}
+	if diff := cmp.Diff(want, asked()); diff != "" {
+		t.Errorf("questions sent (-want +got):\n%s", diff)
+	}
+}
+
+// TestCNAMETargetWalkedWhileValidating: the walk to a CNAME's target
+// starts while the CNAME is validated. The transport holds the reply to
+// "example.org. DNSKEY" (the CNAME's validation needs it) until the
+// shortened question on the way to the target, "sub.example.org. NS",
+// arrived: walked only after the validation, as before, it never would,
+// and the held query times out. The target's question itself is sent
+// once, by the request (the walk ahead stops before it).
+func TestCNAMETargetWalkedWhileValidating(t *testing.T) {
+	cutAsked := make(chan struct{})
+	var mu sync.Mutex // guards held and closed
+	held, closed := "", false
+	r, asked := countingLab(t, true, func(ctx context.Context, key string) error {
+		mu.Lock()
+		if key == "sub.example.org. NS" && !closed {
+			closed = true
+			close(cutAsked)
+		}
+		hold := key == "example.org. DNSKEY" && held == ""
+		if hold {
+			held = "waiting"
+		}
+		mu.Unlock()
+		if !hold {
+			return nil
+		}
+		select {
+		case <-cutAsked:
+			mu.Lock()
+			held = "released by the target's walk"
+			mu.Unlock()
+			return nil
+		case <-ctx.Done():
+			mu.Lock()
+			held = "timed out: the target was not walked during the validation"
+			mu.Unlock()
+			return ctx.Err()
+		}
+	})
+	res, err := r.Query(t.Context(), Request{Name: "alias.example.org.", Type: dns.TypeA, Class: dns.ClassINET, DO: true})
+	if err != nil {
+		t.Fatalf("Query: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "released by the target's walk"; held != want {
+		t.Errorf("the DNSKEY reply was %s, want %s; queries: %v", held, want, asked())
+	}
+	if res.Security != dnssec.Secure {
+		t.Errorf("security %v, want Secure", res.Security)
+	}
+	got := asked()
+	for _, q := range []string{"h1.sub.example.org. A", "sub.example.org. NS", "alias.example.org. A"} {
+		if got[q] != 1 {
+			t.Errorf("%s asked %d times, want once; queries: %v", q, got[q], got)
+		}
 	}
 }
