@@ -46,6 +46,10 @@
 //     and waits for prefetches;
 //   - iterate.go: the walk (resolve follows CNAME/DNAME chains, lookup
 //     walks the zone cuts) and QNAME minimisation (RFC 9156);
+//     walkshare.go: what keeps a walk from asking what is known or
+//     being asked (a cut learned meanwhile, an NS question in flight,
+//     shortened questions already answered) and the walk ahead to a
+//     CNAME's target while the CNAME is validated;
 //   - servers.go: the zone cut and the choice of server;
 //   - exchange.go and transport.go: one query to one server, UDP then
 //     TCP, and the checks a reply must pass (RFC 5452); inflight.go:
