@@ -153,7 +153,10 @@ type Resolver struct {
 	// not echo it; off by default, as in Unbound.
 	UseCapsForID bool `toml:"use-caps-for-id"`
 	// Cookies sends DNS cookies to upstream servers and checks the
-	// replies' (RFC 7873, RFC 9018); off by default.
+	// replies' (RFC 7873, RFC 9018); off by default, as in Unbound,
+	// Knot Resolver and PowerDNS Recursor (README, "Hostile network":
+	// the full source-port range already defends against blind forgers,
+	// and anycast nodes that disagree about cookies cost TCP retries).
 	Cookies bool `toml:"cookies"`
 	// RateLimit is the queries per second sent to the servers of one
 	// zone (Unbound's ratelimit); 0 is off.
