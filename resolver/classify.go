@@ -121,7 +121,7 @@ func (c *classifier) classify(resp *dns.Msg) response {
 		// YXDOMAIN is a DNAME overflow (RFC 6672 §2.2), checked below.
 	default:
 		r.kind = kindServFail
-		r.reason = "rcode " + dns.RcodeToString[resp.Rcode]
+		r.reason = rcodeWords(resp.Rcode)
 		return r
 	}
 
@@ -502,4 +502,20 @@ func (c *classifier) collectDNSSEC(r *response, m *dns.Msg) {
 		}
 		r.soa = soa
 	}
+}
+
+// rcodeWords says what a server that answered with rcode did, without the
+// rcode's name, which a trace line shows beside it.
+func rcodeWords(rcode int) string {
+	switch rcode {
+	case dns.RcodeRefused:
+		return "will not answer for the zone (lame)"
+	case dns.RcodeServerFailure:
+		return "failed to answer"
+	case dns.RcodeFormatError:
+		return "could not parse the query"
+	case dns.RcodeNotImplemented:
+		return "does not implement the query"
+	}
+	return "sent an unexpected reply code " + dns.RcodeToString[rcode]
 }

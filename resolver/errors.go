@@ -70,6 +70,16 @@ func (e *Error) Error() string {
 	return s
 }
 
+// why is e without its question, for a trace step that names it already:
+// what failed and the detail.
+func (e *Error) why() string {
+	s := strings.TrimPrefix(fmt.Sprint(e.Err), "resolver: ")
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
 func (e *Error) Unwrap() error { return e.Err }
 
 // Reason names the failure in one short word for metric labels and logs:
@@ -143,8 +153,8 @@ func edeFor(err error) uint16 {
 	}
 }
 
-// failureWords says what one server did wrong, for a trace line and a
-// SERVFAIL's detail: "refused the query (nothing listens on its port)",
+// failureWords says what one server did wrong, for a trace step's error
+// and detail and a SERVFAIL's detail (one wording for all three): "refused the query (nothing listens on its port)",
 // not Go's "read udp 127.0.0.1:40000->127.0.0.1:53: connection refused".
 // timeout, when known, is how long the reply was waited for.
 func failureWords(err error, timeout time.Duration) string {
@@ -160,10 +170,26 @@ func failureWords(err error, timeout time.Duration) string {
 		return fmt.Sprintf("sent no reply within %v", timeout.Round(time.Millisecond))
 	case errors.Is(err, ErrTimeout):
 		return "sent no reply in time"
+	case errors.Is(err, errReplyFlood):
+		return "was answered by a flood of replies failing the checks (forgeries?)"
+	case errors.Is(err, errRejected):
+		return "sent only replies failing the checks (ID, question, source or cookie)"
 	case errors.Is(err, ErrMalformed):
 		return "sent a malformed reply"
+	case errors.Is(err, ErrRateLimited), errors.Is(err, errServerBusy):
+		return "not sent: " + strings.TrimPrefix(err.Error(), "resolver: ")
 	case errors.As(err, &op) && op.Err != nil:
 		return "failed: " + op.Err.Error()
 	}
 	return "failed: " + strings.TrimPrefix(err.Error(), "resolver: ")
+}
+
+// stepErr is err as a trace step that names its question shows it: an
+// *Error's why, else what the server did (failureWords).
+func stepErr(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.why()
+	}
+	return failureWords(err, 0)
 }

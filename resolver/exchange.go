@@ -60,7 +60,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			if rq.obs != nil {
 				rq.emit(Event{Kind: EventQuery, Zone: zs.zone, Server: c.ns.name, Addr: server, Why: why,
 					Name: qname, Type: dns.TypeToString[qtype], Transport: network, Outcome: outcome,
-					Err: lerr.Error(), Detail: outcome + ": not sent"})
+					Err: failureWords(lerr, 0), Detail: failureWords(lerr, 0)})
 			}
 			return response{}, outcome, lerr
 		}
@@ -92,7 +92,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		if tcp, detail := spoofedUDP(xerr, network, cookies && up.jar.sendsCookies(server)); tcp {
 			metric(network, rtt, "rejected")
 			if rq.obs != nil {
-				ev.Outcome, ev.Err, ev.Detail = "rejected", xerr.Error(), detail
+				ev.Outcome, ev.Err, ev.Detail = "rejected", failureWords(xerr, timeout), detail
 				rq.emit(ev)
 			}
 			network = "tcp"
@@ -127,8 +127,8 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			}
 			metric(network, rtt, outcome)
 			if rq.obs != nil {
-				ev.Outcome, ev.Err = outcome, xerr.Error()
-				ev.Detail = failureWords(xerr, timeout) + "; try another server"
+				ev.Outcome, ev.Err = outcome, failureWords(xerr, timeout)
+				ev.Detail = ev.Err + "; try another server"
 				rq.emit(ev)
 			}
 			return response{}, outcome, xerr
@@ -272,13 +272,15 @@ func describe(ev *Event, r response, zone string) {
 			ri.IgnoredGlue = append(ri.IgnoredGlue, glueString(g)+" (outside "+zone+")")
 		}
 		ev.Referral = ri
-		ev.Detail = fmt.Sprintf("referral to %s: %d NS, %d glue", r.zone, len(ri.NS), len(ri.Glue))
+		// The outcome ("referral") is said beside the detail: the
+		// detail does not say it again.
+		ev.Detail = fmt.Sprintf("%s is served by %d NS, with %d glue record(s)", r.zone, len(ri.NS), len(ri.Glue))
 		if len(ri.IgnoredGlue) > 0 {
-			ev.Detail += fmt.Sprintf(", %d out-of-bailiwick glue ignored", len(ri.IgnoredGlue))
+			ev.Detail += fmt.Sprintf("; %d out-of-bailiwick glue ignored", len(ri.IgnoredGlue))
 		}
 	case kindAnswer:
 		ev.Answer = rrStrings(r.answer)
-		ev.Detail = fmt.Sprintf("answer: %d record(s)", len(r.answer))
+		ev.Detail = fmt.Sprintf("%d record(s)", len(r.answer))
 	case kindCNAME:
 		ev.Answer = rrStrings(r.answer)
 		ev.Target = r.target

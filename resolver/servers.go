@@ -422,7 +422,7 @@ func (rq *request) resolveNS(ctx context.Context, zs *zoneServers, e *nsEntry) (
 		if rq.obs != nil {
 			ev := Event{Kind: EventSubEnd, Name: e.name}
 			if err != nil {
-				ev.Outcome, ev.Err = "failed", err.Error()
+				ev.Outcome, ev.Err = "failed", stepErr(err)
 			} else {
 				ev.Outcome = "resolved"
 				ev.Detail = fmt.Sprintf("%s has %s", e.name, addrList(e.addrs))

@@ -265,7 +265,7 @@ func (rq *request) proveWildcard(out *response, zk *zoneKeys, owner, wildcard st
 		return err
 	}
 	return &dnssec.Failure{Status: dnssec.Bogus, EDE: dns.ExtendedErrorCodeNSECMissing,
-		Reason: "wildcard answer for " + owner + " without a proof that it does not exist", Err: dnssec.ErrWildcardProofMissing}
+		Reason: owner + " comes with no proof that it does not exist as a name of its own", Err: dnssec.ErrWildcardProofMissing}
 }
 
 // checkApexNS keeps the zone's signed NS RRset, when the server sent it
@@ -319,7 +319,7 @@ func pieceErr(s dnssec.Status, err error) error {
 	if errors.As(err, &f) && f.EDE != dnssec.NoEDE {
 		ede = f.EDE
 	}
-	return &Error{Err: fmt.Errorf("%w: %w", ErrBogus, err), EDE: ede}
+	return &Error{Err: bogusError{err}, EDE: ede}
 }
 
 // rank orders statuses from best to worst for combining pieces.
@@ -391,3 +391,14 @@ func (rq *request) distrust(out response) {
 		rq.setBad(badKey(out.servedBy, out.from), "sent data that failed DNSSEC validation")
 	}
 }
+
+// bogusError is ErrBogus with what the validator found, said once:
+// "DNSSEC validation failed (bogus): signature expired: …", without the
+// validator's own "dnssec: " prefix after the resolver's.
+type bogusError struct{ found error }
+
+func (e bogusError) Error() string {
+	return ErrBogus.Error() + ": " + strings.TrimPrefix(e.found.Error(), "dnssec: ")
+}
+
+func (e bogusError) Unwrap() []error { return []error{ErrBogus, e.found} }

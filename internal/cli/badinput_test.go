@@ -5,9 +5,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/addrwalk/addrwalk/internal/msgcheck"
 )
 
 // badInput is one wrong thing a user can type or point addrwalk at.
@@ -26,132 +27,6 @@ type badInput struct {
 	// output means stdout holds the result that came before the failure
 	// (a picture that could not be written after the resolution).
 	output bool
-}
-
-// forbiddenFragments are Go library and dependency words that must never
-// reach a user: they say where in Go's code something failed, not what
-// was wrong with the input.
-var forbiddenFragments = []string{
-	"route ip+net", "no such network interface", // net.InterfaceByName
-	"strconv.", "invalid syntax", "value out of range", // strconv
-	"ParseAddr(", "IPv4 field has value", "unexpected character", "missing IPv6 address", "not an ip:port", "parsing \"", "prefix length out of range", // net/netip
-	"cannot decode TOML", "toml: line", "(last key", "struct field", // go-toml
-	"dns: ", " at line: ", // miekg/dns zone parser
-	"slog: level string",                             // log/slog
-	"expected a valid", "bit uint", "bit int", "EOL", // kong
-	"missing unit in duration", "time: ", // time
-	"lookup ", "Name or service not known", // net resolver
-	"context deadline exceeded", "context canceled",
-	"use of closed network connection",
-	"listen udp ", "listen tcp ", "bind: ", // net.ListenConfig's *net.OpError (internal/listenerr words it)
-	"open ", ": read /", ": write /", "mkdir /", "stat /", "rename /", "link /", ": is a directory", ": not a directory", "no such file or directory", "file does not exist", // *fs.PathError (internal/fileerr words it)
-	"dial unix", "connect: ", // a Unix socket's *net.OpError
-	"tls: ", "x509: ", // crypto/tls and crypto/x509
-	"bufio.Scanner", "token too long", "invalid character", "unexpected end of JSON", "json: cannot", // bufio, encoding/json
-	"*net.OpError", "%!", // fmt misuse
-	"error: error", "timeout: timeout",
-}
-
-var (
-	// negativeDuration matches "-1ms", "-0.5s", "-3µs": a time left or
-	// an age below zero is a bug, never news for a user.
-	negativeDuration = regexp.MustCompile(`(^|[^\w.])-\d+(\.\d+)?(ns|µs|us|ms|s|m|h)\b`)
-	// unroundedDuration matches Go's full-precision durations such as
-	// "1.234567ms" or "2.000310851s": a message rounds what it shows.
-	unroundedDuration = regexp.MustCompile(`\d\.\d{4,}(ns|µs|us|ms|s)\b`)
-	segmentWord       = regexp.MustCompile(`[a-z][a-z0-9]+`)
-	// notWords are what a stutter check skips: quoted values, paths,
-	// file names, dotted keys and flags, whose words are the user's.
-	notWords = regexp.MustCompile(`"[^"]*"|'[^']*'|\S*[/.]\S*|--?[\w-]+`)
-)
-
-// stutterWords are too common to count as a repeat between segments.
-var stutterWords = map[string]bool{
-	"the": true, "and": true, "not": true, "for": true, "with": true, "want": true, "has": true, "have": true,
-	"are": true, "was": true, "from": true, "this": true, "that": true, "any": true, "one": true, "all": true,
-	"use": true, "like": true, "see": true, "its": true, "but": true, "none": true, "more": true, "than": true,
-	"org": true, "example": true, "net": true, "lab": true, "com": true, "www": true, "toml": true, "txt": true,
-	"addrwalk": true, "run": true, "help": true, "usage": true, "file": true,
-}
-
-// stem folds a plural so "anchor" and "anchors" count as one word.
-func stem(w string) string {
-	w = strings.ToLower(w)
-	if len(w) > 4 && strings.HasSuffix(w, "s") {
-		return w[:len(w)-1]
-	}
-	return w
-}
-
-// messageProblems lists what is wrong with one line a user reads: a word
-// repeated across consecutive ": " segments (a wrapper repeating what it
-// wraps), a raw library phrase, a negative or unrounded duration.
-func messageProblems(line string) []string {
-	var probs []string
-	for _, f := range forbiddenFragments {
-		if strings.Contains(line, f) {
-			probs = append(probs, fmt.Sprintf("raw library wording %q", f))
-		}
-	}
-	if m := negativeDuration.FindString(line); m != "" {
-		probs = append(probs, fmt.Sprintf("negative duration %q", strings.TrimSpace(m)))
-	}
-	if m := unroundedDuration.FindString(line); m != "" {
-		probs = append(probs, fmt.Sprintf("unrounded duration %q", m))
-	}
-	segs := strings.Split(line, ": ")
-	seen := map[string]int{}
-	for i, s := range segs {
-		s = strings.TrimSpace(s)
-		if j, ok := seen[strings.ToLower(s)]; ok && s != "" {
-			probs = append(probs, fmt.Sprintf("segment %q repeated (segments %d and %d)", s, j, i))
-		}
-		seen[strings.ToLower(s)] = i
-		if i == 0 {
-			continue
-		}
-		prev := map[string]bool{}
-		for _, w := range words(segs[i-1]) {
-			prev[stem(w)] = true
-		}
-		for _, w := range words(s) {
-			if w = stem(w); prev[w] && !stutterWords[w] && len(w) > 2 {
-				probs = append(probs, fmt.Sprintf("stutter: %q in %q and %q", w, segs[i-1], s))
-				break
-			}
-		}
-	}
-	return probs
-}
-
-// words are the words of a message segment that are the message's own.
-func words(seg string) []string {
-	return segmentWord.FindAllString(strings.ToLower(notWords.ReplaceAllString(seg, " ")), -1)
-}
-
-func TestMessageProblems(t *testing.T) {
-	tests := []struct {
-		line string
-		bad  bool
-	}{
-		{`addrwalk: trust anchor: dnssec: trust anchors: anchors: dns: not a TTL: "here" at line: 1:12`, true},
-		{`got: timeout: timeout: try another server`, true},
-		{`got: error: error: try another server`, true},
-		{`addrwalk: resolver: request deadline exceeded: -1ms left`, true},
-		{`addrwalk: arptrace: unusable interface "x": no such interface (see ip link): route ip+net: no such network interface`, true},
-		{`addrwalk: config: c.toml:2: server.listen: IPv4 field has value >255`, true},
-		{`addrwalk: took 1.234567ms`, true},
-		{`addrwalk: --port: "99999" is not a whole number from 0 to 65535`, false},
-		{`addrwalk: arptrace: no interface named "nosuchdev0" (this host has lo, eth0; see 'ip link')`, false},
-		{`addrwalk: config: c.toml:2: cache.max-ttl: "x" is not a duration; want a number of seconds`, false},
-		{`addrwalk: config: /tmp/x/ttl.toml:2: cache.max-ttl: "an hour" is not a duration`, false},
-		{`addrwalk: --duration: "soon" is not a duration`, false},
-	}
-	for _, tt := range tests {
-		if got := messageProblems(tt.line); (len(got) > 0) != tt.bad {
-			t.Errorf("messageProblems(%q) = %q, want bad=%v", tt.line, got, tt.bad)
-		}
-	}
 }
 
 // runBadInputs runs each case with run and checks its status and message.
@@ -196,7 +71,7 @@ func runBadInputs(t *testing.T, cases []badInput, run func(t *testing.T, args ..
 				t.Errorf("message does not say %q:\n%s", c.want, strings.Join(msgs, "\n"))
 			}
 			for _, m := range msgs {
-				for _, p := range messageProblems(m) {
+				for _, p := range msgcheck.Problems(m) {
 					t.Errorf("%s\n  in: %s", p, m)
 				}
 			}
@@ -220,8 +95,9 @@ func writeFiles(t *testing.T, dir string, files map[string]string) map[string]st
 
 // TestBadInputs runs wrong input across every command and checks each
 // message: the documented exit status, one line on stderr (and the usage
-// hint), what was wrong and where, no stutter, no Go library wording, no
-// negative or unrounded durations, nothing announced before the failure.
+// hint), what was wrong and where, and none of msgcheck's problems (no
+// stutter, no Go library wording, no negative or unrounded durations);
+// nothing announced before the failure.
 // The arp and ndp cases use interface names that do not exist, so no
 // frame is ever sent; TestBadInputsInNamespace has the interfaces that
 // exist but cannot carry ARP or ND (loopback, down), in a namespace.

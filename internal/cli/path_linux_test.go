@@ -69,7 +69,7 @@ func TestPathCLI(t *testing.T) {
 			"has no IPv4 or IPv6 entry for www.example.org.",
 			"-- www.example.org. A\n", "-- www.example.org. AAAA\n",
 			"[.] org. NS -> ",
-			"answer: 1 record(s)",
+			"answer (NOERROR; qr aa): 1 record(s)",
 			"2001:db8::10 (IPv6): the name has IPv6 and IPv4 addresses: IPv6 is preferred",
 			"www.example.org → 2001:db8::10 → via 2001:db8::10 (" + h2.MAC + ") on eth0",
 		}},

@@ -179,7 +179,7 @@ func TestDemoCLI(t *testing.T) {
 		want []string
 	}{
 		{"default walk", []string{"demo", "--no-latency"}, []string{
-			";; simulated internet: 35 servers", "[.] org. NS", "[org.] example.org. NS", "[example.org.] www.example.org. A", "answer: 1 record(s)"}},
+			";; simulated internet: 35 servers", "[.] org. NS", "[org.] example.org. NS", "[example.org.] www.example.org. A", "answer (NOERROR; qr aa): 1 record(s)"}},
 		{"named example", []string{"demo", "--no-latency", "tcp"}, []string{"truncated", "TC=1: retry over TCP", " tcp "}},
 		{"list", []string{"demo", "--list"}, []string{"glueless", "dead-server", "www.tideline.com."}},
 	}

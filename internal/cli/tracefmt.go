@@ -30,10 +30,7 @@ func (p *tracePrinter) Observe(e resolver.Event) {
 		fmt.Fprintf(p.w, "%s%2d. [%s] %s %s -> %s (%s) %s %s\n", ind, p.n, e.Zone, e.Name, e.Type,
 			e.Server, e.Addr.Addr(), e.Transport, fmtDur(e.RTT))
 		fmt.Fprintf(p.w, "%s      why: %s\n", ind, e.Why)
-		head := e.Outcome
-		if e.Rcode != "" {
-			head = fmt.Sprintf("%s (%s; %s)", e.Outcome, e.Rcode, e.Flags)
-		}
+		head := outcomeHead(e)
 		fmt.Fprintf(p.w, "%s      got: %s: %s\n", ind, head, e.Detail)
 		if r := e.Referral; r != nil {
 			fmt.Fprintf(p.w, "%s           NS %s\n", ind, strings.Join(r.NS, " "))
@@ -69,4 +66,17 @@ func (p *tracePrinter) Observe(e resolver.Event) {
 
 func (p *tracePrinter) summary(res *resolver.Result) {
 	fmt.Fprintf(p.w, ";; walk: %d upstream queries to %d servers in %s\n", res.Upstream, len(p.servers), fmtDur(res.Duration))
+}
+
+// outcomeHead is what a query step got, before its detail: the outcome,
+// the RCODE and flags; an outcome that is the RCODE ("nxdomain") is not
+// said twice.
+func outcomeHead(e resolver.Event) string {
+	switch {
+	case e.Rcode == "":
+		return e.Outcome
+	case strings.EqualFold(e.Outcome, e.Rcode):
+		return fmt.Sprintf("%s (%s)", e.Rcode, e.Flags)
+	}
+	return fmt.Sprintf("%s (%s; %s)", e.Outcome, e.Rcode, e.Flags)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/msgcheck"
 	"github.com/addrwalk/addrwalk/internal/sim"
 	"github.com/addrwalk/addrwalk/resolver"
 	"github.com/addrwalk/addrwalk/resolver/cache"
@@ -124,6 +125,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			compareGolden(t, tc.id, got)
+			checkWording(t, got)
 		})
 	}
 	t.Run("cache-hit", func(t *testing.T) {
@@ -294,4 +296,20 @@ func structure(t *testing.T, svg string) string {
 		b.WriteString(s + "\n")
 	}
 	return b.String()
+}
+
+// checkWording runs msgcheck on every text of a picture's structure (the
+// pieces after the first " | " of each line): the walk view says what
+// happened without a word twice across ": " and without Go's words, as
+// the trace does (cli's TestTraceWording).
+func checkWording(t *testing.T, structure string) {
+	t.Helper()
+	for _, line := range strings.Split(structure, "\n") {
+		texts := strings.Split(line, " | ")
+		for _, text := range texts[min(1, len(texts)):] {
+			for _, p := range msgcheck.Problems(text) {
+				t.Errorf("%s\n  in: %s", p, text)
+			}
+		}
+	}
 }

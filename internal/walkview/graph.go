@@ -263,9 +263,9 @@ func rowLines(q *resolver.Step) []string {
 	if q.Why != "" {
 		lines = append(lines, "why: "+q.Why)
 	}
-	got := q.Detail
-	if q.Err != "" && q.Outcome != "timeout" {
-		got += ": " + q.Err
+	got := q.Detail // a failure's detail holds its error's words
+	if got == "" {
+		got = q.Err
 	}
 	if got != "" {
 		lines = append(lines, "got: "+got)

@@ -137,8 +137,8 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 				return sig, nil
 			}
 			fs.note(stageCrypto, bogus(ErrInvalidSignature, dns.ExtendedErrorCodeDNSBogus,
-				"%s/%s with key %s/%d/%d: %v", h0.Name, dns.TypeToString[h0.Rrtype],
-				k.Hdr.Name, k.Algorithm, sig.KeyTag, err))
+				"%s/%s with key %s/%d/%d", h0.Name, dns.TypeToString[h0.Rrtype],
+				k.Hdr.Name, k.Algorithm, sig.KeyTag))
 		}
 		if !found {
 			fs.note(stageKey, bogus(ErrDNSKEYMissing, dns.ExtendedErrorCodeDNSKEYMissing,
@@ -227,7 +227,7 @@ func validityFailure(sig *dns.RRSIG, now time.Time) *Failure {
 			dns.TimeToString(sig.Inception))
 	}
 	return bogus(ErrSignatureExpired, dns.ExtendedErrorCodeSignatureExpired,
-		"RRSIG %s/%s/%d expired %s", sig.Hdr.Name, dns.TypeToString[sig.TypeCovered], sig.KeyTag,
+		"RRSIG %s/%s/%d ended %s", sig.Hdr.Name, dns.TypeToString[sig.TypeCovered], sig.KeyTag,
 		dns.TimeToString(sig.Expiration))
 }
 
@@ -424,7 +424,7 @@ func VerifyDNSKEY(keys []*dns.DNSKEY, sigs []*dns.RRSIG, ds []*dns.DS, anchorKey
 				"the DNSKEY matching the DS of %s is not a zone key", zone)
 		}
 		return nil, bogus(ErrDNSKEYMissing, dns.ExtendedErrorCodeDNSKEYMissing,
-			"no DNSKEY of %s matches its DS or trust anchors", zone)
+			"the keys of %s match neither its DS nor a trust anchor", zone)
 	}
 	sig, err := VerifyRRset(rrset, sigs, trusted, now, b)
 	if err != nil {
