@@ -256,7 +256,7 @@ if [[ -n ${FLOOD_ONLY:-} ]]; then
 	rounds=$(( ${ROUNDS:-3} < 10 ? ${ROUNDS:-3} : 10 ))
 	for ((r = 1; r <= rounds; r++)); do
 		echo "== round $r: addrwalk ($AW_BIN)"
-		start_aw "$AW_ADDR"
+		start_aw "$AW_ADDR" || { tail -20 "$work/addrwalk.log" >&2; exit 1; }
 		floods addrwalk "$AW_ADDR" "$started" || { tail -20 "$work/addrwalk.log" >&2; exit 1; }
 		stop_pid "$started"
 		if [[ $MODE == long && -z ${NO_UNBOUND:-} ]]; then

@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "how long the attack lasts (bounded: at most 10 minutes)")
 	fs.BoolVar(&o.assert, "assert", false, "exit 1 when a goal fails")
 	fs.IntVar(&o.pid, "pid", 0, "resolver process to sample RSS from (/proc/PID/status)")
-	fs.StringVar(&o.metrics, "metrics", "", "flood: the resolver's Prometheus /metrics URL (addrwalk): SERVFAIL reasons during the flood")
+	fs.StringVar(&o.metrics, "metrics", "", "addrwalk's metrics URL (http://ADDR/metrics): flood: SERVFAIL reasons during the flood; fill: each memory part")
 	conns := fs.Int("conns", 300, "tcp: attacking connections (at most 20000)")
 	idleMax := fs.Duration("idle-max", 15*time.Second, "tcp: goal: every attacking connection closed within this")
 	packets := fs.Int("packets", 100000, "malformed: UDP packets (at most 10^7)")
@@ -91,7 +91,6 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&fill.window, "window", 32, "fill: queries outstanding at once (at most 1024)")
 	fs.StringVar(&fill.pos, "pos-zone", "wild.insecure.dnssec-test.org.", "fill: zone with a wildcard: its names are answered")
 	fs.StringVar(&fill.neg, "neg-zone", "example.org.", "fill: zone whose random names do not exist")
-	fs.StringVar(&fill.metrics, "metrics", "", "fill: addrwalk's metrics URL (http://ADDR/metrics), to print each memory part")
 	fs.IntVar(&fill.steps, "steps", 10, "fill: RSS lines printed on the way (at most 1000)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -119,7 +118,7 @@ func run(ctx context.Context, args []string) error {
 		ok, err = blackhole(ctx, o)
 	case "fill":
 		fill.names, fill.window, fill.steps = min(fill.names, 10_000_000), min(max(fill.window, 1), 1024), min(fill.steps, 1000)
-		fill.pos, fill.neg = dns.Fqdn(fill.pos), dns.Fqdn(fill.neg)
+		fill.pos, fill.neg, fill.metrics = dns.Fqdn(fill.pos), dns.Fqdn(fill.neg), o.metrics
 		ok, err = fillTest(ctx, o, fill)
 	case "forge":
 		var cfg forgeConfig
