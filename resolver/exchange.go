@@ -50,7 +50,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		}
 		qctx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := rq.r.cfg.Now()
-		a, lerr, xerr := rq.ask(qctx, zs, server, q, caps, network, timeout)
+		a, lerr, xerr := rq.ask(qctx, zs, server, c.asked, q, caps, network, timeout)
 		cancel()
 		if lerr != nil {
 			outcome = "busy"

@@ -198,7 +198,8 @@ type asked struct {
 }
 
 // ask sends q to server, or joins the identical question in flight to
-// another server of zs that this request could use too (mayAsk). A query
+// another server of zs that this request could use too (mayAsk) and has
+// not had an outcome from yet (avoid, by address; nil for none). A query
 // it sends takes a slot of the upstream caps (acquire) for as long as it
 // is in flight; a joined one takes none. Every caller gets a reply of its
 // own (a copy, with its own query's ID: the Exchanger checked the ID of
@@ -211,10 +212,12 @@ type asked struct {
 // giving up fails no other; each caller still stops waiting when its own
 // ctx ends. busy is set when the caps allowed no query (nothing was
 // sent).
-func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPort, q *dns.Msg, caps bool, network string, timeout time.Duration) (a asked, busy, err error) {
+func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid map[netip.Addr]bool, q *dns.Msg, caps bool, network string, timeout time.Duration) (a asked, busy, err error) {
 	r := rq.r
 	key := flightKey(q, caps, network, zs, server, r.up.h.Cookies)
-	mayJoin := func(ap netip.AddrPort) bool { return ap == server || rq.mayAsk(zs, ap) }
+	mayJoin := func(ap netip.AddrPort) bool {
+		return ap == server || !avoid[ap.Addr()] && rq.mayAsk(zs, ap)
+	}
 	c := r.upFlights.find(key, mayJoin)
 	joined := c != nil
 	if !joined {

@@ -154,7 +154,7 @@ func TestSharedExchange(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					s, busy, err := rq.ask(ctx, flightZone(zone, cut...), server, q, a.caps, "udp", 5*time.Second)
+					s, busy, err := rq.ask(ctx, flightZone(zone, cut...), server, nil, q, a.caps, "udp", 5*time.Second)
 					if busy != nil {
 						err = busy
 					}
@@ -219,7 +219,7 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 	err1 := make(chan error, 1)
 	go func() {
 		rq := &request{r: r, class: dns.ClassINET}
-		_, _, err := rq.ask(ctx1, zs, netip.MustParseAddrPort("192.0.2.1:53"), q1, false, "udp", 5*time.Second)
+		_, _, err := rq.ask(ctx1, zs, netip.MustParseAddrPort("192.0.2.1:53"), nil, q1, false, "udp", 5*time.Second)
 		err1 <- err
 	}()
 	<-entered
@@ -230,7 +230,7 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 	res2 := make(chan result, 1)
 	go func() {
 		rq := &request{r: r, class: dns.ClassINET}
-		s, _, err := rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.2:53"), q2, false, "udp", 5*time.Second)
+		s, _, err := rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.2:53"), nil, q2, false, "udp", 5*time.Second)
 		res2 <- result{s, err}
 	}()
 	<-joined
@@ -270,14 +270,79 @@ func TestSharedExchangeRetryAfterTimeout(t *testing.T) {
 	rq := &request{r: r, class: dns.ClassINET}
 	gone, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, _, err := rq.ask(gone, zs, netip.MustParseAddrPort("192.0.2.1:53"), q, false, "udp", 100*time.Millisecond); err == nil {
+	if _, _, err := rq.ask(gone, zs, netip.MustParseAddrPort("192.0.2.1:53"), nil, q, false, "udp", 100*time.Millisecond); err == nil {
 		t.Fatal("a caller whose context ended got a reply")
 	}
-	if _, _, err := rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.2:53"), retry, false, "udp", 5*time.Second); err != nil {
+	if _, _, err := rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.2:53"), nil, retry, false, "udp", 5*time.Second); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	if !retrySent.Load() {
 		t.Error("the retry joined the flight it gave up on, want it sent afresh")
+	}
+}
+
+// TestJoinedTimeoutStillAsksPickedServer: a request picks the zone's
+// answering server but joins another request's query of the same
+// question to the zone's silent server, which times out. The picked
+// server was never asked, so the request asks it next rather than only
+// retrying the silent one (interop: chain.p0.example. A failed with three
+// timeouts of silent.hostc.org. and never asked ns1.hostb.net., whose
+// zone-mate request had the flight to the silent server).
+func TestJoinedTimeoutStillAsksPickedServer(t *testing.T) {
+	silent, answering := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	reached := make(chan struct{}, 8)
+	var mu sync.Mutex // guards asked
+	var asked []string
+	r := newFlightResolver(t, ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, server netip.AddrPort) (*dns.Msg, error) {
+		mu.Lock()
+		asked = append(asked, server.Addr().String())
+		mu.Unlock()
+		reached <- struct{}{}
+		if server.Addr() == silent {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		m.Answer = append(m.Answer, mustRR(t, "www.example.org. 300 IN A 192.0.2.80"))
+		return m, nil
+	}), Hardening{})
+	zone := "example.org."
+	// The answering server is known fast, the silent one slow (out of
+	// the selection band): the request picks the answering one first.
+	for range 3 {
+		r.infra.RecordRTT(answering, zone, time.Millisecond)
+		r.infra.RecordRTT(silent, zone, 3*time.Second)
+	}
+	zs := flightZone(zone, silent.String(), answering.String())
+	other := &request{r: r, class: dns.ClassINET}
+	q := other.newQuery("www.example.org.", dns.TypeA, true)
+	flightDone := make(chan error, 1)
+	go func() {
+		_, _, err := other.ask(t.Context(), zs, netip.AddrPortFrom(silent, 53), nil, q, false, "udp", 300*time.Millisecond)
+		flightDone <- err
+	}()
+	select {
+	case <-reached:
+	case <-time.After(maxWait):
+		t.Fatal("the other request's query never reached the silent server")
+	}
+	rq := &request{r: r, class: dns.ClassINET}
+	resp, err := rq.askZone(t.Context(), zs, "www.example.org.", dns.TypeA, false)
+	if err != nil {
+		t.Fatalf("askZone: %v, want the answering server's reply", err)
+	}
+	if got, want := rrStrings(resp.answer), []string{"www.example.org. 300 IN A 192.0.2.80"}; !cmp.Equal(got, want) {
+		t.Errorf("answer: %s", cmp.Diff(want, got))
+	}
+	if err := <-flightDone; err == nil {
+		t.Error("the silent server's flight got a reply")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{silent.String(), answering.String()}; !cmp.Equal(asked, want) {
+		t.Errorf("queries sent, by server (-want +got):\n%s", cmp.Diff(want, asked))
 	}
 }
 

@@ -182,6 +182,10 @@ type candidate struct {
 	// server (exchange then sets ns and addr to that server's): that
 	// request keeps the infrastructure cache's books on it.
 	joined bool
+	// asked holds the addresses askZone already had a reply or a
+	// failure from in this round: a query in flight to one of them is
+	// not joined (its outcome is known), the candidate is asked itself.
+	asked map[netip.Addr]bool
 }
 
 // askZone sends the question to the zone's servers until one gives a
@@ -209,8 +213,19 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			if prev != "" {
 				why = "fallback after " + prev + "; " + why
 			}
+			picked := c.addr
+			c.asked = tried
 			resp, outcome, err := rq.exchange(ctx, zs, c, why, qname, qtype, &cl)
-			tried[c.addr] = true // exchange may have joined a query to another server
+			if c.addr != picked {
+				// exchange joined another request's query of the same
+				// question to another server (c.addr now): what follows
+				// is that server's outcome, and the picked one was not
+				// asked, so it stays a candidate. The joined server is
+				// new to tried (ask joins no server in it), so every
+				// pass still adds one address: the loop ends.
+				delete(tried, picked)
+				tried[c.addr] = true
+			}
 			if c.probeDone != nil {
 				c.probeDone(err == nil)
 			}
