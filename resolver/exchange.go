@@ -52,6 +52,8 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		t0 := rq.r.cfg.Now()
 		a, lerr, xerr := rq.ask(qctx, zs, server, c.asked, q, caps, network, timeout)
 		cancel()
+		c.settleFlight()
+		c.settle = a.settle
 		if lerr != nil {
 			outcome = "busy"
 			if errors.Is(lerr, ErrRateLimited) {

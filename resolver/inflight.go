@@ -27,6 +27,12 @@ import (
 // failing in this request (mayJoin). With client cookies on, each
 // server's cookie is part of the query, so questions are shared per
 // server only.
+//
+// An NS question that got a reply stays in the table after its reply
+// arrived, until its sender has stored what it learned (settle): a walk
+// looking for the cut meanwhile (pendingCut) joins the finished flight
+// and takes its reply, instead of finding neither the flight nor the
+// cached referral and asking again.
 
 // flightKey names a question to a zone: transport, the zone (and whether
 // its servers are configured ones), the name without regard to case (0x20
@@ -80,11 +86,15 @@ type inflight struct {
 
 // flightCall is one query sent for one or more requests.
 type flightCall struct {
-	server  netip.AddrPort // where the sender sent it
-	sent    string         // the name exactly as sent (its 0x20 pattern)
-	cut     string         // cutKey of an NS question, counted in inflight.cuts
-	joiners int            // callers besides the sender (under inflight.mu)
-	done    chan struct{}  // closed when m and err are set
+	server netip.AddrPort // where the sender sent it
+	sent   string         // the name exactly as sent (its 0x20 pattern)
+	cut    string         // cutKey of an NS question, counted in inflight.cuts
+	// held: a cut's question (cut set) that got a reply stays in the
+	// table until its sender settles it, so callers may join it after
+	// done is closed; every caller then takes a copy of m.
+	held    bool
+	joiners int           // callers besides the sender (under inflight.mu)
+	done    chan struct{} // closed when m and err are set
 	m       *dns.Msg
 	err     error
 }
@@ -169,14 +179,28 @@ func (f *inflight) cutPending(zs *zoneServers, name string) bool {
 	return f.cuts[cutKey(zs, name)] > 0
 }
 
-// finish records the outcome of c and wakes its callers; from then on
-// nobody joins c, so its joiners count is final.
+// finish records the outcome of c and wakes its callers. A cut's
+// question that got a reply stays joinable until its sender settles it
+// (held); any other call leaves the table, and its joiners count is
+// final.
 func (f *inflight) finish(key string, c *flightCall, m *dns.Msg, err error) {
 	f.mu.Lock()
-	f.remove(key, c)
-	f.mu.Unlock()
 	c.m, c.err = m, err
+	if c.cut != "" && err == nil && f.calls[key] == c {
+		c.held = true
+	} else {
+		f.remove(key, c)
+	}
+	f.mu.Unlock()
 	close(c.done)
+}
+
+// settle removes c from the table once its sender stored what the reply
+// taught (a held call), if it is still there.
+func (f *inflight) settle(key string, c *flightCall) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.remove(key, c)
 }
 
 // forget removes c from the table, if it is still there: a caller that
@@ -190,11 +214,14 @@ func (f *inflight) forget(key string, c *flightCall) {
 
 // asked is what ask did: the reply, the server it came from, and whether
 // it was another request's query (joined) rather than one this request
-// sent.
+// sent. settle, when set, must be called once the reply's referral or
+// answer is stored (or dropped): until then the sender's NS question
+// stays joinable (inflight.finish).
 type asked struct {
 	m      *dns.Msg
 	from   netip.AddrPort
 	joined bool
+	settle func()
 }
 
 // ask sends q to server, or joins the identical question in flight to
@@ -245,7 +272,11 @@ func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPo
 	if err != nil && ctx.Err() != nil {
 		r.upFlights.forget(key, c)
 	}
-	return asked{m: m, from: c.server, joined: joined}, nil, err
+	a = asked{m: m, from: c.server, joined: joined}
+	if !joined && c.cut != "" && err == nil {
+		a.settle = func() { r.upFlights.settle(key, c) }
+	}
+	return a, nil, err
 }
 
 // awaitFlight waits for c's reply, or for ctx to end, and returns the
@@ -260,7 +291,7 @@ func awaitFlight(ctx context.Context, f *inflight, c *flightCall, q *dns.Msg, jo
 		return nil, c.err
 	}
 	f.mu.Lock()
-	shared := c.joiners > 0
+	shared := c.joiners > 0 || c.held
 	f.mu.Unlock()
 	m := c.m
 	if joined || shared {

@@ -494,3 +494,87 @@ func startSharedLab(t *testing.T, signed []string) (*resolvertest.Lab, *Hints) {
 	}
 	return lab, hints
 }
+
+// TestFinishedCutFlightHeld: an NS question that got its reply stays
+// joinable until its sender settles it (has stored the referral): a second
+// request asking it meanwhile takes that reply and sends nothing, and
+// pendingCut still sees the cut; once settled, the question is sent
+// afresh. Other questions, and NS questions that failed, leave the table
+// with their reply as before.
+func TestFinishedCutFlightHeld(t *testing.T) {
+	tests := []struct {
+		name     string
+		qname    string
+		qtype    uint16
+		fail     bool
+		wantHeld bool
+	}{
+		{"NS question answered", "example.org.", dns.TypeNS, false, true},
+		{"NS question failed", "example.org.", dns.TypeNS, true, false},
+		{"A question answered", "www.example.org.", dns.TypeA, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sent atomic.Int32
+			r := newFlightResolver(t, ExchangerFunc(func(_ context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+				sent.Add(1)
+				if tt.fail {
+					return nil, fmt.Errorf("test: %w", ErrTimeout)
+				}
+				m := new(dns.Msg)
+				m.SetReply(q)
+				return m, nil
+			}), Hardening{})
+			zs := flightZone("org.", "192.0.2.1", "192.0.2.2")
+			server := netip.MustParseAddrPort("192.0.2.1:53")
+			askOnce := func(id uint16) (asked, error) {
+				q := new(dns.Msg)
+				q.SetQuestion(tt.qname, tt.qtype)
+				q.Id = id
+				rq := &request{r: r, class: dns.ClassINET}
+				a, _, err := rq.ask(t.Context(), zs, server, nil, q, false, "udp", 5*time.Second)
+				return a, err
+			}
+			first, err := askOnce(1)
+			if (err != nil) != tt.fail {
+				t.Fatalf("first ask: err %v, want failure %v", err, tt.fail)
+			}
+			if got := first.settle != nil; got != tt.wantHeld {
+				t.Fatalf("first ask held the flight: %v, want %v", got, tt.wantHeld)
+			}
+			if got := r.upFlights.cutPending(zs, tt.qname); got != tt.wantHeld {
+				t.Errorf("cutPending before settle = %v, want %v", got, tt.wantHeld)
+			}
+			second, err := askOnce(2)
+			if (err != nil) != tt.fail {
+				t.Fatalf("second ask: err %v, want failure %v", err, tt.fail)
+			}
+			want := struct{ Joined, Settle bool }{tt.wantHeld, false}
+			if diff := cmp.Diff(want, struct{ Joined, Settle bool }{second.joined, second.settle != nil}); diff != "" {
+				t.Errorf("second ask (-want +got):\n%s", diff)
+			}
+			if tt.wantHeld && second.m.Id != 2 {
+				t.Errorf("the joiner's reply has ID %d, want its own 2", second.m.Id)
+			}
+			if second.settle != nil {
+				second.settle()
+			}
+			if first.settle != nil {
+				first.settle()
+			}
+			if r.upFlights.cutPending(zs, tt.qname) {
+				t.Error("cutPending after settle = true, want false")
+			}
+			if _, err := askOnce(3); (err != nil) != tt.fail {
+				t.Fatalf("third ask: err %v, want failure %v", err, tt.fail)
+			}
+			wantSent := int32(3)
+			if tt.wantHeld {
+				wantSent = 2 // the second ask joined the held flight
+			}
+			if got := sent.Load(); got != wantSent {
+				t.Errorf("queries sent %d, want %d", got, wantSent)
+			}
+		})
+	}
+}

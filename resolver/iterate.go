@@ -233,6 +233,14 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 		if minimise && (labels >= total || steps >= MaxMinimiseSteps || qtype == dns.TypeDS && labels >= total-1) {
 			minimise = false
 		}
+		if minimise && underscoreLabel(qname, labels) {
+			// An underscored label (_tcp in _sip._tcp.example.org.) is
+			// an attribute leaf of its parent's owner (RFC 8552 §1.1),
+			// not a delegation point: ask the whole name now rather than
+			// one NS question per underscored label, as PowerDNS
+			// Recursor does.
+			minimise = false
+		}
 		if minimise {
 			// RFC 9156 §2.1 allows A or NS for the shortened question;
 			// NS asks exactly what the walk needs (is there a zone cut
@@ -341,6 +349,12 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 		}
 		return resp, nil
 	}
+}
+
+// underscoreLabel reports whether the first of the last n labels of name
+// starts with an underscore (RFC 8552).
+func underscoreLabel(name string, n int) bool {
+	return strings.HasPrefix(lastLabels(name, n), "_")
 }
 
 // lastLabels returns the last n labels of name.

@@ -186,6 +186,18 @@ type candidate struct {
 	// failure from in this round: a query in flight to one of them is
 	// not joined (its outcome is known), the candidate is asked itself.
 	asked map[netip.Addr]bool
+	// settle, set by exchange, ends the visibility of the NS question
+	// this request sent (asked.settle); askZone calls it (settleFlight)
+	// once the reply is stored or given up on.
+	settle func()
+}
+
+// settleFlight calls and clears c.settle, if set.
+func (c *candidate) settleFlight() {
+	if c != nil && c.settle != nil {
+		c.settle()
+		c.settle = nil
+	}
 }
 
 // askZone sends the question to the zone's servers until one gives a
@@ -199,9 +211,15 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 	lame := 0
 	timedOut := map[netip.Addr]bool{}
 	prev := ""
+	// last is the candidate asked last: its NS question stays joinable
+	// by other requests until what it taught is stored (store, below) or
+	// the next candidate is tried.
+	var last *candidate
+	defer func() { last.settleFlight() }()
 	for round := 0; round < MaxServerRounds; round++ {
 		tried := map[netip.Addr]bool{}
 		for {
+			last.settleFlight()
 			c, why, err := rq.nextCandidate(ctx, zs, tried, round, timedOut)
 			if err != nil {
 				return response{}, err
@@ -215,6 +233,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			}
 			picked := c.addr
 			c.asked = tried
+			last = c
 			resp, outcome, err := rq.exchange(ctx, zs, c, why, qname, qtype, &cl)
 			if c.addr != picked {
 				// exchange joined another request's query of the same
