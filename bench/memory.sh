@@ -14,6 +14,9 @@
 #   ROUNDS=3                                      alternate the resolvers (ABAB)
 #   AW_BIN=/path/addrwalk                         another addrwalk binary (a "before")
 #   MAX_INFLIGHT=N                                addrwalk's [server] max-inflight
+#   AW_ENV="GOGC=50"                              environment for addrwalk serve
+#   PROFILE_DIR=/tmp/p                            keep addrwalk's heap profiles (idle, after
+#                                                 the fill) and memory status there
 #
 # Every load is bounded: NAMES (at most 10^7) and MAXDUR per fill.
 set -euo pipefail
@@ -25,6 +28,8 @@ WINDOW=${WINDOW:-32}
 MAXDUR=${MAXDUR:-600s}
 STEPS=${STEPS:-10}
 MAX_INFLIGHT=${MAX_INFLIGHT:-1000}
+AW_ENV=${AW_ENV:-}
+PROFILE_DIR=${PROFILE_DIR:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 if [[ -z ${MEMORY_WORK:-} ]]; then
@@ -45,7 +50,7 @@ if [[ -z ${MEMORY_WORK:-} ]]; then
 		(cd "$root" && go build -o "$work/addrwalk" ./cmd/addrwalk)
 		AW_BIN=$work/addrwalk
 	fi
-	export MEMORY_WORK=$work AW_BIN NAMES SIZE_MIB PEERS ROUNDS WINDOW MAXDUR STEPS MAX_INFLIGHT
+	export MEMORY_WORK=$work AW_BIN AW_ENV PROFILE_DIR NAMES SIZE_MIB PEERS ROUNDS WINDOW MAXDUR STEPS MAX_INFLIGHT
 	ns=aw-memory-$$-$RANDOM
 	ip netns add "$ns" || { echo "memory.sh: cannot create a network namespace (needs root)" >&2; exit 1; }
 	ip netns exec "$ns" ip link set lo up
@@ -79,6 +84,19 @@ wait_dns() {
 	return 1
 }
 
+# profile ROUND WHEN PID METRICS: with PROFILE_DIR, keep addrwalk's heap
+# profile (after a collection: the live heap), its goroutines and its
+# memory status (/proc smaps_rollup: RSS by kind).
+profile() {
+	[[ -n $PROFILE_DIR ]] || return 0
+	mkdir -p "$PROFILE_DIR"
+	local base=$PROFILE_DIR/addrwalk$1-$2
+	curl -fsS -o "$base.heap" "http://$4/debug/pprof/heap?gc=1" || true
+	curl -fsS -o "$base.goroutine" "http://$4/debug/pprof/goroutine?debug=1" || true
+	curl -fsS -o "$base.metrics" "http://$4/metrics" || true
+	cat "/proc/$3/smaps_rollup" "/proc/$3/status" >"$base.proc" 2>/dev/null || true
+}
+
 # run_addrwalk ROUND: serve with the budget, fill, stop.
 run_addrwalk() {
 	local addr=127.79.$1.2:5300 metrics=127.79.$1.2:9153
@@ -96,12 +114,15 @@ validation = "off"
 [cache]
 size = "${SIZE_MIB}MiB"
 EOF
-	GODEBUG=gctrace=1 "$AW_BIN" serve --config "$work/addrwalk$1.toml" --log-level warn 2>"$work/addrwalk$1.log" &
+	# shellcheck disable=SC2086 # AW_ENV is a list of NAME=VALUE words
+	env GODEBUG=gctrace=1 $AW_ENV "$AW_BIN" serve --config "$work/addrwalk$1.toml" --log-level warn 2>"$work/addrwalk$1.log" &
 	local pid=$!
 	pids+=("$pid")
 	wait_dns "$addr"
+	profile "$1" idle "$pid" "$metrics"
 	"$work/hostile" fill -label "addrwalk/${SIZE_MIB}MiB" -target "$addr" -pid "$pid" -names "$NAMES" -window "$WINDOW" \
 		-steps "$STEPS" -duration "$MAXDUR" -metrics "http://$metrics/metrics"
+	profile "$1" filled "$pid" "$metrics"
 	local gcs
 	gcs=$(grep -c '^gc ' "$work/addrwalk$1.log" || true)
 	echo "addrwalk/${SIZE_MIB}MiB gc: $gcs collections; last: $(grep '^gc ' "$work/addrwalk$1.log" | tail -1)"

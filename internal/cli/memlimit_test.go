@@ -64,6 +64,42 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
+func TestGCPercent(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      string
+		want     int
+		wantSets []int // the values set: serve's, then the previous one back
+	}{
+		{"default", "", serveGCPercent, []int{serveGCPercent, 100}},
+		{"GOGC wins", "200", 0, nil},
+		{"GOGC=off wins", "off", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sets []int
+			set := func(v int) int {
+				sets = append(sets, v)
+				return 100 // the previous percent
+			}
+			getenv := func(k string) string {
+				if k == "GOGC" {
+					return tt.env
+				}
+				return ""
+			}
+			got, restore := applyGCPercent(getenv, set)
+			restore()
+			if got != tt.want {
+				t.Errorf("percent = %d, want %d", got, tt.want)
+			}
+			if diff := cmp.Diff(tt.wantSets, sets); diff != "" {
+				t.Errorf("percents set (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // budgetZones: names under wild.lab. are answered by a wildcard, names
 // under nx.lab. do not exist: a flood of distinct names fills the
 // positive and the negative caches and the packet cache.
@@ -158,6 +194,7 @@ level = "warn"
 		// The test binary keeps its own limit; the one serve would
 		// set is recorded.
 		setMemoryLimit: func(v int64) int64 { limit.CompareAndSwap(0, v); return v },
+		setGCPercent:   func(v int) int { return v },
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

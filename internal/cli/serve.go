@@ -59,9 +59,10 @@ type ServeCmd struct {
 	readyEncrypted func(dot, doh []netip.AddrPort) `kong:"-"`
 	// notify, when set (by tests), replaces $NOTIFY_SOCKET's notifier.
 	notify *sdnotify.Notifier `kong:"-"`
-	// setMemoryLimit, when set (by tests), replaces
-	// debug.SetMemoryLimit (memlimit.go).
+	// setMemoryLimit and setGCPercent, when set (by tests), replace
+	// debug.SetMemoryLimit and debug.SetGCPercent (memlimit.go).
 	setMemoryLimit func(int64) int64 `kong:"-"`
+	setGCPercent   func(int) int     `kong:"-"`
 	// reload, when set (by tests), replaces SIGHUP as the reload trigger:
 	// each request is answered with the reload's result once it is done.
 	reload <-chan chan error `kong:"-"`
@@ -96,6 +97,10 @@ func (c *ServeCmd) Run(g *Globals) error {
 		log.Debug("memory limit set from [cache] size (GOMEMLIMIT overrides)", "bytes", limit)
 	} else {
 		log.Debug("memory limit left to GOMEMLIMIT", "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
+	}
+	if percent, restore := applyGCPercent(os.Getenv, c.setGCPercent); percent > 0 {
+		defer restore()
+		log.Debug("garbage collector target set (GOGC overrides)", "percent", percent)
 	}
 
 	shared, err := newServeShared(cfg)

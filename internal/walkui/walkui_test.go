@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/walkview"
 	"github.com/addrwalk/addrwalk/resolver"
 )
 
@@ -50,6 +51,60 @@ func TestRing(t *testing.T) {
 	v := r.Get(4)
 	if v == nil || v.Name != "d.example." || v.Client != "127.0.0.1 (udp)" || !v.When.Equal(fixed) {
 		t.Errorf("Get(4) = %+v", v)
+	}
+}
+
+// TestRingConvertsOnDemand: a resolution recorded while no page follows
+// is kept as the resolver gave it and converted when first shown, once;
+// one recorded while a page follows is converted at once. Both give the
+// same page form.
+func TestRingConvertsOnDemand(t *testing.T) {
+	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name   string
+		follow bool
+	}{
+		{"nobody follows", false},
+		{"a page follows", true},
+	}
+	var views []*walkview.Resolution
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewRing(4, func() time.Time { return fixed })
+			var s *subscriber
+			if tt.follow {
+				var ok bool
+				if s, ok = r.subscribe(); !ok {
+					t.Fatal("subscribe refused")
+				}
+				defer r.unsubscribe(s)
+			}
+			record(r, "www.example.org.")
+			if got := r.buf[0].view != nil; got != tt.follow {
+				t.Errorf("converted at once = %v, want %v", got, tt.follow)
+			}
+			first := r.Get(1)
+			if first == nil {
+				t.Fatal("Get(1) = nil")
+			}
+			if again := r.List()[0]; again != first {
+				t.Error("List converted the resolution again")
+			}
+			if r.buf[0].res != nil {
+				t.Error("the resolver's result is still held after conversion")
+			}
+			if tt.follow {
+				if got := <-s.ch; got != first {
+					t.Error("the live page got another copy")
+				}
+			}
+			views = append(views, first)
+		})
+	}
+	if len(views) == 2 {
+		if d := cmp.Diff(views[0], views[1]); d != "" {
+			t.Errorf("page form differs by when it was converted (-later +live):\n%s", d)
+		}
 	}
 }
 
