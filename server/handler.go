@@ -213,6 +213,10 @@ func (h *Handler) Reload(s Settings) error {
 	return nil
 }
 
+// Inflight returns how many resolutions hold a slot now ([HandlerConfig]
+// MaxInflight bounds them); serve's memory limit follows it.
+func (h *Handler) Inflight() int { return h.slots.inUse() }
+
 // Settings returns the settings in force.
 func (h *Handler) Settings() Settings { return h.st.Load().s }
 

@@ -76,6 +76,13 @@ func (t *slots) acquire(cancel context.CancelCauseFunc) *slot {
 	return s
 }
 
+// inUse returns how many slots are taken.
+func (t *slots) inUse() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.used
+}
+
 // release gives s back, unless it was jostled (its slot already was).
 func (t *slots) release(s *slot) {
 	t.mu.Lock()

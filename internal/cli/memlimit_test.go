@@ -23,21 +23,27 @@ import (
 )
 
 func TestMemoryLimit(t *testing.T) {
+	const head = memorySlotHeadroom * memoryPerSlot
 	tests := []struct {
-		name      string
-		cfg       config.Config
-		env       string
-		wantLimit int64
-		wantSets  []int64 // the values set: the limit, then the previous one back
+		name     string
+		cfg      config.Config
+		env      string
+		running  []int   // resolutions running at each look
+		wantSets []int64 // the values set: the first limit, each change, then the previous one back
 	}{
-		{"defaults: 64 MiB and 1000 slots", config.Config{}, "",
-			64<<20 + 16<<20 + memoryFixedOverhead + 1000*memoryPerSlot,
-			[]int64{64<<20 + 16<<20 + memoryFixedOverhead + 1000*memoryPerSlot, 1 << 40}},
-		{"16 MiB and 100 slots", config.Config{Cache: config.Cache{Size: 16 << 20}, Server: config.Server{MaxInflight: 100}}, "",
-			16<<20 + 4<<20 + memoryFixedOverhead + 100*memoryPerSlot,
-			[]int64{16<<20 + 4<<20 + memoryFixedOverhead + 100*memoryPerSlot, 1 << 40}},
-		{"GOMEMLIMIT wins", config.Config{}, "100MiB", 0, nil},
-		{"GOMEMLIMIT=off wins", config.Config{}, "off", 0, nil},
+		{"defaults: 64 MiB, idle", config.Config{}, "", []int{0, 0},
+			[]int64{64<<20 + 16<<20 + memoryFixedOverhead + head, 1 << 40}},
+		{"follows the resolutions running", config.Config{}, "", []int{0, 10, 10, 0},
+			[]int64{64<<20 + 16<<20 + memoryFixedOverhead + head,
+				64<<20 + 16<<20 + memoryFixedOverhead + head + 10*memoryPerSlot,
+				64<<20 + 16<<20 + memoryFixedOverhead + head,
+				1 << 40}},
+		{"at most every slot", config.Config{Cache: config.Cache{Size: 16 << 20}, Server: config.Server{MaxInflight: 100}}, "", []int{99},
+			[]int64{16<<20 + 4<<20 + memoryFixedOverhead + 64*memoryPerSlot,
+				16<<20 + 4<<20 + memoryFixedOverhead + 100*memoryPerSlot,
+				1 << 40}},
+		{"GOMEMLIMIT wins", config.Config{}, "100MiB", []int{10}, nil},
+		{"GOMEMLIMIT=off wins", config.Config{}, "off", []int{10}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,10 +58,29 @@ func TestMemoryLimit(t *testing.T) {
 				}
 				return ""
 			}
-			limit, restore := applyMemoryLimit(&tt.cfg, getenv, set)
-			restore()
-			if limit != tt.wantLimit {
-				t.Errorf("limit = %d, want %d", limit, tt.wantLimit)
+			l := applyMemoryLimit(&tt.cfg, getenv, set)
+			if l != nil {
+				// follow, driven by a tick per look.
+				tick := make(chan time.Time)
+				looks := make(chan int, len(tt.running))
+				for _, n := range tt.running {
+					looks <- n
+				}
+				ctx, cancel := context.WithCancel(t.Context())
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					l.follow(ctx, tick, func() int { return <-looks })
+				}()
+				for range tt.running {
+					tick <- time.Time{}
+				}
+				cancel()
+				<-done
+				l.restore()
+			}
+			if (l == nil) != (tt.env != "") {
+				t.Errorf("limiter = %v with GOMEMLIMIT %q", l, tt.env)
 			}
 			if diff := cmp.Diff(tt.wantSets, sets); diff != "" {
 				t.Errorf("limits set (-want +got):\n%s", diff)
@@ -277,7 +302,7 @@ level = "warn"
 	if grew := int64(end) - int64(mid); !raceEnabled && grew > size/4 {
 		t.Errorf("heap grew %d bytes over the second half of the flood, want at most %d: something grows with the names", grew, size/4)
 	}
-	if want := size + size/4 + memoryFixedOverhead + 1000*memoryPerSlot; limit.Load() != want {
+	if want := size + size/4 + memoryFixedOverhead + memorySlotHeadroom*memoryPerSlot; limit.Load() != want {
 		t.Errorf("serve set the limit %d, want %d", limit.Load(), want)
 	}
 	cancel()

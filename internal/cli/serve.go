@@ -92,9 +92,10 @@ func (c *ServeCmd) Run(g *Globals) error {
 	}
 	// Debug, not info: startup prints nothing but problems. /metrics
 	// shows the limit in force (go_gc_gomemlimit_bytes).
-	if limit, restore := applyMemoryLimit(cfg, os.Getenv, c.setMemoryLimit); limit > 0 {
-		defer restore()
-		log.Debug("memory limit set from [cache] size (GOMEMLIMIT overrides)", "bytes", limit)
+	limiter := applyMemoryLimit(cfg, os.Getenv, c.setMemoryLimit)
+	if limiter != nil {
+		defer limiter.restore()
+		log.Debug("memory limit set from [cache] size and the resolutions running (GOMEMLIMIT overrides)", "bytes", limiter.update(0))
 	} else {
 		log.Debug("memory limit left to GOMEMLIMIT", "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
 	}
@@ -144,6 +145,17 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	defer h.Close()
+	if limiter != nil {
+		// Stopped before the limit is put back (defers run last first).
+		followCtx, stopFollow := context.WithCancel(g.Ctx)
+		ticker := time.NewTicker(memoryFollowInterval)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			limiter.follow(followCtx, ticker.C, h.Inflight)
+		}()
+		defer func() { stopFollow(); <-done; ticker.Stop() }()
+	}
 	certs, err := newCertStore(cfg, c.SelfSigned, c.SelfSignedOut, log)
 	if err != nil {
 		return withExit(ExitUsage, err)
