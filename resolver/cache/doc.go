@@ -38,7 +38,9 @@
 // Entries keep their records packed in wire form, one byte slice each
 // (pack.go): a one-A RRset costs about 255 heap bytes in all, and the
 // negative answers of a zone share one copy of its SOA and the RRSIGs over
-// it (TestBytesPerEntry).
+// it (TestBytesPerEntry). The NSEC store keeps each record decoded, for the
+// aggressive proofs that read them all, and its RRSIGs packed
+// (TestNSECBytesPerRecord).
 //
 // Files: cache.go (the store, weights, copies), pack.go (the packed form
 // of records), config.go, budget.go (the

@@ -136,3 +136,51 @@ func mustInsertNegative(t *testing.T, c *Cache, i int, signed bool) {
 		t.Fatal(err)
 	}
 }
+
+// nsecZones and nsecPerZone: TestNSECBytesPerRecord learns 100,000
+// records, under maxNSECPerZone in each zone.
+const (
+	nsecZones   = 25
+	nsecPerZone = 4000
+)
+
+// TestNSECBytesPerRecord measures the heap bytes per record of the NSEC
+// store (RFC 8198): a signed NSEC learnt from a negative answer, as the
+// resolver hands it over (its own strings, as a message unpacks them), and
+// checks the weigher's estimate is within a factor of two of it.
+func TestNSECBytesPerRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("learns 100k records")
+	}
+	c, _ := newTestCache(t, Config{MaxBytes: 1 << 30, NSECBytes: 1 << 30})
+	sig := func(owner, zone string) *dns.RRSIG {
+		return &dns.RRSIG{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: 3600},
+			TypeCovered: dns.TypeNSEC, Algorithm: dns.ECDSAP256SHA256, Labels: uint8(dns.CountLabel(owner)),
+			OrigTtl: 3600, Expiration: 1767225600, Inception: 1764547200, KeyTag: 12345, SignerName: strings.Clone(zone),
+			Signature: strings.Repeat("A", 88)} // 64 bytes, an ECDSA P-256 signature
+	}
+	before := heapAlloc()
+	for z := range nsecZones {
+		zone := fmt.Sprintf("zone%d.example.", z)
+		for i := range nsecPerZone {
+			owner := fmt.Sprintf("host%d.%s", i, zone)
+			proof := []dns.RR{
+				&dns.NSEC{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 3600},
+					NextDomain: fmt.Sprintf("host%d0.%s", i, zone), TypeBitMap: []uint16{dns.TypeA, dns.TypeRRSIG, dns.TypeNSEC}},
+				sig(owner, zone)}
+			c.LearnNSEC(zone, nil, proof)
+		}
+	}
+	after := heapAlloc()
+	n, bytes, _ := c.nsec.stats()
+	if n != nsecZones*nsecPerZone {
+		t.Fatalf("%d records, want %d", n, nsecZones*nsecPerZone)
+	}
+	measured := float64(after-before) / float64(n)
+	estimated := float64(bytes) / float64(n)
+	t.Logf("signed NSEC: %.0f bytes/record measured (heap), %.0f estimated by the weigher", measured, estimated)
+	if estimated < measured/2 || estimated > measured*2 {
+		t.Errorf("weigher estimate %.0f not within 2x of measured %.0f bytes/record", estimated, measured)
+	}
+	runtime.KeepAlive(c)
+}

@@ -40,12 +40,30 @@ const (
 
 // nsecRecord is one validated NSEC or NSEC3 record with its signatures. It
 // is never changed once stored: a record learnt again replaces it.
+//
+// The record itself stays decoded: every aggressive lookup reads all of a
+// zone's records (NSECZone), and the proofs hand back these pointers. The
+// RRSIGs over it, the bulk of its bytes and read only when a proof is put
+// in a reply, are packed in the owned form (pack.go), under the record's
+// owner and class: a signed NSEC takes 378 heap bytes instead of 506
+// (TestNSECBytesPerRecord).
 type nsecRecord struct {
 	rr      dns.RR // *dns.NSEC or *dns.NSEC3
-	sigs    []dns.RR
-	expires time.Time
+	sigs    []byte // the RRSIGs over rr, packed
+	expires int64  // Unix nanoseconds
 	weight  uint32
+	nsig    uint16 // RRSIGs in sigs
 }
+
+// sigRRs decodes r's RRSIGs with TTL ttl.
+func (r *nsecRecord) sigRRs(ttl uint32) ([]dns.RR, error) {
+	h := r.rr.Header()
+	sigs, _, err := unpackOwned(r.sigs, 0, int(r.nsig), h.Name, h.Class, ttl)
+	return sigs, err
+}
+
+// live reports whether r is unexpired at now (Unix nanoseconds).
+func (r *nsecRecord) live(now int64) bool { return now < r.expires }
 
 // nsecZone is one zone's records and its signed SOA, which a synthesised
 // negative answer carries. It changes only under nsecStore.mu.
@@ -64,9 +82,10 @@ type nsecZone struct {
 // nsecStore is the cache's part for RFC 8198. mu serialises every use of
 // store, because the zones otter holds are changed in place.
 type nsecStore struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	store *otter.Cache[string, *nsecZone]
+	mu      sync.Mutex
+	now     func() time.Time
+	store   *otter.Cache[string, *nsecZone]
+	scratch []byte // a buffer to pack RRSIGs into, under mu
 
 	records   atomic.Int64  // records held, in every zone
 	evictions atomic.Uint64 // zones dropped to stay within budget
@@ -156,9 +175,11 @@ func (s *nsecStore) learn(zone string, soa *dns.SOA, proof []dns.RR) {
 		if ttl == 0 {
 			continue
 		}
-		rec := &nsecRecord{rr: dns.Copy(rr), sigs: copyRRs(coveringSigs(proof, h.Name, h.Rrtype), ttl),
-			expires: now.Add(time.Duration(ttl) * time.Second)}
-		rec.weight = nsecRecordOverhead + uint32(len(owner)) + rrsWeight([]dns.RR{rec.rr}) + rrsWeight(rec.sigs)
+		rec, err := s.record(rr, coveringSigs(proof, h.Name, h.Rrtype), now.Add(time.Duration(ttl)*time.Second))
+		if err != nil {
+			continue // not kept: the proof still answers this question
+		}
+		rec.weight = nsecRecordOverhead + uint32(len(owner)) + rrsWeight([]dns.RR{rec.rr}) + uint32(len(rec.sigs))
 		if old, have := z.recs[owner]; have {
 			z.recWeight -= old.weight
 		} else {
@@ -166,9 +187,10 @@ func (s *nsecStore) learn(zone string, soa *dns.SOA, proof []dns.RR) {
 		}
 		z.recs[owner] = rec
 		z.recWeight += rec.weight
-		z.expires = maxTime(z.expires, rec.expires)
-		if z.earliest.IsZero() || rec.expires.Before(z.earliest) {
-			z.earliest = rec.expires
+		exp := time.Unix(0, rec.expires)
+		z.expires = maxTime(z.expires, exp)
+		if z.earliest.IsZero() || exp.Before(z.earliest) {
+			z.earliest = exp
 		}
 	}
 	if z.soa == nil && len(z.recs) == 0 {
@@ -179,6 +201,24 @@ func (s *nsecStore) learn(zone string, soa *dns.SOA, proof []dns.RR) {
 	}
 	z.reweigh()
 	s.store.Set(zone, z)
+}
+
+// record returns rr and sigs packed for the store, or an error when they
+// do not pack or decode again (ErrInvalid).
+func (s *nsecStore) record(rr dns.RR, sigs []dns.RR, expires time.Time) (*nsecRecord, error) {
+	if len(sigs) > maxRecords {
+		return nil, fmt.Errorf("cache: %w: more than %d RRSIGs", ErrInvalid, maxRecords)
+	}
+	out, wire, err := packRecords(nil, sigs, true, s.scratch)
+	s.scratch = wire
+	if err != nil {
+		return nil, err
+	}
+	rec := &nsecRecord{rr: dns.Copy(rr), sigs: out, expires: expires.UnixNano(), nsig: uint16(len(sigs))}
+	if _, err := rec.sigRRs(0); err != nil {
+		return nil, fmt.Errorf("cache: %w: RRSIGs over %s do not survive packing: %w", ErrInvalid, rr.Header().Name, err)
+	}
+	return rec, nil
 }
 
 // hasNSEC reports whether rrs hold an NSEC or NSEC3 record.
@@ -219,15 +259,16 @@ func (z *nsecZone) prune(now time.Time, records *atomic.Int64) {
 	}
 	z.recWeight, z.expires, z.earliest = 0, z.soaExpires, time.Time{}
 	for owner, rec := range z.recs {
-		if !now.Before(rec.expires) {
+		if !rec.live(now.UnixNano()) {
 			delete(z.recs, owner)
 			records.Add(-1)
 			continue
 		}
 		z.recWeight += rec.weight
-		z.expires = maxTime(z.expires, rec.expires)
-		if z.earliest.IsZero() || rec.expires.Before(z.earliest) {
-			z.earliest = rec.expires
+		exp := time.Unix(0, rec.expires)
+		z.expires = maxTime(z.expires, exp)
+		if z.earliest.IsZero() || exp.Before(z.earliest) {
+			z.earliest = exp
 		}
 	}
 }
@@ -282,8 +323,9 @@ func (c *Cache) NSECZone(zone string) (NSECView, bool) {
 		v.SOASigs = copyRRs(z.soaSigs, ttl)
 	}
 	var nsec3 []*nsecRecord
+	at := now.UnixNano()
 	for _, rec := range z.recs {
-		if !now.Before(rec.expires) {
+		if !rec.live(at) {
 			continue
 		}
 		switch n := rec.rr.(type) {
@@ -312,9 +354,13 @@ func (v *NSECView) Proof(records []dns.RR) []dns.RR {
 			if rec.rr != want {
 				continue
 			}
-			ttl := ttlSeconds(rec.expires.Sub(v.now))
+			ttl := ttlSeconds(time.Duration(rec.expires - v.now.UnixNano()))
+			sigs, err := rec.sigRRs(ttl)
+			if err != nil {
+				break // unreachable: the store decoded them when it kept them
+			}
 			out = append(out, copyRRs([]dns.RR{rec.rr}, ttl)...)
-			out = append(out, copyRRs(rec.sigs, ttl)...)
+			out = append(out, sigs...)
 			break
 		}
 	}

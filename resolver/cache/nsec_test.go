@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,5 +263,58 @@ func TestPartsAddUp(t *testing.T) {
 	}
 	if bytes != st.Bytes || entries != st.Entries {
 		t.Errorf("parts add up to %d entries, %d bytes; otter holds %d, %d", entries, bytes, st.Entries, st.Bytes)
+	}
+}
+
+// TestNSECProofRoundTrip: what the store packs (the RRSIGs over a record)
+// comes back in a proof as it was learnt, but for the TTL.
+func TestNSECProofRoundTrip(t *testing.T) {
+	tests := []struct {
+		name  string
+		proof []string // the record first, then its RRSIGs
+	}{
+		{"NSEC, one RRSIG", []string{
+			"a.example.org. 3600 IN NSEC c.example.org. A RRSIG NSEC",
+			"a.example.org. 3600 IN RRSIG NSEC 13 3 3600 20300101000000 20200101000000 1 example.org. c2ln",
+		}},
+		{"NSEC, two algorithms", []string{
+			"a.example.org. 3600 IN NSEC c.example.org. A AAAA TXT RRSIG NSEC TYPE65534",
+			"a.example.org. 3600 IN RRSIG NSEC 13 3 3600 20300101000000 20200101000000 1 example.org. c2ln",
+			"a.example.org. 3600 IN RRSIG NSEC 8 3 3600 20300101000000 20200101000000 2 example.org. AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g",
+		}},
+		{"NSEC, mixed-case owner", []string{
+			"A.Example.ORG. 3600 IN NSEC c.example.org. A RRSIG NSEC",
+			"A.Example.ORG. 3600 IN RRSIG NSEC 13 3 3600 20300101000000 20200101000000 1 example.org. c2ln",
+		}},
+		{"NSEC3", []string{
+			"2vptu5timamqttgl4luu9kg21e0aor3s.example.org. 3600 IN NSEC3 1 1 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3T A RRSIG",
+			"2vptu5timamqttgl4luu9kg21e0aor3s.example.org. 3600 IN RRSIG NSEC3 13 3 3600 20300101000000 20200101000000 1 example.org. c2ln",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, clk := newTestCache(t, Config{})
+			soa := rr(t, "example.org. 3600 IN SOA ns.example.org. host.example.org. 1 7200 3600 1209600 3600").(*dns.SOA)
+			c.LearnNSEC("example.org.", soa, rrs(t, tt.proof...))
+			clk.Advance(600 * time.Second)
+			v, ok := c.NSECZone("example.org.")
+			if !ok {
+				t.Fatal("NSECZone: nothing held")
+			}
+			var held []dns.RR
+			for _, n := range v.NSEC {
+				held = append(held, n)
+			}
+			for _, n := range v.NSEC3 {
+				held = append(held, n)
+			}
+			want := strs(rrs(t, tt.proof...))
+			for i := range want {
+				want[i] = strings.Replace(want[i], "\t3600\t", "\t3000\t", 1)
+			}
+			if diff := cmp.Diff(want, strs(v.Proof(held))); diff != "" {
+				t.Errorf("Proof (-learnt +got):\n%s", diff)
+			}
+		})
 	}
 }
