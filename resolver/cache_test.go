@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -383,8 +384,24 @@ func TestInfraSelection(t *testing.T) {
 		t.Errorf("first query has no reason")
 	}
 	snap := r.InfraSnapshot()
-	if len(snap) != 3 {
-		t.Fatalf("infra table has %d entries, want 3 (root, org, example.org server)", len(snap))
+	// One record per server and zone asked (root, org, example.org), and
+	// one address-wide record per server (Zone ""), which Select uses for
+	// zones the server has not answered for yet.
+	var zoned, shared []string
+	for _, e := range snap {
+		if e.Zone == "" {
+			shared = append(shared, e.Addr.String())
+		} else {
+			zoned = append(zoned, e.Addr.String())
+		}
+	}
+	if len(zoned) != 3 {
+		t.Fatalf("infra table has %d per-zone entries, want 3 (root, org, example.org server): %+v", len(zoned), snap)
+	}
+	slices.Sort(zoned)
+	slices.Sort(shared)
+	if diff := cmp.Diff(slices.Compact(zoned), shared); diff != "" {
+		t.Errorf("address-wide records differ from the servers asked (-asked +address-wide):\n%s", diff)
 	}
 	for _, e := range snap {
 		if e.SRTT <= 0 || e.Timeouts != 0 {

@@ -569,7 +569,8 @@ func (rq *request) cachedCut(zone string) *zoneServers {
 }
 
 // selectServer picks among candidate addresses with the infrastructure
-// cache: the fastest known, or at random within a band of it.
+// cache (Infra.Select): servers not asked yet first, then the fastest,
+// exploring another one pick in 20.
 func (rq *request) selectServer(zone string, pool []candidate) (candidate, string, bool) {
 	addrs := make([]netip.Addr, len(pool))
 	for i, c := range pool {

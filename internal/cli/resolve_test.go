@@ -61,7 +61,7 @@ func TestResolveCLI(t *testing.T) {
 		{"answer", append(base, "www.example.org"), ExitOK,
 			[]string{"status: NOERROR", "www.example.org.\t3600\tIN\tA\t192.0.2.10"}, ""},
 		{"trace", append(base, "--trace", "www.quiet-harbor.org"), ExitOK,
-			[]string{"[.] org. NS -> ", "why: unknown server", "got: referral", "  >> ns1.dnshost.net. is a name server",
+			[]string{"[.] org. NS -> ", "why: RTT unknown, tried first", "got: referral", "  >> ns1.dnshost.net. is a name server",
 				"  << ns1.dnshost.net. has 127.10.2.7", "[quiet-harbor.org.] www.quiet-harbor.org. A", ";; walk: 5 upstream queries"}, ""},
 		{"short", append(base, "--short", "example.org", "MX"), ExitOK,
 			[]string{"10 mail.example.org.\n20 mail-backup.example.net.\n"}, ""},

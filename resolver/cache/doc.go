@@ -22,9 +22,10 @@
 //     ([Cache.LearnNSEC], [Cache.NSECZone]); a record never outlives the
 //     SOA's negative TTL (RFC 8198 §5.4). A budget of its own
 //     ([Config.NSECBytes]); otter weighs, expires and evicts whole zones.
-//   - Infrastructure cache ([Infra]): smoothed RTT and RTO per server and zone
-//     (RFC 6298), lame and timed-out servers, and server selection within a
-//     band of the fastest, as Unbound does.
+//   - Infrastructure cache ([Infra]): smoothed RTT and RTO per server and zone,
+//     and per server across zones (RFC 6298), lame and timed-out servers, and
+//     server selection ([Infra.Select]): servers never asked first, then the
+//     fastest, exploring another one pick in 20, as Knot Resolver does.
 //
 // Memory is bounded by byte budgets ([Config.MaxBytes], [Config.NSECBytes],
 // [InfraConfig.MaxBytes]) enforced by github.com/maypok86/otter/v2, which
@@ -45,7 +46,8 @@
 // Files: cache.go (the store, weights, copies), pack.go (the packed form
 // of records), config.go, budget.go (the
 // shares of one budget), rrset.go, negative.go, failure.go, nsec.go
-// (RFC 8198), infra.go, rank.go, admin.go (flushes, delegations), dump.go
+// (RFC 8198), infra.go (RTTs, timeouts, lameness), select.go
+// (server selection), rank.go, admin.go (flushes, delegations), dump.go
 // (dump and load), shared.go (the second-level cache seam), settings.go.
 //
 // Every RR that leaves the cache is a copy: callers may change TTLs or

@@ -27,10 +27,19 @@ const (
 	// MaxRTO caps the RTO after repeated timeouts (Unbound's
 	// RTT_MAX_TIMEOUT); a server at the cap is down until it may be probed.
 	MaxRTO = 120 * time.Second
-	// DefaultBand is how much slower than the fastest a server may be and
-	// still be picked (Unbound's RTT_BAND), spreading load and learning the
-	// RTT of more servers.
+	// DefaultBand is how much larger than the fastest server's RTO another
+	// server's may be for Select to explore it (Unbound's RTT_BAND, within
+	// which Unbound picks at random every time). A server slower still is
+	// not worth the wait; its record expires after HostTTL and it is then
+	// tried again as an unknown server.
 	DefaultBand = 400 * time.Millisecond
+	// DefaultTie is how close two smoothed RTTs are for their servers to
+	// count as equally fast: Select picks at random among them, spreading
+	// load over servers it cannot tell apart. A millisecond or two is the
+	// jitter of one path (scheduling, interrupt coalescing); Knot Resolver
+	// compares its timeouts in whole milliseconds after a shuffle, to the
+	// same effect. A pick among ties costs at most this much per query.
+	DefaultTie = 2 * time.Millisecond
 	// DefaultHostTTL is how long a server's record lives after its last
 	// update (Unbound's infra-host-ttl), so the RTT of a moved server is
 	// relearnt.
@@ -79,8 +88,13 @@ type InfraConfig struct {
 	// DefaultProbeDelay.
 	ProbeDelay time.Duration
 	// Band is how much larger than the smallest RTO an RTO may be for its
-	// server to be picked; 0 means DefaultBand.
+	// server to be explored; 0 means DefaultBand.
 	Band time.Duration
+	// Tie is how close smoothed RTTs are for their servers to count as
+	// equally fast; 0 means DefaultTie. A lab without simulated latency,
+	// whose RTTs are scheduling noise, sets it high to make every answering
+	// server as fast as the others.
+	Tie time.Duration
 	// MinRTO is the smallest RTO, of known and unknown servers alike
 	// (Unbound's infra-cache-min-rtt); 0 means MinRTO. Raise it when the
 	// measured RTT says too little about how long an answer takes: a
@@ -90,8 +104,11 @@ type InfraConfig struct {
 	MinRTO time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Rand returns a number in [0, n); nil means math/rand/v2.IntN. Tests
-	// inject a deterministic one. It must be safe for concurrent use.
+	// Rand returns a number in [0, n); nil means math/rand/v2.IntN. Select
+	// draws from it whether to explore and which server among equals or
+	// explored ones; a Rand that always returns 0 never explores and
+	// always takes the first. Tests inject a deterministic one. It must be
+	// safe for concurrent use.
 	Rand func(n int) int
 }
 
@@ -152,6 +169,9 @@ func NewInfra(cfg *InfraConfig) (*Infra, error) {
 	if c.Band == 0 {
 		c.Band = DefaultBand
 	}
+	if c.Tie == 0 {
+		c.Tie = DefaultTie
+	}
 	if c.MinRTO == 0 {
 		c.MinRTO = MinRTO
 	}
@@ -161,7 +181,7 @@ func NewInfra(cfg *InfraConfig) (*Infra, error) {
 	if c.MaxBytes == 0 {
 		c.MaxBytes = int64(c.MaxEntries) * infraEntryBytes
 	}
-	if c.MaxBytes < 0 || c.MaxEntries < 0 || c.HostTTL < 0 || c.LameTTL < 0 || c.ProbeDelay < 0 || c.Band < 0 || c.MinRTO < 0 {
+	if c.MaxBytes < 0 || c.MaxEntries < 0 || c.HostTTL < 0 || c.LameTTL < 0 || c.ProbeDelay < 0 || c.Band < 0 || c.Tie < 0 || c.MinRTO < 0 {
 		return nil, fmt.Errorf("cache: %w: negative infra bound", ErrConfig)
 	}
 	if c.MinRTO >= MaxRTO {
@@ -244,11 +264,24 @@ func (in *Infra) expiry() infraExpiry { return infraExpiry{in: in} }
 // configured MinRTO if that is larger.
 func (in *Infra) unknownRTO() time.Duration { return max(UnknownRTO, in.cfg.MinRTO) }
 
+// updateBoth applies fn to the record of addr and zone and to addr's
+// address-wide record (zone ""), which Select falls back on for a zone the
+// server has not answered for yet: the RTT is mostly the path's, the same
+// for every zone the server holds (Knot Resolver keys its RTT state by
+// address alone, lib/selection.c get_rtt_state). Lameness stays per zone.
+func (in *Infra) updateBoth(addr netip.Addr, zone string, fn func(e *InfraEntry, now time.Time)) {
+	in.update(addr, zone, fn)
+	if zone != "" {
+		in.update(addr, "", fn)
+	}
+}
+
 // RecordRTT records an answer from addr for zone after rtt, updating SRTT,
-// RTTVAR and RTO as RFC 6298 §2 says, and clears the timeout count.
+// RTTVAR and RTO as RFC 6298 §2 says, and clears the timeout count; the
+// same for addr's address-wide record.
 func (in *Infra) RecordRTT(addr netip.Addr, zone string, rtt time.Duration) {
 	rtt = max(rtt, 0)
-	in.update(addr, zone, func(e *InfraEntry, _ time.Time) {
+	in.updateBoth(addr, zone, func(e *InfraEntry, _ time.Time) {
 		if e.SRTT == 0 && e.RTTVar == 0 {
 			e.SRTT, e.RTTVar = rtt, rtt/2 // RFC 6298 §2.2
 		} else {
@@ -267,9 +300,11 @@ func (in *Infra) RecordRTT(addr netip.Addr, zone string, rtt time.Duration) {
 
 // RecordTimeout records that a query to addr for zone timed out: the RTO
 // doubles up to MaxRTO (RFC 6298 §5.5); at MaxRTO the server is skipped for
-// ProbeDelay.
+// ProbeDelay. The address-wide record counts the timeout too, so a zone
+// not asked yet does not prefer a server that stopped answering; only the
+// zone's record holds a server down.
 func (in *Infra) RecordTimeout(addr netip.Addr, zone string) {
-	in.update(addr, zone, func(e *InfraEntry, now time.Time) {
+	in.updateBoth(addr, zone, func(e *InfraEntry, now time.Time) {
 		e.Timeouts++
 		e.RTO = min(2*e.RTO, MaxRTO)
 		if e.RTO >= MaxRTO {
@@ -314,70 +349,6 @@ func (in *Infra) Snapshot() []InfraEntry {
 		return cmp.Or(cmp.Compare(a.Zone, b.Zone), a.Addr.Compare(b.Addr))
 	})
 	return out
-}
-
-// candidate is a server Select considers.
-type candidate struct {
-	addr  netip.Addr
-	e     InfraEntry
-	known bool
-}
-
-// Select picks the server to query for zone among candidates: at random
-// among the usable ones whose RTO is within Band of the smallest, as
-// Unbound does. Lame servers are not usable, nor servers at MaxRTO before
-// their ProbeAfter; when only the latter are left, the one to be probed
-// first is picked. The error wraps ErrNoServer when candidates is empty or
-// all are lame.
-func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error) {
-	usable := make([]candidate, 0, len(candidates))
-	var down []candidate
-	lame := 0
-	for _, a := range candidates {
-		e, known := in.Lookup(a, zone)
-		switch {
-		case !known:
-			e = InfraEntry{Addr: a.Unmap(), RTO: in.unknownRTO()}
-		case e.Lame:
-			lame++
-			continue
-		case e.RTO >= MaxRTO && in.cfg.Now().Before(e.ProbeAfter):
-			down = append(down, candidate{addr: a, e: e, known: true})
-			continue
-		}
-		usable = append(usable, candidate{addr: a, e: e, known: known})
-	}
-	if len(usable) == 0 {
-		if len(down) == 0 {
-			return Selection{}, fmt.Errorf("cache: %w for %s: %d candidates, %d lame",
-				ErrNoServer, canonicalZone(zone), len(candidates), lame)
-		}
-		first := slices.MinFunc(down, func(a, b candidate) int { return a.e.ProbeAfter.Compare(b.e.ProbeAfter) })
-		return Selection{Addr: first.addr, RTO: MaxRTO, Reason: fmt.Sprintf(
-			"all usable servers down after timeouts, probing early (%d timeouts)", first.e.Timeouts)}, nil
-	}
-	fastest := slices.MinFunc(usable, func(a, b candidate) int { return cmp.Compare(a.e.RTO, b.e.RTO) }).e.RTO
-	band := usable[:0]
-	for _, c := range usable {
-		if c.e.RTO <= fastest+in.cfg.Band {
-			band = append(band, c)
-		}
-	}
-	pick := band[in.cfg.Rand(len(band))]
-	var reason string
-	switch {
-	case !pick.known:
-		reason = fmt.Sprintf("unknown server, RTO %v", pick.e.RTO)
-	case pick.e.RTO == fastest:
-		reason = fmt.Sprintf("fastest srtt %v", pick.e.SRTT.Round(time.Millisecond))
-	default:
-		reason = fmt.Sprintf("within %v band of fastest (srtt %v, RTO %v; fastest RTO %v)", in.cfg.Band,
-			pick.e.SRTT.Round(time.Millisecond), pick.e.RTO.Round(time.Millisecond), fastest.Round(time.Millisecond))
-	}
-	if len(band) > 1 {
-		reason += fmt.Sprintf(", 1 of %d in band", len(band))
-	}
-	return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: reason}, nil
 }
 
 // canonicalZone lower-cases and qualifies zone; "" stays "".

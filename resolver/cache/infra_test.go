@@ -15,6 +15,7 @@ var (
 	srvB = netip.MustParseAddr("192.0.2.2")
 	srvC = netip.MustParseAddr("192.0.2.3")
 	srvD = netip.MustParseAddr("2001:db8::53")
+	srvE = netip.MustParseAddr("2001:db8::54")
 )
 
 // newTestInfra returns an Infra on a fake clock whose Rand always returns
@@ -129,79 +130,6 @@ func TestRecordTimeout(t *testing.T) {
 	}
 }
 
-func TestSelect(t *testing.T) {
-	// A: RTO 60ms (fastest), B: RTO 300ms (in band), C: RTO 600ms (out),
-	// D: unknown, RTO 376ms (in band).
-	setup := func(in *Infra) {
-		in.RecordRTT(srvA, "example.org.", 20*time.Millisecond)
-		in.RecordRTT(srvB, "example.org.", 100*time.Millisecond)
-		in.RecordRTT(srvC, "example.org.", 200*time.Millisecond)
-	}
-	tests := []struct {
-		name       string
-		candidates []netip.Addr
-		pick       int
-		extra      func(in *Infra, clk *fakeClock)
-		want       Selection
-		wantErr    error
-	}{
-		{"fastest", []netip.Addr{srvA, srvB, srvC, srvD}, 0, nil,
-			Selection{Addr: srvA, RTO: 60 * time.Millisecond, Reason: "fastest srtt 20ms, 1 of 3 in band"}, nil},
-		{"within band", []netip.Addr{srvA, srvB, srvC, srvD}, 1, nil,
-			Selection{Addr: srvB, RTO: 300 * time.Millisecond, Reason: "within 400ms band of fastest (srtt 100ms, RTO 300ms; fastest RTO 60ms), 1 of 3 in band"}, nil},
-		{"unknown in band", []netip.Addr{srvA, srvB, srvC, srvD}, 2, nil,
-			Selection{Addr: srvD, RTO: UnknownRTO, Reason: "unknown server, RTO 376ms, 1 of 3 in band"}, nil},
-		{"out of band never picked", []netip.Addr{srvA, srvC}, 5, nil,
-			Selection{Addr: srvA, RTO: 60 * time.Millisecond, Reason: "fastest srtt 20ms"}, nil},
-		{"only unknown", []netip.Addr{srvD}, 0, nil,
-			Selection{Addr: srvD, RTO: UnknownRTO, Reason: "unknown server, RTO 376ms"}, nil},
-		{"lame skipped", []netip.Addr{srvA, srvC}, 0, func(in *Infra, _ *fakeClock) { in.MarkLame(srvA, "example.org.") },
-			Selection{Addr: srvC, RTO: 600 * time.Millisecond, Reason: "fastest srtt 200ms"}, nil},
-		{"lame for another zone is usable", []netip.Addr{srvA, srvC}, 0, func(in *Infra, _ *fakeClock) { in.MarkLame(srvA, "other.example.") },
-			Selection{Addr: srvA, RTO: 60 * time.Millisecond, Reason: "fastest srtt 20ms"}, nil},
-		{"lame expires", []netip.Addr{srvA, srvC}, 0, func(in *Infra, clk *fakeClock) {
-			in.MarkLame(srvA, "example.org.")
-			clk.Advance(DefaultLameTTL)
-		}, Selection{Addr: srvA, RTO: UnknownRTO, Reason: "unknown server, RTO 376ms, 1 of 2 in band"}, nil},
-		{"all lame", []netip.Addr{srvA}, 0, func(in *Infra, _ *fakeClock) { in.MarkLame(srvA, "example.org.") },
-			Selection{}, ErrNoServer},
-		{"no candidates", nil, 0, nil, Selection{}, ErrNoServer},
-		{"down server skipped", []netip.Addr{srvA, srvC}, 0, func(in *Infra, _ *fakeClock) { timeOut(in, srvA, 12) },
-			Selection{Addr: srvC, RTO: 600 * time.Millisecond, Reason: "fastest srtt 200ms"}, nil},
-		{"down server probed when alone", []netip.Addr{srvA}, 0, func(in *Infra, _ *fakeClock) { timeOut(in, srvA, 12) },
-			Selection{Addr: srvA, RTO: MaxRTO, Reason: "all usable servers down after timeouts, probing early (12 timeouts)"}, nil},
-		{"down server back after probe delay", []netip.Addr{srvA, srvC}, 0, func(in *Infra, clk *fakeClock) {
-			timeOut(in, srvA, 12)
-			clk.Advance(DefaultProbeDelay)
-		}, Selection{Addr: srvC, RTO: 600 * time.Millisecond, Reason: "fastest srtt 200ms"}, nil},
-		{"slow after timeouts leaves the band", []netip.Addr{srvA, srvB}, 0, func(in *Infra, _ *fakeClock) { timeOut(in, srvA, 4) },
-			Selection{Addr: srvB, RTO: 300 * time.Millisecond, Reason: "fastest srtt 100ms"}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in, clk := newTestInfra(t, InfraConfig{}, tt.pick)
-			setup(in)
-			if tt.extra != nil {
-				tt.extra(in, clk)
-			}
-			got, err := in.Select("example.org.", tt.candidates)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Select error = %v, want %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
-				t.Errorf("Select (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// timeOut records n timeouts of addr for example.org.
-func timeOut(in *Infra, addr netip.Addr, n int) {
-	for range n {
-		in.RecordTimeout(addr, "example.org.")
-	}
-}
-
 func TestLameExpiry(t *testing.T) {
 	in, clk := newTestInfra(t, InfraConfig{LameTTL: time.Minute, HostTTL: time.Hour}, 0)
 	in.RecordRTT(srvA, "example.org.", 10*time.Millisecond)
@@ -240,7 +168,11 @@ func TestSnapshot(t *testing.T) {
 	in.RecordTimeout(srvD, "")
 	clk.Advance(time.Second)
 	in.MarkLame(srvA, "a.example.")
+	// The answers and timeouts update the address-wide records (Zone "")
+	// too; lameness does not.
 	want := []InfraEntry{
+		{Addr: srvA, SRTT: 20 * time.Millisecond, RTTVar: 10 * time.Millisecond, RTO: 60 * time.Millisecond, Updated: t0},
+		{Addr: srvB, SRTT: 100 * time.Millisecond, RTTVar: 50 * time.Millisecond, RTO: 300 * time.Millisecond, Updated: t0},
 		{Addr: srvD, RTO: 752 * time.Millisecond, Timeouts: 1, Updated: t0},
 		{Addr: srvA, Zone: "a.example.", RTO: UnknownRTO, Lame: true, LameUntil: t0.Add(time.Second + DefaultLameTTL), Updated: t0.Add(time.Second)},
 		{Addr: srvA, Zone: "example.org.", SRTT: 20 * time.Millisecond, RTTVar: 10 * time.Millisecond, RTO: 60 * time.Millisecond, Updated: t0},
