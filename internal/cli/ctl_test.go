@@ -169,8 +169,9 @@ servers = ["192.0.2.53"]
 		{"flush again", []string{"flush", "www.example.org"}, ExitOK, []string{"flushed 0 entries"}},
 		{"flush-negative", []string{"flush-negative"}, ExitOK, []string{"flushed 2 entries"}}, // nope's NXDOMAIN, and the NODATA a minimised question left
 		{"flush-bogus", []string{"flush-bogus"}, ExitOK, []string{"flushed 0 entries"}},
-		{"flush-infra one", []string{"flush-infra", "127.56.1.1"}, ExitOK, []string{"flushed 1 infra entries"}},
-		{"flush-infra all", []string{"flush-infra", "all"}, ExitOK, []string{"flushed 1 infra entries"}},
+		// Each server has its record for the zone and its address-wide one.
+		{"flush-infra one", []string{"flush-infra", "127.56.1.1"}, ExitOK, []string{"flushed 2 infra entries"}},
+		{"flush-infra all", []string{"flush-infra", "all"}, ExitOK, []string{"flushed 2 infra entries"}},
 		{"flush-zone", []string{"flush-zone", "example.org"}, ExitOK, []string{"flushed 2 entries"}},
 		{"unknown command", []string{"frobnicate"}, ExitUsage, []string{`unknown command "frobnicate"`, "flush-zone NAME"}},
 		{"flush without name", []string{"flush"}, ExitUsage, []string{"usage: flush NAME [TYPE]"}},

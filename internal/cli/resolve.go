@@ -244,7 +244,11 @@ func printInfra(w io.Writer, entries []cache.InfraEntry) {
 		if e.Lame {
 			lame = "until " + e.LameUntil.Format(time.TimeOnly)
 		}
-		fmt.Fprintf(tw, ";; %s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.Zone, e.Addr, fmtDur(e.SRTT), fmtDur(e.RTTVar), fmtDur(e.RTO), e.Timeouts, lame)
+		zone := e.Zone
+		if zone == "" {
+			zone = "(any zone)" // the address-wide record
+		}
+		fmt.Fprintf(tw, ";; %s\t%s\t%s\t%s\t%s\t%d\t%s\n", zone, e.Addr, fmtDur(e.SRTT), fmtDur(e.RTTVar), fmtDur(e.RTO), e.Timeouts, lame)
 	}
 	tw.Flush()
 }

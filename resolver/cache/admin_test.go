@@ -153,10 +153,15 @@ func TestInfraForget(t *testing.T) {
 	in.RecordRTT(a, "example.org.", time.Millisecond)
 	in.RecordRTT(a, "example.net.", time.Millisecond)
 	in.RecordRTT(b, "example.org.", time.Millisecond)
-	if got := in.Forget(a); got != 2 {
-		t.Errorf("Forget(a) = %d, want 2", got)
+	// Each answer also updates its server's address-wide record (Zone ""):
+	// a's two zones and its address-wide record, then b's zone and its.
+	if got := in.Forget(a); got != 3 {
+		t.Errorf("Forget(a) = %d, want 3", got)
 	}
-	if got := in.Forget(netip.Addr{}); got != 1 {
-		t.Errorf("Forget(all) = %d, want 1", got)
+	if got := in.Forget(netip.Addr{}); got != 2 {
+		t.Errorf("Forget(all) = %d, want 2", got)
+	}
+	if got := len(in.Snapshot()); got != 0 {
+		t.Errorf("%d records left after Forget(all)", got)
 	}
 }

@@ -15,6 +15,9 @@ type Infra struct {
 // InfraEntry is one server address, for one zone.
 type InfraEntry struct {
 	Addr string `json:"addr"`
+	// Zone is absent on a server's address-wide record: its RTT and
+	// timeouts across every zone, which selection uses for a zone the
+	// server has not answered for yet.
 	Zone string `json:"zone,omitempty"`
 	// SRTTMS, RTTVarMS and RTOMS are the smoothed RTT, its variation and
 	// the retransmission timeout (RFC 6298).
