@@ -271,6 +271,15 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			rq.rememberQmin(zs.zone, qname, 0)
 			continue
 		}
+		if minimise && !joining && rq.nsecNoCut(zs, sendName) {
+			// Validated NSEC records of the zone prove sendName owns no
+			// NS RRset (an empty non-terminal: in-addr.arpa. below
+			// arpa., _tcp.example.org.): one label more, unasked. Each
+			// such pass adds a label, so they are bounded by qname's.
+			labels++
+			rq.rememberQmin(zs.zone, qname, labels)
+			continue
+		}
 		resp, err := rq.askZone(ctx, zs, sendName, sendType, minimise)
 		if err != nil {
 			if zs.cached && !errIsFatal(err) {

@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/addrwalk/addrwalk/resolver/cache"
+	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
 // This file keeps a walk from asking what is already known or already
@@ -27,7 +28,9 @@ import (
 //     walk for the same name in one request (the retry at another server
 //     after a bogus answer, the AAAA after the A of an NS name) does not
 //     ask the shortened questions again; cachedNoCut: the same across
-//     requests, from the negative cache;
+//     requests, from the negative cache; nsecNoCut: a shortened question
+//     the zone's cached, validated NSEC records already answer (an empty
+//     non-terminal) is skipped, and minimisation goes on a label deeper;
 //   - warmWalk: the walk to a CNAME's target starts while the CNAME is
 //     validated (resolve validated each piece of a chain before walking
 //     to the next target: go.example.com. in bench/peers.sh, three zones
@@ -84,6 +87,22 @@ func (rq *request) pendingCut(zs *zoneServers, qname string, qtype uint16, from 
 func (rq *request) cachedNoCut(zs *zoneServers, name string) bool {
 	h, ok := rq.r.cache.LookupNegative(name, dns.TypeNS, rq.class, cache.LookupOpts{})
 	return ok && h.SOA != nil && strings.EqualFold(h.SOA.Hdr.Name, zs.zone)
+}
+
+// nsecNoCut reports whether validated NSEC or NSEC3 records of zs's zone
+// in the cache prove that name owns no NS RRset (RFC 8198 aggressive use,
+// applied to the shortened question): no zone cut there. Only when this
+// request validates; a delegation's NSEC has the NS bit and proves
+// nothing here, nor does an opt-out span.
+func (rq *request) nsecNoCut(zs *zoneServers, name string) bool {
+	if rq.r.anchors == nil || rq.cd || zs.forward {
+		return false
+	}
+	if v, ok := rq.r.cache.NSECZone(zs.zone); ok && dnssec.NoDelegationAt(name, v.Zone, v.NSEC) {
+		return true
+	}
+	_, ok := rq.r.nsecAnswer(zs.zone, name, dns.TypeNS) // NSEC3: an owner without NS, never an opt-out span
+	return ok
 }
 
 // errCutsOnly ends a walk ahead (warmWalk) where it would send the

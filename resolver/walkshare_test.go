@@ -248,6 +248,49 @@ func TestMinimisationStopsAtUnderscore(t *testing.T) {
 	}
 }
 
+// TestNSECNoCut: a shortened question that the zone's validated NSEC
+// records already answer is not asked. az.example.org.'s NXDOMAIN brings
+// "alias.example.org. NSEC a.b.example.org.", which proves
+// b.example.org. an empty non-terminal: the walk for a.b.example.org.
+// then asks no "b.example.org. NS". Without that proof it does.
+func TestNSECNoCut(t *testing.T) {
+	tests := []struct {
+		name   string
+		first  string // resolved before a.b.example.org. ("" for none)
+		wantNS int    // how often "b.example.org. NS" is asked
+	}{
+		{"proof cached", "az.example.org.", 0},
+		{"no proof cached", "", 1},
+		{"proof of another range", "zz.example.org.", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, asked := countingLab(t, true, nil)
+			if tt.first != "" {
+				res, err := r.Query(t.Context(), Request{Name: tt.first, Type: dns.TypeA, Class: dns.ClassINET, DO: true})
+				if err != nil || res.Rcode != dns.RcodeNameError || res.Security != dnssec.Secure {
+					t.Fatalf("%s: rcode %d, security %v, err %v; want a secure NXDOMAIN", tt.first, res.Rcode, res.Security, err)
+				}
+			}
+			res, err := r.Query(t.Context(), Request{Name: "a.b.example.org.", Type: dns.TypeA, Class: dns.ClassINET, DO: true})
+			if err != nil {
+				t.Fatalf("Query: %v", err)
+			}
+			if diff := cmp.Diff([]string{"a.b.example.org. 86400 IN A 192.0.2.1"}, rrStrings(withoutSigs(res.Answer))); diff != "" {
+				t.Errorf("answer (-want +got):\n%s", diff)
+			}
+			if res.Security != dnssec.Secure {
+				t.Errorf("security %v, want Secure", res.Security)
+			}
+			got := asked()
+			if got["b.example.org. NS"] != tt.wantNS || got["a.b.example.org. A"] != 1 {
+				t.Errorf("b.example.org. NS asked %d times (want %d), a.b.example.org. A %d (want 1); queries: %v",
+					got["b.example.org. NS"], tt.wantNS, got["a.b.example.org. A"], got)
+			}
+		})
+	}
+}
+
 // TestDeeperCut: a walk that chose the root finds the cut for example.org.
 // another request cached meanwhile, and nothing deeper than its own cut
 // when the cache has none.

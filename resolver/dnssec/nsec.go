@@ -270,6 +270,22 @@ func AggressiveNSEC(qname string, qtype uint16, zone string, nsecs []*dns.NSEC) 
 	return true, proof, true
 }
 
+// NoDelegationAt reports whether validated NSEC records of zone prove
+// that name, below the apex, owns no NS RRset in zone, so no zone cut is
+// there: the NSEC owned by name lacks the NS bit, or an NSEC covers name
+// (nothing is owned there, or name is an empty non-terminal). A resolver
+// minimising the QNAME (RFC 9156) then need not ask (RFC 8198).
+func NoDelegationAt(name, zone string, nsecs []*dns.NSEC) bool {
+	if equalNames(name, zone) || !isSubdomain(zone, name) {
+		return false
+	}
+	nsecs = nsecInZone(zone, nsecs)
+	if m := findNSECMatch(nsecs, name); m != nil {
+		return !hasType(m.TypeBitMap, dns.TypeNS)
+	}
+	return findNSECCover(zone, nsecs, name) != nil
+}
+
 // AggressiveWildcard finds, in validated NSEC records of zone, the proof
 // that qname does not exist while the wildcard at its closest encloser
 // does, so an answer may be synthesised from the cached wildcard RRset

@@ -176,3 +176,33 @@ func TestNameHelpers(t *testing.T) {
 		})
 	}
 }
+
+// TestNoDelegationAt: which names of nsecZone the NSEC chain proves are
+// no zone cut (QNAME minimisation need not ask them).
+func TestNoDelegationAt(t *testing.T) {
+	t.Parallel()
+	all := nsecs(t, "@", "a", "b.c", "d", "e", "*.w", "x")
+	tests := []struct {
+		name  string
+		nsecs []*dns.NSEC
+		want  bool
+	}{
+		{"c.example.org.", all, true},                   // empty non-terminal, covered by a's NSEC
+		{"w.example.org.", all, true},                   // empty non-terminal above the wildcard
+		{"a.example.org.", all, true},                   // owns an NSEC without the NS bit
+		{"d.example.org.", all, false},                  // unsigned delegation
+		{"e.example.org.", all, false},                  // signed delegation
+		{"y.d.example.org.", all, false},                // below a delegation: the parent cannot say
+		{"nope.example.org.", all, true},                // does not exist
+		{"example.org.", all, false},                    // the apex itself
+		{"www.example.net.", all, false},                // another zone
+		{"c.example.org.", nsecs(t, "b.c", "d"), false}, // no NSEC covers it
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NoDelegationAt(tt.name, "example.org.", tt.nsecs); got != tt.want {
+				t.Errorf("NoDelegationAt(%s) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
