@@ -18,6 +18,9 @@
 #                              addrwalk builds or settings)
 #   AW_SERVER='key = value'    extra lines for addrwalk's [server] table
 #                              (e.g. 'jostle-timeout = "1m"')
+#   PROFILE_DIR=DIR            during addrwalk's live-zone flood, save a
+#                              5 s execution trace and a 10 s CPU profile
+#                              there (from its /debug/pprof listener)
 #
 # Without root (no namespace) it runs on the host's loopback, except in CI,
 # where that is an error; the forged-reply flood needs root (a raw socket).
@@ -180,7 +183,19 @@ floods() {
 	[[ $MODE == long ]] || a+=(-assert)
 	local before after
 	before=$(count) || return 1
+	local prof=()
+	if [[ -n ${PROFILE_DIR:-} && $label != unbound ]]; then
+		# 3 s into the live-zone flood, a 5 s execution trace (where a
+		# goroutine waited: go tool trace -pprof=sched, sync, syscall),
+		# then a 10 s CPU profile.
+		local base=$PROFILE_DIR/flood-$label-$(date +%H%M%S)
+		(sleep 3
+			curl -fs -o "$base.trace" "http://${addr%:*}:9153/debug/pprof/trace?seconds=5"
+			curl -fs -o "$base.cpu.pprof" "http://${addr%:*}:9153/debug/pprof/profile?seconds=10") &
+		prof=($!)
+	fi
 	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org. || return 1
+	((${#prof[@]} == 0)) || wait "${prof[0]}" || true
 	after=$(count) || return 1
 	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
 	"$work/hostile" blackhole -label "$label" -target "$DEAD_ADDR" -duration "$DUR" &

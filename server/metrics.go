@@ -33,6 +33,9 @@ type Metrics struct {
 	rtt       *prometheus.HistogramVec
 	lookups   *prometheus.CounterVec
 	inflightG prometheus.Gauge
+	// udpWait is how long UDP queries sat in the listening socket's
+	// queue, from the kernel's receive stamp to the reader (udp.go).
+	udpWait   prometheus.Histogram
 	inflightN atomic.Int64 // what inflightG shows, for the parts collector
 	// overloadCached counts queries answered from the resolver's cache
 	// while every resolution slot was taken.
@@ -63,6 +66,11 @@ type qlabel struct {
 // rttBuckets span loopback (well under a millisecond) to the far side of
 // the world with retries (seconds).
 var rttBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+
+// udpWaitBuckets span a reader that keeps up (tens of microseconds) to
+// one that is far behind: maxUDPQueueDelay (50 ms) sheds misses, and a
+// hit the kernel held for a second is as good as lost.
+var udpWaitBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}
 
 // NewMetrics returns metrics registered on a new private registry, along
 // with the Go runtime and process collectors.
@@ -95,6 +103,11 @@ func NewMetrics() *Metrics {
 	m.inflightG = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "addrwalk_resolutions_in_flight", Help: "Resolutions running now.",
 	})
+	m.udpWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "addrwalk_udp_queue_wait_seconds",
+		Help:    "Time UDP queries waited in the listening socket's receive queue, from the kernel's receive time stamp to the reader (Linux only).",
+		Buckets: udpWaitBuckets,
+	})
 	stat := func(f func(cache.Stats) float64) func() float64 {
 		return func() float64 {
 			src, _ := m.cacheSrc.Load().(cacheSource)
@@ -121,7 +134,7 @@ func NewMetrics() *Metrics {
 			return 0
 		}
 	}
-	m.reg.MustRegister(m.queries, m.drops, m.servfails, m.upstream, m.rtt, m.lookups, m.inflightG, m.overloadCached,
+	m.reg.MustRegister(m.queries, m.drops, m.servfails, m.upstream, m.rtt, m.lookups, m.inflightG, m.overloadCached, m.udpWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_evictions_total", Help: "Resolver cache entries evicted to stay within budget."},
 			stat(func(s cache.Stats) float64 { return float64(s.Evictions) })),
@@ -302,6 +315,13 @@ func typeLabel(t uint16) string {
 func (m *Metrics) dropped(reason string) {
 	if m != nil {
 		m.drops.WithLabelValues(reason).Inc()
+	}
+}
+
+// udpQueued records how long a UDP query waited in the socket's queue.
+func (m *Metrics) udpQueued(d time.Duration) {
+	if m != nil {
+		m.udpWait.Observe(d.Seconds())
 	}
 }
 

@@ -109,6 +109,9 @@ func (s *Server) udpReader(conn *net.UDPConn, qs udpQueue) {
 			ap := ua.AddrPort()
 			client := netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 			rx, stamped := rxTime(m.OOB[:m.NN])
+			if stamped {
+				s.h.m.udpQueued(now.Sub(rx))
+			}
 			reply, send := s.udpQuery(conn, out[replies].Buffers[0][:0], m.Buffers[0][:m.N], client, late(rx, stamped, now))
 			out[replies].Buffers[0] = reply // keep what append grew
 			if send {

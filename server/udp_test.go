@@ -3,6 +3,7 @@ package server_test
 import (
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -125,6 +126,45 @@ func TestCacheHitAllocs(t *testing.T) {
 				t.Errorf("a cache hit allocates %v times, want 0", allocs)
 			}
 		})
+	}
+}
+
+// TestUDPQueueWaitMetric: every UDP query a listener reads is counted in
+// addrwalk_udp_queue_wait_seconds with its wait in the socket's queue
+// (Linux, where the kernel stamps each datagram), short on an idle server.
+func TestUDPQueueWaitMetric(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("receive time stamps are read on Linux only")
+	}
+	lab := startLab(t)
+	m := server.NewMetrics()
+	h := newHandler(t, lab, func(c *server.HandlerConfig) { c.Metrics = m })
+	s := startServer(t, h, nil)
+	const queries = 3
+	for range queries {
+		exchange(t, s.Addrs()[0], "udp", question("www.example.org.", dns.TypeA))
+	}
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count uint64
+	var sum float64
+	for _, f := range fams {
+		if f.GetName() == "addrwalk_udp_queue_wait_seconds" {
+			for _, mt := range f.GetMetric() {
+				count += mt.GetHistogram().GetSampleCount()
+				sum += mt.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	if count != queries {
+		t.Errorf("queue waits counted %d, want %d", count, queries)
+	}
+	// Generous: an idle reader takes microseconds, a loaded test machine
+	// may take milliseconds; a wrong stamp or unit is off by far more.
+	if sum < 0 || sum > queries*1.0 {
+		t.Errorf("queue waits sum to %v s over %d queries", sum, queries)
 	}
 }
 

@@ -25,7 +25,7 @@ func floodTest(ctx context.Context, o opts, zone string, rate int) (bool, error)
 		}
 	}
 	drops0 := udpDrops(o.target)
-	sf0 := servfails(ctx, o.metrics)
+	m0 := scrape(ctx, o.metrics)
 	var rss rssSampler
 	actx, stop := context.WithTimeout(ctx, o.duration)
 	defer stop()
@@ -83,7 +83,8 @@ func floodTest(ctx context.Context, o opts, zone string, rate int) (bool, error)
 	}
 	wg.Wait()
 	drops := udpDrops(o.target) - drops0
-	sf := servfailDelta(sf0, servfails(ctx, o.metrics))
+	m1 := scrape(ctx, o.metrics)
+	sf := servfailDelta(m0, m1) + queueWaitDelta(m0, m1)
 	secs := o.duration.Seconds()
 	lpct := pct(legit.udpOK.Load(), legit.udpN.Load())
 	ok := alive(o.pid) && lpct >= 95
