@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unique"
 	"unsafe"
 
@@ -106,6 +107,11 @@ func unpackOwned(data []byte, off, n int, owner string, class uint16, ttl uint32
 		one.out[0] = &one.box.rr
 		return one.out[:], off + 8, nil
 	}
+	if n <= maxFastNames && off+2 <= len(data) && binary.BigEndian.Uint16(data[off:]) == dns.TypeNS {
+		if out, end, ok := unpackNS(data, off, n, hdr); ok {
+			return out, end, nil
+		}
+	}
 	out := make([]dns.RR, n)
 	var (
 		as    []aBox
@@ -151,6 +157,82 @@ func unpackOwned(data []byte, off, n int, owner string, class uint16, ttl uint32
 		off = end
 	}
 	return out, off, nil
+}
+
+// maxFastNames is the largest NS set unpackNS decodes: its name ends are
+// kept on the stack. Delegations have 2 to 13 name servers.
+const maxFastNames = 16
+
+// unpackNS decodes n owned NS records from data at off with three
+// allocations (the records, the slice of them, and one string holding
+// every name), where miekg's decoder takes three per record. ok is false,
+// and the caller decodes them the general way, for anything else: another
+// type, or a name that needs escaping in presentation form.
+func unpackNS(data []byte, off, n int, hdr dns.RR_Header) ([]dns.RR, int, bool) {
+	var (
+		sb   strings.Builder
+		ends [maxFastNames]int
+		rdl  [maxFastNames]uint16
+	)
+	// Presentation form is never longer than the wire form of a name
+	// that needs no escapes ("\x03www\x00" is "www.").
+	sb.Grow(len(data) - off)
+	for i := range n {
+		if off+4 > len(data) || binary.BigEndian.Uint16(data[off:]) != dns.TypeNS {
+			return nil, 0, false
+		}
+		rdl[i] = binary.BigEndian.Uint16(data[off+2:])
+		end := off + 4 + int(rdl[i])
+		if end > len(data) || !appendPlainName(&sb, data[off+4:end]) {
+			return nil, 0, false
+		}
+		ends[i], off = sb.Len(), end
+	}
+	names := sb.String()
+	boxes := make([]dns.NS, n)
+	out := make([]dns.RR, n)
+	start := 0
+	for i := range boxes {
+		h := hdr
+		h.Rrtype, h.Rdlength = dns.TypeNS, rdl[i]
+		boxes[i] = dns.NS{Hdr: h, Ns: names[start:ends[i]]}
+		out[i], start = &boxes[i], ends[i]
+	}
+	return out, off, true
+}
+
+// appendPlainName appends the presentation form of the uncompressed wire
+// name that fills wire, when none of its bytes needs an escape; otherwise
+// it reports false (sb may then hold part of it).
+func appendPlainName(sb *strings.Builder, wire []byte) bool {
+	if len(wire) == 1 && wire[0] == 0 {
+		sb.WriteByte('.')
+		return true
+	}
+	off := 0
+	// A name has at most 127 labels (255 bytes); 128 rounds covers it.
+	for range 128 {
+		if off >= len(wire) {
+			return false
+		}
+		l := int(wire[off])
+		if l == 0 {
+			return off+1 == len(wire)
+		}
+		if l&0xC0 != 0 || off+1+l > len(wire) {
+			return false
+		}
+		for _, b := range wire[off+1 : off+1+l] {
+			// miekg escapes these, and bytes outside printable ASCII.
+			if b <= ' ' || b > '~' || strings.IndexByte(`.();@"\`, b) >= 0 {
+				return false
+			}
+		}
+		sb.Write(wire[off+1 : off+1+l])
+		sb.WriteByte('.')
+		off += 1 + l
+	}
+	return false
 }
 
 // unpackForeign appends to dst every foreign record in data from off to its

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -185,5 +186,72 @@ func TestInsertRefusesUndecodable(t *testing.T) {
 	}
 	if st := c.Stats(); st.Entries != 0 {
 		t.Errorf("%d entries, want 0", st.Entries)
+	}
+}
+
+// TestUnpackNS: an NS set decodes the same by the three-allocation path
+// as by miekg's, which takes over for any name that needs an escape.
+func TestUnpackNS(t *testing.T) {
+	tests := []struct {
+		name     string
+		ns       []string // NS targets
+		wantFast bool
+	}{
+		{"two", []string{"ns1.example.org.", "ns2.example.net."}, true},
+		{"mixed case kept", []string{"NS1.Example.ORG."}, true},
+		{"root", []string{"."}, true},
+		{"underscore and digits", []string{"_x-1.example.org.", "a.b.c.d.e.f.example."}, true},
+		{"thirteen", []string{"a.root-servers.net.", "b.root-servers.net.", "c.root-servers.net.", "d.root-servers.net.",
+			"e.root-servers.net.", "f.root-servers.net.", "g.root-servers.net.", "h.root-servers.net.", "i.root-servers.net.",
+			"j.root-servers.net.", "k.root-servers.net.", "l.root-servers.net.", "m.root-servers.net."}, true},
+		{"escaped dot", []string{`a\.b.example.org.`, "ns2.example.org."}, false},
+		{"escaped byte", []string{`a\009b.example.org.`}, false},
+		{"seventeen: past the stack arrays", []string{"1.x.", "2.x.", "3.x.", "4.x.", "5.x.", "6.x.", "7.x.", "8.x.", "9.x.",
+			"10.x.", "11.x.", "12.x.", "13.x.", "14.x.", "15.x.", "16.x.", "17.x."}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in []dns.RR
+			for _, target := range tt.ns {
+				in = append(in, rr(t, "example.org. 300 IN NS "+target))
+			}
+			data, _, err := packRecords(nil, in, true, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdr := dns.RR_Header{Name: "example.org.", Class: dns.ClassINET, Ttl: 300}
+			if len(in) <= maxFastNames {
+				_, _, fast := unpackNS(data, 0, len(in), hdr)
+				if fast != tt.wantFast {
+					t.Errorf("fast path = %v, want %v", fast, tt.wantFast)
+				}
+			}
+			out, end, err := unpackOwned(data, 0, len(in), "example.org.", dns.ClassINET, 300)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if end != len(data) {
+				t.Errorf("decoded %d of %d bytes", end, len(data))
+			}
+			// miekg's own decoding of the same bytes, record by record.
+			var want []dns.RR
+			for off := 0; off < len(data); {
+				h := hdr
+				h.Rrtype = binary.BigEndian.Uint16(data[off:])
+				h.Rdlength = binary.BigEndian.Uint16(data[off+2:])
+				r, _, err := dns.UnpackRRWithHeader(h, data[:off+4+int(h.Rdlength)], off+4)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, r)
+				off += 4 + int(h.Rdlength)
+			}
+			if diff := cmp.Diff(want, out); diff != "" {
+				t.Errorf("unpackOwned (-miekg +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(strs(in), strs(out)); diff != "" {
+				t.Errorf("round trip (-in +out):\n%s", diff)
+			}
+		})
 	}
 }
