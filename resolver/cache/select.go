@@ -141,10 +141,13 @@ func (in *Infra) candidate(addr netip.Addr, zone string) (candidate, bool) {
 	if !ok {
 		return unknown, true
 	}
-	// Never wait longer for a zone the server has not answered for than
-	// for an unknown server; never hold it down on other zones' account.
+	// The other zones' RTT ranks the server, but the query waits as long
+	// as for an unknown server: the server may be slower for this zone
+	// (and a tight RTO on every zone's first query turned load spikes into
+	// retries at the other server in the 2000-name bench). Nor is the
+	// server held down on other zones' account.
 	shared.Zone, shared.Lame = canonicalZone(zone), false
-	shared.RTO = min(shared.RTO, unknown.e.RTO)
+	shared.RTO = unknown.e.RTO
 	return candidate{addr: addr, e: shared, known: true, shared: true}, true
 }
 

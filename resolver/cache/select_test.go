@@ -49,11 +49,11 @@ func TestSelect(t *testing.T) {
 			Selection{Addr: srvA, RTO: UnknownRTO, Reason: "RTT unknown, tried first (RTO 376ms, 1 of 2)"}, nil},
 		{"RTT for another zone stands in", []netip.Addr{srvA, srvD}, 0, func(in *Infra, _ *fakeClock) {
 			in.RecordRTT(srvD, "other.example.", 5*time.Millisecond)
-		}, Selection{Addr: srvD, RTO: MinRTO, Reason: "fastest srtt 5ms (via other zones)"}, nil},
+		}, Selection{Addr: srvD, RTO: UnknownRTO, Reason: "fastest srtt 5ms (via other zones)"}, nil},
 		{"slow for another zone is not asked first", []netip.Addr{srvD, srvA}, 0, func(in *Infra, _ *fakeClock) {
 			in.RecordRTT(srvD, "other.example.", 300*time.Millisecond)
 		}, Selection{Addr: srvA, RTO: 60 * time.Millisecond, Reason: "fastest srtt 20ms"}, nil},
-		{"RTO from another zone capped at an unknown server's", []netip.Addr{srvD}, 0, func(in *Infra, _ *fakeClock) {
+		{"RTO for a zone not asked yet is an unknown server's", []netip.Addr{srvD}, 0, func(in *Infra, _ *fakeClock) {
 			in.RecordRTT(srvD, "other.example.", 300*time.Millisecond)
 		}, Selection{Addr: srvD, RTO: UnknownRTO, Reason: "fastest srtt 300ms (via other zones)"}, nil},
 		{"timeouts for another zone count", []netip.Addr{srvD, srvB}, 0, func(in *Infra, _ *fakeClock) {
@@ -74,7 +74,7 @@ func TestSelect(t *testing.T) {
 		{"lame for another zone stands in unlame", []netip.Addr{srvD}, 0, func(in *Infra, _ *fakeClock) {
 			in.RecordRTT(srvD, "other.example.", 5*time.Millisecond)
 			in.MarkLame(srvD, "other.example.")
-		}, Selection{Addr: srvD, RTO: MinRTO, Reason: "fastest srtt 5ms (via other zones)"}, nil},
+		}, Selection{Addr: srvD, RTO: UnknownRTO, Reason: "fastest srtt 5ms (via other zones)"}, nil},
 		{"lame expires", []netip.Addr{srvA, srvC}, 0, func(in *Infra, clk *fakeClock) {
 			in.MarkLame(srvA, "example.org.")
 			clk.Advance(DefaultLameTTL)
