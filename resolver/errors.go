@@ -62,17 +62,16 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
+// Error reads "resolver: www.example.org. A: upstream timed out (detail)":
+// the package prefix once, at the start, then the question and why.
 func (e *Error) Error() string {
-	s := fmt.Sprintf("resolving %s %s: %v", e.Name, dns.TypeToString[e.Type], e.Err)
-	if e.Detail != "" {
-		s += " (" + e.Detail + ")"
-	}
-	return s
+	return fmt.Sprintf("resolver: %s %s: %s", e.Name, dns.TypeToString[e.Type], e.Why())
 }
 
-// why is e without its question, for a trace step that names it already:
-// what failed and the detail.
-func (e *Error) why() string {
+// Why is e without its question and prefix, for a line that names the
+// question already (a trace step, dig's SERVFAIL line, an EDE text): what
+// failed and the detail.
+func (e *Error) Why() string {
 	s := strings.TrimPrefix(fmt.Sprint(e.Err), "resolver: ")
 	if e.Detail != "" {
 		s += " (" + e.Detail + ")"
@@ -81,6 +80,17 @@ func (e *Error) why() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// cachedFailure is a failure served from the failure cache (RFC 9520):
+// ErrCachedFailure and the original failure, said once, without the
+// original's question and prefix (the *Error around it names them).
+type cachedFailure struct{ orig error }
+
+func (c *cachedFailure) Error() string {
+	return ErrCachedFailure.Error() + ": " + stepErr(c.orig)
+}
+
+func (c *cachedFailure) Unwrap() []error { return []error{ErrCachedFailure, c.orig} }
 
 // Reason names the failure in one short word for metric labels and logs:
 // the sentinel it wraps ("timeout", "lame", "bogus", …), or "other". A
@@ -189,7 +199,7 @@ func failureWords(err error, timeout time.Duration) string {
 func stepErr(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.why()
+		return e.Why()
 	}
 	return failureWords(err, 0)
 }

@@ -258,7 +258,7 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	select {
 	case <-ctx.Done():
 		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: dns.RcodeServerFailure},
-			asError(fmt.Errorf("%w: %v", ErrDeadline, ctx.Err()), req.Name, req.Type, "")
+			asError(ctxEnded(ctx), req.Name, req.Type, "")
 	case out := <-ch:
 		res, _ := out.Val.(*Result)
 		if res == nil {
@@ -331,10 +331,10 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		if oe := (*Error)(nil); errors.As(f.Err, &oe) && oe.EDE != 0 {
 			ede = oe.EDE
 		}
-		err = &Error{Name: name, Type: req.Type, Err: fmt.Errorf("%w: %w", ErrCachedFailure, f.Err), EDE: ede, RetryAfter: f.Remaining,
-			Detail: fmt.Sprintf("failed %s ago; retried in %s", f.TTL-f.Remaining, f.Remaining.Round(time.Millisecond))}
+		when := fmt.Sprintf("failed %s ago; retried in %s", (f.TTL - f.Remaining).Round(time.Millisecond), f.Remaining.Round(time.Millisecond))
+		err = &Error{Name: name, Type: req.Type, Err: &cachedFailure{orig: f.Err}, EDE: ede, RetryAfter: f.Remaining, Detail: when}
 		if rq.obs != nil {
-			rq.emit(Event{Kind: EventCache, Outcome: "failure", Detail: "recent failure cached (RFC 9520): " + err.Error()})
+			rq.emit(Event{Kind: EventCache, Outcome: "failure", Detail: "recent failure cached (RFC 9520): " + stepErr(f.Err) + "; " + when})
 		}
 	} else {
 		ans, auth, rcode, err = rq.resolve(ctx, name, req.Type)
@@ -394,7 +394,7 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		}
 		e := asError(err, name, req.Type, rq.lastServer)
 		if rq.obs != nil {
-			rq.emit(Event{Kind: EventFail, Name: name, Type: dns.TypeToString[req.Type], Err: e.Error()})
+			rq.emit(Event{Kind: EventFail, Name: name, Type: dns.TypeToString[req.Type], Err: e.Why()})
 		}
 		err = e
 	} else if rq.obs != nil && rq.upstream > 0 {

@@ -250,10 +250,7 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 func edeText(e *resolver.Error) string {
 	s := "resolution failed"
 	if e.Err != nil {
-		s = strings.TrimPrefix(e.Err.Error(), "resolver: ")
-	}
-	if e.Detail != "" {
-		s += " (" + e.Detail + ")"
+		s = e.Why()
 	}
 	if len(s) > edeMaxText {
 		s = s[:edeMaxText]

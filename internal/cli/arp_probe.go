@@ -54,6 +54,9 @@ func (c *ArpProbeCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	if err := c.PictureFlags.check(); err != nil {
+		return err
+	}
 	ip, host, err := arpResolveTarget(g.Ctx, c.Destination)
 	if err != nil {
 		return withExit(ExitUsage, err)

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 
 	"github.com/addrwalk/addrwalk/arptrace"
-	"github.com/addrwalk/addrwalk/internal/fileerr"
 )
 
 // ArpWatchCmd is `addrwalk arp watch`.
@@ -57,8 +55,8 @@ func (c *ArpWatchCmd) Run(g *Globals) error {
 		}
 		// The table is saved when the watch ends: a directory that
 		// cannot take it must not cost the whole watch.
-		if err := writableDir(filepath.Dir(c.State)); err != nil {
-			return withExit(ExitUsage, fileerr.Write("--state", c.State, err))
+		if err := checkOutput("--state", c.State); err != nil {
+			return err
 		}
 	}
 	mon := arptrace.NewMonitor(known)

@@ -70,7 +70,7 @@ func fileCases(t *testing.T, dir, hints string) []badInput {
 		{"resolve/root hints endless", []string{"resolve", "--root-hints", "/dev/zero", "x.org"}, ExitUsage, "cannot read --root-hints /dev/zero: it is larger than", nil, false},
 		{"resolve/trust anchor directory", []string{"resolve", "--root-hints", hints, "--trust-anchor", dir, "x.org"}, ExitUsage, "cannot read --trust-anchor " + dir + ": it is a directory", nil, false},
 		{"resolve/trust anchor below a file", []string{"resolve", "--root-hints", hints, "--trust-anchor", f["cert.pem"] + "/ta", "x.org"}, ExitUsage, "a part of the path is a file", nil, false},
-		{"resolve/html into missing dir", resolveHints("--html", missing+"/x.html", "--port", "1", "--timeout", "0.2", "x.org"), ExitFailure, "cannot write --html " + missing + "/x.html: no directory " + missing, nil, true},
+		{"resolve/html into missing dir", resolveHints("--html", missing+"/x.html", "--port", "1", "--timeout", "0.2", "x.org"), ExitUsage, "cannot write --html " + missing + "/x.html: no directory " + missing, nil, false},
 		{"serve/config directory", serveCheck("--config", dir), ExitUsage, "cannot read --config " + dir + ": it is a directory", nil, false},
 		{"serve/config endless", serveCheck("--config", "/dev/zero"), ExitUsage, "cannot read --config /dev/zero: it is larger than", nil, false},
 		{"serve/root hints flag missing", serveCheck("--root-hints", missing+"/root.hints"), ExitUsage, "cannot read --root-hints " + missing + "/root.hints: no such file", nil, false},

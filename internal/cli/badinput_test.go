@@ -178,7 +178,7 @@ func TestBadInputs(t *testing.T) {
 		{"resolve/root hints missing", resolve("--root-hints", "/nonexistent/root.hints", "x.org"), ExitUsage, "cannot read --root-hints /nonexistent/root.hints: no such file", nil, false},
 		{"resolve/root hints without NS", resolve("--root-hints", f["hints.nons"], "x.org"), ExitUsage, f["hints.nons"], nil, false},
 		{"resolve/trust anchor missing", []string{"resolve", "--root-hints", deadHints, "--trust-anchor", "/nonexistent/ta", "x.org"}, ExitUsage, "cannot read --trust-anchor /nonexistent/ta: no such file", nil, false},
-		{"resolve/svg into missing dir", resolve("--svg", noDir, "x.org"), ExitFailure, "cannot write --svg " + noDir + ": no directory", nil, true},
+		{"resolve/svg into missing dir", resolve("--svg", noDir, "x.org"), ExitUsage, "cannot write --svg " + noDir + ": no directory", nil, false},
 		{"arp watch/state garbage", []string{"arp", "watch", "-i", "nosuchdev0", "--state", f["state.json"]}, ExitUsage, f["state.json"], nil, false},
 		{"resolve/root hints garbage", resolve("--root-hints", f["hints.bad"], "x.org"), ExitUsage, f["hints.bad"] + ":1", nil, false},
 		{"resolve/trust anchor garbage", append([]string{"resolve", "--root-hints", deadHints, "--trust-anchor", f["anchor.bad"]}, "x.org"), ExitUsage, f["anchor.bad"] + ":1", nil, false},
@@ -242,5 +242,7 @@ func TestBadInputs(t *testing.T) {
 		{"unknown flag", []string{"resolve", "--bogus", "x.org"}, ExitUsage, "--bogus", nil, false},
 	}
 	cases = append(cases, fileCases(t, dir, deadHints)...)
+	cases = append(cases, outputCases(t, dir)...)
+	cases = append(cases, addressNameCases()...)
 	runBadInputs(t, cases, runCLI)
 }

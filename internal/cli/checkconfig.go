@@ -92,17 +92,6 @@ func checkReferenced(cfg *config.Config) error {
 	return errors.Join(errs...)
 }
 
-// writableDir reports whether dir exists and a file can be created in it.
-func writableDir(dir string) error {
-	f, err := os.CreateTemp(dir, ".addrwalk-check-*")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
-}
-
 // exposureWarnings are the settings that make the server reachable beyond
 // this machine, said once at start-up (and by --check-config).
 func exposureWarnings(cfg *config.Config) []string {

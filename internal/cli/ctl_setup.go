@@ -24,7 +24,7 @@ func (c *CtlCmd) setup(g *Globals) error {
 	if len(c.Args) > 0 {
 		return usageErr("usage: addrwalk ctl setup [-d DIR] [--force]")
 	}
-	files, err := control.Setup(c.Dir, c.Force, time.Now())
+	files, err := control.Setup("--dir", c.Dir, c.Force, time.Now())
 	if errors.Is(err, control.ErrExists) {
 		return withExit(ExitUsage, err)
 	}

@@ -39,6 +39,9 @@ func (c *DemoCmd) Run(g *Globals) error {
 		}
 		return tw.Flush()
 	}
+	if err := c.PictureFlags.check(); err != nil {
+		return err
+	}
 	lab, err := sim.New(sim.Config{NoLatency: c.NoLatency})
 	if err != nil {
 		return err

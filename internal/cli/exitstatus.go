@@ -27,7 +27,7 @@ type exitRow struct {
 // reply, 2 usage or privilege), and 3 for any other failure.
 func exitTable() map[string][]exitRow {
 	rowOK := exitRow{ExitOK, "success"}
-	rowUsage := exitRow{ExitUsage, "usage error: a bad flag, argument or input file (configuration, root hints, trust anchor), or a missing privilege"}
+	rowUsage := exitRow{ExitUsage, "usage error: a bad flag, argument or input file (configuration, root hints, trust anchor), an output file that cannot be written (checked first), or a missing privilege"}
 	rowFailure := exitRow{ExitFailure, "the operation failed: a port in use, a socket or file that could not be opened"}
 	rowInternal := exitRow{ExitInternal, "internal error: addrwalk crashed (a bug; the message says where)"}
 	dnsNoReply := exitRow{ExitDNSNoReply, "no usable reply: SERVFAIL, every server dead or lame, a limit tripped, the deadline passed (as dig's 9)"}

@@ -44,6 +44,9 @@ func (c *NdpProbeCmd) Run(g *Globals) error {
 	if c.Attempts < 1 || c.Attempts > ndptrace.MaxAttempts {
 		return usageErr("ndp: -r must be 1..%d", ndptrace.MaxAttempts)
 	}
+	if err := c.PictureFlags.check(); err != nil {
+		return err
+	}
 	opts := ndptrace.Options{Interface: c.Interface, Attempts: c.Attempts, Wait: c.Wait.d(), Multiple: c.Multiple,
 		DAD: c.DAD, NoCache: c.NoCache}
 	if opts.Interface == "" {

@@ -50,16 +50,31 @@ type pathRun struct {
 	w    io.Writer // the human trace; io.Discard with --json
 	doc  *PathDoc
 	wait time.Duration
+	// literal is NAME when it is an address (no hosts file, no DNS).
+	literal netip.Addr
 }
 
 // Run follows the name.
 func (c *PathCmd) Run(g *Globals) (err error) {
-	name, err := parseName(c.Name)
-	if err != nil {
+	if err := c.PictureFlags.check(); err != nil {
 		return err
 	}
-	// Host names compare without case; the path is shown in lower case.
-	name = strings.ToLower(name)
+	var name string
+	literal, lerr := netip.ParseAddr(c.Name)
+	switch {
+	case lerr == nil && literal.Zone() != "":
+		return usageErr("path %q: give the address without its zone, and the link with -i %s", c.Name, literal.Zone())
+	case lerr == nil:
+		// An address is taken as it is, as getaddrinfo takes a numeric
+		// host: no hosts file, no DNS.
+		name = literal.String()
+	default:
+		if name, err = parseName(c.Name); err != nil {
+			return err
+		}
+		// Host names compare without case; the path is shown in lower case.
+		name = strings.ToLower(name)
+	}
 	wait := c.ARPWait.d()
 	if wait <= 0 {
 		return usageErr("--arp-timeout must be more than 0")
@@ -83,7 +98,7 @@ func (c *PathCmd) Run(g *Globals) (err error) {
 	} else if c.Hosts == "" {
 		c.Hosts = systemHosts
 	}
-	p := &pathRun{c: c, g: g, w: g.Stdout, doc: &PathDoc{Name: name}, wait: wait}
+	p := &pathRun{c: c, g: g, w: g.Stdout, doc: &PathDoc{Name: name}, wait: wait, literal: literal}
 	if c.JSON {
 		p.w = io.Discard
 	}
@@ -120,10 +135,20 @@ func (c *PathCmd) families() []uint16 {
 func (p *pathRun) run(name string) error {
 	c, w := p.c, p.w
 	fmt.Fprintf(w, "== 1. hosts file\n")
-	addrs := p.hosts(name)
+	var addrs []netip.Addr
+	if p.literal.IsValid() {
+		addrs = []netip.Addr{p.literal}
+		fmt.Fprintf(w, "   not needed: %s is an address, taken as it is (as getaddrinfo takes a numeric host)\n", name)
+		c.pics.stage("hosts file", "not needed", name+" is an address", "skipped")
+	} else {
+		addrs = p.hosts(name)
+	}
 
 	fmt.Fprintf(w, "\n== 2. DNS: iterative resolution from the root\n")
-	if len(addrs) == 0 {
+	if p.literal.IsValid() {
+		fmt.Fprintf(w, "   not needed: %s is an address\n", name)
+		c.pics.stage("DNS", "not asked", name+" is an address", "skipped")
+	} else if len(addrs) == 0 {
 		var err error
 		if addrs, err = p.resolve(name); err != nil {
 			return err

@@ -88,6 +88,18 @@ func TestPathCLI(t *testing.T) {
 			"ghost6.lab → 2001:db8::99 → via 2001:db8::99 (no reply) on eth0",
 		}},
 		{"bad family", []string{"path", "--family", "ipx", "dual.lab"}, ExitUsage, nil},
+		// An address is taken as it is, as getaddrinfo takes a numeric
+		// host: no hosts file, no DNS.
+		{"address", []string{"path", "--hosts", hostsFile, "192.0.2.2"}, ExitOK, []string{
+			"   not needed: 192.0.2.2 is an address, taken as it is",
+			"== 2. DNS: iterative resolution from the root\n   not needed: 192.0.2.2 is an address",
+			"192.0.2.2 → 192.0.2.2 → via 192.0.2.2 (" + h2.MAC + ") on eth0",
+		}},
+		{"ipv6 address", []string{"path", "--no-hosts", "2001:db8::2"}, ExitOK, []string{
+			"   not needed: 2001:db8::2 is an address, taken as it is",
+			"2001:db8::2 (IPv6)",
+		}},
+		{"address with a zone", []string{"path", "fe80::1%eth0"}, ExitUsage, nil},
 		// The namespace has no default route: exit 3, the row of the table.
 		{"no route", []string{"path", "--hosts", hostsFile, "nowhere.lab"}, ExitFailure, nil},
 	}

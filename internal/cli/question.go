@@ -48,6 +48,15 @@ func parseName(name string) (string, error) {
 	if name == "." {
 		return ".", nil
 	}
+	if ip, err := netip.ParseAddr(name); err == nil {
+		// dig and kdig send "192.0.2.1." or "fe80::1%eth0." as they
+		// are, and get NXDOMAIN from the root (no top-level domain is
+		// all digits, RFC 3696 §2): a silent misreading of what was
+		// surely meant, the address's PTR name.
+		bare := ip.WithZone("").String()
+		rev, _ := dns.ReverseAddr(ip.Unmap().WithZone("").String())
+		return "", usageErr("name %q is an IP address, not a domain name; its PTR name is %s (addrwalk resolve -x %s)", name, rev, bare)
+	}
 	// The dots IDNA treats as label separators (UTS #46 §2.3).
 	dots := strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
 	s := strings.TrimSuffix(dots.Replace(name), ".")
@@ -106,15 +115,19 @@ func typeName(t uint16) string {
 }
 
 // reverseName is the PTR name of an IPv4 or IPv6 address, as dig -x
-// makes it (RFC 1035 §3.5, RFC 3596 §2.5).
-func reverseName(addr string) (string, error) {
+// makes it (RFC 1035 §3.5, RFC 3596 §2.5). A zone (fe80::1%eth0) names a
+// link, which a reverse name has no place for: note says it was left out.
+func reverseName(addr string) (name, note string, err error) {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
-		return "", usageErr("-x %q: not an IPv4 or IPv6 address (like 192.0.2.1 or 2001:db8::1)", addr)
+		return "", "", usageErr("-x %q: not an IPv4 or IPv6 address (like 192.0.2.1 or 2001:db8::1)", addr)
 	}
-	name, err := dns.ReverseAddr(ip.Unmap().WithZone("").String())
+	if z := ip.Zone(); z != "" {
+		note = fmt.Sprintf("-x %s: the zone %%%s is left out: a reverse name (ip6.arpa.) is the same on every link", addr, z)
+	}
+	name, err = dns.ReverseAddr(ip.Unmap().WithZone("").String())
 	if err != nil {
-		return "", usageErr("-x %q: %v", addr, err)
+		return "", "", usageErr("-x %q: no reverse name for it", addr)
 	}
-	return name, nil
+	return name, note, nil
 }

@@ -125,14 +125,21 @@ type ResolveCmd struct {
 
 // Run resolves and prints.
 func (c *ResolveCmd) Run(g *Globals) error {
+	if err := c.PictureFlags.check(); err != nil {
+		return err
+	}
 	cfg, err := c.config()
 	if err != nil {
 		return err
 	}
 	name, typ := c.Name, c.Type
 	if c.Reverse {
-		if name, err = reverseName(c.Name); err != nil {
+		var note string
+		if name, note, err = reverseName(c.Name); err != nil {
 			return err
+		}
+		if note != "" {
+			fmt.Fprintf(g.Stderr, "addrwalk: %s\n", note)
 		}
 		if typ == "" {
 			typ = "PTR"
@@ -263,7 +270,12 @@ func rdataString(rr dns.RR) string {
 func printAnswer(w io.Writer, res *resolver.Result, err error) {
 	fmt.Fprintf(w, ";; ->>HEADER<<- status: %s, answer: %d, authority: %d, dnssec: %s\n",
 		dns.RcodeToString[res.Rcode], len(res.Answer), len(res.Authority), res.Security)
-	if err != nil {
+	var rerr *resolver.Error
+	switch {
+	case errors.As(err, &rerr):
+		// The question is in the sections below: the reason alone.
+		fmt.Fprintf(w, ";; SERVFAIL: %s\n", rerr.Why())
+	case err != nil:
 		fmt.Fprintf(w, ";; SERVFAIL: %v\n", err)
 	}
 	fmt.Fprintf(w, "\n;; QUESTION SECTION:\n;%s\t\tIN\t%s\n", res.Name, dns.TypeToString[res.Type])

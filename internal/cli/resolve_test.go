@@ -75,7 +75,7 @@ func TestResolveCLI(t *testing.T) {
 			// and an address-wide one each.
 			[]string{";; server selection (infrastructure cache): 6 entries", "SRTT", "(any zone)"}, ""},
 		{"no reply", []string{"resolve", "--root-hints", hints, "--port", deadPort, "--query-timeout", "100ms", "www.example.org"}, ExitDNSNoReply,
-			[]string{"status: SERVFAIL", ";; SERVFAIL: resolving www.example.org. A"}, ""},
+			[]string{"status: SERVFAIL", ";; SERVFAIL: no reachable authoritative server"}, ""},
 		{"unknown type", append(base, "www.example.org", "BOGUS"), ExitUsage, nil, `type "BOGUS": unknown`},
 		{"bad name", append(base, "a..b"), ExitUsage, nil, "not a domain name"},
 		{"type 65536", append(base, "www.example.org", "TYPE65536"), ExitUsage, nil, "TYPEnnn with nnn 1..65535"},
@@ -87,6 +87,9 @@ func TestResolveCLI(t *testing.T) {
 		{"any passes on what the server sent", append(base, "--short", "www.example.org", "ANY"), ExitOK,
 			[]string{"192.0.2.10\n2001:db8::10\n"}, ""},
 		{"reverse -x", append(base, "-x", "192.0.2.10", "--short"), ExitOK, []string{"www.example.org."}, ""},
+		{"reverse -x drops a zone and says so", append(base, "-x", "fe80::1%eth0"), ExitOK,
+			[]string{";1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa.\t\tIN\tPTR"},
+			"addrwalk: -x fe80::1%eth0: the zone %eth0 is left out: a reverse name (ip6.arpa.) is the same on every link\n"},
 		{"reverse -x bad address", append(base, "-x", "192.0.2.300"), ExitUsage, nil, "not an IPv4 or IPv6 address"},
 		{"cd", append(base, "--cd", "--short", "www.example.org"), ExitOK, []string{"192.0.2.10"}, ""},
 		{"-4 and -6", append(base, "-4", "-6", "www.example.org"), ExitUsage, nil, "exclude each other"},

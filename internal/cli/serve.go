@@ -74,6 +74,12 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if err != nil {
 		return withExit(ExitUsage, err)
 	}
+	if c.SelfSigned {
+		// Written at start-up, once the certificate is made.
+		if err := checkOutput("--self-signed-cert", c.SelfSignedOut); err != nil {
+			return err
+		}
+	}
 	if c.CheckConfig {
 		if err := checkReferenced(cfg); err != nil {
 			return withExit(ExitUsage, err)

@@ -24,6 +24,13 @@ type SimCmd struct {
 
 // Run serves until interrupted.
 func (c *SimCmd) Run(g *Globals) error {
+	// Written once the servers listen: checked before they start.
+	if err := checkOutput("--hints", c.Hints); err != nil {
+		return err
+	}
+	if err := checkOutput("--anchor", c.Anchor); err != nil {
+		return err
+	}
 	lab, err := sim.New(sim.Config{Port: c.Port, NoLatency: c.NoLatency, LatencyScale: c.Latency})
 	if err != nil {
 		return err

@@ -60,7 +60,7 @@ func (p *tracePrinter) Observe(e resolver.Event) {
 	case resolver.EventCache:
 		fmt.Fprintf(p.w, "%s  cache: %s\n", ind, e.Detail)
 	case resolver.EventFail:
-		fmt.Fprintf(p.w, "%s  !! %s\n", ind, e.Err)
+		fmt.Fprintf(p.w, "%s  !! %s %s: %s\n", ind, e.Name, e.Type, e.Err)
 	}
 }
 

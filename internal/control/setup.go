@@ -59,11 +59,13 @@ type setupFile struct {
 // client key and certificate in dir, as unbound-control-setup does: keys
 // mode 0600, certificates 0644. Existing files are kept and the call
 // fails unless force is set; then all five are replaced. Files appear
-// whole (written aside, then renamed or linked into place).
-func Setup(dir string, force bool, now time.Time) (*SetupFiles, error) {
+// whole (written aside, then renamed or linked into place). what names
+// the flag or key that gave dir ("--dir"), for errors ("" for none).
+func Setup(what, dir string, force bool, now time.Time) (*SetupFiles, error) {
+	given := dir
 	dir, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("control: setup: %w", err)
+		return nil, fmt.Errorf("control: setup: %w", fileerr.Write(what, given, err))
 	}
 	names := []string{CAFile, ServerCertFile, ServerKeyFile, ClientCertFile, ClientKeyFile}
 	if !force {
@@ -90,7 +92,7 @@ func Setup(dir string, force bool, now time.Time) (*SetupFiles, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("control: setup: %w", fileerr.Write("", dir, err))
+		return nil, fmt.Errorf("control: setup: %w", fileerr.Write(what, given, err))
 	}
 	for _, f := range []setupFile{
 		{CAFile, ca.PEM, 0o644},
@@ -99,7 +101,7 @@ func Setup(dir string, force bool, now time.Time) (*SetupFiles, error) {
 		{ClientCertFile, cl.CertPEM, 0o644},
 		{ClientKeyFile, cl.KeyPEM, 0o600},
 	} {
-		if err := writeSetupFile(dir, f, force); err != nil {
+		if err := writeSetupFile(what, dir, f, force); err != nil {
 			return nil, err
 		}
 	}
@@ -115,23 +117,24 @@ func Setup(dir string, force bool, now time.Time) (*SetupFiles, error) {
 // final mode before it holds the data, so a key is never readable by
 // others, not even for a moment. Without force it is linked into place,
 // which fails rather than replace a file that appeared meanwhile.
-func writeSetupFile(dir string, f setupFile, force bool) error {
+// what is the flag that named dir, for errors.
+func writeSetupFile(what, dir string, f setupFile, force bool) error {
 	dst := filepath.Join(dir, f.name)
 	tmp, err := os.CreateTemp(dir, "."+f.name+".*")
 	if err != nil {
-		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
+		return fmt.Errorf("control: setup: %w", fileerr.Write(what, dst, err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(f.mode); err != nil {
 		tmp.Close()
-		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
+		return fmt.Errorf("control: setup: %w", fileerr.Write(what, dst, err))
 	}
 	if _, err := tmp.Write(f.data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
+		return fmt.Errorf("control: setup: %w", fileerr.Write(what, dst, err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
+		return fmt.Errorf("control: setup: %w", fileerr.Write(what, dst, err))
 	}
 	if force {
 		err = os.Rename(tmp.Name(), dst)
@@ -143,7 +146,7 @@ func writeSetupFile(dir string, f setupFile, force bool) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("control: setup: %w", fileerr.Write("", dst, err))
+		return fmt.Errorf("control: setup: %w", fileerr.Write(what, dst, err))
 	}
 	return nil
 }

@@ -1,7 +1,8 @@
 // Package msgcheck finds what is wrong with a line a user reads: a word
 // repeated across consecutive ": " segments (a wrapper repeating what it
 // wraps: "timeout: timeout:", "referral (NOERROR): referral to org."), a
-// segment said twice, a Go library phrase ("open /x: no such file or
+// segment said twice, a package prefix inside the message ("resolving X
+// A: resolver: …"), a Go library phrase ("open /x: no such file or
 // directory", "ParseAddr(", "context deadline exceeded"), a negative or
 // unrounded duration. Tests of every command's errors (TestBadInputs) and
 // of every trace and walk-view line (TestTraceWording, TestGolden) use it.
@@ -52,6 +53,27 @@ var (
 	notWords = regexp.MustCompile(`"[^"]*"|'[^']*'|\S*[/.]\S*|--?[\w-]+`)
 )
 
+// prefixes are the package and command prefixes a message may start
+// with ("addrwalk: resolver: …"); one found after a segment of the message
+// itself ("resolving X A: resolver: …") is a wrapped error repeating its
+// origin inside a sentence.
+var prefixes = map[string]bool{
+	"addrwalk": true, "resolver": true, "dnssec": true, "cache": true, "cachedb": true, "server": true, "config": true,
+	"control": true, "setup": true, "sdnotify": true, "activation": true, "arptrace": true, "ndptrace": true,
+	"sim": true, "path": true, "arp": true, "ndp": true, "scan": true, "watch": true,
+}
+
+// label reports whether a segment names where the rest comes from, as a
+// prefix does: a flag ("--interface", "--trust-anchor FILE") or a
+// command ("arp scan").
+func label(s string) bool {
+	if strings.HasPrefix(s, "-") {
+		return true
+	}
+	f := strings.Fields(s)
+	return len(f) == 2 && prefixes[f[0]] && prefixes[f[1]]
+}
+
 // stutterWords are too common to count as a repeat between segments.
 var stutterWords = map[string]bool{
 	"the": true, "and": true, "not": true, "for": true, "with": true, "want": true, "has": true, "have": true,
@@ -88,8 +110,13 @@ func Problems(line string) []string {
 	}
 	segs := strings.Split(line, ": ")
 	seen := map[string]int{}
+	inText := false // a segment that is not a prefix came already
 	for i, s := range segs {
 		s = strings.TrimSpace(s)
+		if prefixes[s] && inText {
+			probs = append(probs, fmt.Sprintf("prefix %q inside the message (segment %d): a wrapped error repeats where it came from", s, i))
+		}
+		inText = inText || !(prefixes[s] || label(s))
 		if j, ok := seen[strings.ToLower(s)]; ok && s != "" {
 			probs = append(probs, fmt.Sprintf("segment %q repeated (segments %d and %d)", s, j, i))
 		}

@@ -28,6 +28,13 @@ func TestProblems(t *testing.T) {
 		{`got: referral (NOERROR; qr): org. is served by 2 NS, with 2 glue record(s)`, false},
 		{`got: error: refused the query (nothing listens on its port); try another server`, false},
 		{`addrwalk: cannot read --trust-anchor /x: no such file`, false},
+		{`resolving www.example.org. A: resolver: upstream timed out`, true},
+		{`;; SERVFAIL: resolver: www.example.org. A: upstream timed out`, true},
+		{`addrwalk: arp scan: arptrace: "10.0.0.0/40" is not an IPv4 address`, false},
+		{`addrwalk: --interface: arptrace: no interface named "x"`, false},
+		{`addrwalk: resolver: failed recently (cached failure): resolving x. A: resolver: no reachable authoritative server`, true},
+		{`addrwalk: resolver: www.example.org. A: failed recently (cached failure): no reachable authoritative server (2 servers)`, false},
+		{`addrwalk: control: setup: cannot write --dir /x: permission denied (addrwalk runs as uid 1000)`, false},
 	}
 	for _, tt := range tests {
 		if got := Problems(tt.line); (len(got) > 0) != tt.bad {

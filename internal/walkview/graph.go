@@ -267,6 +267,11 @@ func rowLines(q *resolver.Step) []string {
 	if got == "" {
 		got = q.Err
 	}
+	if q.Rcode != "" && q.Rcode != "NOERROR" && !strings.EqualFold(q.Outcome, q.Rcode) {
+		// The pill says what the walk made of the reply (servfail,
+		// lame); the RCODE is what the server said (REFUSED).
+		got = strings.TrimSuffix(q.Rcode+": "+got, ": ")
+	}
 	if got != "" {
 		lines = append(lines, "got: "+got)
 	}

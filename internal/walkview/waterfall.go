@@ -76,7 +76,7 @@ func wfLabel(s *resolver.Step) string {
 			return "DNSSEC keys of " + s.DNSSEC.Zone + ": " + s.DNSSEC.Status
 		}
 	case resolver.EventFail:
-		return "failed: " + s.Err
+		return "no answer: " + s.Err
 	}
 	return s.Kind.String() + " " + s.Detail
 }
