@@ -107,14 +107,14 @@ var (
 func DecodeFrame(b []byte) (Frame, error) {
 	var ef ethernet.Frame
 	if err := ef.UnmarshalBinary(b); err != nil {
-		return Frame{}, fmt.Errorf("arptrace: decode ethernet: %w", err)
+		return Frame{}, fmt.Errorf("%w: %d bytes, too short for an Ethernet header", ErrNotARP, len(b))
 	}
 	if ef.EtherType != ethernet.EtherTypeARP {
 		return Frame{}, fmt.Errorf("%w: ethertype %#04x", ErrNotARP, uint16(ef.EtherType))
 	}
 	var p arp.Packet
 	if err := p.UnmarshalBinary(ef.Payload); err != nil {
-		return Frame{}, fmt.Errorf("arptrace: decode arp: %w", err)
+		return Frame{}, fmt.Errorf("%w: %d bytes of ARP payload, too short for a packet", ErrNotARP, len(ef.Payload))
 	}
 	if p.HardwareType != 1 || p.ProtocolType != uint16(ethernet.EtherTypeIPv4) ||
 		p.HardwareAddrLength != 6 || p.IPLength != 4 {

@@ -151,7 +151,7 @@ func DecodeNS(b []byte) (Frame, error) {
 func decode(b []byte) (Frame, ndp.Message, error) {
 	f, hops, body, err := unwrap(b)
 	if err != nil {
-		return Frame{}, nil, err
+		return Frame{}, nil, fmt.Errorf("%w: %w", ErrNotNA, err)
 	}
 	if hops != ndHopLimit {
 		return Frame{}, nil, fmt.Errorf("%w: hop limit %d, not 255 (RFC 4861 7.1.2)", ErrNotNA, hops)
@@ -164,22 +164,23 @@ func decode(b []byte) (Frame, ndp.Message, error) {
 }
 
 // unwrap takes the Ethernet and IPv6 headers off an ICMPv6 frame and
-// returns the addresses, the hop limit and the ICMPv6 message.
+// returns the addresses, the hop limit and the ICMPv6 message. Its errors
+// say what the frame is instead; the caller wraps them in its sentinel.
 func unwrap(b []byte) (Frame, uint8, []byte, error) {
 	if len(b) < ethHeaderLen+ipv6HeaderLen {
-		return Frame{}, 0, nil, fmt.Errorf("%w: %d bytes", ErrNotNA, len(b))
+		return Frame{}, 0, nil, fmt.Errorf("%d bytes, too short for the Ethernet and IPv6 headers", len(b))
 	}
 	if binary.BigEndian.Uint16(b[12:14]) != etherTypeIPv6 {
-		return Frame{}, 0, nil, fmt.Errorf("%w: ethertype %#04x", ErrNotNA, binary.BigEndian.Uint16(b[12:14]))
+		return Frame{}, 0, nil, fmt.Errorf("ethertype %#04x, not IPv6", binary.BigEndian.Uint16(b[12:14]))
 	}
 	ip := b[ethHeaderLen:]
 	if ip[0]>>4 != 6 || ip[6] != protoICMPv6 {
-		return Frame{}, 0, nil, fmt.Errorf("%w: not ICMPv6 (next header %d)", ErrNotNA, ip[6])
+		return Frame{}, 0, nil, fmt.Errorf("not ICMPv6 (next header %d)", ip[6])
 	}
 	n := int(binary.BigEndian.Uint16(ip[4:6]))
 	body := ip[ipv6HeaderLen:]
 	if n > len(body) {
-		return Frame{}, 0, nil, fmt.Errorf("%w: payload length %d beyond the frame", ErrNotNA, n)
+		return Frame{}, 0, nil, fmt.Errorf("payload length %d beyond the frame", n)
 	}
 	var f Frame
 	f.EthDst, _ = arptrace.MACFrom(net.HardwareAddr(b[0:6]))

@@ -31,7 +31,7 @@ const (
 )
 
 // ErrActivatedSocket is wrapped by Add's errors.
-var ErrActivatedSocket = errors.New("server: unusable activated socket")
+var ErrActivatedSocket = errors.New("server: cannot serve on a descriptor systemd passed")
 
 // Add adopts the passed socket f under its name: a UDP socket or a
 // listening TCP socket for "dns" (or "unknown"), a listening TCP socket
@@ -57,7 +57,9 @@ func (a *Activated) Add(name string, f *os.File) error {
 	}
 	ln, err := net.FileListener(f)
 	if err != nil {
-		return fmt.Errorf("%w: %q is neither a UDP socket nor a listening TCP socket (Accept=no): %w", ErrActivatedSocket, name, err)
+		// err is Go's ("file file+net systemd:dns: getsockopt: …"):
+		// what the descriptor is not says it better.
+		return fmt.Errorf("%w: %q is neither a UDP socket nor a listening TCP socket (Accept=no)", ErrActivatedSocket, name)
 	}
 	if _, ok := ln.(*net.TCPListener); !ok {
 		_ = ln.Close()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/msgcheck"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 )
 
@@ -196,6 +197,13 @@ servers = ["192.0.2.53"]
 					t.Errorf("output lacks %q:\n%s", w, got)
 				}
 			}
+			for _, line := range strings.Split(errOut, "\n") {
+				if strings.HasPrefix(line, "addrwalk: ") {
+					for _, p := range msgcheck.Problems(line) {
+						t.Errorf("%s\n  in: %s", p, line)
+					}
+				}
+			}
 		})
 	}
 
@@ -280,7 +288,7 @@ func TestCtlRefusesInsecureSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := s.ctl(t, "", "status")
-	if code != ExitUsage || !strings.Contains(errOut, "refusing insecure socket") || !strings.Contains(errOut, "mode 0666") {
+	if code != ExitUsage || !strings.Contains(errOut, "refusing an unsafe endpoint") || !strings.Contains(errOut, "mode 0666") {
 		t.Errorf("world-writable socket: exit %d, %q", code, errOut)
 	}
 	if err := os.Chmod(s.socket, 0o600); err != nil {

@@ -28,7 +28,6 @@ func TestExitStatuses(t *testing.T) {
 	hints, port := simHints(t)
 	sim := []string{"--root-hints", hints, "--port", port, "--allow-loopback", "--no-validate"}
 	dir := t.TempDir()
-	noDir := filepath.Join(dir, "nonexistent", "x.svg")
 	badConfig := filepath.Join(dir, "bad.toml")
 	if err := os.WriteFile(badConfig, []byte("[cache]\nmax-ttl = \"an hour\"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -47,21 +46,32 @@ func TestExitStatuses(t *testing.T) {
 	deadPort := fmt.Sprint(dead.LocalAddr().(*net.UDPAddr).Port)
 	dead.Close()
 	crash := "TestRunRecoversPanics"
+	// A write that fails after the work, past the check made before it
+	// (checkOutput: /dev exists and takes a new file, as root): the disk
+	// is full.
+	full := "/dev/full"
+	// A port sim needs, in use on its first server's address.
+	simBusy, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 10, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer simBusy.Close()
+	simBusyPort := fmt.Sprint(simBusy.LocalAddr().(*net.UDPAddr).Port)
 
 	cases := []exitCase{
 		{"resolve", ExitOK, append(append([]string{"resolve"}, sim...), "www.example.org"), ""},
 		{"resolve", ExitUsage, []string{"resolve", "www.example.org", "NOSUCHTYPE"}, ""},
-		{"resolve", ExitFailure, append(append([]string{"resolve", "--svg", noDir}, sim...), "www.example.org"), ""},
+		{"resolve", ExitFailure, append(append([]string{"resolve", "--svg", full}, sim...), "www.example.org"), ""},
 		{"resolve", ExitDNSNoReply, []string{"resolve", "--root-hints", hints, "--port", deadPort, "--allow-loopback", "--no-validate", "--timeout", "2", "www.example.org"}, ""},
 		{"resolve", ExitInternal, nil, crash},
 		{"demo", ExitOK, []string{"demo", "--no-latency", "www.example.org"}, ""},
 		{"demo", ExitUsage, []string{"demo", "www.example.org", "NOSUCHTYPE"}, ""},
-		{"demo", ExitFailure, []string{"demo", "--no-latency", "--svg", noDir}, ""},
+		{"demo", ExitFailure, []string{"demo", "--no-latency", "--svg", full}, ""},
 		{"demo", ExitDNSNoReply, []string{"demo", "--no-latency", "--dnssec", "dnssec-bogus-expired"}, ""},
 		{"demo", ExitInternal, nil, crash},
 		{"sim", ExitOK, nil, "TestExitStatusSim"},
 		{"sim", ExitUsage, []string{"sim", "--port", "http"}, ""},
-		{"sim", ExitFailure, []string{"sim", "--no-latency", "--port", "5353", "--quiet", "--hints", noDir}, ""},
+		{"sim", ExitFailure, []string{"sim", "--no-latency", "--port", simBusyPort, "--quiet", "--hints", filepath.Join(dir, "sim.hints"), "--anchor", filepath.Join(dir, "sim.ds")}, ""},
 		{"sim", ExitInternal, nil, crash},
 		{"serve", ExitOK, []string{"serve", "--check-config"}, ""},
 		{"serve", ExitUsage, []string{"serve", "--config", badConfig}, ""},

@@ -81,11 +81,12 @@ func exchange(ctx context.Context, c halfCloser, req Request, upload io.Reader, 
 	}
 	var resp Response
 	if err := json.Unmarshal(line, &resp); err != nil {
-		return fmt.Errorf("control: reply is not JSON: %w", err)
+		// Not encoding/json's words ("invalid character …"): what came.
+		return fmt.Errorf("control: the reply is not the control protocol's JSON (is this addrwalk's socket?): %.60q", line)
 	}
 	if !resp.OK {
 		if resp.Usage {
-			return fmt.Errorf("%w: %s", ErrUsage, resp.Error)
+			return &usageError{msg: resp.Error}
 		}
 		return &ServerError{resp.Error}
 	}

@@ -208,10 +208,14 @@ func writeResponse(w io.Writer, r Response) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// usageError is a command's complaint about its arguments.
+// usageError is a command's complaint about its arguments, on the
+// server; the client returns the server's as one too: said as it came
+// ("usage: flush NAME [TYPE]"), without ErrUsage's word before it, and
+// still ErrUsage to errors.Is.
 type usageError struct{ msg string }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
 
 func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}

@@ -23,7 +23,7 @@ const socketMode = 0o600
 
 // ErrInsecureSocket is wrapped by CheckSocket's errors about a socket's
 // owner or mode.
-var ErrInsecureSocket = errors.New("control: refusing insecure socket")
+var ErrInsecureSocket = errors.New("control: refusing an unsafe endpoint")
 
 // SocketKey is the configuration key naming the control socket.
 const SocketKey = "control.socket"

@@ -59,7 +59,7 @@ func listenNames(lookupEnv func(string) (string, bool), pid int) ([]string, erro
 	}
 	p, err := strconv.Atoi(ps)
 	if err != nil {
-		return nil, fmt.Errorf("%w: LISTEN_PID=%q: %w", ErrListenEnv, ps, err)
+		return nil, fmt.Errorf("%w: LISTEN_PID=%q is not a process ID (a whole number)", ErrListenEnv, ps)
 	}
 	if p != pid {
 		return nil, nil

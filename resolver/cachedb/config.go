@@ -79,7 +79,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	for _, a := range c.Addrs {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			return c, fmt.Errorf("%w: address %q: %v", ErrConfig, a, err)
+			return c, fmt.Errorf("%w: address %q is not host:port (like 127.0.0.1:6379 or [::1]:6379)", ErrConfig, a)
 		}
 	}
 	if c.Cluster && c.SentinelMaster != "" {

@@ -215,7 +215,7 @@ func NewNegativeAnchors(names ...string) (*NegativeAnchors, error) {
 	n := &NegativeAnchors{names: make(map[string]struct{}, len(names))}
 	for _, name := range names {
 		if _, ok := dns.IsDomainName(name); !ok {
-			return nil, fmt.Errorf("%w: negative trust anchor %q is not a domain name", ErrMalformed, name)
+			return nil, malformedAnchor("negative trust anchor %q is not a domain name", name)
 		}
 		n.names[dns.CanonicalName(name)] = struct{}{}
 	}
@@ -247,7 +247,7 @@ func (n *NegativeAnchors) Check(name string) error {
 }
 
 // anchorError is an ErrMalformed about a trust anchor whose text is
-// "dnssec: " and its detail, without "malformed DNSSEC data" between.
+// "dnssec: " and its detail, without "malformed data (…)" between.
 type anchorError struct{ detail string }
 
 func (e *anchorError) Error() string { return "dnssec: " + e.detail }

@@ -50,19 +50,19 @@ const NoEDE uint16 = 0xFFFF
 // Sentinel errors; every *Failure wraps exactly one of them.
 var (
 	// Bogus outcomes.
-	ErrRRSIGsMissing               = errors.New("dnssec: no RRSIG covers the RRset")                // EDE 10
-	ErrSignatureExpired            = errors.New("dnssec: signature expired")                        // EDE 7
-	ErrSignatureNotYetValid        = errors.New("dnssec: signature not yet valid")                  // EDE 8
-	ErrSignatureExpiredBeforeValid = errors.New("dnssec: signature expires before its inception")   // EDE 25
-	ErrDNSKEYMissing               = errors.New("dnssec: no DNSKEY matches the RRSIG or DS")        // EDE 9
-	ErrNoZoneKeyBit                = errors.New("dnssec: DNSKEY has no zone key bit set")           // EDE 11
-	ErrInvalidSignature            = errors.New("dnssec: signature does not verify")                // EDE 6
-	ErrSignerMismatch              = errors.New("dnssec: signer name is not the zone of the RRset") // EDE 6
-	ErrRRSIGMismatch               = errors.New("dnssec: RRSIG does not match the RRset")           // EDE 6
-	ErrBudgetExceeded              = errors.New("dnssec: validation work budget exceeded")          // EDE 6
-	ErrNSECMissing                 = errors.New("dnssec: denial of existence not proved")           // EDE 12
-	ErrWildcardProofMissing        = errors.New("dnssec: wildcard expansion not proved")            // EDE 12
-	ErrMalformed                   = errors.New("dnssec: malformed DNSSEC data")                    // EDE 6
+	ErrRRSIGsMissing               = errors.New("dnssec: no RRSIG covers the RRset")                                  // EDE 10
+	ErrSignatureExpired            = errors.New("dnssec: signature expired")                                          // EDE 7
+	ErrSignatureNotYetValid        = errors.New("dnssec: signature not yet valid")                                    // EDE 8
+	ErrSignatureExpiredBeforeValid = errors.New("dnssec: signature expires before its inception")                     // EDE 25
+	ErrDNSKEYMissing               = errors.New("dnssec: no DNSKEY matches the RRSIG or DS")                          // EDE 9
+	ErrNoZoneKeyBit                = errors.New("dnssec: DNSKEY has no zone key bit set")                             // EDE 11
+	ErrInvalidSignature            = errors.New("dnssec: signature does not verify")                                  // EDE 6
+	ErrSignerMismatch              = errors.New("dnssec: signer name is not the zone of the RRset")                   // EDE 6
+	ErrRRSIGMismatch               = errors.New("dnssec: RRSIG does not match the RRset")                             // EDE 6
+	ErrBudgetExceeded              = errors.New("dnssec: too many signatures or hashes to check (work budget spent)") // EDE 6
+	ErrNSECMissing                 = errors.New("dnssec: denial of existence not proved")                             // EDE 12
+	ErrWildcardProofMissing        = errors.New("dnssec: wildcard expansion not proved")                              // EDE 12
+	ErrMalformed                   = errors.New("dnssec: malformed data (a DNSKEY, RRSIG, DS or NSEC record)")        // EDE 6
 
 	// Insecure outcomes.
 	ErrUnsupportedAlgorithm = errors.New("dnssec: unsupported DNSKEY algorithm")          // EDE 1
