@@ -183,6 +183,13 @@ func arpResolveTarget(ctx context.Context, target string) (netip.Addr, string, e
 		}
 		return ip, "", nil
 	}
+	if a, zone, ok := strings.Cut(target, "%"); ok {
+		if ip, err := netip.ParseAddr(a); err == nil && ip.Is4() {
+			// Not a name for the system resolver: an IPv4 address has
+			// no zone; the link is -I's.
+			return netip.Addr{}, "", fmt.Errorf("arp: %q: an IPv4 address has no zone; give the interface with -I %s", target, zone)
+		}
+	}
 	if arptrace.NotAHostName(target) {
 		return netip.Addr{}, "", fmt.Errorf("arp: %q is not an IPv4 address (like 192.0.2.1) or a host name", target)
 	}

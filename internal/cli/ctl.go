@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/addrwalk/addrwalk/internal/control"
 	"github.com/addrwalk/addrwalk/internal/fileerr"
@@ -58,11 +59,20 @@ func (c *CtlCmd) Run(g *Globals) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, control.ErrUsage):
-		return withExit(ExitUsage, fmt.Errorf("ctl %s: %w", c.Command, err))
+		return withExit(ExitUsage, c.named(err))
 	case errors.As(err, &se):
-		return withExit(ExitFailure, fmt.Errorf("ctl %s: %w", c.Command, err))
+		return withExit(ExitFailure, c.named(err))
 	case errors.Is(err, control.ErrInsecureSocket), errors.Is(err, control.ErrRemoteTLS), errors.Is(err, errRemoteUsage):
 		return withExit(ExitUsage, err)
 	}
 	return withExit(ExitFailure, err)
+}
+
+// named puts "ctl COMMAND: " before the server's message, or "ctl "
+// when the message names the command already ("flush: unknown type").
+func (c *CtlCmd) named(err error) error {
+	if strings.HasPrefix(err.Error(), c.Command+": ") {
+		return fmt.Errorf("ctl %w", err)
+	}
+	return fmt.Errorf("ctl %s: %w", c.Command, err)
 }

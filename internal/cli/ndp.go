@@ -63,6 +63,14 @@ func (c *NdpProbeCmd) Run(g *Globals) error {
 	if err != nil {
 		return withExit(ExitUsage, err)
 	}
+	// A zone names the link (fe80::1%eth0, as ping takes it): it is the
+	// interface, not a part of the address to drop.
+	if z := ip.Zone(); z != "" {
+		if opts.Interface != "" && opts.Interface != z {
+			return usageErr("ndp: %s is on link %s, but the interface given is %s", c.Destination, z, opts.Interface)
+		}
+		opts.Interface = z
+	}
 	tr, err := ndptrace.Solicit(g.Ctx, ip, opts)
 	if err != nil {
 		return withExit(ExitUsage, err)

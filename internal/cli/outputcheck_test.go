@@ -46,5 +46,9 @@ func addressNameCases() []badInput {
 		{"names/resolve IPv6 zone hint has no zone", []string{"resolve", "fe80::1%eth0"}, ExitUsage, "(addrwalk resolve -x fe80::1)", nil, false},
 		{"names/demo address", []string{"demo", "2001:db8::10"}, ExitUsage, "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", nil, false},
 		{"names/path address with a zone", []string{"path", "fe80::1%eth0"}, ExitUsage, "-i eth0", nil, false},
+		{"names/arp IPv4 address with a zone", []string{"arp", "192.0.2.1%eth0"}, ExitUsage, "an IPv4 address has no zone; give the interface with -I eth0", nil, false},
+		// ndp takes the zone as the interface, as ping does.
+		{"names/ndp zone is the interface", []string{"ndp", "fe80::1%nosuchdev0"}, ExitUsage, `no interface named "nosuchdev0"`, nil, false},
+		{"names/ndp zone and another interface", []string{"ndp", "-I", "nosuchdev1", "fe80::1%nosuchdev0"}, ExitUsage, "is on link nosuchdev0, but the interface given is nosuchdev1", nil, false},
 	}
 }

@@ -88,7 +88,9 @@ func (s *Server) run(ctx context.Context, req Request, in io.Reader, out io.Writ
 		}
 		st, err := b.Cache.Load(in)
 		if err != nil {
-			return err
+			// The client shows it after "ctl load-cache:"; the chain
+			// ends at the wire (Response.Error) anyway.
+			return errors.New(strings.TrimPrefix(err.Error(), "cache: load: "))
 		}
 		if b.Handler != nil {
 			b.Handler.FlushPacketCache()
