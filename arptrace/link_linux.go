@@ -32,7 +32,8 @@ var arpOnlyFilter = rawlink.Assemble([]bpf.Instruction{
 func openLink(ctx context.Context, ifi Interface, promisc, keepOwn bool, now func() time.Time) (link, error) {
 	nifi, err := net.InterfaceByIndex(ifi.Index)
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrInterface, ifi.Name, err)
+		// Go's words would be "route ip+net: no such network interface".
+		return nil, fmt.Errorf("%w %s: it is gone (index %d no longer exists)", ErrInterface, ifi.Name, ifi.Index)
 	}
 	// A socket bound to ETH_P_ARP sees only incoming frames: the kernel
 	// hands outgoing ones to ETH_P_ALL taps only. A watcher (keepOwn)

@@ -40,7 +40,8 @@ type packetLink struct {
 func openLink(ctx context.Context, ifi arptrace.Interface, icmpType uint32) (link, error) {
 	nifi, err := net.InterfaceByIndex(ifi.Index)
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", arptrace.ErrInterface, ifi.Name, err)
+		// Go's words would be "route ip+net: no such network interface".
+		return nil, fmt.Errorf("%w %s: it is gone (index %d no longer exists)", arptrace.ErrInterface, ifi.Name, ifi.Index)
 	}
 	l, err := rawlink.Open(ctx, nifi, rawlink.Config{Proto: unix.ETH_P_IPV6, Filter: icmpv6Filter(icmpType)})
 	if err != nil {

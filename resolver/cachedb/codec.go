@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -204,7 +205,13 @@ func (d *decoder) section() []dns.RR {
 		raw := d.b[d.off : d.off+l]
 		rr, used, err := dns.UnpackRR(raw, 0)
 		if err != nil || rr == nil || used != l {
-			d.err = fmt.Errorf("%w: RR at byte %d: %v", ErrDecode, d.off, err)
+			// miekg/dns's words without its "dns: "; none when the
+			// record parsed but did not fill its length.
+			why := fmt.Sprintf("%d of %d bytes used", used, l)
+			if err != nil {
+				why = strings.TrimPrefix(err.Error(), "dns: ")
+			}
+			d.err = fmt.Errorf("%w: RR at byte %d does not unpack (%s)", ErrDecode, d.off, why)
 			return nil
 		}
 		if _, ok := rr.(*dns.OPT); ok {
