@@ -25,6 +25,11 @@
 //     through internal/fileerr: "cannot read --trust-anchor /x: no such
 //     file", size-bounded; serve names a key by its flag when a flag set
 //     it (config.Config.Name);
+//   - outputcheck.go: every file a flag names for writing (--svg, --html,
+//     --state, --hints, --anchor, --self-signed-cert) is checked before the
+//     work starts (checkOutput): its directory exists and takes a file;
+//     TestSentinelWording renders every package's sentinel wrappings a user
+//     can reach and checks them with msgcheck;
 //   - exitstatus.go: each command's exit-status table (dig's 9 and 10,
 //     arping's 1 and 2, 3 for other failures), shown in help and the man page;
 //   - help.go: help [COMMAND], --version from the build information, the
