@@ -26,6 +26,13 @@ import (
 // apex.
 func startSharedServerLab(t *testing.T) (*resolvertest.Lab, *dnssec.Anchors) {
 	t.Helper()
+	return startSharedServerLabWith(t, resolvertest.Config{})
+}
+
+// startSharedServerLabWith is startSharedServerLab with the lab's
+// configuration (an OnQuery hook).
+func startSharedServerLabWith(t *testing.T, cfg resolvertest.Config) (*resolvertest.Lab, *dnssec.Anchors) {
+	t.Helper()
 	zones := map[string]string{
 		".": `
 $TTL 86400
@@ -58,7 +65,7 @@ www IN A 192.0.2.1
 			{Name: "a.root.lab.", Addr: "127.53.0.1", Zones: []string{"."}},
 			{Name: "ns1.nic.org.", Addr: "127.53.1.1", Zones: []string{"org.", "child.org."}},
 		},
-	}.Start(t, resolvertest.Config{})
+	}.Start(t, cfg)
 	return lab, labresolver.TrustAnchors(t, lab)
 }
 
@@ -332,7 +339,17 @@ func TestZoneKeysFetchedOnce(t *testing.T) {
 func TestKeyTagSignal(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprintf("KeyTagSignal=%v", on), func(t *testing.T) {
-			lab, anchors := startSharedServerLab(t)
+			// The signal is background work, which Close cancels: wait
+			// until the lab received it (10 s bounds a hang) first.
+			signalled := make(chan struct{}, 1)
+			lab, anchors := startSharedServerLabWith(t, resolvertest.Config{OnQuery: func(q resolvertest.Query) {
+				if strings.HasPrefix(q.Name, "_ta-") {
+					select {
+					case signalled <- struct{}{}:
+					default:
+					}
+				}
+			}})
 			ds, _ := anchors.Lookup(".")
 			if len(ds) != 1 {
 				t.Fatalf("root anchor: %v", ds)
@@ -346,7 +363,13 @@ func TestKeyTagSignal(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.Query(context.Background(), resolver.Request{Name: "child.org.", Type: dns.TypeTXT, DO: true})
-			r.Close() // waits for the background signal
+			if on {
+				select {
+				case <-signalled:
+				case <-time.After(10 * time.Second):
+				}
+			}
+			r.Close()
 			var signals []string
 			for _, q := range lab.Queries() {
 				if strings.HasPrefix(q.Name, "_ta-") {
