@@ -59,7 +59,13 @@ func parseName(name string) (string, error) {
 	}
 	// The dots IDNA treats as label separators (UTS #46 §2.3).
 	dots := strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
-	s := strings.TrimSuffix(dots.Replace(name), ".")
+	s := dots.Replace(name)
+	if dns.IsFqdn(s) {
+		s = s[:len(s)-1] // the root's dot; an escaped one ("a\.") stays
+	}
+	if trailing := len(s) - len(strings.TrimRight(s, `\`)); trailing%2 == 1 {
+		return "", usageErr(`name %q ends in a backslash that escapes nothing (a backslash in a label is written \\)`, name)
+	}
 	if s == "" {
 		return "", usageErr("name %q is empty; give a domain name such as www.example.org", name)
 	}
