@@ -131,7 +131,11 @@ func TestUnpackCorrupt(t *testing.T) {
 }
 
 // FuzzPackRoundTrip packs the answer records of any message that unpacks
-// in the foreign form and checks they decode to the same records.
+// in the foreign form and checks they decode to the same records as
+// miekg's own pack and unpack give: the records as the server would send
+// them without the cache. (miekg does not keep every record through its
+// own round trip: a URI target's raw backslash is packed as an escape, so
+// "\\." comes back "."; the cache must only add no difference of its own.)
 func FuzzPackRoundTrip(f *testing.F) {
 	for _, s := range []string{
 		"a.example.org. 300 IN NSEC c.example.org. A RRSIG NSEC",
@@ -163,7 +167,15 @@ func FuzzPackRoundTrip(f *testing.F) {
 			// it so and refuses it (TestInsertRefusesUndecodable).
 			return
 		}
-		if diff := cmp.Diff(withTTL(m.Answer, 1, false), strs(got)); diff != "" {
+		wire, err := m.Pack()
+		if err != nil {
+			return
+		}
+		again := new(dns.Msg)
+		if again.Unpack(wire) != nil {
+			return
+		}
+		if diff := cmp.Diff(withTTL(again.Answer, 1, false), strs(got)); diff != "" {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
 	})
