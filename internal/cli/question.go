@@ -131,6 +131,11 @@ func reverseName(addr string) (name, note string, err error) {
 	if z := ip.Zone(); z != "" {
 		note = fmt.Sprintf("-x %s: the zone %%%s is left out: a reverse name (ip6.arpa.) is the same on every link", addr, z)
 	}
+	if ip.Is4In6() {
+		// A mapped address stands for an IPv4 host (RFC 4291 §2.5.5.2),
+		// whose PTR lives under in-addr.arpa.: say which is asked.
+		note = fmt.Sprintf("-x %s: an IPv4-mapped IPv6 address: the IPv4 address %s is looked up (in-addr.arpa.)", addr, ip.Unmap().WithZone(""))
+	}
 	name, err = dns.ReverseAddr(ip.Unmap().WithZone("").String())
 	if err != nil {
 		return "", "", usageErr("-x %q: no reverse name for it", addr)
