@@ -19,7 +19,8 @@
 #   AW_SERVER='key = value'    extra lines for addrwalk's [server] table
 #                              (e.g. 'jostle-timeout = "1m"')
 #   PROFILE_DIR=DIR            during addrwalk's live-zone flood, save a
-#                              5 s execution trace and a 10 s CPU profile
+#                              5 s execution trace, a 10 s CPU profile,
+#                              then a heap profile and the goroutines
 #                              there (from its /debug/pprof listener)
 #
 # Without root (no namespace) it runs on the host's loopback, except in CI,
@@ -176,7 +177,9 @@ count() { curl -fs "http://$COUNTER/count"; }
 
 # floods LABEL ADDR PID: the random-subdomain flood under the live zone,
 # then under the dead zone (its silent server counts what reaches it).
-# addrwalk's SERVFAIL reasons come from its metrics listener.
+# Each first measures the legitimate client for DUR without the flood (the
+# quiet p50/p99 the flood's p99 is divided by). addrwalk's SERVFAIL
+# reasons, goroutines and heap come from its metrics listener.
 floods() {
 	local label=$1 addr=$2 pid=$3 a=(-label "$1" -target "$2" -pid "$3")
 	[[ $label == unbound ]] || a+=(-metrics "http://${addr%:*}:9153/metrics")
@@ -185,20 +188,24 @@ floods() {
 	before=$(count) || return 1
 	local prof=()
 	if [[ -n ${PROFILE_DIR:-} && $label != unbound ]]; then
-		# 3 s into the live-zone flood, a 5 s execution trace (where a
-		# goroutine waited: go tool trace -pprof=sched, sync, syscall),
-		# then a 10 s CPU profile.
+		# 3 s into the live-zone flood (after its quiet phase), a 5 s
+		# execution trace (where a goroutine waited: go tool trace
+		# -pprof=sched, sync, syscall), then a 10 s CPU profile, then the
+		# heap and the goroutines at that point of the flood.
 		local base=$PROFILE_DIR/flood-$label-$(date +%H%M%S)
-		(sleep 3
+		(sleep $((${DUR%s} + 3))
 			curl -fs -o "$base.trace" "http://${addr%:*}:9153/debug/pprof/trace?seconds=5"
-			curl -fs -o "$base.cpu.pprof" "http://${addr%:*}:9153/debug/pprof/profile?seconds=10") &
+			curl -fs -o "$base.cpu.pprof" "http://${addr%:*}:9153/debug/pprof/profile?seconds=10"
+			curl -fs -o "$base.heap.pprof" "http://${addr%:*}:9153/debug/pprof/heap"
+			curl -fs -o "$base.goroutine.txt" "http://${addr%:*}:9153/debug/pprof/goroutine?debug=1") &
 		prof=($!)
 	fi
 	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org. || return 1
 	((${#prof[@]} == 0)) || wait "${prof[0]}" || true
 	after=$(count) || return 1
 	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
-	"$work/hostile" blackhole -label "$label" -target "$DEAD_ADDR" -duration "$DUR" &
+	# The silent server counts only during the flood, not its quiet phase.
+	"$work/hostile" blackhole -label "$label" -target "$DEAD_ADDR" -after "$DUR" -duration "$DUR" &
 	local bh=$!
 	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone dead.lab. || { wait "$bh"; return 1; }
 	wait "$bh" || return 1

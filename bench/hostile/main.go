@@ -28,7 +28,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +79,8 @@ func run(ctx context.Context, args []string) error {
 	n := fs.Int("n", 1000, "refuse: queries sent")
 	zone := fs.String("zone", "example.org.", "flood: zone whose random subdomains are asked")
 	rate := fs.Int("rate", 2000, "flood: random-subdomain queries per second (at most 200000)")
+	quiet := fs.Bool("quiet", true, "flood: first ask the cached name for the same duration without the flood (the quiet p99)")
+	after := fs.Duration("after", 0, "blackhole: count only the queries that arrive after this (the flood test's quiet phase; at most 10 minutes)")
 	auth := fs.String("auth", "127.0.0.53:53", "forge: address the victim zone's server listens on and the forger spoofs")
 	victim := fs.String("victim", "127.0.0.1", "forge: the resolver's upstream source address (forgeries go there)")
 	delay := fs.Duration("delay", 20*time.Millisecond, "forge: the server's answer delay, the forger's window (at most 1s)")
@@ -102,7 +103,10 @@ func run(ctx context.Context, args []string) error {
 	o.target = ap
 	o.name = dns.Fqdn(o.name)
 	o.duration = min(o.duration, 10*time.Minute)
-	ctx, cancel := context.WithTimeout(ctx, o.duration+2*time.Minute)
+	*after = min(*after, 10*time.Minute)
+	// Twice the duration: a flood's quiet phase and the flood; after: the
+	// blackhole's wait; 2 minutes for the rest (set-up, last replies).
+	ctx, cancel := context.WithTimeout(ctx, 2*o.duration+*after+2*time.Minute)
 	defer cancel()
 	var ok bool
 	switch args[0] {
@@ -113,9 +117,9 @@ func run(ctx context.Context, args []string) error {
 	case "refuse":
 		ok, err = refuseTest(ctx, o, netip.MustParseAddr(*src), min(*n, 1_000_000))
 	case "flood":
-		ok, err = floodTest(ctx, o, dns.Fqdn(*zone), min(*rate, 200000))
+		ok, err = floodTest(ctx, o, dns.Fqdn(*zone), min(*rate, 200000), *quiet)
 	case "blackhole":
-		ok, err = blackhole(ctx, o)
+		ok, err = blackhole(ctx, o, *after)
 	case "fill":
 		fill.names, fill.window, fill.steps = min(fill.names, 10_000_000), min(max(fill.window, 1), 1024), min(fill.steps, 1000)
 		fill.pos, fill.neg, fill.metrics = dns.Fqdn(fill.pos), dns.Fqdn(fill.neg), o.metrics
@@ -248,16 +252,6 @@ func pct(ok, n int64) float64 {
 		return 100
 	}
 	return 100 * float64(ok) / float64(n)
-}
-
-func (s *legitStats) p99() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.rtts) == 0 {
-		return 0
-	}
-	slices.Sort(s.rtts)
-	return s.rtts[min(len(s.rtts)-1, len(s.rtts)*99/100)]
 }
 
 // rssSampler records the peak resident set of pid.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,7 +21,7 @@ const (
 	queueWaitMetric = "addrwalk_udp_queue_wait_seconds"
 )
 
-// scrape reads addrwalk's samples from a /metrics URL, by name with
+// scrape reads addrwalk's samples (and the Go runtime's) from a /metrics URL, by name with
 // labels as printed; nil without a URL or on any error (a resolver
 // without that endpoint, such as Unbound).
 func scrape(ctx context.Context, url string) map[string]float64 {
@@ -48,7 +49,7 @@ func scrape(ctx context.Context, url string) map[string]float64 {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() { // bounded by the body: one pass over its lines
 		l := sc.Text()
-		if !strings.HasPrefix(l, "addrwalk_") {
+		if !strings.HasPrefix(l, "addrwalk_") && !strings.HasPrefix(l, "go_") {
 			continue
 		}
 		i := strings.LastIndexByte(l, ' ')
@@ -119,4 +120,68 @@ func queueWaitDelta(before, after map[string]float64) string {
 		return "?"
 	}
 	return fmt.Sprintf("; socket queue wait p50 %s, p99 %s (%.0f queries)", at(0.50), at(0.99), total)
+}
+
+// The samples metricPeaks follows: the Go runtime's goroutines and heap
+// in use (client_golang's Go collector) and addrwalk's resolutions
+// running.
+const (
+	goroutinesMetric = "go_goroutines"
+	heapInuseMetric  = "go_memstats_heap_inuse_bytes"
+	inflightMetric   = "addrwalk_resolutions_in_flight"
+)
+
+// peakInterval is how often metricPeaks scrapes: a scrape costs the
+// resolver a millisecond or so, and a flood's in-flight work rises and
+// falls over seconds.
+const peakInterval = 500 * time.Millisecond
+
+// metricPeaks records the highest goroutine count, heap in use and
+// resolutions in flight seen while it runs.
+type metricPeaks struct {
+	mu                         sync.Mutex // guards the following
+	scrapes                    int
+	goroutines, heap, inflight float64
+}
+
+// run scrapes url every peakInterval until ctx ends; nothing without a
+// URL (Unbound).
+func (p *metricPeaks) run(ctx context.Context, url string) {
+	if url == "" {
+		return
+	}
+	t := time.NewTicker(peakInterval)
+	defer t.Stop()
+	for { // until ctx ends: the flood's duration
+		p.observe(scrape(ctx, url))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// observe takes the peaks of one scrape (nil: the scrape failed).
+func (p *metricPeaks) observe(m map[string]float64) {
+	if m == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.scrapes++
+	p.goroutines = max(p.goroutines, m[goroutinesMetric])
+	p.heap = max(p.heap, m[heapInuseMetric])
+	p.inflight = max(p.inflight, m[inflightMetric])
+}
+
+// String is the flood line's part for the peaks, "" when nothing was
+// scraped.
+func (p *metricPeaks) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.scrapes == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", goroutines %.0f, heap in use %.1f MB, resolutions in flight %.0f", p.goroutines, p.heap/1e6, p.inflight)
 }
