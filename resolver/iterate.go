@@ -229,6 +229,9 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 				labels = max(labels, n)
 			}
 		}
+		if minimise {
+			labels = max(labels, reverseStart(qname, zs.zone))
+		}
 		sendName, sendType := qname, qtype
 		if minimise && (labels >= total || steps >= MaxMinimiseSteps || qtype == dns.TypeDS && labels >= total-1) {
 			minimise = false
@@ -358,6 +361,32 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 		}
 		return resp, nil
 	}
+}
+
+// reverseV4Labels is where minimisation of a name under in-addr.arpa.
+// starts once the walk is at arpa. or below: the /24, three octets under
+// in-addr.arpa. (2.0.192.in-addr.arpa., 5 labels). Address space is
+// delegated on octet boundaries, and the labels above the /24 are mostly
+// empty non-terminals of one zone (in-addr.arpa. and 192.in-addr.arpa.
+// in arpa. itself, where the root servers serve both) or cuts that a
+// question for the /24 finds just as well: a server refers to the
+// closest cut below its zone whatever the depth of the question. Each
+// label asked one by one costs a query at every empty non-terminal and
+// saves none at a cut. RFC 9156 §2.3 allows adding more than one label
+// per step; PowerDNS Recursor reaches the same question (arpa. A, then
+// 2.0.192.in-addr.arpa. A), Knot Resolver asks in-addr.arpa. NS first.
+const reverseV4Labels = 5
+
+// reverseStart returns how many labels of qname the first shortened
+// question at zone holds when qname is in the IPv4 reverse tree and zone
+// is arpa. or below: the /24, or qname's parent for a shorter name. 0
+// otherwise (minimisation goes label by label). Not from the root:
+// arpa. is asked for first, so the walk learns that cut.
+func reverseStart(qname, zone string) int {
+	if !dns.IsSubDomain("arpa.", zone) || !dns.IsSubDomain("in-addr.arpa.", qname) {
+		return 0
+	}
+	return min(dns.CountLabel(qname)-1, reverseV4Labels)
 }
 
 // underscoreLabel reports whether the first of the last n labels of name

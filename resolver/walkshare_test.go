@@ -22,7 +22,10 @@ import (
 // b.example.org., a name with names below it but no zone cut;
 // _sip._tcp.example.org., a service under an underscored label; and
 // sub.example.org., a zone on example.org.'s server, the target of
-// alias.example.org.'s CNAME.
+// alias.example.org.'s CNAME. arpa., served by the root's server as on
+// the internet, delegates 2.0.192.in-addr.arpa. (a /24, below the empty
+// non-terminals in-addr.arpa. and 192.in-addr.arpa.) and
+// 51.198.in-addr.arpa. (a /16) to example.org.'s server.
 var walkLabZones = map[string]string{
 	".": `
 $TTL 86400
@@ -31,6 +34,26 @@ $TTL 86400
 a.root.lab. IN A 127.56.0.1
 org. IN NS ns1.nic.org.
 ns1.nic.org. IN A 127.56.1.1
+arpa. IN NS a.root.lab.
+`,
+	"arpa.": `
+$TTL 86400
+@ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
+@ IN NS a.root.lab.
+2.0.192.in-addr IN NS ns1.example.org.
+51.198.in-addr IN NS ns1.example.org.
+`,
+	"2.0.192.in-addr.arpa.": `
+$TTL 86400
+@ IN SOA ns1.example.org. hostmaster.example.org. 1 1800 900 604800 3600
+@ IN NS ns1.example.org.
+80 IN PTR www.example.org.
+`,
+	"51.198.in-addr.arpa.": `
+$TTL 86400
+@ IN SOA ns1.example.org. hostmaster.example.org. 1 1800 900 604800 3600
+@ IN NS ns1.example.org.
+1.100 IN PTR www.example.org.
 `,
 	"org.": `
 $TTL 86400
@@ -69,9 +92,9 @@ h1 IN A 192.0.2.11
 func countingLab(t *testing.T, signed bool, hold func(ctx context.Context, key string) error) (*Resolver, func() map[string]int) {
 	t.Helper()
 	h := resolvertest.Hierarchy{Zones: walkLabZones, Servers: []resolvertest.Host{
-		{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{"."}},
+		{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{".", "arpa."}},
 		{Name: "ns1.nic.org.", Addr: "127.56.1.1", Zones: []string{"org."}},
-		{Name: "ns1.example.org.", Addr: "127.56.3.1", Zones: []string{"example.org.", "sub.example.org."}},
+		{Name: "ns1.example.org.", Addr: "127.56.3.1", Zones: []string{"example.org.", "sub.example.org.", "2.0.192.in-addr.arpa.", "51.198.in-addr.arpa."}},
 	}}
 	if signed {
 		h.Signed = map[string]resolvertest.SignOptions{}
@@ -242,6 +265,45 @@ func TestMinimisationStopsAtUnderscore(t *testing.T) {
 				t.Fatalf("Resolve: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, asked()); diff != "" {
+				t.Errorf("questions sent (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMinimisationReverseTree: below arpa., minimisation of a name under
+// in-addr.arpa. starts at the /24 (reverseStart), not at in-addr.arpa.:
+// the empty non-terminals on the way cost no question, and a cut above
+// the /24 is found by the same question. The NS-address lookups for the
+// glueless delegations (ns1.example.org.) are the same either way.
+func TestMinimisationReverseTree(t *testing.T) {
+	glueless := map[string]int{"org. NS": 1, "example.org. NS": 1}
+	tests := []struct {
+		name  string
+		qname string
+		qtype uint16
+		want  map[string]int
+	}{
+		{"host in a /24 below empty non-terminals", "80.2.0.192.in-addr.arpa.", dns.TypePTR,
+			map[string]int{"arpa. NS": 1, "2.0.192.in-addr.arpa. NS": 1, "80.2.0.192.in-addr.arpa. PTR": 1}},
+		{"host in a /16: the /24 question finds the cut above it", "1.100.51.198.in-addr.arpa.", dns.TypePTR,
+			map[string]int{"arpa. NS": 1, "100.51.198.in-addr.arpa. NS": 2, "1.100.51.198.in-addr.arpa. PTR": 1}},
+		{"the /24 itself: its parent first", "2.0.192.in-addr.arpa.", dns.TypeSOA,
+			map[string]int{"arpa. NS": 1, "0.192.in-addr.arpa. NS": 1, "2.0.192.in-addr.arpa. SOA": 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, asked := countingLab(t, false, nil)
+			res, err := r.Query(t.Context(), Request{Name: tt.qname, Type: tt.qtype, Class: dns.ClassINET})
+			if err != nil {
+				t.Fatalf("Query: %v", err)
+			}
+			if res.Rcode != dns.RcodeSuccess || len(res.Answer) == 0 {
+				t.Fatalf("Query: rcode %d, answer %v; want an answer", res.Rcode, res.Answer)
+			}
+			want := maps.Clone(tt.want)
+			maps.Copy(want, glueless)
+			if diff := cmp.Diff(want, asked()); diff != "" {
 				t.Errorf("questions sent (-want +got):\n%s", diff)
 			}
 		})
