@@ -63,6 +63,12 @@
 // the new one (resolve.go). The packet cache and the rate limiter
 // (ratelimit.go) are bounded maps with one eviction rule (bounded.go).
 //
+// UDP (udp.go): one reader per SO_REUSEPORT socket moves up to 32
+// datagrams per system call through internal/udpbatch (recvmmsg and
+// sendmmsg on Linux), answers packet-cache hits into buffers it reuses and
+// sends their replies together; on that path nothing allocates, so a
+// reader is never drafted into the collector's work.
+//
 // Traces: a TraceSink (traces.go) receives every resolution with its walk
 // when the debug page is on; TraceOn (tracewatch.go) records the next few
 // resolutions of a name at runtime (`addrwalk ctl trace-on`), bounded in

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/ipv4"
+
+	"github.com/addrwalk/addrwalk/internal/udpbatch"
 )
 
 // BenchmarkHotPath measures the pieces of a packet-cache hit one by one,
@@ -119,16 +120,19 @@ func BenchmarkHotPath(b *testing.B) {
 		}
 	})
 	b.Run("write/batch32", func(b *testing.B) {
-		bc := newBatchConn(src)
-		ms := make([]ipv4.Message, udpBatch)
+		bc, err := udpbatch.New(src, udpBatch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ms := make([]udpbatch.Message, udpBatch)
 		for i := range ms {
-			ms[i].Buffers = [][]byte{reply}
-			ms[i].Addr = to
+			ms[i].Buf = reply
+			ms[i].Addr = to.AddrPort()
 		}
 		b.ReportAllocs()
 		for b.Loop() {
 			for sent := 0; sent < len(ms); {
-				n, err := bc.WriteBatch(ms[sent:], 0)
+				n, err := bc.WriteBatch(ms[sent:])
 				if err != nil || n <= 0 {
 					b.Fatal(err)
 				}
@@ -137,4 +141,121 @@ func BenchmarkHotPath(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*udpBatch), "ns/reply")
 	})
+}
+
+// udpPath is the whole UDP path of a packet-cache hit with no goroutine of
+// its own: a client socket, a listener socket with the reader's buffers
+// (udpIO), and a server whose packet cache holds www.example.org. A. Each
+// step (run) writes burst queries, answers them with answerBatch as the
+// reader does, and reads the replies.
+type udpPath struct {
+	s     *Server
+	io    *udpIO
+	cli   *net.UDPConn
+	req   []byte
+	reply []byte
+}
+
+func newUDPPath(tb testing.TB) *udpPath {
+	tb.Helper()
+	h, err := NewHandler(HandlerConfig{Settings: Settings{Resolver: &queueResolver{}}, Metrics: NewMetrics()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(h.Close)
+	s, err := New(Config{Handler: h, Listen: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Close() })
+	tuneUDP(srv) // receive stamps: the queue-wait metric is on the path
+	cli, err := net.DialUDP("udp", nil, srv.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cli.Close() })
+	io, err := newUDPIO(srv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("www.example.org.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	req, err := q.Pack()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// A resolution fills the packet cache; from here on every query hits.
+	if _, ok := h.Handle(tb.Context(), req, cli.LocalAddr().(*net.UDPAddr).AddrPort(), TransportUDP); !ok {
+		tb.Fatal("priming query dropped")
+	}
+	_ = srv.SetReadDeadline(time.Now().Add(time.Minute))
+	_ = cli.SetReadDeadline(time.Now().Add(time.Minute))
+	return &udpPath{s: s, io: io, cli: cli, req: req, reply: make([]byte, 1500)}
+}
+
+// run sends burst queries (at most udpBatch, so one read may take them
+// all) and answers and reads them all.
+func (p *udpPath) run(tb testing.TB, burst int) {
+	for range burst {
+		if _, err := p.cli.Write(p.req); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for answered := 0; answered < burst; { // bounded: each batch reads at least one
+		n, err := p.s.answerBatch(p.io)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		answered += n
+	}
+	for range burst {
+		n, err := p.cli.Read(p.reply)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if n < 12 || p.reply[3]&0x0f != dns.RcodeSuccess {
+			tb.Fatalf("reply of %d bytes, rcode %d", n, p.reply[3]&0x0f)
+		}
+	}
+}
+
+// TestUDPPathAllocs: the whole UDP path of a packet-cache hit allocates
+// nothing: the batch read (recvmmsg, source addresses, receive stamps),
+// the queue-wait metric, the handler's fast path and the batch write
+// (sendmmsg), for one query and for a batch.
+func TestUDPPathAllocs(t *testing.T) {
+	for _, burst := range []int{1, 8, udpBatch} {
+		t.Run(strconv.Itoa(burst), func(t *testing.T) {
+			p := newUDPPath(t)
+			if allocs := testing.AllocsPerRun(50, func() { p.run(t, burst) }); allocs != 0 {
+				t.Errorf("%d cache hits over UDP allocate %v times, want 0", burst, allocs)
+			}
+		})
+	}
+}
+
+// BenchmarkUDPPath measures the whole UDP path of a packet-cache hit on
+// one goroutine, with -benchmem: the client's writes, the reader's batch
+// read, answers and batch write, the client's reads. serial sends one
+// query per batch, burst32 a full batch (what batching amortises).
+func BenchmarkUDPPath(b *testing.B) {
+	for _, burst := range []int{1, udpBatch} {
+		name := "serial"
+		if burst > 1 {
+			name = "burst" + strconv.Itoa(burst)
+		}
+		b.Run(name, func(b *testing.B) {
+			p := newUDPPath(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				p.run(b, burst)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*burst), "ns/query")
+		})
+	}
 }

@@ -36,18 +36,11 @@ const (
 	maxUDPQueueDelay = 50 * time.Millisecond
 )
 
-// udpQueue is what a reader knows of its socket's queue.
-type udpQueue struct {
-	// stamped: the kernel records each datagram's receive time (Linux
-	// SO_TIMESTAMPNS); without it no miss is ever late.
-	stamped bool
-}
-
-// late reports whether a datagram received at rx (from the kernel's
-// stamp, ok false without one) waited longer than maxUDPQueueDelay by
-// now. The kernel's stamp is wall-clock time, so now must be too.
-func late(rx time.Time, ok bool, now time.Time) bool {
-	return ok && now.Sub(rx) > maxUDPQueueDelay
+// late reports whether a datagram received at rx (the kernel's stamp;
+// zero without one) waited longer than maxUDPQueueDelay by now. The
+// kernel's stamp is wall-clock time, so now must be too.
+func late(rx, now time.Time) bool {
+	return !rx.IsZero() && now.Sub(rx) > maxUDPQueueDelay
 }
 
 // listenerBuffer asks for udpReceiveBuffer through the portable call

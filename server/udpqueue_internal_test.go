@@ -150,7 +150,11 @@ func TestLate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := late(now.Add(-tt.waited), tt.stamped, now); got != tt.want {
+			var rx time.Time // zero: no stamp
+			if tt.stamped {
+				rx = now.Add(-tt.waited)
+			}
+			if got := late(rx, now); got != tt.want {
 				t.Errorf("late = %v, want %v", got, tt.want)
 			}
 		})

@@ -2,19 +2,8 @@
 
 package server
 
-import (
-	"net"
-	"time"
-)
-
-// udpOOBLen is 0: no receive times are read outside Linux.
-const udpOOBLen = 0
+import "net"
 
 // tuneUDP asks for the large receive buffer; no receive times, so no miss
 // is ever shed as late.
-func tuneUDP(conn *net.UDPConn) udpQueue {
-	_ = listenerBuffer(conn)
-	return udpQueue{}
-}
-
-func rxTime([]byte) (time.Time, bool) { return time.Time{}, false }
+func tuneUDP(conn *net.UDPConn) { _ = listenerBuffer(conn) }

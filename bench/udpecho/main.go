@@ -6,8 +6,8 @@
 // costs above this is its own; the rest is the Go runtime and the kernel.
 //
 // Two ceilings: plain (one datagram per read and write system call) and
-// -batch (up to 32 per recvmmsg and sendmmsg, through x/net's ipv4
-// ReadBatch and WriteBatch, as serve's UDP listener does).
+// -batch (up to 32 per recvmmsg and sendmmsg, through internal/udpbatch,
+// as serve's UDP listener does).
 //
 // It listens only where -listen says (bench/peers.sh: a loopback address
 // in a namespace of its own) until interrupted.
@@ -25,8 +25,9 @@ import (
 	"sync"
 	"syscall"
 
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
+
+	"github.com/addrwalk/addrwalk/internal/udpbatch"
 )
 
 func main() {
@@ -110,17 +111,21 @@ func echo(c *net.UDPConn) {
 	}
 }
 
-// echoBatch is echo with up to echoBatchSize datagrams per system call.
+// echoBatch is echo with up to echoBatchSize datagrams per system call,
+// through the batch layer serve's UDP listener uses (internal/udpbatch).
 func echoBatch(c *net.UDPConn) {
-	pc := ipv4.NewPacketConn(c)
-	in := make([]ipv4.Message, echoBatchSize)
-	out := make([]ipv4.Message, echoBatchSize)
+	bc, err := udpbatch.New(c, echoBatchSize)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "udpecho:", err)
+		return
+	}
+	in := make([]udpbatch.Message, echoBatchSize)
+	out := make([]udpbatch.Message, echoBatchSize)
 	for i := range in {
-		in[i].Buffers = [][]byte{make([]byte, 4096)}
-		out[i].Buffers = [][]byte{nil}
+		in[i].Buf = make([]byte, 4096)
 	}
 	for {
-		n, err := pc.ReadBatch(in, 0)
+		n, err := bc.ReadBatch(in)
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
@@ -129,22 +134,23 @@ func echoBatch(c *net.UDPConn) {
 		}
 		k := 0
 		for _, m := range in[:n] {
-			if m.N < 12 {
+			if m.N < 12 || m.Truncated {
 				continue
 			}
-			b := m.Buffers[0][:m.N]
+			b := m.Buf[:m.N]
 			b[2] |= 0x80         // QR
 			b[3] = b[3]&0xf0 | 5 // RCODE REFUSED
-			out[k].Buffers[0], out[k].Addr = b, m.Addr
+			out[k].Buf, out[k].Addr = b, m.Addr
 			k++
 		}
-		// Each call sends at least one message or fails: at most k calls.
+		// Each call sends at least one message or fails on the first,
+		// which is skipped: at most k calls.
 		for sent := 0; sent < k; {
-			w, err := pc.WriteBatch(out[sent:k], 0)
-			if err != nil || w <= 0 {
-				break
+			w, err := bc.WriteBatch(out[sent:k])
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			sent += w
+			sent += max(w, 1)
 		}
 	}
 }
