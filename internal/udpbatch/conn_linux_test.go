@@ -524,3 +524,48 @@ func TestNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestZones turns IPv6 scopes into zones and back, through the socket
+// address forms: a link-local source gets its interface's name (or the
+// index when no interface has it); a destination's zone, a name or an
+// index, becomes the scope; IPv4-mapped and global sources get no zone.
+func TestZones(t *testing.T) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Fatalf("loopback interface: %v", err)
+	}
+	c := newConn(t, listen(t, "v6"), 1)
+	ll := netip.MustParseAddr("fe80::1").As16()
+	tests := []struct {
+		name  string
+		sa    unix.RawSockaddrInet6
+		want  string // the source, as netip prints it
+		scope uint32 // what dest writes back for it
+	}{
+		{"link-local on lo", unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: ll, Scope_id: uint32(lo.Index)}, "[fe80::1%lo]:53", uint32(lo.Index)},
+		{"no such interface", unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: ll, Scope_id: 999999}, "[fe80::1%999999]:53", 999999},
+		{"global", unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: netip.MustParseAddr("2001:db8::1").As16()}, "[2001:db8::1]:53", 0},
+		{"IPv4-mapped", unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: netip.MustParseAddr("::ffff:192.0.2.1").As16()}, "192.0.2.1:53", 0},
+		{"other family", unix.RawSockaddrInet6{Family: unix.AF_UNIX}, "invalid AddrPort", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sa := tt.sa
+			setPort(&sa.Port, 53)
+			ap := c.source(&sa, unix.SizeofSockaddrInet6)
+			if got := ap.String(); got != tt.want {
+				t.Errorf("source %s, want %s", got, tt.want)
+			}
+			if !ap.IsValid() {
+				return
+			}
+			var back unix.RawSockaddrInet6
+			if _, ok := c.dest(&back, ap); !ok {
+				t.Fatalf("dest(%v) failed", ap)
+			}
+			if back.Scope_id != tt.scope || port(&back.Port) != 53 {
+				t.Errorf("dest(%v): scope %d port %d, want scope %d port 53", ap, back.Scope_id, port(&back.Port), tt.scope)
+			}
+		})
+	}
+}
