@@ -20,7 +20,9 @@ import (
 // question case and TTLs, append the OPT) and the UDP write of the reply
 // over loopback, one datagram per call (write/plain) and 32 per sendmmsg
 // (write/batch32, reported per reply). BenchmarkHandleCacheHit measures
-// them together in process, BenchmarkUDPCacheHit with the sockets.
+// them together in process; BenchmarkUDPPath the whole UDP path on one
+// goroutine (batch read, answers, batch write), BenchmarkUDPCacheHit the
+// same through a running server's reader.
 func BenchmarkHotPath(b *testing.B) {
 	qm := new(dns.Msg)
 	qm.SetQuestion("WWW.Example.org.", dns.TypeA)
