@@ -34,12 +34,17 @@ func floodTest(ctx context.Context, o opts, zone string, rate int, quiet bool) (
 	}
 	var quietStats legitStats
 	var quietRSS rssSampler
+	var quietWait phaseWait
 	if quiet {
 		qctx, stop := context.WithTimeout(ctx, o.duration)
 		go quietRSS.run(qctx, o.pid)
+		quietWait.start(o.pid)
 		quietStats.run(qctx, o.target, []string{o.name}, legitInterval, false)
+		quietWait.stop()
 		stop()
 	}
+	var floodWait phaseWait
+	floodWait.start(o.pid)
 	drops0 := udpDrops(o.target)
 	m0 := scrape(ctx, o.metrics)
 	var rss rssSampler
@@ -100,18 +105,48 @@ func floodTest(ctx context.Context, o opts, zone string, rate int, quiet bool) (
 		}()
 	}
 	wg.Wait()
+	floodWait.stop()
 	drops := udpDrops(o.target) - drops0
 	m1 := scrape(ctx, o.metrics)
 	sf := servfailDelta(m0, m1) + queueWaitDelta(m0, m1)
 	secs := o.duration.Seconds()
 	qp, fp := quietStats.phase(), legit.phase()
+	qp.cpuWait, qp.length = quietWait.result()
+	fp.cpuWait, fp.length = floodWait.result()
 	ok := floodGoals(alive(o.pid), qp, fp, quiet)
 	quietMem := ""
 	if quiet && quietRSS.peak.Load() > 0 {
 		quietMem = fmt.Sprintf(" (quiet %d MB)", quietRSS.peak.Load()/1024)
 	}
-	fmt.Printf("%-9s flood: %.0f random-subdomain q/s under %s for %.0fs (%d replied); %s; listener receive-buffer drops %d%s; peak RSS %d MB%s%s; alive %v; goals met %v\n",
-		o.label, float64(sent.Load())/secs, zone, secs, replies.Load(), comparison(qp, fp),
+	fmt.Printf("%-9s flood: %.0f random-subdomain q/s under %s for %.0fs (%d replied); %s%s; listener receive-buffer drops %d%s; peak RSS %d MB%s%s; alive %v; goals met %v\n",
+		o.label, float64(sent.Load())/secs, zone, secs, replies.Load(), comparison(qp, fp), cpuWaitText(qp, fp),
 		drops, sf, rss.peak.Load()/1024, quietMem, peaks.String(), alive(o.pid), ok)
 	return ok, nil
+}
+
+// phaseWait measures the resolver's run-queue wait over one phase.
+type phaseWait struct {
+	pid      int
+	t0       time.Time
+	w0, w1   time.Duration
+	ok0, ok1 bool
+	length   time.Duration
+}
+
+func (p *phaseWait) start(pid int) {
+	p.pid, p.t0 = pid, time.Now()
+	p.w0, p.ok0 = runQueueWait(pid)
+}
+
+func (p *phaseWait) stop() {
+	p.w1, p.ok1 = runQueueWait(p.pid)
+	p.length = time.Since(p.t0)
+}
+
+// result is the wait and the phase's length; length 0 when unknown.
+func (p *phaseWait) result() (wait, length time.Duration) {
+	if !p.ok0 || !p.ok1 || p.length <= 0 {
+		return 0, 0
+	}
+	return max(p.w1-p.w0, 0), p.length
 }

@@ -14,6 +14,10 @@ type phase struct {
 	// reply within the client's timeout.
 	servfail, lost int64
 	p50, p99       time.Duration
+	// cpuWait is how long the resolver's threads waited, runnable, for
+	// a CPU during the phase, which lasted length; length 0 when the
+	// wait is unknown.
+	cpuWait, length time.Duration
 }
 
 // answeredPct is the share of queries answered, 100 when none was asked.
@@ -73,6 +77,18 @@ func comparison(quiet, flood phase) string {
 	}
 	return fmt.Sprintf("legit cached name quiet: %s; flood: %.1f%% p50 %s p99 %s ms (of %d: %d SERVFAIL, %d no reply in 2 s); p99 flood/quiet %s",
 		q, flood.answeredPct(), ms(flood.p50), ms(flood.p99), flood.asked, flood.servfail, flood.lost, ratio)
+}
+
+// cpuWaitText is the summary line's part that says how long the
+// resolver waited for the machine's CPU in each phase, per second: a
+// flood p99 far above the quiet one with a large wait is the machine's
+// share of the latency. "" when either is unknown (not Linux, no pid).
+func cpuWaitText(quiet, flood phase) string {
+	if quiet.length <= 0 || flood.length <= 0 {
+		return ""
+	}
+	perSec := func(p phase) float64 { return float64(p.cpuWait) / float64(time.Millisecond) / p.length.Seconds() }
+	return fmt.Sprintf("; resolver's threads waited for a CPU %.1f ms/s quiet, %.1f ms/s in the flood", perSec(quiet), perSec(flood))
 }
 
 // floodGoals says whether the goals that hold on any machine were met:

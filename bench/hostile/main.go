@@ -153,13 +153,15 @@ func query(name string, qtype uint16) []byte {
 }
 
 // askUDP sends one query over UDP and reports the reply's rcode and the
-// round-trip time; ok false on no (or no matching) reply within timeout.
+// round-trip time, to the kernel's receive stamp of the reply where there
+// is one (Linux); ok false on no (or no matching) reply within timeout.
 func askUDP(target netip.AddrPort, name string, timeout time.Duration) (rcode int, rtt time.Duration, ok bool) {
 	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(target))
 	if err != nil {
 		return 0, 0, false
 	}
 	defer c.Close()
+	stampSocket(c)
 	q := query(name, dns.TypeA)
 	start := time.Now()
 	_ = c.SetDeadline(start.Add(timeout))
@@ -173,7 +175,11 @@ func askUDP(target netip.AddrPort, name string, timeout time.Duration) (rcode in
 			return 0, 0, false
 		}
 		if n >= 12 && binary.BigEndian.Uint16(buf) == binary.BigEndian.Uint16(q) {
-			return int(buf[3] & 0xf), time.Since(start), true
+			rtt = time.Since(start)
+			if rx, ok := lastRx(c); ok && rx.After(start) {
+				rtt = rx.Sub(start) // to the kernel's stamp: without this process's own wake-up
+			}
+			return int(buf[3] & 0xf), rtt, true
 		}
 	}
 	return 0, 0, false

@@ -1,0 +1,19 @@
+//go:build !linux
+
+package main
+
+import (
+	"net"
+	"time"
+)
+
+// stampSocket does nothing: the kernel's receive stamps are read on Linux
+// only.
+func stampSocket(*net.UDPConn) {}
+
+// lastRx has no stamp to give outside Linux: round trips are measured to
+// the read.
+func lastRx(*net.UDPConn) (time.Time, bool) { return time.Time{}, false }
+
+// runQueueWait is Linux's schedstat; unknown elsewhere.
+func runQueueWait(int) (time.Duration, bool) { return 0, false }
