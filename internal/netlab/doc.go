@@ -1,7 +1,13 @@
 // Package netlab builds throw-away Linux network labs for tests: network
-// namespaces (named aw-<random>-<name>), veth pairs and a bridge with N
-// hosts, all inside namespaces it creates, never in the caller's own. Every
-// namespace is deleted by t.Cleanup, even when the test fails.
+// namespaces (named aw-<random>-<pid>-<start>-<name>), veth pairs and a
+// bridge with N hosts, all inside namespaces it creates, never in the
+// caller's own. Every namespace is deleted by t.Cleanup, even when the test
+// fails; the namespaces of a test process that was killed before its
+// cleanups are deleted by the next lab to start, which reads their
+// creator's PID and start time from their names (sweep_linux.go).
+//
+// Files: netlab_linux.go (labs, hosts, Do), sweep_linux.go (owners in
+// names, the sweep of stale namespaces), netlab_others.go (the stub).
 //
 // Code under test runs inside a namespace with Do, which locks a goroutine
 // to an OS thread, moves that thread into the namespace with setns(2) and

@@ -38,26 +38,38 @@ type Lab struct {
 }
 
 // New returns an empty lab; its namespaces are removed at t.Cleanup.
+// First it removes the namespaces earlier labs left behind when their
+// test process was killed (sweep_linux.go).
 func New(t testing.TB) *Lab {
 	t.Helper()
 	Require(t)
+	o, err := self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone else's leftovers are not this test's failure: an error
+	// is logged, and the lab goes on.
+	if gone, err := sweep(time.Now(), running); err != nil {
+		t.Log(err)
+	} else if len(gone) > 0 {
+		t.Logf("netlab: removed %d namespaces left behind by killed test runs: %s", len(gone), strings.Join(gone, " "))
+	}
 	var b [3]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatalf("netlab: random: %v", err)
 	}
-	l := &Lab{t: t, prefix: "aw-" + hex.EncodeToString(b[:]) + "-"}
+	l := &Lab{t: t, prefix: o.prefix(hex.EncodeToString(b[:]))}
 	t.Cleanup(l.cleanup)
 	return l
 }
 
 func (l *Lab) cleanup() {
-	out, err := exec.Command("ip", "netns", "list").Output()
+	names, err := listNamespaces()
 	if err != nil {
-		l.t.Errorf("netlab: list namespaces: %v", err)
+		l.t.Error(err)
 		return
 	}
-	for _, line := range strings.Split(string(out), "\n") {
-		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	for _, name := range names {
 		if strings.HasPrefix(name, l.prefix) {
 			if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
 				l.t.Errorf("netlab: delete %s: %v: %s", name, err, out)
