@@ -111,8 +111,8 @@ func floodTest(ctx context.Context, o opts, zone string, rate int, quiet bool) (
 	sf := servfailDelta(m0, m1) + queueWaitDelta(m0, m1)
 	secs := o.duration.Seconds()
 	qp, fp := quietStats.phase(), legit.phase()
-	qp.cpuWait, qp.length = quietWait.result()
-	fp.cpuWait, fp.length = floodWait.result()
+	qp.cpu, qp.cpuWait, qp.length = quietWait.result()
+	fp.cpu, fp.cpuWait, fp.length = floodWait.result()
 	ok := floodGoals(alive(o.pid), qp, fp, quiet)
 	quietMem := ""
 	if quiet && quietRSS.peak.Load() > 0 {
@@ -124,29 +124,32 @@ func floodTest(ctx context.Context, o opts, zone string, rate int, quiet bool) (
 	return ok, nil
 }
 
-// phaseWait measures the resolver's run-queue wait over one phase.
+// phaseWait measures the resolver's CPU time and run-queue wait over one
+// phase.
 type phaseWait struct {
 	pid      int
 	t0       time.Time
-	w0, w1   time.Duration
+	r0, w0   time.Duration
+	r1, w1   time.Duration
 	ok0, ok1 bool
 	length   time.Duration
 }
 
 func (p *phaseWait) start(pid int) {
 	p.pid, p.t0 = pid, time.Now()
-	p.w0, p.ok0 = runQueueWait(pid)
+	p.r0, p.w0, p.ok0 = schedTimes(pid)
 }
 
 func (p *phaseWait) stop() {
-	p.w1, p.ok1 = runQueueWait(p.pid)
+	p.r1, p.w1, p.ok1 = schedTimes(p.pid)
 	p.length = time.Since(p.t0)
 }
 
-// result is the wait and the phase's length; length 0 when unknown.
-func (p *phaseWait) result() (wait, length time.Duration) {
+// result is the CPU time, the wait and the phase's length; length 0 when
+// unknown.
+func (p *phaseWait) result() (cpu, wait, length time.Duration) {
 	if !p.ok0 || !p.ok1 || p.length <= 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return max(p.w1-p.w0, 0), p.length
+	return max(p.r1-p.r0, 0), max(p.w1-p.w0, 0), p.length
 }

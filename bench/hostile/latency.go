@@ -14,10 +14,10 @@ type phase struct {
 	// reply within the client's timeout.
 	servfail, lost int64
 	p50, p99       time.Duration
-	// cpuWait is how long the resolver's threads waited, runnable, for
-	// a CPU during the phase, which lasted length; length 0 when the
-	// wait is unknown.
-	cpuWait, length time.Duration
+	// cpu is the CPU time the resolver's threads used during the
+	// phase, cpuWait how long they waited, runnable, for a CPU; the
+	// phase lasted length, 0 when both are unknown.
+	cpu, cpuWait, length time.Duration
 }
 
 // answeredPct is the share of queries answered, 100 when none was asked.
@@ -79,16 +79,20 @@ func comparison(quiet, flood phase) string {
 		q, flood.answeredPct(), ms(flood.p50), ms(flood.p99), flood.asked, flood.servfail, flood.lost, ratio)
 }
 
-// cpuWaitText is the summary line's part that says how long the
-// resolver waited for the machine's CPU in each phase, per second: a
-// flood p99 far above the quiet one with a large wait is the machine's
-// share of the latency. "" when either is unknown (not Linux, no pid).
+// cpuWaitText is the summary line's part that says, per second of each
+// phase, how much CPU the resolver used and how long its threads waited
+// for the machine's CPU: a flood p99 far above the quiet one with a large
+// wait is the machine's share of the latency, and the CPU used is what
+// the misses cost. "" when either phase is unknown (not Linux, no pid).
 func cpuWaitText(quiet, flood phase) string {
 	if quiet.length <= 0 || flood.length <= 0 {
 		return ""
 	}
-	perSec := func(p phase) float64 { return float64(p.cpuWait) / float64(time.Millisecond) / p.length.Seconds() }
-	return fmt.Sprintf("; resolver's threads waited for a CPU %.1f ms/s quiet, %.1f ms/s in the flood", perSec(quiet), perSec(flood))
+	perSec := func(d, length time.Duration) float64 {
+		return float64(d) / float64(time.Millisecond) / length.Seconds()
+	}
+	return fmt.Sprintf("; resolver's CPU %.0f ms/s quiet, %.0f ms/s in the flood; its threads waited for a CPU %.1f ms/s quiet, %.1f ms/s in the flood",
+		perSec(quiet.cpu, quiet.length), perSec(flood.cpu, flood.length), perSec(quiet.cpuWait, quiet.length), perSec(flood.cpuWait, flood.length))
 }
 
 // floodGoals says whether the goals that hold on any machine were met:

@@ -171,14 +171,14 @@ func TestMetricPeaks(t *testing.T) {
 // TestCPUWaitText: the resolver's run-queue wait per second of each
 // phase, or nothing when either is unknown.
 func TestCPUWaitText(t *testing.T) {
-	known := phase{cpuWait: 60 * time.Millisecond, length: 20 * time.Second}
+	known := phase{cpu: 200 * time.Millisecond, cpuWait: 60 * time.Millisecond, length: 20 * time.Second}
 	tests := []struct {
 		name         string
 		quiet, flood phase
 		want         string
 	}{
-		{"both known", known, phase{cpuWait: 4 * time.Second, length: 20 * time.Second},
-			"; resolver's threads waited for a CPU 3.0 ms/s quiet, 200.0 ms/s in the flood"},
+		{"both known", known, phase{cpu: 12 * time.Second, cpuWait: 4 * time.Second, length: 20 * time.Second},
+			"; resolver's CPU 10 ms/s quiet, 600 ms/s in the flood; its threads waited for a CPU 3.0 ms/s quiet, 200.0 ms/s in the flood"},
 		{"no quiet phase", phase{}, known, ""},
 		{"no pid or not Linux", known, phase{}, ""},
 	}

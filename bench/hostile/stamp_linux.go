@@ -41,31 +41,36 @@ func lastRx(c *net.UDPConn) (time.Time, bool) {
 	return time.Unix(ts.Unix()), true
 }
 
-// runQueueWait is how long the threads of pid have waited, runnable, for
-// a CPU since they started (the second field of each
-// /proc/PID/task/TID/schedstat); false when it cannot be read. The
-// difference over a phase says how much of the resolver's latency was
-// the machine's CPU, not its own work.
-func runQueueWait(pid int) (time.Duration, bool) {
+// schedTimes are the CPU time the threads of pid have run, and how long
+// they have waited, runnable, for a CPU, since they started (the first
+// two fields of each /proc/PID/task/TID/schedstat); false when they
+// cannot be read. Their differences over a phase say how much CPU the
+// resolver used and how much of its latency was the machine's CPU, not
+// its own work.
+func schedTimes(pid int) (run, wait time.Duration, ok bool) {
 	if pid == 0 {
-		return 0, false
+		return 0, 0, false
 	}
 	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
 	tasks, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	var sum time.Duration
 	for _, t := range tasks { // bounded by the process's threads
 		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
 		if err != nil {
 			continue // the thread ended meanwhile
 		}
-		if f := strings.Fields(string(b)); len(f) >= 2 {
-			if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				sum += time.Duration(v)
-			}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		r, err1 := strconv.ParseInt(f[0], 10, 64)
+		w, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 == nil && err2 == nil {
+			run += time.Duration(r)
+			wait += time.Duration(w)
 		}
 	}
-	return sum, true
+	return run, wait, true
 }

@@ -52,16 +52,16 @@ func TestLastRx(t *testing.T) {
 	}
 }
 
-// TestRunQueueWait: this process's threads have a run-queue wait to
-// read; a process that does not exist has none.
-func TestRunQueueWait(t *testing.T) {
+// TestSchedTimes: this process's threads have run and wait times to
+// read; no pid has none.
+func TestSchedTimes(t *testing.T) {
 	if _, err := os.Stat("/proc/self/task"); err != nil {
 		t.Skip("no /proc")
 	}
-	if w, ok := runQueueWait(os.Getpid()); !ok || w < 0 {
-		t.Errorf("runQueueWait(self) = %v, %v; want a wait >= 0", w, ok)
+	if run, wait, ok := schedTimes(os.Getpid()); !ok || run <= 0 || wait < 0 {
+		t.Errorf("schedTimes(self) = %v, %v, %v; want a run time > 0 and a wait >= 0", run, wait, ok)
 	}
-	if _, ok := runQueueWait(0); ok {
-		t.Error("runQueueWait(0) = ok; want unknown")
+	if _, _, ok := schedTimes(0); ok {
+		t.Error("schedTimes(0) = ok; want unknown")
 	}
 }

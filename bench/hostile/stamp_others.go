@@ -15,5 +15,5 @@ func stampSocket(*net.UDPConn) {}
 // the read.
 func lastRx(*net.UDPConn) (time.Time, bool) { return time.Time{}, false }
 
-// runQueueWait is Linux's schedstat; unknown elsewhere.
-func runQueueWait(int) (time.Duration, bool) { return 0, false }
+// schedTimes is Linux's schedstat; unknown elsewhere.
+func schedTimes(int) (run, wait time.Duration, ok bool) { return 0, 0, false }
