@@ -18,10 +18,16 @@
 #                              addrwalk builds or settings)
 #   AW_SERVER='key = value'    extra lines for addrwalk's [server] table
 #                              (e.g. 'jostle-timeout = "1m"')
+#   AW_CACHE='key = value'     lines for addrwalk's [cache] table (e.g.
+#                              'size = "8MiB"', Unbound's default 4m
+#                              rrset-cache-size + 4m msg-cache-size, to
+#                              compare RSS at equal cache budgets)
 #   PROFILE_DIR=DIR            during addrwalk's live-zone flood, save a
 #                              5 s execution trace, a 10 s CPU profile,
 #                              then a heap profile and the goroutines
-#                              there (from its /debug/pprof listener)
+#                              there (from its /debug/pprof listener);
+#                              the heap and goroutines near the end of
+#                              the dead-zone flood too
 #
 # Without root (no namespace) it runs on the host's loopback, except in CI,
 # where that is an error; the forged-reply flood needs root (a raw socket).
@@ -115,6 +121,8 @@ ${AW_SERVER:-}
 # Loopback is allowed unless denied: the refusal test's source is denied.
 allow = ["127.0.0.1/32", "127.0.1.0/24"]
 deny = ["127.0.0.2/32"]
+[cache]
+${AW_CACHE:-}
 [resolver]
 root-hints = "$work/sim-root.hints"
 port = $SIM_PORT
@@ -207,7 +215,16 @@ floods() {
 	# The silent server counts only during the flood, not its quiet phase.
 	"$work/hostile" blackhole -label "$label" -target "$DEAD_ADDR" -after "$DUR" -duration "$DUR" &
 	local bh=$!
+	if [[ -n ${PROFILE_DIR:-} && $label != unbound ]]; then
+		# The heap and the goroutines near the end of the dead-zone flood.
+		local base=$PROFILE_DIR/deadflood-$label-$(date +%H%M%S)
+		(sleep $((2 * ${DUR%s} - 2))
+			curl -fs -o "$base.heap.pprof" "http://${addr%:*}:9153/debug/pprof/heap"
+			curl -fs -o "$base.goroutine.txt" "http://${addr%:*}:9153/debug/pprof/goroutine?debug=1") &
+		prof=($!)
+	fi
 	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone dead.lab. || { wait "$bh"; return 1; }
+	((${#prof[@]} == 0)) || wait "${prof[0]}" || true
 	wait "$bh" || return 1
 	kill -0 "$pid" 2>/dev/null || { echo "$label died" >&2; return 1; }
 }
