@@ -52,7 +52,9 @@
 //     CNAME's target while the CNAME is validated;
 //   - servers.go: the zone cut and the choice of server;
 //   - exchange.go and transport.go: one query to one server, UDP then
-//     TCP, and the checks a reply must pass (RFC 5452); inflight.go:
+//     TCP, and the checks a reply must pass (RFC 5452); a UDP read that
+//     ends at the RTO looks once more for a reply already queued (a
+//     stall of the process, not of the server); inflight.go:
 //     identical questions in flight to one zone are sent once, to
 //     whichever of its servers the first asker chose;
 //   - classify.go: what a reply means (answer, referral, negative, lame),
