@@ -20,11 +20,14 @@ import (
 // is no evidence: the question is asked again over TCP, still in random
 // case, where no blind forger can answer. Only when the TCP reply does not
 // echo the case either is the server remembered, for capsFallbackTTL, as
-// one that does not: it is then asked in lower case. (Unbound and the
-// previous rule here fell back after mismatches over UDP, which a forger
-// who guesses ID and port twice can provoke, turning 0x20 off for the
-// server; a server that answers over neither TCP nor with its case echoed
-// stays unusable with 0x20 on, as RFC 7766 requires TCP.)
+// one that does not: it is then asked in lower case. A server that does
+// not answer over TCP at all (refused, or no reply) is asked over UDP
+// again in a new random case: a second mismatch is then the evidence, and
+// the server is remembered and asked without 0x20 in the same exchange;
+// a match is used, and nothing is remembered. A forger who would turn
+// 0x20 off for such a server must guess ID and port twice in a row, and
+// only for a server without TCP, which RFC 7766 requires. (Unbound falls
+// back after mismatches over UDP alone.)
 
 // capsFallbackTTL is how long a server that did not echo case is asked
 // without 0x20: Unbound's infra-host-ttl, after which what is known about

@@ -27,6 +27,10 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 	network := "udp"
 	edns := true
 	caps := up.usesCaps(server)
+	// caseTCP: the exchange went to TCP after a 0x20 case mismatch over
+	// UDP; noTCP: that TCP query failed, so a second mismatch over UDP
+	// is the evidence instead (caps.go).
+	caseTCP, noTCP := false, false
 	badCookies := 0
 	for attempt := 0; attempt < maxExchangeAttempts; attempt++ {
 		if err := rq.checkBudget(ctx); err != nil {
@@ -111,6 +115,24 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			why = "retry over TCP after an oversized UDP reply"
 			continue
 		}
+		if xerr != nil && caseTCP && network == "tcp" && ctx.Err() == nil {
+			// The server does not answer over TCP: ask over UDP
+			// again, in a new random case, rather than give up on a
+			// server that may only lower-case names (caps.go).
+			outcome = "error"
+			if errors.Is(xerr, ErrTimeout) || isCtxErr(xerr) || isNetTimeout(xerr) {
+				outcome = "timeout"
+			}
+			metric(network, rtt, outcome)
+			if rq.obs != nil {
+				ev.Outcome, ev.Err = outcome, failureWords(xerr, timeout)
+				ev.Detail = ev.Err + "; no TCP after a 0x20 case mismatch: ask again over UDP in a new random case"
+				rq.emit(ev)
+			}
+			network, caseTCP, noTCP = "udp", false, true
+			why = "retry over UDP in a new random case: no TCP after a 0x20 case mismatch"
+			continue
+		}
 		if xerr != nil {
 			outcome = "error"
 			switch {
@@ -144,14 +166,27 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			if m.Question[0].Name != sent {
 				// The exact case did not come back. Over UDP that is a
 				// server that does not echo it or a forger who guessed
-				// ID and port: ask over TCP. Over TCP it is the server.
+				// ID and port: ask over TCP. Over TCP it is the server;
+				// so is a second mismatch over UDP, in another random
+				// case, from a server that did not answer over TCP.
+				if network == "udp" && noTCP {
+					metric(network, rtt, "case_mismatch")
+					up.noCaps(server)
+					if rq.obs != nil {
+						ev.Outcome, ev.Detail = "case_mismatch", "0x20 case not echoed twice ("+m.Question[0].Name+") and no TCP: the server is asked without 0x20 for "+capsFallbackTTL.String()
+						rq.emit(ev)
+					}
+					caps = false
+					why = "retry without 0x20: the server does not echo case and does not answer over TCP"
+					continue
+				}
 				if network == "udp" {
 					metric(network, rtt, "case_mismatch")
 					if rq.obs != nil {
 						ev.Outcome, ev.Detail = "case_mismatch", "0x20 case not echoed ("+m.Question[0].Name+"): ask again over TCP"
 						rq.emit(ev)
 					}
-					network = "tcp"
+					network, caseTCP = "tcp", true
 					why = "retry over TCP after a 0x20 case mismatch"
 					continue
 				}
@@ -241,9 +276,11 @@ func spoofedUDP(xerr error, network string, sendsCookies bool) (bool, string) {
 // maxExchangeAttempts bounds the queries one exchange with a server
 // sends: the first, one over TCP (after TC=1, an oversized reply, a 0x20
 // case mismatch or rejected UDP replies, spoofedUDP: each switches to TCP
-// for good), one without EDNS and two after BADCOOKIE; 7 leaves room and
-// is never reached by a well-behaved server.
-const maxExchangeAttempts = 7
+// for good, except a 0x20 retry the server does not answer over TCP,
+// which asks over UDP in a new case and then without 0x20: two more),
+// one without EDNS and two after BADCOOKIE; 8 leaves room and is never
+// reached by a well-behaved server.
+const maxExchangeAttempts = 8
 
 // newQuery builds an iterative query: RD clear, a random ID, and EDNS(0)
 // with a 1232-byte payload.

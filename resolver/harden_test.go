@@ -47,6 +47,14 @@ func (a *authServer) queries() []received {
 
 func startAuth(t *testing.T, handle func(w dns.ResponseWriter, q *dns.Msg)) *authServer {
 	t.Helper()
+	return startAuthTCP(t, handle, true)
+}
+
+// startAuthTCP is startAuth with TCP served or refused: without tcp the
+// port is bound for TCP only while an address is chosen, then closed, so
+// connections to it are refused.
+func startAuthTCP(t *testing.T, handle func(w dns.ResponseWriter, q *dns.Msg), tcp bool) *authServer {
+	t.Helper()
 	a := &authServer{}
 	var pc net.PacketConn
 	var ln net.Listener
@@ -72,7 +80,13 @@ func startAuth(t *testing.T, handle func(w dns.ResponseWriter, q *dns.Msg)) *aut
 		a.mu.Unlock()
 		handle(w, q)
 	})
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+	servers := []*dns.Server{{PacketConn: pc, Handler: h}}
+	if tcp {
+		servers = append(servers, &dns.Server{Listener: ln, Handler: h})
+	} else {
+		ln.Close()
+	}
+	for _, s := range servers {
 		go s.ActivateAndServe()
 		t.Cleanup(func() { s.Shutdown() })
 	}
@@ -126,25 +140,41 @@ func TestCaseRandomisation(t *testing.T) {
 		w.WriteMsg(answerA(q))
 	}
 	echo := func(w dns.ResponseWriter, q *dns.Msg) { w.WriteMsg(answerA(q)) }
+	var firstLowered atomic.Bool
+	lowerFirst := func(w dns.ResponseWriter, q *dns.Msg) { // one mismatch, as a forger's lucky guess
+		if firstLowered.CompareAndSwap(false, true) {
+			lower(w, q)
+			return
+		}
+		echo(w, q)
+	}
 	const name = "www.abcdefghijklmnopqrstuvwxyz.example.org."
 	tests := []struct {
 		name   string
 		on     bool
 		handle func(dns.ResponseWriter, *dns.Msg)
+		noTCP  bool // the server refuses TCP connections
 		// want is, per query the server got, whether its name was in
 		// mixed case (false: all lower case), over two questions.
 		want []bool
 	}{
-		{"off", false, echo, []bool{false, false}},
-		{"server echoes case", true, echo, []bool{true, true}},
+		{"off", false, echo, false, []bool{false, false}},
+		{"server echoes case", true, echo, false, []bool{true, true}},
 		// A mismatch over UDP, asked again over TCP in mixed case; the
 		// TCP reply lower-cases too, so the server is remembered and the
 		// second question goes in lower case.
-		{"server lower-cases", true, lower, []bool{true, true, false}},
+		{"server lower-cases", true, lower, false, []bool{true, true, false}},
+		// A mismatch over UDP, TCP refused (not recorded), a second
+		// mismatch over UDP in a new case: the server is remembered
+		// and asked in lower case, at once and for the next question.
+		{"server lower-cases and refuses TCP", true, lower, true, []bool{true, true, false, false}},
+		// One mismatch, TCP refused, then the case comes back: the
+		// reply is used and 0x20 stays on for the server.
+		{"one mismatch, TCP refused, then echoed", true, lowerFirst, true, []bool{true, true, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startAuth(t, tt.handle)
+			srv := startAuthTCP(t, tt.handle, !tt.noTCP)
 			r := stubResolver(t, resolver.Config{Hardening: resolver.Hardening{CaseRandomisation: tt.on}}, srv.addr)
 			for _, qname := range []string{name, "mail." + name} {
 				res, err := r.Resolve(t.Context(), qname, dns.TypeA)
