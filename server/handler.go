@@ -395,9 +395,10 @@ func (h *Handler) fast(out, req []byte, c *call) (resp []byte, v verdict) {
 		if e := h.pc.get(key, now); e != nil {
 			n := len(out)
 			out = e.appendReply(out, q, now)
-			out = h.finish(out, n, c, e.rcode, e.ede)
-			h.m.query(q.qtype, e.rcode, c.transport, true)
-			h.logQuery(c, e.rcode, sourceCache, e.reason)
+			rcode := int(e.rcode)
+			out = h.finish(out, n, c, rcode, e.ede())
+			h.m.query(q.qtype, rcode, c.transport, true)
+			h.logQuery(c, rcode, sourceCache, e.reason())
 			if st.s.Prefetch && e.rcode != rcodeServFail && e.wantsPrefetch(now) {
 				h.prefetch(q, st, string(key))
 			}

@@ -26,10 +26,11 @@ const (
 	// usually binds first.
 	DefaultPacketCacheEntries = 100_000
 	// pentryOverhead approximates the heap bytes of an entry beyond its
-	// wire bytes (the reply and its TTL offsets) and key: the 96-byte
-	// pentry struct, the map slot and allocation rounding
-	// (TestPacketCacheMemory measures it: 274 heap bytes per one-A reply).
-	pentryOverhead = 176
+	// wire bytes (the reply and its TTL offsets): the 64-byte pentry
+	// struct, the map slot (a 64-bit hash and a pointer, with the map's
+	// spare room) and allocation rounding (TestPacketCacheMemory measures
+	// it: about 170 heap bytes per one-A reply, 64 of them the reply).
+	pentryOverhead = 100
 	// pcacheMaxReply is the largest reply kept: bigger ones are rare and
 	// cheap enough to rebuild.
 	pcacheMaxReply = 4096
@@ -55,7 +56,8 @@ func appendPKey(dst []byte, q *query) []byte {
 }
 
 // pentry is one kept reply. It is never changed after it is published.
-// Its fields are ordered to keep it at 96 bytes.
+// Its fields are ordered to keep it at 64 bytes (TestPEntrySize): the
+// packet cache holds tens of thousands of them.
 type pentry struct {
 	// wire is the reply without OPT record (header, question, answer and
 	// authority sections; ID, flags and TTLs are patched on use) in its
@@ -63,17 +65,21 @@ type pentry struct {
 	// bytes each (appendTTLOffsets). The TTLs in the reply are those at
 	// insertion, no longer than the entry's life.
 	wire []byte
-	n    int
-	// qend is the offset just after the question section.
-	qend     int
-	ede      *edeInfo // the Extended DNS Errors of a kept SERVFAIL
-	reason   string   // and its resolver.Error.Reason, for the query log
-	rcode    int
-	inserted int64 // unix nanoseconds
+	fail *pfail // a kept SERVFAIL's reasons; nil otherwise
+	// inserted and expires are unix nanoseconds.
+	inserted int64
 	expires  int64
+	n        uint32
+	// qend is the offset just after the question section.
+	qend uint16
 	// flags to set in the header (AA for local data; the rest is echoed
 	// from the query).
 	flags uint16
+	rcode uint8
+	// keyFlags are the last byte of the key the entry is kept under (DO
+	// and CD, appendPKey): with the question in wire, the whole key, which
+	// a hit checks (the map is keyed by the key's hash only).
+	keyFlags byte
 	// secure is set when the resolver validated the whole answer: AD is
 	// then set for clients that asked with DO or AD (RFC 6840 §5.7, §5.8).
 	secure bool
@@ -81,8 +87,51 @@ type pentry struct {
 	prefetched atomic.Bool
 }
 
+// pfail is what a kept SERVFAIL says beyond its RCODE.
+type pfail struct {
+	ede    *edeInfo // its Extended DNS Errors
+	reason string   // its resolver.Error.Reason, for the query log
+}
+
 // reply returns the reply e keeps, without its TTL offsets.
 func (e *pentry) reply() []byte { return e.wire[:e.n] }
+
+// ede returns the Extended DNS Errors of a kept SERVFAIL, or nil.
+func (e *pentry) ede() *edeInfo {
+	if e.fail == nil {
+		return nil
+	}
+	return e.fail.ede
+}
+
+// reason returns the resolver's reason for a kept SERVFAIL, or "".
+func (e *pentry) reason() string {
+	if e.fail == nil {
+		return ""
+	}
+	return e.fail.reason
+}
+
+// matches reports whether e is kept under key (appendPKey): its question
+// is key's name, type and class, letter case aside, and its DO and CD
+// are key's.
+func (e *pentry) matches(key []byte) bool {
+	q := e.wire[headerLen:e.qend]
+	if len(key) != len(q)+1 || key[len(q)] != e.keyFlags {
+		return false
+	}
+	// The key's name is lower-case; the question's may not be. Length
+	// octets are below 64, so they never fold.
+	for i, c := range q {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != key[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // appendTTLOffsets appends to wire, a reply, the offsets of its records'
 // TTL fields, two bytes each, and returns it with the reply's length. It
@@ -93,15 +142,33 @@ func appendTTLOffsets(wire []byte) ([]byte, int, bool) {
 	return wire, n, ok
 }
 
+// pshard is one shard of the packet cache. Its map is keyed by the
+// 64-bit hash of an entry's key, not by the key: the key is the question
+// the entry's reply holds anyway (pentry.matches), and a string key would
+// cost its bytes, an allocation and a wider map slot per entry. A hash
+// that two keys share (once in 2^64 pairs, with a seed drawn at start)
+// keeps one of the two entries and answers the other question as a miss.
 type pshard struct {
-	mu    sync.RWMutex // guards m and bytes
-	m     map[string]*pentry
+	mu    sync.RWMutex // guards m, bytes and deleted
+	m     map[uint64]*pentry
 	bytes int64 // the weights of m's entries
+	// deleted counts the entries deleted from m since it was made. A Go
+	// map never shrinks, and the slots that deletions free are reused
+	// slowly: under eviction churn a shard's map grew to four slots per
+	// entry held. put rebuilds the map once pcacheRebuildAfter times as
+	// many entries as it holds were deleted.
+	deleted int
 }
 
-// weight approximates the heap bytes of e stored under a key of n bytes.
-func (e *pentry) weight(n int) int64 {
-	return int64(pentryOverhead + n + cap(e.wire))
+// pcacheRebuildAfter is how many times its entries a shard's map may lose
+// before it is rebuilt (pshard.deleted): 1 copies one entry per deletion,
+// and TestPacketCacheMemory measured 170 heap bytes per one-A reply with
+// it against 180 with 2 and 194 without rebuilds.
+const pcacheRebuildAfter = 1
+
+// weight approximates the heap bytes of e in the cache.
+func (e *pentry) weight() int64 {
+	return int64(pentryOverhead + cap(e.wire))
 }
 
 // packetCache is a bounded map of replies (bounded.go).
@@ -128,22 +195,24 @@ func newPacketCache(entries int, maxBytes int64) *packetCache {
 	c := &packetCache{seed: maphash.MakeSeed(), perShard: max(1, entries/pcacheShards),
 		perShardBytes: max(maxBytes/pcacheShards, pcacheMaxReply+pentryOverhead)}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]*pentry)
+		c.shards[i].m = make(map[uint64]*pentry)
 	}
 	return c
 }
 
-func (c *packetCache) shard(key []byte) *pshard {
-	return &c.shards[maphash.Bytes(c.seed, key)%pcacheShards]
+// hash returns the hash of key and the shard it belongs to.
+func (c *packetCache) hash(key []byte) (uint64, *pshard) {
+	h := maphash.Bytes(c.seed, key)
+	return h, &c.shards[h%pcacheShards]
 }
 
 // get returns the live entry for key at now.
 func (c *packetCache) get(key []byte, now int64) *pentry {
-	s := c.shard(key)
+	h, s := c.hash(key)
 	s.mu.RLock()
-	e := s.m[string(key)]
+	e := s.m[h]
 	s.mu.RUnlock()
-	if e == nil || now >= e.expires {
+	if e == nil || now >= e.expires || !e.matches(key) {
 		c.misses.Add(1)
 		return nil
 	}
@@ -152,32 +221,49 @@ func (c *packetCache) get(key []byte, now int64) *pentry {
 }
 
 // put stores e under key, evicting arbitrary entries (Go's map iteration
-// order is random) while the shard is over its entries or bytes.
+// order is random) while the shard is over its entries or bytes. e must
+// not be published yet: put records key's flags in it.
 func (c *packetCache) put(key []byte, e *pentry) {
-	w := e.weight(len(key))
-	s := c.shard(key)
+	if len(key) == 0 {
+		return
+	}
+	e.keyFlags = key[len(key)-1]
+	w := e.weight()
+	h, s := c.hash(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.m[string(key)]; ok {
-		delete(s.m, string(key))
-		s.drop(c, old.weight(len(key)))
+	if old, ok := s.m[h]; ok {
+		delete(s.m, h)
+		s.drop(c, old.weight())
 	}
 	// Each round removes one entry, so the loop ends with the map.
 	for len(s.m) > 0 && (len(s.m) >= c.perShard || s.bytes+w > c.perShardBytes) {
 		for k, old := range s.m {
 			delete(s.m, k)
-			s.drop(c, old.weight(len(k)))
+			s.drop(c, old.weight())
 			break
 		}
 	}
-	s.m[string(key)] = e
+	s.m[h] = e
 	s.bytes += w
 	c.bytes.Add(w)
+	if s.deleted > pcacheRebuildAfter*len(s.m)+pcacheShardFloor {
+		m := make(map[uint64]*pentry, len(s.m))
+		for k, e := range s.m {
+			m[k] = e
+		}
+		s.m, s.deleted = m, 0
+	}
 }
 
-// drop accounts for an entry of weight w removed from s.
+// pcacheShardFloor is added to the deletions a shard's map may see before
+// a rebuild, so that a nearly empty shard is not rebuilt every few puts.
+const pcacheShardFloor = 64
+
+// drop accounts for an entry of weight w deleted from s.
 func (s *pshard) drop(c *packetCache, w int64) {
 	s.bytes -= w
+	s.deleted++
 	c.bytes.Add(-w)
 }
 
@@ -186,8 +272,9 @@ func (c *packetCache) flush() {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		clear(s.m)
-		s.drop(c, s.bytes)
+		s.m = make(map[uint64]*pentry)
+		c.bytes.Add(-s.bytes)
+		s.bytes, s.deleted = 0, 0
 		s.mu.Unlock()
 	}
 }
@@ -265,9 +352,9 @@ func newPEntry(wire []byte, flags uint16, rcode int, secure bool, now time.Time,
 		}
 		binary.BigEndian.PutUint16(buf[len(wire)+2*i:], off)
 	}
-	e := &pentry{wire: buf, n: len(wire), qend: headerLen, flags: flags, rcode: rcode, secure: secure}
-	if q, err := skipName(wire, headerLen); err == nil {
-		e.qend = q + 4
+	e := &pentry{wire: buf, n: uint32(len(wire)), qend: headerLen, flags: flags, rcode: uint8(rcode), secure: secure}
+	if q, err := skipName(wire, headerLen); err == nil && q+4 <= len(wire) {
+		e.qend = uint16(q + 4)
 	}
 	e.inserted = now.UnixNano()
 	e.expires = e.inserted + int64(life)
@@ -296,8 +383,8 @@ func newFailEntry(name string, qtype, qclass uint16, ede *edeInfo, reason string
 	if ede != nil && ede.code != dns.ExtendedErrorCodeCachedError {
 		cached = &edeInfo{code: ede.code, text: ede.text, next: cached}
 	}
-	e := &pentry{wire: wire, n: len(wire), qend: len(wire), rcode: rcodeServFail, ede: cached, reason: reason,
-		inserted: now.UnixNano()}
+	e := &pentry{wire: wire, n: uint32(len(wire)), qend: uint16(len(wire)), rcode: rcodeServFail,
+		fail: &pfail{ede: cached, reason: reason}, inserted: now.UnixNano()}
 	e.expires = e.inserted + int64(life)
 	return e
 }
@@ -308,7 +395,7 @@ func (e *pentry) appendReply(dst []byte, q *query, now int64) []byte {
 	dst = append(dst, e.wire[:e.n]...)
 	out := dst[start:]
 	binary.BigEndian.PutUint16(out, q.id)
-	f := flagQR | flagRA | q.flags&(opcodeMask|flagRD|flagCD) | e.flags | uint16(e.rcode)
+	f := flagQR | flagRA | q.flags&(opcodeMask|flagRD|flagCD) | e.flags | uint16(e.rcode&rcodeMask)
 	// AD only for validated data, to clients that asked for it (DO or
 	// AD, RFC 6840 §5.7), and not when they disabled checking (CD): then
 	// nothing was vouched for on their behalf.

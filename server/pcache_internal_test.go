@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -41,9 +42,9 @@ func heldBytes(c *packetCache) (entries int, bytes int64) {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.RLock()
-		for k, e := range s.m {
+		for _, e := range s.m {
 			entries++
-			bytes += e.weight(len(k))
+			bytes += e.weight()
 		}
 		s.mu.RUnlock()
 	}
@@ -137,4 +138,67 @@ func heapAlloc() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// TestPEntrySize keeps a packet-cache entry at 64 bytes, a size class of
+// Go's allocator: one field more and every entry costs 80.
+func TestPEntrySize(t *testing.T) {
+	if got := unsafe.Sizeof(pentry{}); got != 64 {
+		t.Errorf("pentry is %d bytes, want 64", got)
+	}
+}
+
+// TestPacketCacheKeyCheck checks that a hit needs the entry's whole key:
+// the map is keyed by the key's hash, and an entry found under it that
+// was kept for another question (a hash two keys share) is a miss.
+func TestPacketCacheKeyCheck(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	key := func(name string, qtype uint16, flags byte) []byte {
+		var q query
+		m := new(dns.Msg)
+		m.SetQuestion(name, qtype)
+		if flags&1 != 0 {
+			m.SetEdns0(1232, true)
+		}
+		m.CheckingDisabled = flags&2 != 0
+		wire, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !parseHeader(wire, &q) || parseQuery(wire, &q) != nil {
+			t.Fatalf("%s does not parse", name)
+		}
+		return appendPKey(nil, &q)
+	}
+	kept := key("www.example.org.", dns.TypeA, 0)
+	tests := []struct {
+		name string
+		key  []byte
+		want bool
+	}{
+		{"same question", kept, true},
+		{"other letter case", key("WwW.Example.ORG.", dns.TypeA, 0), true},
+		{"other name of the same length", key("www.example.net.", dns.TypeA, 0), false},
+		{"other type", key("www.example.org.", dns.TypeAAAA, 0), false},
+		{"DO set", key("www.example.org.", dns.TypeA, 1), false},
+		{"CD set", key("www.example.org.", dns.TypeA, 2), false},
+		{"shorter name", key("example.org.", dns.TypeA, 0), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newPacketCache(0, 0)
+			e := newPEntry(testReply(t, "www.example.org.", 1), 0, rcodeNoError, false, now, ttlClamps{})
+			c.put(kept, e)
+			if got := e.matches(tt.key); got != tt.want {
+				t.Errorf("matches = %v, want %v", got, tt.want)
+			}
+			// The entry filed under tt.key's hash, as a shared hash
+			// would file it: only a matching question hits.
+			h, s := c.hash(tt.key)
+			s.m[h] = e
+			if got := c.get(tt.key, now.UnixNano()) != nil; got != tt.want {
+				t.Errorf("get = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

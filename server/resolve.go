@@ -224,13 +224,15 @@ func (h *Handler) buildAnswer(res *resolver.Result, err error, req resolver.Requ
 		h.m.servfail("pack")
 		return &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "cannot pack the answer"}, reason: "pack"}
 	}
-	e := &pentry{rcode: res.Rcode & rcodeMask, qend: headerLen, secure: res.Security == dnssec.Secure}
-	if off, err := skipName(wire, headerLen); err == nil {
-		e.qend = off + 4
+	e := &pentry{rcode: uint8(res.Rcode & rcodeMask), qend: headerLen, secure: res.Security == dnssec.Secure}
+	if off, err := skipName(wire, headerLen); err == nil && off+4 <= len(wire) {
+		e.qend = uint16(off + 4)
 	}
-	e.wire, e.n, _ = appendTTLOffsets(wire) // a reply that does not parse keeps the offsets of what did
+	var n int
+	e.wire, n, _ = appendTTLOffsets(wire) // a reply that does not parse keeps the offsets of what did
+	e.n = uint32(n)
 	e.inserted = h.now().UnixNano()
-	a := &answer{e: e, rcode: e.rcode}
+	a := &answer{e: e, rcode: int(e.rcode)}
 	if res.Stale {
 		// RFC 8767 §6 / RFC 8914 §4.4: say the data is stale.
 		a.ede = &edeInfo{code: dns.ExtendedErrorCodeStaleAnswer, text: "serving stale data: every authoritative server failed"}

@@ -99,9 +99,9 @@ func TestSplitBudget(t *testing.T) {
 		total int64
 		want  Budget
 	}{
-		{"default", 0, Budget{Total: 64 << 20, Records: 46976204, NSEC: 3355443, Infra: 3355443, Packets: 13421772}},
-		{"one GiB", 1 << 30, Budget{Total: 1 << 30, Records: 751619276, NSEC: 53687091, Infra: 53687091, Packets: 214748364}},
-		{"tiny: every part at its floor", 100 << 10, Budget{Total: 100 << 10, Records: 71680, NSEC: minMaxBytes, Infra: minMaxBytes, Packets: minMaxBytes}},
+		{"default", 0, Budget{Total: 64 << 20, Records: 53687091, NSEC: 3355443, Infra: 3355443, Packets: 6710886}},
+		{"one GiB", 1 << 30, Budget{Total: 1 << 30, Records: 858993459, NSEC: 53687091, Infra: 53687091, Packets: 107374182}},
+		{"tiny: every part at its floor", 100 << 10, Budget{Total: 100 << 10, Records: 81920, NSEC: minMaxBytes, Infra: minMaxBytes, Packets: minMaxBytes}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,7 +35,9 @@ type key struct {
 
 // entry is one cached item. Everything but the atomics is written once
 // before the entry is published and never changed: lookups decode copies of
-// the records. Fields are ordered to keep the struct at 80 bytes.
+// the records. Fields are ordered to keep the struct at 64 bytes, a size
+// class of Go's allocator (TestEntrySize): a failure's error lives in a
+// failEntry around it (failure.go).
 type entry struct {
 	// data holds the records packed (pack.go). An RRset: nrr owned
 	// records, nsig owned RRSIGs over them, then the foreign records of a
@@ -43,19 +45,23 @@ type entry struct {
 	// NSEC3 and their RRSIGs) after those in soa.
 	data     []byte
 	soa      shared        // negative entries only: the SOA and the RRSIGs over it, shared per zone
-	err      error         // failure entries only
 	inserted int64         // Cache.tick when stored
 	ttl      time.Duration // after clamps; whole seconds but for failures
 	weight   uint32        // approximate bytes, see weigh
-	hits     atomic.Uint32 // fresh hits, for the prefetch hint
-	nrr      uint16
-	nsig     uint16
-	rank     Rank
-	sec      Security
-	kind     kind
-	// prefetched is set once a prefetch hint was given.
-	prefetched atomic.Bool
+	// hits counts fresh hits, for the prefetch hint, up to
+	// Config.PrefetchMinHits (all the hint needs); its top bit,
+	// prefetchedBit, is set once the hint was given.
+	hits atomic.Uint32
+	nrr  uint16
+	nsig uint16
+	rank Rank
+	sec  Security
+	kind kind
 }
+
+// prefetchedBit is the flag in entry.hits that the prefetch hint was
+// given; the count stays far below it.
+const prefetchedBit = 1 << 31
 
 // fresh reports whether e is still within its TTL at tick at.
 func (e *entry) fresh(at int64) bool { return at-e.inserted < int64(e.ttl) }
@@ -248,8 +254,8 @@ func (keepCalculator) ExpireAfterRead(e otter.Entry[key, *entry]) time.Duration 
 // estimate drifts far from the measurement.
 const (
 	// entryOverhead covers otter's node and table slot, the key and the
-	// 80-byte entry struct; the packed records are counted by length.
-	entryOverhead = 220
+	// 64-byte entry struct; the packed records are counted by length.
+	entryOverhead = 188
 	// rrOverhead covers the interface value, the RR struct and its header
 	// beyond the wire bytes dns.Len counts.
 	rrOverhead = 48
@@ -408,9 +414,14 @@ func (c *Cache) check(e *entry, now time.Time, opts LookupOpts) (freshness, bool
 		f := freshness{ttl: ttlSeconds(left)}
 		// Hint once per entry, in the last tenth of its TTL, when the
 		// entry earned it (Unbound's prefetch rule, plus a hit count).
-		hits := e.hits.Add(1)
-		if left*10 <= e.ttl && hits >= c.cfg.PrefetchMinHits && !e.prefetched.Load() {
-			f.prefetch = e.prefetched.CompareAndSwap(false, true)
+		hits := e.hits.Load()
+		if hits&^prefetchedBit < c.cfg.PrefetchMinHits {
+			// Counted until it reaches the minimum: a hot entry's
+			// hits then only read it.
+			hits = e.hits.Add(1)
+		}
+		if left*10 <= e.ttl && hits&^prefetchedBit >= c.cfg.PrefetchMinHits && hits&prefetchedBit == 0 {
+			f.prefetch = e.hits.Or(prefetchedBit)&prefetchedBit == 0
 		}
 		return f, true
 	}

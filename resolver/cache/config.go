@@ -8,9 +8,9 @@ import (
 
 // Defaults and bounds of [Config].
 const (
-	// DefaultMaxBytes is the default byte budget: room for 100k to 180k
-	// RRsets (370 bytes for one A record, 620 for four NS records, as
-	// TestBytesPerEntry measures), more than a single user's resolver
+	// DefaultMaxBytes is the default byte budget: room for 200k to 300k
+	// RRsets (about 223 bytes for one A record, 319 for four NS records,
+	// as TestBytesPerEntry measures), more than a single user's resolver
 	// needs, small enough for any host.
 	DefaultMaxBytes = 64 << 20
 
@@ -129,6 +129,9 @@ func (cfg *Config) withDefaults() (Config, error) {
 	if c.PrefetchMinHits == 0 {
 		c.PrefetchMinHits = DefaultPrefetchMinHits
 	}
+	// An entry counts its hits below prefetchedBit: a larger minimum
+	// would never be reached in any entry's life anyway.
+	c.PrefetchMinHits = min(c.PrefetchMinHits, prefetchedBit/2)
 	switch {
 	case c.MaxBytes < minMaxBytes:
 		return c, fmt.Errorf("cache: %w: MaxBytes %d below %d", ErrConfig, c.MaxBytes, minMaxBytes)

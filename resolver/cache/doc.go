@@ -37,7 +37,7 @@
 // which is also the clock otter runs on.
 //
 // Entries keep their records packed in wire form, one byte slice each
-// (pack.go): a one-A RRset costs about 255 heap bytes in all, and the
+// (pack.go): a one-A RRset costs about 223 heap bytes in all, and the
 // negative answers of a zone share one copy of its SOA and the RRSIGs over
 // it (TestBytesPerEntry). The NSEC store keeps each record decoded, for the
 // aggressive proofs that read them all, and its RRSIGs packed

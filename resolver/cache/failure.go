@@ -3,6 +3,7 @@ package cache
 import (
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // FailureHit is a remembered resolution failure (RFC 9520).
@@ -35,17 +36,42 @@ func (c *Cache) markFailed(name string, qtype, qclass uint16, err error, ttl tim
 	if name == "" {
 		return fmt.Errorf("cache: %w: empty name", ErrInvalid)
 	}
-	e := &entry{
-		err:      err,
-		inserted: c.tick(c.now()),
-		ttl:      ttl,
-		kind:     kindFailure,
-		weight:   entryOverhead,
+	f := &failEntry{
+		entry: entry{
+			inserted: c.tick(c.now()),
+			ttl:      ttl,
+			kind:     kindFailure,
+			weight:   entryOverhead + failExtra,
+		},
+		err: err,
 	}
 	k := key{name: canonicalName(name), qtype: qtype, class: qclass, kind: kindFailure}
-	c.parts[kindFailure].add(1, weigh(k, e)) // before the write: see put
-	c.store.Set(k, e)
+	c.parts[kindFailure].add(1, weigh(k, &f.entry)) // before the write: see put
+	c.store.Set(k, &f.entry)
 	return nil
+}
+
+// failEntry is a failure's entry: the entry the store holds, and the
+// error, which only failures have, so that every other entry stays at 64
+// bytes. The store keeps a pointer to the entry, the failEntry's first
+// field, which keeps the whole failEntry alive.
+type failEntry struct {
+	entry
+	err error
+}
+
+// failExtra is what a failEntry weighs beyond an entry: its error field
+// and the larger allocation.
+const failExtra = 16
+
+// failErr returns the error of e, a failure's entry.
+func failErr(e *entry) error {
+	if e.kind != kindFailure {
+		return nil
+	}
+	// Every kindFailure entry is allocated as a failEntry (markFailed),
+	// whose first field it is.
+	return (*failEntry)(unsafe.Pointer(e)).err
 }
 
 // Failed reports whether resolving name, qtype and qclass failed less than
@@ -60,7 +86,7 @@ func (c *Cache) Failed(name string, qtype, qclass uint16) (FailureHit, bool) {
 	if left <= 0 {
 		return FailureHit{}, false
 	}
-	return FailureHit{Err: e.err, Remaining: left, TTL: e.ttl}, true
+	return FailureHit{Err: failErr(e), Remaining: left, TTL: e.ttl}, true
 }
 
 // ClearFailed forgets a failure remembered for name, qtype and qclass, for

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -183,4 +184,12 @@ func TestNSECBytesPerRecord(t *testing.T) {
 		t.Errorf("weigher estimate %.0f not within 2x of measured %.0f bytes/record", estimated, measured)
 	}
 	runtime.KeepAlive(c)
+}
+
+// TestEntrySize keeps an entry at 64 bytes, a size class of Go's
+// allocator: one field more and every cached RRset costs 80.
+func TestEntrySize(t *testing.T) {
+	if got := unsafe.Sizeof(entry{}); got != 64 {
+		t.Errorf("entry is %d bytes, want 64", got)
+	}
 }

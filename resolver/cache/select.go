@@ -57,7 +57,10 @@ func faster(a, b candidate) int {
 // picked. The error wraps ErrNoServer when candidates is empty or all are
 // lame.
 func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error) {
-	usable := make([]candidate, 0, len(candidates))
+	// On the stack for the usual few servers: Select runs for every
+	// query sent upstream.
+	var buf [selectOnStack]candidate
+	usable := buf[:0]
 	var down []candidate
 	lame := 0
 	for _, a := range candidates {
@@ -81,43 +84,65 @@ func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error)
 			"all usable servers down after timeouts, probing early (%d timeouts)", first.e.Timeouts)}, nil
 	}
 
-	var unknown []candidate
-	for _, c := range usable {
-		if !c.known {
-			unknown = append(unknown, c)
-		}
-	}
-	if len(unknown) > 0 {
-		pick := unknown[in.cfg.Rand(len(unknown))]
+	unknown := func(c *candidate) bool { return !c.known }
+	if n := count(usable, unknown); n > 0 {
+		pick := nth(usable, unknown, in.cfg.Rand(n))
 		reason := fmt.Sprintf("RTT unknown, tried first (RTO %v", pick.e.RTO)
-		if len(unknown) > 1 {
-			reason += fmt.Sprintf(", 1 of %d", len(unknown))
+		if n > 1 {
+			reason += fmt.Sprintf(", 1 of %d", n)
 		}
 		return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: reason + ")"}, nil
 	}
 
 	best := slices.MinFunc(usable, faster)
-	var ties, others []candidate
-	for _, c := range usable {
-		if c.e.Timeouts == best.e.Timeouts && c.e.SRTT-best.e.SRTT <= in.cfg.Tie {
-			ties = append(ties, c)
-		} else if c.e.RTO <= best.e.RTO+in.cfg.Band {
-			others = append(others, c)
-		}
+	tie := func(c *candidate) bool {
+		return c.e.Timeouts == best.e.Timeouts && c.e.SRTT-best.e.SRTT <= in.cfg.Tie
 	}
+	other := func(c *candidate) bool { return !tie(c) && c.e.RTO <= best.e.RTO+in.cfg.Band }
 	// The coin comes first, and explores on the last of its values, so a
 	// Rand that always returns 0 never explores.
-	if len(others) > 0 && in.cfg.Rand(exploreOneIn) == exploreOneIn-1 {
-		pick := others[in.cfg.Rand(len(others))]
+	if n := count(usable, other); n > 0 && in.cfg.Rand(exploreOneIn) == exploreOneIn-1 {
+		pick := nth(usable, other, in.cfg.Rand(n))
 		return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: fmt.Sprintf(
 			"exploring 1 pick in %d, %s (fastest %v)", exploreOneIn, describe(pick), best.e.SRTT.Round(time.Millisecond))}, nil
 	}
-	pick := ties[in.cfg.Rand(len(ties))]
+	n := count(usable, tie)
+	pick := nth(usable, tie, in.cfg.Rand(n))
 	reason := "fastest " + describe(pick)
-	if len(ties) > 1 {
-		reason += fmt.Sprintf(", 1 of %d as fast", len(ties))
+	if n > 1 {
+		reason += fmt.Sprintf(", 1 of %d as fast", n)
 	}
 	return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: reason}, nil
+}
+
+// selectOnStack is how many candidates Select keeps on the stack: more
+// than the name servers of almost any zone (the root has 13 addresses per
+// family); a longer list goes to the heap.
+const selectOnStack = 16
+
+// count returns how many of cs satisfy f.
+func count(cs []candidate, f func(*candidate) bool) int {
+	n := 0
+	for i := range cs {
+		if f(&cs[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// nth returns the k-th (from 0) of cs that satisfies f; k is below
+// count(cs, f).
+func nth(cs []candidate, f func(*candidate) bool, k int) candidate {
+	for i := range cs {
+		if f(&cs[i]) {
+			if k == 0 {
+				return cs[i]
+			}
+			k--
+		}
+	}
+	panic("cache: nth beyond count") // unreachable: k < count(cs, f)
 }
 
 // candidate returns what Select knows about addr for zone, and false if

@@ -186,3 +186,32 @@ func timeOut(in *Infra, addr netip.Addr, n int) {
 		in.RecordTimeout(addr, "example.org.")
 	}
 }
+
+// TestSelectAllocs bounds what one Select allocates with four known
+// servers: the Reason's words only (describe's and the ", 1 of n"
+// formatting), not the candidate lists, which stay on the stack. Select
+// runs for every query sent upstream.
+func TestSelectAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	in, _ := newTestInfra(t, InfraConfig{}, 0)
+	in.cfg.Rand = func(int) int { return 0 }
+	cands := []netip.Addr{srvA, srvB, srvC, srvD}
+	for i, a := range cands {
+		in.RecordRTT(a, "example.org.", time.Duration(10+i)*time.Millisecond)
+	}
+	// maxAllocs: the Reason, built from describe's Sprintf (its result and
+	// the boxed duration), the ", 1 of n" Sprintf (the same two) and the
+	// concatenations.
+	const maxAllocs = 6
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := in.Select("example.org.", cands); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > maxAllocs {
+		t.Errorf("Select allocates %.0f times, want at most %d", allocs, maxAllocs)
+	}
+	t.Logf("%.0f allocations", allocs)
+}
