@@ -52,10 +52,8 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		if c.rto > 0 && c.rto < timeout && network == "udp" {
 			timeout = c.rto
 		}
-		qctx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := rq.r.cfg.Now()
-		a, lerr, xerr := rq.ask(qctx, zs, server, c.asked, q, caps, network, timeout)
-		cancel()
+		a, lerr, xerr := rq.ask(ctx, zs, server, c.asked, q, caps, network, timeout)
 		c.settleFlight()
 		c.settle = a.settle
 		if lerr != nil {

@@ -26,6 +26,10 @@ type request struct {
 	nsStack    []string // NS names being resolved, innermost last (cycle detection)
 	depth      int      // current sub-resolution depth, for trace events
 	lastServer string
+	// wait times the wait for each upstream reply (waitTimer): a
+	// request sends its queries one after another, so one timer serves
+	// them all (made on first use).
+	wait *time.Timer
 
 	// deleg holds the zone cuts learned during this request, by zone
 	// (made on first use: cache hits never need it).

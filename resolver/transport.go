@@ -106,8 +106,13 @@ func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string,
 	if timeout <= 0 {
 		timeout = DefaultQueryTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
+		// The resolver's queries come with their own deadline, never
+		// later: a context for this one would only add garbage.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	d := x.Dialer
 	if d == nil {
 		d = &net.Dialer{}
