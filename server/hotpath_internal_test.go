@@ -66,7 +66,8 @@ func BenchmarkHotPath(b *testing.B) {
 		n.SetQuestion(dns.Fqdn("h"+strconv.Itoa(i)+".example.org"), dns.TypeA)
 		b2, _ := n.Pack()
 		if parseHeader(b2, &oq) && parseQuery(b2, &oq) == nil {
-			pc.put(appendPKey(nil, &oq), e)
+			// An entry of its own: put records the key's flags in it.
+			pc.put(appendPKey(nil, &oq), newPEntry(wire, 0, rcodeNoError, true, now, ttlClamps{}))
 		}
 	}
 	nowNano := now.Add(time.Second).UnixNano()
