@@ -137,16 +137,18 @@ func (l *memoryLimiter) restore() {
 }
 
 // serveGCPercent is the garbage collector's target (GOGC) serve sets:
-// the heap may grow to 1.5 times what is live before a collection, not
+// the heap may grow to 1.25 times what is live before a collection, not
 // Go's default twice. A cache is most of a resolver's live heap, so
-// GOGC=100 spends nearly as much memory on garbage as on the cache:
-// bench/memory.sh (10^5 names, 64 MiB budget) measured RSS 875 bytes per
-// name at GOGC=100, 696 at 50 and 627 at 33, against Unbound's 460. The
-// hit path allocates nothing, so only resolutions pay the collections:
-// at 50 the fill's collector used 11 % of the CPU against 6 % at 100,
-// and bench/peers.sh's cold and hot figures are in the #13 note. A GOGC
-// in the environment wins, "off" included.
-const serveGCPercent = 50
+// GOGC=100 spends nearly as much memory on garbage as on the cache.
+// bench/memory.sh (10^5 names, 64 MiB budget, the same build) measured
+// RSS 716-723 bytes per name at GOGC=50, 656 at 33 and 609 at 25, the
+// collector's share of CPU during the fill 10 %, 13-14 % and 15-17 %.
+// The hit path allocates nothing, so only resolutions pay the
+// collections: bench/peers.sh (2 rounds, GOGC=25 against 50) measured hot
+// QPS 1.08x, cold wall 1.06x and cold p50 0.85x, all within the rounds'
+// spread on a shared machine. A GOGC in the environment wins, "off"
+// included.
+const serveGCPercent = 25
 
 // applyGCPercent sets serveGCPercent with set (nil means
 // debug.SetGCPercent) unless getenv("GOGC") is set. It returns the
