@@ -57,6 +57,9 @@ type entry struct {
 	rank Rank
 	sec  Security
 	kind kind
+	// soaCarrier is set in the negative entry that weighs its zone's
+	// shared SOA (soaweight.go).
+	soaCarrier bool
 }
 
 // prefetchedBit is the flag in entry.hits that the prefetch hint was
@@ -82,7 +85,8 @@ type Cache struct {
 	// scratch holds buffers to pack records into (packRecords).
 	scratch sync.Pool
 	store   *otter.Cache[key, *entry]
-	nsec    *nsecStore // validated NSEC records (RFC 8198), with a share of their own
+	nsec    *nsecStore  // validated NSEC records (RFC 8198), with a share of their own
+	soas    soaCarriers // which negative entry weighs each zone's shared SOA
 	// parts count the entries and bytes of each kind in store: added
 	// before a write, taken away by the deletion listener.
 	parts [numKinds]partCount
@@ -115,6 +119,9 @@ func New(cfg *Config) (*Cache, error) {
 		ExpiryCalculator: keepCalculator{stale: c.cfg.StaleMax},
 		OnDeletion: func(e otter.DeletionEvent[key, *entry]) {
 			c.parts[e.Key.kind].add(-1, weigh(e.Key, e.Value))
+			if e.Value.soa != (shared{}) {
+				c.soas.release(e.Value.soa, e.Value.soaCarrier)
+			}
 			if e.Cause == otter.CauseOverflow {
 				c.evictions.Add(1)
 			}

@@ -39,13 +39,14 @@
 // Entries keep their records packed in wire form, one byte slice each
 // (pack.go): a one-A RRset costs about 223 heap bytes in all, and the
 // negative answers of a zone share one copy of its SOA and the RRSIGs over
-// it (TestBytesPerEntry). The NSEC store keeps each record decoded, for the
+// it, which one of them weighs (TestBytesPerEntry, TestSOACarrier). The NSEC store keeps each record decoded, for the
 // aggressive proofs that read them all, and its RRSIGs packed
 // (TestNSECBytesPerRecord).
 //
 // Files: cache.go (the store, weights, copies), pack.go (the packed form
 // of records), config.go, budget.go (the
-// shares of one budget), rrset.go, negative.go, failure.go, nsec.go
+// shares of one budget), rrset.go, negative.go, soaweight.go (which
+// negative entry weighs a zone's shared SOA), failure.go, nsec.go
 // (RFC 8198), infra.go (RTTs, timeouts, lameness), select.go
 // (server selection), rank.go, admin.go (flushes, delegations), dump.go
 // (dump and load), shared.go (the second-level cache seam), settings.go.

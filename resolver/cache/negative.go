@@ -109,17 +109,25 @@ func (c *Cache) InsertNegative(name string, qtype, qclass uint16, n Negative) (I
 		soa:      soa,
 		inserted: c.tick(c.now()),
 		ttl:      ttl,
-		// The shared SOA is weighed in full in every entry: the budget
-		// then holds even when each entry comes from another zone.
-		weight: entryOverhead + uint32(len(data)+len(soa.Value())),
-		rank:   n.Rank,
-		sec:    n.Security,
-		kind:   k.kind,
+		weight:   entryOverhead + uint32(len(data)),
+		rank:     n.Rank,
+		sec:      n.Security,
+		kind:     k.kind,
 	}
 	if _, _, _, _, err := e.records(k, 0); err != nil {
 		return 0, fmt.Errorf("cache: %w: %v for %s does not survive packing: %w", ErrInvalid, n.Kind, k.name, err)
 	}
+	// The shared SOA is weighed by one live entry of its zone
+	// (soaweight.go); released when the entry goes, or now if the write
+	// is outranked.
+	old, found := c.store.GetIfPresent(k)
+	if e.soaCarrier = c.soas.take(soa, found && old.soaCarrier && old.soa == soa); e.soaCarrier {
+		e.weight += uint32(len(soa.Value()))
+	}
 	res := c.put(k, e)
+	if res == Outranked {
+		c.soas.release(soa, e.soaCarrier)
+	}
 	if res != Outranked && qtype != 0 {
 		c.dropOutranked(key{name: k.name, qtype: qtype, class: qclass, kind: kindRRset}, e)
 	}
