@@ -166,9 +166,30 @@ type pshard struct {
 // it against 180 with 2 and 194 without rebuilds.
 const pcacheRebuildAfter = 1
 
-// weight approximates the heap bytes of e in the cache.
+// failOverhead and edeOverhead approximate the heap bytes a failure
+// entry holds besides its wire form: its pfail (24 bytes in the 32-byte
+// size class) and each edeInfo (40 bytes in the 48-byte class) besides
+// its text. A failure entry holds two edeInfo, and the reason's text
+// names the zone and the next probe, so it is not shared: a dead-zone
+// flood's entries held 5.6 MB of such texts outside the weights (#11).
+const (
+	failOverhead = 32
+	edeOverhead  = 48
+)
+
+// weight approximates the heap bytes of e in the cache. The Extended DNS
+// Errors of a failure entry are counted (structs and text; the constant
+// "Cached Error" text is counted too, which errs on the heavy side by
+// its 43 bytes).
 func (e *pentry) weight() int64 {
-	return int64(pentryOverhead + cap(e.wire))
+	w := int64(pentryOverhead + cap(e.wire))
+	if e.fail != nil {
+		w += failOverhead
+		for x := e.fail.ede; x != nil; x = x.next { // two at most: newFailEntry's chain
+			w += edeOverhead + int64(len(x.text))
+		}
+	}
+	return w
 }
 
 // packetCache is a bounded map of replies (bounded.go).

@@ -132,6 +132,46 @@ func TestPacketCacheMemory(t *testing.T) {
 	runtime.KeepAlive(c)
 }
 
+// TestFailEntryMemory fills the packet cache with failure entries (RFC
+// 9520), each with its own reason text as a held-down zone's are, and
+// checks that the heap stays within the budget plus the same overhead:
+// their Extended DNS Errors are weighed too.
+func TestFailEntryMemory(t *testing.T) {
+	const (
+		budget   = 4 << 20
+		overhead = budget / 2
+	)
+	names := 200_000
+	if raceEnabled {
+		names = 30_000
+	}
+	before := heapAlloc()
+	c := newPacketCache(DefaultPacketCacheEntries, budget)
+	now := time.Now()
+	for i := range names {
+		name := fmt.Sprintf("%08x.dead.example.", i)
+		ede := &edeInfo{code: dns.ExtendedErrorCodeNoReachableAuthority,
+			text: fmt.Sprintf("every server of dead.example. timed out repeatedly; next probe in %v", time.Duration(i)*time.Microsecond)}
+		e := newFailEntry(name, dns.TypeA, dns.ClassINET, ede, "held_down", time.Minute, now)
+		if e == nil {
+			t.Fatalf("no entry for %s", name)
+		}
+		c.put([]byte(name+"\x00\x01\x00\x01\x00"), e)
+	}
+	after := heapAlloc()
+	p := c.part()
+	grew := int64(after) - int64(before)
+	t.Logf("%d names: %d entries, weighed %d bytes (%.0f each); heap grew %d (%.0f each)",
+		names, p.Entries, p.Bytes, float64(p.Bytes)/float64(p.Entries), grew, float64(grew)/float64(p.Entries))
+	if p.Bytes > budget {
+		t.Errorf("weighed %d bytes, above the budget %d", p.Bytes, budget)
+	}
+	if grew > budget+overhead {
+		t.Errorf("heap grew %d bytes, above the budget plus overhead %d", grew, budget+overhead)
+	}
+	runtime.KeepAlive(c)
+}
+
 func heapAlloc() uint64 {
 	runtime.GC()
 	runtime.GC()
