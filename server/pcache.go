@@ -120,9 +120,14 @@ func (e *pentry) matches(key []byte) bool {
 	if len(key) != len(q)+1 || key[len(q)] != e.keyFlags {
 		return false
 	}
-	// The key's name is lower-case; the question's may not be. Length
-	// octets are below 64, so they never fold.
-	for i, c := range q {
+	// The key's name is lower-case; the question's may not be. Only the
+	// name folds (its length octets are below 64, so they never do): the
+	// type and class that follow it are numbers, and HTTPS (65) is an 'A'.
+	name := len(q) - 4
+	if name < 0 {
+		return false
+	}
+	for i, c := range q[:name] {
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
@@ -130,7 +135,7 @@ func (e *pentry) matches(key []byte) bool {
 			return false
 		}
 	}
-	return true
+	return string(q[name:]) == string(key[name:len(q)])
 }
 
 // appendTTLOffsets appends to wire, a reply, the offsets of its records'

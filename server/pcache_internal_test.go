@@ -14,8 +14,15 @@ import (
 // testReply packs a one-A reply for name, ready for newPEntry.
 func testReply(t testing.TB, name string, i int) []byte {
 	t.Helper()
+	return testReplyType(t, name, dns.TypeA, i)
+}
+
+// testReplyType is testReply with the question's type qtype (the answer
+// stays an A record: the packet cache does not look at it).
+func testReplyType(t testing.TB, name string, qtype uint16, i int) []byte {
+	t.Helper()
 	m := new(dns.Msg)
-	m.SetQuestion(name, dns.TypeA)
+	m.SetQuestion(name, qtype)
 	m.Response = true
 	m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 3600},
 		A: net.IPv4(192, 0, 2, byte(i)).To4()}}
@@ -210,24 +217,35 @@ func TestPacketCacheKeyCheck(t *testing.T) {
 		}
 		return appendPKey(nil, &q)
 	}
-	kept := key("www.example.org.", dns.TypeA, 0)
 	tests := []struct {
 		name string
-		key  []byte
-		want bool
+		// keptName and keptType are the question of the entry kept
+		// (in the reply's letter case).
+		keptName string
+		keptType uint16
+		key      []byte
+		want     bool
 	}{
-		{"same question", kept, true},
-		{"other letter case", key("WwW.Example.ORG.", dns.TypeA, 0), true},
-		{"other name of the same length", key("www.example.net.", dns.TypeA, 0), false},
-		{"other type", key("www.example.org.", dns.TypeAAAA, 0), false},
-		{"DO set", key("www.example.org.", dns.TypeA, 1), false},
-		{"CD set", key("www.example.org.", dns.TypeA, 2), false},
-		{"shorter name", key("example.org.", dns.TypeA, 0), false},
+		{"same question", "www.example.org.", dns.TypeA, key("www.example.org.", dns.TypeA, 0), true},
+		{"other letter case", "www.example.org.", dns.TypeA, key("WwW.Example.ORG.", dns.TypeA, 0), true},
+		{"reply in upper case", "WWW.EXAMPLE.ORG.", dns.TypeA, key("www.example.org.", dns.TypeA, 0), true},
+		{"other name of the same length", "www.example.org.", dns.TypeA, key("www.example.net.", dns.TypeA, 0), false},
+		{"other type", "www.example.org.", dns.TypeA, key("www.example.org.", dns.TypeAAAA, 0), false},
+		{"DO set", "www.example.org.", dns.TypeA, key("www.example.org.", dns.TypeA, 1), false},
+		{"CD set", "www.example.org.", dns.TypeA, key("www.example.org.", dns.TypeA, 2), false},
+		{"shorter name", "www.example.org.", dns.TypeA, key("example.org.", dns.TypeA, 0), false},
+		// Types whose low byte is an ASCII capital (65-90) are not
+		// folded: HTTPS is 65, 'A'.
+		{"HTTPS", "www.example.org.", dns.TypeHTTPS, key("www.example.org.", dns.TypeHTTPS, 0), true},
+		{"HTTPS in other letter case", "WWW.example.org.", dns.TypeHTTPS, key("www.EXAMPLE.org.", dns.TypeHTTPS, 0), true},
+		{"type 90 is not type 122", "www.example.org.", 90, key("www.example.org.", 122, 0), false},
+		{"type 122 is not type 90", "www.example.org.", 122, key("www.example.org.", 90, 0), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newPacketCache(0, 0)
-			e := newPEntry(testReply(t, "www.example.org.", 1), 0, rcodeNoError, false, now, ttlClamps{})
+			kept := key(tt.keptName, tt.keptType, 0)
+			e := newPEntry(testReplyType(t, tt.keptName, tt.keptType, 1), 0, rcodeNoError, false, now, ttlClamps{})
 			c.put(kept, e)
 			if got := e.matches(tt.key); got != tt.want {
 				t.Errorf("matches = %v, want %v", got, tt.want)
