@@ -118,7 +118,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 			// again, in a new random case, rather than give up on a
 			// server that may only lower-case names (caps.go).
 			outcome = "error"
-			if errors.Is(xerr, ErrTimeout) || isCtxErr(xerr) || isNetTimeout(xerr) {
+			if isExchangeTimeout(xerr) {
 				outcome = "timeout"
 			}
 			metric(network, rtt, outcome)
@@ -134,7 +134,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		if xerr != nil {
 			outcome = "error"
 			switch {
-			case errors.Is(xerr, ErrTimeout) || isCtxErr(xerr) || isNetTimeout(xerr):
+			case isExchangeTimeout(xerr):
 				// A timeout changes nothing the resolver knows about
 				// the server's cookie or case: a flood causes timeouts.
 				outcome = "timeout"
@@ -269,6 +269,12 @@ func spoofedUDP(xerr error, network string, sendsCookies bool) (bool, string) {
 		return true, "only replies failing the checks from a server known to send cookies: retry over TCP"
 	}
 	return false, ""
+}
+
+// isExchangeTimeout reports whether err, from one query to a server, is a
+// timeout: the resolver's own, the context's, or the network's.
+func isExchangeTimeout(err error) bool {
+	return errors.Is(err, ErrTimeout) || isCtxErr(err) || isNetTimeout(err)
 }
 
 // maxExchangeAttempts bounds the queries one exchange with a server
