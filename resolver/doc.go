@@ -35,7 +35,9 @@
 //     the chain of trust, validate.go checks answers and denials,
 //     zonecut.go finds the zone cuts no referral showed),
 //     RFC 8198 aggressive use of NSEC/NSEC3 (aggressive.go), RFC 9520
-//     failure caching, RFC 8145 trust-anchor signalling (signal.go, off
+//     failure caching (per question; a failure of a whole zone, such as
+//     its servers held down, only in the zone's state: upstream.go,
+//     zoneWide), RFC 8145 trust-anchor signalling (signal.go, off
 //     by default) and the RFC 5011 active refresh (autotrust.go, run only
 //     when called).
 //

@@ -338,9 +338,11 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		}
 	} else {
 		ans, auth, rcode, err = rq.resolve(ctx, name, req.Type)
-		if err != nil && !req.CacheOnly && !errors.Is(err, ErrCacheMiss) {
-			// Set before the error is published in the failure cache,
-			// where other requests read it.
+		if err != nil && !req.CacheOnly && !errors.Is(err, ErrCacheMiss) && !zoneWide(err) {
+			// A failure of the whole zone (zoneWide) is not kept per
+			// name: the zone's record already fails every name under
+			// it at once. Set before the error is published in the
+			// failure cache, where other requests read it.
 			// Bogus data is remembered for BogusTTL (val-bogus-ttl),
 			// other failures for FailureTTL.
 			mark, ttl := r.cache.MarkFailed, r.cache.Settings().FailureTTL

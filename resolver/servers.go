@@ -209,6 +209,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 		minimised: minimised}
 	var failures []string // what each server asked said
 	lame := 0
+	busy := 0 // servers not asked: at their outstanding cap
 	timedOut := map[netip.Addr]bool{}
 	prev := ""
 	// last is the candidate asked last: its NS question stays joinable
@@ -258,6 +259,9 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 					return response{}, &Error{Name: qname, Type: qtype, Server: rq.lastServer, Err: err, EDE: edeOther,
 						Detail: "upstream queries to " + zs.zone + " are limited"}
 				}
+				if errors.Is(err, errServerBusy) {
+					busy++
+				}
 				if errors.Is(err, ErrTimeout) {
 					timedOut[c.addr] = true
 					if !c.joined {
@@ -300,18 +304,24 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			break // nothing worth a second round
 		}
 	}
-	return response{}, rq.zoneFailure(zs, qname, qtype, failures, lame)
+	return response{}, rq.zoneFailure(zs, qname, qtype, failures, lame, busy)
 }
 
 // zoneFailure explains why no server of zs gave a usable reply. asked
-// lists what each server that was asked said; lame counts the lame ones.
-func (rq *request) zoneFailure(zs *zoneServers, qname string, qtype uint16, asked []string, lame int) error {
+// lists what each server that was asked said; lame counts the lame ones,
+// busy those not asked because they were at their outstanding cap.
+func (rq *request) zoneFailure(zs *zoneServers, qname string, qtype uint16, asked []string, lame, busy int) error {
 	var err error = ErrNoServers
 	why := asked
 	switch {
 	case len(asked) > 0:
 		if lame == len(asked) {
 			err = ErrLame
+		}
+		if busy == len(asked) {
+			// Nothing was sent: a state of the servers, not of the
+			// question (zoneWide).
+			err = fmt.Errorf("%w: %w", ErrNoServers, errServerBusy)
 		}
 	default:
 		// No server could even be asked: an NS lookup failed (a

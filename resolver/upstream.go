@@ -85,6 +85,24 @@ var ErrRateLimited = errors.New("resolver: upstream query limit for the zone rea
 // are all held down after timeouts and not yet due for a probe.
 var ErrHeldDown = errors.New("resolver: every server of the zone is held down after timeouts")
 
+// zoneWide reports whether err is a failure remembered for a whole zone
+// rather than for one question, nothing having been sent for it: every
+// server of the zone held down after timeouts (ErrHeldDown), the zone's
+// query budget spent (ErrRateLimited), or every server at its outstanding
+// cap (errServerBusy). Such a failure is not kept in the failure cache per
+// name, nor, since its Error has no RetryAfter, in a server's packet
+// cache: the zone's state here fails every later name under the zone at
+// once, without a query, until its next probe (RFC 9520 §3.2: "unresponsive
+// servers might be best cached according to the server's IP address"), so
+// a per-name entry would save nothing, while a random-subdomain flood
+// under a dead zone would fill both caches with names never asked again,
+// pushing out what clients do ask. (Unbound keeps a 5 s SERVFAIL per name
+// in its small message cache instead, beside the same per-server record
+// in its infrastructure cache.)
+func zoneWide(err error) bool {
+	return errors.Is(err, ErrHeldDown) || errors.Is(err, ErrRateLimited) || errors.Is(err, errServerBusy)
+}
+
 // errServerBusy marks a server with MaxOutstandingPerServer queries in
 // flight: another server of the zone is tried.
 var errServerBusy = errors.New("resolver: server has too many queries outstanding")
