@@ -44,9 +44,14 @@
 // misses only: a query that finds no slot is still answered from the
 // resolver's cache when it holds the data, and gets SERVFAIL with an
 // "overloaded" Extended DNS Error only otherwise. Packet-cache hits are
-// answered on the listener's goroutine and never wait for a slot. The
-// UDP socket's queue, which hits and misses share, gets a large receive
-// buffer, and a miss that waited in it past a bound is shed rather than
+// answered on the listener's goroutine and never wait for a slot. Misses
+// of the UDP, TCP and DoT listeners run on a pool of worker goroutines
+// fed by a queue of the server's own (misspool.go), not on a goroutine
+// each, and only a few are handed to a worker and not yet running at
+// any time: so they wait in that queue rather than in Go's run queue,
+// ahead of the readers that answer hits. The UDP socket's queue, which
+// hits and misses share, gets a large receive buffer, and a miss that
+// waited in it (and the pool's queue) past a bound is shed rather than
 // resolved, so the reader catches up (udpqueue.go).
 // Refusals to clients outside the allow list (refuse.go) are no larger
 // than the query over UDP and rate-limited per network. Queries over the

@@ -32,8 +32,9 @@ const (
 
 // resolveRaw finishes a query that the fast path handed to the resolver;
 // req is a copy the caller no longer uses, which c.q is parsed from again
-// (the fast path parsed the listener's buffer, which it reuses).
-func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, c call) (resp []byte) {
+// (the fast path parsed the listener's buffer, which it reuses). A late
+// query (it waited too long to start: misspool.go) is shed instead.
+func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, c call, late bool) (resp []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("server: panic while answering; query dropped", "panic", p, "client", c.client, "stack", string(debug.Stack()))
@@ -43,6 +44,9 @@ func (h *Handler) resolveRaw(ctx context.Context, out, req []byte, c call) (resp
 	c.q = query{}
 	parseHeader(req, &c.q)
 	_ = parseQuery(req, &c.q) // the fast path parsed it without error
+	if late {
+		return h.shed(out, &c, reasonBacklog)
+	}
 	return h.slow(ctx, out, &c)
 }
 
@@ -70,17 +74,25 @@ func (h *Handler) slow(ctx context.Context, out []byte, c *call) []byte {
 		mode = modeCacheOnly
 	}
 	st := c.st
-	ch := h.flights.DoChan(flight, func() (any, error) {
+	fn := func() (any, error) {
 		a := h.resolve(st, req, key, mode)
 		h.recordTrace(req, c.client, c.transport.String(), a)
 		return a, nil
-	})
+	}
 	var a *answer
-	select {
-	case r := <-ch:
-		a = r.Val.(*answer)
-	case <-ctx.Done():
-		a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "request cancelled"}, reason: "cancelled"}
+	if ctx.Done() == nil {
+		// Nothing cancels the wait (the listeners' misses, on a worker
+		// of misspool.go): the flight runs on this goroutine, with no
+		// goroutine of its own to schedule.
+		v, _, _ := h.flights.Do(flight, fn)
+		a = v.(*answer)
+	} else {
+		select {
+		case r := <-h.flights.DoChan(flight, fn):
+			a = r.Val.(*answer)
+		case <-ctx.Done():
+			a = &answer{rcode: rcodeServFail, ede: &edeInfo{code: dns.ExtendedErrorCodeOther, text: "request cancelled"}, reason: "cancelled"}
+		}
 	}
 	if a.e == nil {
 		return h.short(out, c, a.rcode, a.ede, sourceResolver, a.reason)

@@ -77,6 +77,7 @@ type Server struct {
 	log     *slog.Logger
 	pending chan struct{} // queries waiting on resolutions
 	clients *clientSlots  // the same, per client address
+	misses  *missPool     // runs the misses of every listener but DoH
 	wg      sync.WaitGroup
 	conns   *connTable // open stream connections
 	// stopping is set by Shutdown; TCP readers check it before each query.
@@ -132,10 +133,14 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, h: cfg.Handler, log: log,
+	s := &Server{cfg: cfg, h: cfg.Handler, log: log,
 		pending: make(chan struct{}, cfg.MaxInflight*pendingPerSlot),
 		clients: newClientSlots(cfg.MaxPendingPerClient),
-		conns:   newConnTable(cfg.MaxTCPConns, cfg.MaxTCPConnsPerClient)}, nil
+		conns:   newConnTable(cfg.MaxTCPConns, cfg.MaxTCPConnsPerClient)}
+	// Every miss in the pool holds a pending slot, so the queue never
+	// needs more room than there are slots.
+	s.misses = newMissPool(cap(s.pending), s.answerMiss)
+	return s, nil
 }
 
 // Start binds every listener (UDP and TCP on each address) and starts
@@ -279,10 +284,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, u := range udp {
 		_ = u.SetReadDeadline(time.Now())
 	}
+	// Idle miss workers exit now, busy ones once no miss waits.
+	s.misses.close()
 	err := s.h.Wait(ctx)
 	done := make(chan struct{})
 	go func() {
-		s.wg.Wait()
+		s.wg.Wait() // listeners and the misses they handed on
+		// Only listeners (and workers) hand misses to the pool, so no
+		// worker starts after this.
+		s.misses.wg.Wait()
 		close(done)
 	}()
 	select {

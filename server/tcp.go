@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,6 +207,7 @@ func (sc *streamConn) serve() {
 	h := s.h
 	var lenBuf [2]byte
 	out := make([]byte, 2, maxReplyHint)
+	var req []byte
 	for !s.stopping.Load() {
 		if !sc.readFirst(lenBuf[:1]) {
 			return
@@ -222,7 +224,9 @@ func (sc *streamConn) serve() {
 			h.m.dropped(sc.transport.String() + "_malformed_frame")
 			return
 		}
-		req := make([]byte, n)
+		// One buffer for every query of the connection: a miss's job
+		// copies the query (misspool.go).
+		req = slices.Grow(req[:0], n)[:n]
 		if _, err := io.ReadFull(sc.c, req); err != nil {
 			return
 		}
@@ -256,23 +260,38 @@ func (sc *streamConn) serve() {
 		}
 		sc.inflight.Add(1)
 		sc.wg.Add(1)
-		rc := c
-		go func() {
-			defer sc.wg.Done()
-			defer s.leavePending(sc.client.Addr())
-			defer func() { <-sc.slots }()
-			resp := h.resolveRaw(context.Background(), make([]byte, 2, maxReplyHint), req, rc)
-			// Before the write, so a client that read the reply finds the
-			// connection idle and its progress counted.
-			sc.touch()
+		j := missJob{req: req, c: c, sc: sc}
+		j.c.q = query{} // the worker parses its copy of req
+		if !s.misses.submit(&j) {
+			sc.wg.Done()
 			sc.inflight.Add(-1)
-			if len(resp) <= 2 {
-				return // dropped after a panic: nothing to send
+			s.leavePending(sc.client.Addr())
+			<-sc.slots
+			if out = h.shed(out[:2], &c, reasonOverload); !sc.write(out) {
+				return
 			}
-			if !sc.write(resp) {
-				_ = sc.c.Close()
-			}
-		}()
+		}
+	}
+}
+
+// answerMiss is the miss pool's work for a stream query (misspool.go):
+// resolve w's miss and write the reply.
+func (sc *streamConn) answerMiss(w *missWorker) {
+	s := sc.s
+	defer sc.wg.Done()
+	defer s.leavePending(sc.client.Addr())
+	defer func() { <-sc.slots }()
+	resp := s.h.resolveRaw(context.Background(), w.out[:2], w.job.req, w.job.c, false)
+	// Before the write, so a client that read the reply finds the
+	// connection idle and its progress counted.
+	sc.touch()
+	sc.inflight.Add(-1)
+	if len(resp) <= 2 {
+		return // dropped after a panic: nothing to send
+	}
+	w.out = resp[:0] // keep what append grew
+	if !sc.write(resp) {
+		_ = sc.c.Close()
 	}
 }
 

@@ -35,9 +35,9 @@ func udpSockets() int { return min(maxUDPReaders, max(1, runtime.GOMAXPROCS(0)))
 
 // serveUDP reads queries from conn with the given number of goroutines
 // until it is closed. Cache hits and errors are answered by the reading
-// goroutine, with buffers it reuses; resolutions go to a goroutine each,
-// bounded by the pending semaphore, unless they waited too long in the
-// socket's queue (udpqueue.go).
+// goroutine, with buffers it reuses; misses go to the miss pool's workers
+// (misspool.go), bounded by the pending semaphore, unless they waited too
+// long in the socket's queue (udpqueue.go).
 func (s *Server) serveUDP(conn *net.UDPConn, readers int) {
 	tuneUDP(conn)
 	for range readers {
@@ -111,7 +111,7 @@ func (s *Server) answerBatch(b *udpIO) (int, error) {
 			s.h.m.udpQueued(now.Sub(m.Received))
 		}
 		o := &b.out[replies]
-		reply, send := s.udpQuery(b.conn, o.Buf[:0], m.Buf[:m.N], m.Addr, late(m.Received, now))
+		reply, send := s.udpQuery(b.conn, o.Buf[:0], m.Buf[:m.N], m.Addr, m.Received, now)
 		o.Buf = reply // keep what append grew
 		if send {
 			o.Addr = m.Addr
@@ -123,11 +123,12 @@ func (s *Server) answerBatch(b *udpIO) (int, error) {
 }
 
 // udpQuery answers req from client into out when it needs no resolution
-// (send is true: out holds the reply); otherwise it starts the resolution,
-// which writes its own reply to conn. A late query (it waited past
-// maxUDPQueueDelay in the socket's queue) that needs a resolution is shed
+// (send is true: out holds the reply); otherwise it hands the miss to the
+// miss pool (misspool.go), whose worker writes the reply to conn. since
+// is when the datagram arrived (the kernel's stamp, or zero); a miss that
+// waited past maxUDPQueueDelay in the socket's queue by now is shed
 // instead.
-func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrPort, late bool) (reply []byte, send bool) {
+func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrPort, since, now time.Time) (reply []byte, send bool) {
 	h := s.h
 	c := call{st: h.st.Load(), client: client, transport: TransportUDP, start: h.now()}
 	out, v := h.fast(out, req, &c)
@@ -137,21 +138,39 @@ func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrP
 	case verdictDrop:
 		return out, false
 	}
-	if late {
+	if late(since, now) {
 		return h.shed(out, &c, reasonBacklog), true
 	}
 	if !s.enterPending(client.Addr()) {
 		return h.shed(out, &c, reasonOverload), true
 	}
-	req, rc := append([]byte(nil), req...), c
-	go func() {
-		defer s.leavePending(client.Addr())
-		resp := h.resolveRaw(context.Background(), make([]byte, 0, maxReplyHint), req, rc)
-		if len(resp) > 0 {
-			_, _ = conn.WriteToUDPAddrPort(resp, client)
-		}
-	}()
+	if since.IsZero() {
+		since = now
+	}
+	j := missJob{req: req, c: c, conn: conn, since: since}
+	j.c.q = query{} // it points into the reader's buffer; the worker parses its copy
+	if !s.misses.submit(&j) {
+		s.leavePending(client.Addr())
+		return h.shed(out, &c, reasonOverload), true
+	}
 	return out, false
+}
+
+// answerMiss is the miss pool's work: w's miss is resolved (or shed when
+// it waited too long in the socket's queue and the pool's together) and
+// answered.
+func (s *Server) answerMiss(w *missWorker) {
+	j := &w.job
+	if j.sc != nil {
+		j.sc.answerMiss(w)
+		return
+	}
+	defer s.leavePending(j.c.client.Addr())
+	resp := s.h.resolveRaw(context.Background(), w.out[:0], j.req, j.c, late(j.since, time.Now()))
+	if len(resp) > 0 {
+		w.out = resp[:0] // keep what append grew
+		_, _ = j.conn.WriteToUDPAddrPort(resp, j.c.client)
+	}
 }
 
 // writeBatch sends ms, as many per call as the kernel takes. Each call

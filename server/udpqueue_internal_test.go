@@ -77,7 +77,12 @@ func TestLateQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, send := s.udpQuery(srv, nil, req, client, late)
+		now := time.Now()
+		since := now
+		if late {
+			since = now.Add(-2 * maxUDPQueueDelay)
+		}
+		out, send := s.udpQuery(srv, nil, req, client, since, now)
 		if !send {
 			// A resolution started: its reply comes to the client.
 			_ = cli.SetReadDeadline(time.Now().Add(10 * time.Second))

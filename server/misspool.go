@@ -1,0 +1,239 @@
+package server
+
+import (
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Cache misses run on a pool of worker goroutines fed by a queue the
+// server owns, not on a goroutine each.
+//
+// Go's run queue is first in, first out and has no priorities: a UDP
+// reader woken by the network waits behind every goroutine made runnable
+// before it, and while run queues are not empty the scheduler looks at
+// the network only every 10 ms (sysmon). With a goroutine per miss, a
+// flood of misses on a CPU-starved machine kept over a hundred of them
+// runnable but not started, and every cache hit waited behind them (#11:
+// readers runnable but not running a third of the time). Here a miss
+// waits in the pool's queue, which is not the run queue, and at most
+// maxStarting workers are at any time handed a miss and not yet running;
+// the one that starts hands the next (so a burst of cold misses on an idle
+// machine starts at once, one wake-up after another), and a worker that
+// finishes takes the next miss itself without a wake-up. A miss that
+// waited in the socket's queue and the pool's together past
+// maxUDPQueueDelay is shed (answered from the resolver's cache, else
+// SERVFAIL) rather than resolved, as a late datagram is (udpqueue.go).
+//
+// Workers start on demand, run one miss at a time (its flight runs on
+// the worker: Handler.slow), and exit after missIdleTimeout without
+// work. How many misses are admitted (queued or on a worker) stays
+// bounded by the Server's pending slots, in total and per client: the
+// queue and the workers never outgrow them.
+
+// missIdleTimeout is how long a worker waits for a miss before it exits.
+// Longer than the gaps of a lightly used resolver (a LAN's clients ask
+// every few seconds), so a trickle of misses reuses a worker and its
+// grown stack instead of starting a goroutine each (stack growth was 8 %
+// of a flood's CPU); short enough that a burst's workers are gone soon
+// after it.
+const missIdleTimeout = 5 * time.Second
+
+// missJob is one cache miss waiting for, or on, a worker: a copy of the
+// query (the reader's buffer is reused), whom to answer and how.
+type missJob struct {
+	req  []byte // the query, in a buffer the job's holder keeps
+	c    call   // c.q is parsed again from req (Handler.resolveRaw)
+	conn *net.UDPConn
+	sc   *streamConn // set for stream transports instead of conn
+	// since is when the query arrived: the kernel's receive stamp when
+	// there is one, else when it was read.
+	since time.Time
+}
+
+// set copies j into the job d, reusing d's request buffer.
+func (d *missJob) set(j *missJob) {
+	buf := append(d.req[:0], j.req...)
+	*d = *j
+	d.req = buf
+}
+
+// missWorker is one worker goroutine and the buffers it reuses.
+type missWorker struct {
+	job  missJob
+	out  []byte        // reply buffer
+	wake chan struct{} // one token: a job was put in job, or quit is set
+	quit bool          // set by close before wake: exit
+}
+
+// missPool runs misses on workers; run answers one.
+type missPool struct {
+	run func(w *missWorker)
+	// maxStarting bounds workers handed a miss that have not started
+	// running it: GOMAXPROCS, as more cannot run at once anyway, and any
+	// beyond would wait in the run queue ahead of the readers.
+	maxStarting int
+	idleTimeout time.Duration
+	wg          sync.WaitGroup // the workers
+
+	mu       sync.Mutex // guards the following
+	queue    []missJob  // ring buffer of waiting misses; buffers kept
+	head, n  int        // first waiting miss and how many wait
+	maxQueue int        // the queue's bound
+	idle     []*missWorker
+	starting int // workers handed a miss and not yet running
+	workers  int // live workers
+	closed   bool
+}
+
+func newMissPool(maxQueue int, run func(w *missWorker)) *missPool {
+	return &missPool{run: run, maxStarting: max(1, runtime.GOMAXPROCS(0)), idleTimeout: missIdleTimeout, maxQueue: maxQueue}
+}
+
+// submit hands j (copied) to a worker, or queues it when maxStarting
+// workers are already on their way; false when the queue is full.
+func (p *missPool) submit(j *missJob) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.starting < p.maxStarting {
+		p.handLocked(j)
+		return true
+	}
+	if p.n == p.maxQueue {
+		return false
+	}
+	if p.n == len(p.queue) {
+		p.growLocked()
+	}
+	p.queue[(p.head+p.n)%len(p.queue)].set(j)
+	p.n++
+	return true
+}
+
+// growLocked doubles the ring (up to maxQueue), keeping the order of the
+// waiting misses and the buffers of every slot.
+func (p *missPool) growLocked() {
+	size := min(p.maxQueue, max(16, 2*len(p.queue)))
+	q := make([]missJob, size)
+	for i := range len(p.queue) {
+		q[i] = p.queue[(p.head+i)%len(p.queue)]
+	}
+	p.queue, p.head = q, 0
+}
+
+// handLocked gives j to an idle worker, or to a new one.
+func (p *missPool) handLocked(j *missJob) {
+	p.starting++
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1] // the most recent: the others may time out
+		p.idle = p.idle[:n-1]
+		w.job.set(j)
+		w.wake <- struct{}{} // never blocks: one token per hand-off
+		return
+	}
+	w := &missWorker{wake: make(chan struct{}, 1), out: make([]byte, 0, maxReplyHint)}
+	w.job.set(j)
+	p.workers++
+	p.wg.Add(1)
+	go p.work(w)
+}
+
+// takeLocked moves the first waiting miss into w's job; false when none
+// waits.
+func (p *missPool) takeLocked(w *missWorker) bool {
+	if p.n == 0 {
+		return false
+	}
+	w.job.set(&p.queue[p.head])
+	p.popLocked()
+	return true
+}
+
+// popLocked drops the first waiting miss, keeping its slot's buffer.
+func (p *missPool) popLocked() {
+	j := &p.queue[p.head]
+	j.c, j.conn, j.sc = call{}, nil, nil // drop references to the call's state
+	p.head = (p.head + 1) % len(p.queue)
+	p.n--
+}
+
+// started is called by a worker handed a miss once it runs: the next
+// waiting miss, if any, is handed on.
+func (p *missPool) started() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.starting--
+	if p.n > 0 && p.starting < p.maxStarting {
+		p.handLocked(&p.queue[p.head])
+		p.popLocked()
+	}
+}
+
+// work runs w's job and whatever waits, until it has waited idleTimeout
+// for work or the pool closes.
+func (p *missPool) work(w *missWorker) {
+	defer p.wg.Done()
+	timer := time.NewTimer(p.idleTimeout)
+	defer timer.Stop()
+	p.started()
+	for { // bounded: every turn answers one miss
+		p.run(w)
+		w.job.c, w.job.conn, w.job.sc = call{}, nil, nil
+		if !p.next(w, timer) {
+			return
+		}
+	}
+}
+
+// next waits for w's next miss and reports false when w must exit.
+func (p *missPool) next(w *missWorker, timer *time.Timer) bool {
+	p.mu.Lock()
+	if p.takeLocked(w) {
+		p.mu.Unlock()
+		return true
+	}
+	if p.closed {
+		p.workers--
+		p.mu.Unlock()
+		return false
+	}
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+	timer.Reset(p.idleTimeout)
+	select {
+	case <-w.wake:
+	case <-timer.C:
+		p.mu.Lock()
+		select {
+		case <-w.wake: // handed a miss as the timer fired
+			p.mu.Unlock()
+		default:
+			p.idle = slices.DeleteFunc(p.idle, func(x *missWorker) bool { return x == w })
+			p.workers--
+			p.mu.Unlock()
+			return false
+		}
+	}
+	if w.quit {
+		return false // close counted it out
+	}
+	p.started()
+	return true
+}
+
+// close makes idle workers exit now and busy ones once the queue is
+// empty. Misses submitted afterwards still run (on a new worker if none
+// is left); the caller waits for wg once nothing can submit any more.
+func (p *missPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, w := range p.idle {
+		w.quit = true
+		w.wake <- struct{}{}
+	}
+	p.workers -= len(p.idle)
+	p.idle = nil
+}

@@ -1,0 +1,339 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/resolver"
+)
+
+// recordingRun is a pool's work that records each job's query (its req
+// as text) as it starts, then waits until release is closed.
+type recordingRun struct {
+	mu      sync.Mutex // guards started
+	started []string
+	release chan struct{}
+	ran     chan string // each job once it is done
+}
+
+func newRecordingRun() *recordingRun {
+	return &recordingRun{release: make(chan struct{}), ran: make(chan string, 64)}
+}
+
+func (r *recordingRun) run(w *missWorker) {
+	name := string(w.job.req)
+	r.mu.Lock()
+	r.started = append(r.started, name)
+	r.mu.Unlock()
+	<-r.release
+	r.ran <- name
+}
+
+// waitRan reads n names from r.ran, failing the test after 10 s.
+func (r *recordingRun) waitRan(t *testing.T, n int) []string {
+	t.Helper()
+	var got []string
+	for range n {
+		select {
+		case name := <-r.ran:
+			got = append(got, name)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d jobs ran in 10 s: %v", len(got), n, got)
+		}
+	}
+	return got
+}
+
+func submitNames(p *missPool, names ...string) []bool {
+	var ok []bool
+	for _, n := range names {
+		ok = append(ok, p.submit(&missJob{req: []byte(n)}))
+	}
+	return ok
+}
+
+// TestMissPool: misses start in the order they came, the queue refuses
+// past its bound while every start slot is taken, workers exit after
+// their idle timeout, and close ends idle workers at once while a miss
+// submitted afterwards still runs.
+func TestMissPool(t *testing.T) {
+	t.Run("the queue is first in, first out as it wraps and grows", func(t *testing.T) {
+		p := newMissPool(64, func(*missWorker) {})
+		p.starting = p.maxStarting // every miss queues
+		var names []string
+		for i := range 50 {
+			names = append(names, strconv.Itoa(i))
+		}
+		var got []string
+		take := func(n int) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			var w missWorker
+			for range n {
+				if !p.takeLocked(&w) {
+					t.Fatalf("queue empty after %d", len(got))
+				}
+				got = append(got, string(w.job.req))
+			}
+		}
+		submitNames(p, names[:20]...) // grows 16 -> 32
+		take(10)
+		submitNames(p, names[20:]...) // wraps, then grows with head != 0
+		take(40)
+		if diff := cmp.Diff(names, got); diff != "" {
+			t.Errorf("order taken (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("queue bound while every start slot is taken", func(t *testing.T) {
+		r := newRecordingRun()
+		p := newMissPool(3, r.run)
+		p.maxStarting = 2
+		// As if two workers had been handed a miss and not yet run.
+		p.starting = 2
+		got := submitNames(p, "a", "b", "c", "d")
+		if diff := cmp.Diff([]bool{true, true, true, false}, got); diff != "" {
+			t.Errorf("accepted (-want +got):\n%s", diff)
+		}
+		// The two workers start: each hands on a waiting miss, and the
+		// workers handed one hand on the rest.
+		p.started()
+		p.started()
+		close(r.release)
+		ran := r.waitRan(t, 3)
+		p.close()
+		p.wg.Wait()
+		if diff := cmp.Diff([]string{"a", "b", "c"}, sorted(ran)); diff != "" {
+			t.Errorf("ran (-want +got):\n%s", diff)
+		}
+		if p.n != 0 || p.starting != 0 || p.workers != 0 {
+			t.Errorf("after the run: %d waiting, %d starting, %d workers; want none", p.n, p.starting, p.workers)
+		}
+	})
+	t.Run("idle workers exit", func(t *testing.T) {
+		r := newRecordingRun()
+		p := newMissPool(16, r.run)
+		p.idleTimeout = time.Millisecond
+		close(r.release)
+		submitNames(p, "a", "b", "c")
+		r.waitRan(t, 3)
+		p.wg.Wait() // no close: they leave by themselves
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.workers != 0 || len(p.idle) != 0 {
+			t.Errorf("%d workers, %d idle after the idle timeout; want none", p.workers, len(p.idle))
+		}
+	})
+	t.Run("close ends idle workers; later misses still run", func(t *testing.T) {
+		r := newRecordingRun()
+		p := newMissPool(16, r.run)
+		p.idleTimeout = time.Hour
+		close(r.release)
+		submitNames(p, "a", "b")
+		r.waitRan(t, 2)
+		p.close()
+		submitNames(p, "late")
+		if got := r.waitRan(t, 1); got[0] != "late" {
+			t.Errorf("ran %q after close, want late", got[0])
+		}
+		p.wg.Wait() // returns although the idle timeout is an hour
+	})
+	t.Run("requests are copied", func(t *testing.T) {
+		r := newRecordingRun()
+		p := newMissPool(16, r.run)
+		p.maxStarting = 1
+		p.starting = 1 // queue them
+		buf := []byte("first")
+		p.submit(&missJob{req: buf})
+		copy(buf, "XXXXX") // the reader reuses its buffer
+		p.started()
+		close(r.release)
+		if got := r.waitRan(t, 1); got[0] != "first" {
+			t.Errorf("ran %q, want first", got[0])
+		}
+		p.close()
+		p.wg.Wait()
+	})
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// gateResolver answers every name with 192.0.2.1, but holds a resolution
+// of a name under "slow.example." until release is closed; from its
+// cache alone (CacheOnly) it has only "cached.example.org.". arrived
+// receives each slow name as its resolution starts.
+type gateResolver struct {
+	release chan struct{}
+	arrived chan string
+}
+
+func (r *gateResolver) Query(ctx context.Context, req resolver.Request) (*resolver.Result, error) {
+	if req.CacheOnly && req.Name != "cached.example.org." {
+		return nil, errors.New("not in the cache")
+	}
+	if !req.CacheOnly && strings.HasSuffix(req.Name, ".slow.example.") {
+		r.arrived <- req.Name
+		select {
+		case <-r.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	a, err := dns.NewRR(req.Name + " 300 IN A 192.0.2.1")
+	if err != nil {
+		return nil, err
+	}
+	return &resolver.Result{Name: req.Name, Type: req.Type, Class: req.Class, Answer: []dns.RR{a}}, nil
+}
+
+// TestHitsWhileMissesHoldEveryWorker: while resolutions hold every
+// pending slot (and so every miss worker), a packet-cache hit and a name
+// in the resolver's cache are still answered at once by the reader, and
+// a new miss gets the overload SERVFAIL; once the resolutions end, each
+// held miss gets its answer, and Shutdown leaves no worker behind.
+func TestHitsWhileMissesHoldEveryWorker(t *testing.T) {
+	res := &gateResolver{release: make(chan struct{}), arrived: make(chan string, 16)}
+	h, err := NewHandler(HandlerConfig{Settings: Settings{Resolver: res}, MaxInflight: 16, JostleTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	// One resolution slot's worth of pending slots: pendingPerSlot.
+	s, err := New(Config{Handler: h, MaxInflight: 1, MaxPendingPerClient: pendingPerSlot,
+		Listen: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cli, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	client := cli.LocalAddr().(*net.UDPAddr).AddrPort()
+	_ = cli.SetReadDeadline(time.Now().Add(10 * time.Second))
+
+	send := func(name string) (reply *dns.Msg, queued bool) {
+		t.Helper()
+		q := new(dns.Msg)
+		q.SetQuestion(name, dns.TypeA)
+		q.SetEdns0(1232, false)
+		req, err := q.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		out, sent := s.udpQuery(srv, nil, req, client, now, now)
+		if !sent {
+			return nil, true
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(out); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return m, false
+	}
+	readReply := func() *dns.Msg {
+		t.Helper()
+		buf := make([]byte, 4096)
+		n, err := cli.Read(buf)
+		if err != nil {
+			t.Fatalf("no reply from a worker: %v", err)
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	// Warm the packet cache (not through the pool: its slot would be
+	// freed only after the reply is sent).
+	wq := new(dns.Msg)
+	wq.SetQuestion("hit.example.org.", dns.TypeA)
+	wreq, err := wq.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.Handle(t.Context(), wreq, client, TransportUDP); !ok {
+		t.Fatal("warming: dropped")
+	}
+	// Hold every pending slot with slow resolutions.
+	var slow []string
+	for i := range pendingPerSlot {
+		name := string(rune('a'+i)) + ".slow.example."
+		if _, queued := send(name); !queued {
+			t.Fatalf("%s: answered at once, want it resolved", name)
+		}
+		slow = append(slow, name)
+	}
+	for range slow {
+		<-res.arrived // every worker is inside a resolution
+	}
+
+	tests := []struct {
+		name      string
+		qname     string
+		wantRcode int
+		wantEDE   string
+	}{
+		{"packet-cache hit", "hit.example.org.", dns.RcodeSuccess, ""},
+		{"in the resolver's cache", "cached.example.org.", dns.RcodeSuccess, ""},
+		{"a new miss", "new.example.org.", dns.RcodeServerFailure, overloadText},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, queued := send(tt.qname)
+			if queued {
+				t.Fatal("handed to a worker, want an answer at once")
+			}
+			e := ""
+			if opt := m.IsEdns0(); opt != nil {
+				for _, o := range opt.Option {
+					if x, ok := o.(*dns.EDNS0_EDE); ok {
+						e = x.ExtraText
+					}
+				}
+			}
+			if m.Rcode != tt.wantRcode || e != tt.wantEDE {
+				t.Errorf("rcode %s EDE %q, want %s %q", dns.RcodeToString[m.Rcode], e, dns.RcodeToString[tt.wantRcode], tt.wantEDE)
+			}
+		})
+	}
+
+	close(res.release)
+	var got []string
+	for range slow {
+		m := readReply()
+		if m.Rcode != dns.RcodeSuccess {
+			t.Errorf("%s: %s, want NOERROR", m.Question[0].Name, dns.RcodeToString[m.Rcode])
+		}
+		got = append(got, m.Question[0].Name)
+	}
+	if diff := cmp.Diff(slow, sorted(got)); diff != "" {
+		t.Errorf("held misses answered (-want +got):\n%s", diff)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	s.misses.mu.Lock()
+	defer s.misses.mu.Unlock()
+	if s.misses.workers != 0 || len(s.misses.idle) != 0 {
+		t.Errorf("after Shutdown: %d workers, %d idle; want none", s.misses.workers, len(s.misses.idle))
+	}
+}
