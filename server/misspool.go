@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"sync"
 	"time"
@@ -15,17 +16,20 @@ import (
 // reader woken by the network waits behind every goroutine made runnable
 // before it, and while run queues are not empty the scheduler looks at
 // the network only every 10 ms (sysmon). With a goroutine per miss, a
-// flood of misses on a CPU-starved machine kept over a hundred of them
-// runnable but not started, and every cache hit waited behind them (#11:
-// readers runnable but not running a third of the time). Here a miss
-// waits in the pool's queue, which is not the run queue, and at most
-// maxStarting workers are at any time handed a miss and not yet running;
-// the one that starts hands the next (so a burst of cold misses on an idle
-// machine starts at once, one wake-up after another), and a worker that
-// finishes takes the next miss itself without a wake-up. A miss that
-// waited in the socket's queue and the pool's together past
-// maxUDPQueueDelay is shed (answered from the resolver's cache, else
-// SERVFAIL) rather than resolved, as a late datagram is (udpqueue.go).
+// flood of misses on a CPU-starved machine kept hundreds of resolutions
+// runnable, over a hundred of them not even started, and every cache hit
+// waited behind them (#11: readers runnable but not running a third of
+// the time). Here a miss is handed to a worker only while fewer
+// goroutines of the process wait for a CPU than there are Ps
+// (maxRunnable), or when no worker is on a miss; otherwise it waits in
+// the pool's queue, which is not the run queue, and a worker that
+// finishes takes the next miss itself, without a wake-up, under the same
+// rule. A worker handed a miss hands on the next when it starts running,
+// so a burst of cold misses on an idle machine starts at once, one
+// wake-up after another. A miss that waited in the socket's queue and
+// the pool's together past maxUDPQueueDelay is shed (answered from the
+// resolver's cache, else SERVFAIL) by the next worker free, whatever the
+// rule, rather than resolved, as a late datagram is (udpqueue.go).
 //
 // Workers start on demand, run one miss at a time (its flight runs on
 // the worker: Handler.slow), and exit after missIdleTimeout without
@@ -40,6 +44,13 @@ import (
 // of a flood's CPU); short enough that a burst's workers are gone soon
 // after it.
 const missIdleTimeout = 5 * time.Second
+
+// missKickInterval is how often waiting misses are looked at again while
+// the scheduler is busy and no worker finishes (workers may all wait on
+// slow servers): a millisecond, short against the maxUDPQueueDelay a
+// miss may wait, long against the look (a lock and a runtime/metrics
+// read of some 300 ns).
+const missKickInterval = time.Millisecond
 
 // missJob is one cache miss waiting for, or on, a worker: a copy of the
 // query (the reader's buffer is reused), whom to answer and how.
@@ -71,10 +82,13 @@ type missWorker struct {
 // missPool runs misses on workers; run answers one.
 type missPool struct {
 	run func(w *missWorker)
-	// maxStarting bounds workers handed a miss that have not started
-	// running it: GOMAXPROCS, as more cannot run at once anyway, and any
-	// beyond would wait in the run queue ahead of the readers.
-	maxStarting int
+	// runnable returns how many goroutines of the process wait for a P
+	// (runtime/metrics: a few hundred nanoseconds, no allocation).
+	runnable func() int
+	// maxRunnable: a miss goes to a worker only while fewer goroutines
+	// than this wait for a P. GOMAXPROCS: then a reader the network
+	// wakes waits behind at most about one goroutine per P.
+	maxRunnable int
 	idleTimeout time.Duration
 	wg          sync.WaitGroup // the workers
 
@@ -83,21 +97,40 @@ type missPool struct {
 	head, n  int        // first waiting miss and how many wait
 	maxQueue int        // the queue's bound
 	idle     []*missWorker
-	starting int // workers handed a miss and not yet running
+	busy     int // workers handed a miss, running or not yet
 	workers  int // live workers
 	closed   bool
+	kick     *time.Timer // looks at waiting misses again (tick); nil until needed
+	armed    bool        // kick is set
 }
 
 func newMissPool(maxQueue int, run func(w *missWorker)) *missPool {
-	return &missPool{run: run, maxStarting: max(1, runtime.GOMAXPROCS(0)), idleTimeout: missIdleTimeout, maxQueue: maxQueue}
+	sample := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+	runnable := func() int { // called under mu only, so sample is not shared
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0 // an older runtime: no gate
+		}
+		return int(sample[0].Value.Uint64())
+	}
+	return &missPool{run: run, runnable: runnable, maxRunnable: max(1, runtime.GOMAXPROCS(0)),
+		idleTimeout: missIdleTimeout, maxQueue: maxQueue}
 }
 
-// submit hands j (copied) to a worker, or queues it when maxStarting
-// workers are already on their way; false when the queue is full.
+// mayStartLocked says whether one more worker may go on a miss now.
+// With none on a miss it always may, so a waiting miss never waits for
+// nothing.
+func (p *missPool) mayStartLocked() bool {
+	return p.busy == 0 || p.runnable() < p.maxRunnable
+}
+
+// submit hands j (copied) to a worker, or queues it behind the misses
+// already waiting or when the scheduler is busy (mayStartLocked); false
+// when the queue is full.
 func (p *missPool) submit(j *missJob) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.starting < p.maxStarting {
+	if p.n == 0 && p.mayStartLocked() {
 		p.handLocked(j)
 		return true
 	}
@@ -109,7 +142,50 @@ func (p *missPool) submit(j *missJob) bool {
 	}
 	p.queue[(p.head+p.n)%len(p.queue)].set(j)
 	p.n++
+	p.kickLocked()
+	p.armLocked()
 	return true
+}
+
+// armLocked sets the kick timer when misses wait and it is not set.
+func (p *missPool) armLocked() {
+	if p.n == 0 || p.armed {
+		return
+	}
+	p.armed = true
+	if p.kick == nil {
+		p.kick = time.AfterFunc(missKickInterval, p.tick)
+		return
+	}
+	p.kick.Reset(missKickInterval)
+}
+
+// tick looks at the waiting misses again: they go to workers as the rule
+// allows, and a late first one goes whatever the rule (its worker then
+// sheds the late ones after it: next).
+func (p *missPool) tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.armed = false
+	if p.n > 0 && late(p.queue[p.head].since, time.Now()) {
+		p.handLocked(&p.queue[p.head])
+		p.popLocked()
+	}
+	p.kickLocked()
+	p.armLocked()
+}
+
+// kickLocked hands waiting misses to workers while the rule allows. Each
+// hand-off makes a worker runnable, so the loop ends after about
+// maxRunnable of them; it is bounded by the queue's length anyway.
+func (p *missPool) kickLocked() {
+	for range p.n {
+		if !p.mayStartLocked() {
+			return
+		}
+		p.handLocked(&p.queue[p.head])
+		p.popLocked()
+	}
 }
 
 // growLocked doubles the ring (up to maxQueue), keeping the order of the
@@ -125,7 +201,7 @@ func (p *missPool) growLocked() {
 
 // handLocked gives j to an idle worker, or to a new one.
 func (p *missPool) handLocked(j *missJob) {
-	p.starting++
+	p.busy++
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1] // the most recent: the others may time out
 		p.idle = p.idle[:n-1]
@@ -159,16 +235,13 @@ func (p *missPool) popLocked() {
 	p.n--
 }
 
-// started is called by a worker handed a miss once it runs: the next
-// waiting miss, if any, is handed on.
+// started is called by a worker handed a miss once it runs: it no
+// longer waits for a P, so a waiting miss may be handed on.
 func (p *missPool) started() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.starting--
-	if p.n > 0 && p.starting < p.maxStarting {
-		p.handLocked(&p.queue[p.head])
-		p.popLocked()
-	}
+	p.kickLocked()
+	p.armLocked()
 }
 
 // work runs w's job and whatever waits, until it has waited idleTimeout
@@ -187,13 +260,21 @@ func (p *missPool) work(w *missWorker) {
 	}
 }
 
-// next waits for w's next miss and reports false when w must exit.
+// next gives w its next miss, waiting for one up to idleTimeout, and
+// reports false when w must exit. A worker that has just finished takes
+// a waiting miss itself when the rule allows (it is running already, so
+// that adds nothing to the run queue), and a late one whatever the rule:
+// shedding it is cheap and frees its slot.
 func (p *missPool) next(w *missWorker, timer *time.Timer) bool {
 	p.mu.Lock()
-	if p.takeLocked(w) {
+	p.busy--
+	if p.n > 0 && (late(p.queue[p.head].since, time.Now()) || p.mayStartLocked()) {
+		p.busy++
+		p.takeLocked(w)
 		p.mu.Unlock()
 		return true
 	}
+	p.armLocked()
 	if p.closed {
 		p.workers--
 		p.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,11 +25,12 @@ type recordingRun struct {
 	mu      sync.Mutex // guards started
 	started []string
 	release chan struct{}
+	begun   chan string // each job as it starts
 	ran     chan string // each job once it is done
 }
 
 func newRecordingRun() *recordingRun {
-	return &recordingRun{release: make(chan struct{}), ran: make(chan string, 64)}
+	return &recordingRun{release: make(chan struct{}), begun: make(chan string, 64), ran: make(chan string, 64)}
 }
 
 func (r *recordingRun) run(w *missWorker) {
@@ -36,6 +38,7 @@ func (r *recordingRun) run(w *missWorker) {
 	r.mu.Lock()
 	r.started = append(r.started, name)
 	r.mu.Unlock()
+	r.begun <- name
 	<-r.release
 	r.ran <- name
 }
@@ -63,14 +66,42 @@ func submitNames(p *missPool, names ...string) []bool {
 	return ok
 }
 
-// TestMissPool: misses start in the order they came, the queue refuses
-// past its bound while every start slot is taken, workers exit after
-// their idle timeout, and close ends idle workers at once while a miss
-// submitted afterwards still runs.
+// fakeRunnable stands in for the scheduler's count of runnable
+// goroutines.
+type fakeRunnable struct{ n atomic.Int64 }
+
+func (f *fakeRunnable) get() int { return int(f.n.Load()) }
+
+// busyPool returns a pool whose scheduler looks busy (every miss queues
+// unless no worker is on one) until f.n is set to 0.
+func busyPool(maxQueue int, run func(*missWorker)) (*missPool, *fakeRunnable) {
+	f := &fakeRunnable{}
+	f.n.Store(1 << 20)
+	p := newMissPool(maxQueue, run)
+	p.runnable = f.get
+	return p, f
+}
+
+// phantom adds d to the workers counted on a miss, as if d more were
+// (d < 0: no longer) busy.
+func (p *missPool) phantom(d int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.busy += d
+}
+
+// kickNow is started's hand-off, for a test that changed the rule's input.
+func (p *missPool) kickNow() { p.started() }
+
+// TestMissPool: misses wait in arrival order, the queue refuses past its
+// bound, a miss waits while the scheduler is busy unless no worker is on
+// one, a finishing worker takes a late miss whatever the rule, workers
+// exit after their idle timeout, and close ends idle workers at once
+// while a miss submitted afterwards still runs.
 func TestMissPool(t *testing.T) {
 	t.Run("the queue is first in, first out as it wraps and grows", func(t *testing.T) {
-		p := newMissPool(64, func(*missWorker) {})
-		p.starting = p.maxStarting // every miss queues
+		p, _ := busyPool(64, func(*missWorker) {})
+		p.phantom(1) // every miss queues
 		var names []string
 		for i := range 50 {
 			names = append(names, strconv.Itoa(i))
@@ -95,30 +126,66 @@ func TestMissPool(t *testing.T) {
 			t.Errorf("order taken (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("queue bound while every start slot is taken", func(t *testing.T) {
+	t.Run("queue bound while the scheduler is busy", func(t *testing.T) {
 		r := newRecordingRun()
-		p := newMissPool(3, r.run)
-		p.maxStarting = 2
-		// As if two workers had been handed a miss and not yet run.
-		p.starting = 2
+		p, f := busyPool(3, r.run)
+		p.phantom(1)
 		got := submitNames(p, "a", "b", "c", "d")
 		if diff := cmp.Diff([]bool{true, true, true, false}, got); diff != "" {
 			t.Errorf("accepted (-want +got):\n%s", diff)
 		}
-		// The two workers start: each hands on a waiting miss, and the
-		// workers handed one hand on the rest.
-		p.started()
-		p.started()
+		f.n.Store(0)
+		p.kickNow()
 		close(r.release)
 		ran := r.waitRan(t, 3)
+		p.phantom(-1)
 		p.close()
 		p.wg.Wait()
 		if diff := cmp.Diff([]string{"a", "b", "c"}, sorted(ran)); diff != "" {
 			t.Errorf("ran (-want +got):\n%s", diff)
 		}
-		if p.n != 0 || p.starting != 0 || p.workers != 0 {
-			t.Errorf("after the run: %d waiting, %d starting, %d workers; want none", p.n, p.starting, p.workers)
+		if p.n != 0 || p.busy != 0 || p.workers != 0 {
+			t.Errorf("after the run: %d waiting, %d busy, %d workers; want none", p.n, p.busy, p.workers)
 		}
+	})
+	t.Run("no worker on a miss: it starts however busy the scheduler", func(t *testing.T) {
+		r := newRecordingRun()
+		p, _ := busyPool(16, r.run)
+		close(r.release)
+		submitNames(p, "a")
+		r.waitRan(t, 1)
+		p.close()
+		p.wg.Wait()
+	})
+	t.Run("a finishing worker takes a late miss whatever the rule", func(t *testing.T) {
+		r := newRecordingRun()
+		p, f := busyPool(16, r.run)
+		submitNames(p, "a") // no worker busy: it starts
+		<-r.begun
+		p.phantom(1) // from here a finished worker is never the last busy
+		old := time.Now().Add(-time.Hour)
+		p.submit(&missJob{req: []byte("late"), since: old})
+		p.submit(&missJob{req: []byte("b"), since: time.Now()})
+		close(r.release)
+		// The kick timer may hand the late one to a worker of its own.
+		if diff := cmp.Diff([]string{"a", "late"}, sorted(r.waitRan(t, 2))); diff != "" {
+			t.Errorf("ran while busy (-want +got):\n%s", diff)
+		}
+		// b stays queued until the scheduler has room.
+		p.mu.Lock()
+		waiting := p.n
+		p.mu.Unlock()
+		if waiting != 1 {
+			t.Errorf("%d waiting, want b alone", waiting)
+		}
+		f.n.Store(0)
+		p.kickNow()
+		if got := r.waitRan(t, 1); got[0] != "b" {
+			t.Errorf("ran %q, want b", got[0])
+		}
+		p.phantom(-1)
+		p.close()
+		p.wg.Wait()
 	})
 	t.Run("idle workers exit", func(t *testing.T) {
 		r := newRecordingRun()
@@ -130,8 +197,8 @@ func TestMissPool(t *testing.T) {
 		p.wg.Wait() // no close: they leave by themselves
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.workers != 0 || len(p.idle) != 0 {
-			t.Errorf("%d workers, %d idle after the idle timeout; want none", p.workers, len(p.idle))
+		if p.workers != 0 || len(p.idle) != 0 || p.busy != 0 {
+			t.Errorf("%d workers, %d idle, %d busy after the idle timeout; want none", p.workers, len(p.idle), p.busy)
 		}
 	})
 	t.Run("close ends idle workers; later misses still run", func(t *testing.T) {
@@ -150,17 +217,18 @@ func TestMissPool(t *testing.T) {
 	})
 	t.Run("requests are copied", func(t *testing.T) {
 		r := newRecordingRun()
-		p := newMissPool(16, r.run)
-		p.maxStarting = 1
-		p.starting = 1 // queue them
+		p, f := busyPool(16, r.run)
+		p.phantom(1) // queue it
 		buf := []byte("first")
 		p.submit(&missJob{req: buf})
 		copy(buf, "XXXXX") // the reader reuses its buffer
-		p.started()
+		f.n.Store(0)
+		p.kickNow()
 		close(r.release)
 		if got := r.waitRan(t, 1); got[0] != "first" {
 			t.Errorf("ran %q, want first", got[0])
 		}
+		p.phantom(-1)
 		p.close()
 		p.wg.Wait()
 	})
