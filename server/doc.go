@@ -47,9 +47,10 @@
 // answered on the listener's goroutine and never wait for a slot. Misses
 // of the UDP, TCP and DoT listeners run on a pool of worker goroutines
 // fed by a queue of the server's own (misspool.go), not on a goroutine
-// each, and only a few are handed to a worker and not yet running at
-// any time: so they wait in that queue rather than in Go's run queue,
-// ahead of the readers that answer hits. The UDP socket's queue, which
+// each, and a miss goes to a worker only while fewer goroutines wait for
+// a CPU than there are Ps: under a CPU-starved flood misses wait in that
+// queue rather than in Go's run queue, ahead of the readers that answer
+// hits. The UDP socket's queue, which
 // hits and misses share, gets a large receive buffer, and a miss that
 // waited in it (and the pool's queue) past a bound is shed rather than
 // resolved, so the reader catches up (udpqueue.go).
