@@ -75,9 +75,10 @@
 // sends their replies together; on that path nothing allocates, so a
 // reader is never drafted into the collector's work.
 //
-// Traces: a TraceSink (traces.go) receives every resolution with its walk
-// when the debug page is on; TraceOn (tracewatch.go) records the next few
-// resolutions of a name at runtime (`addrwalk ctl trace-on`), bounded in
+// Traces: a TraceSink (traces.go) receives resolutions with their walks
+// when the debug page is on, at most traceRate a second after a burst
+// (a flood's misses are not all traced); TraceOn (tracewatch.go) records
+// the next few resolutions of a name at runtime (`addrwalk ctl trace-on`), bounded in
 // names, count and time, for the log and trace-dump. Sockets passed by
 // systemd are adopted in activation.go.
 package server

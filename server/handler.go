@@ -154,6 +154,7 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	traces  TraceSink  // nil when no one looks at traces
+	sampled traceGate  // which resolutions traces is given (traces.go)
 	watch   traceWatch // names traced at runtime (TraceOn)
 
 	// bg is the context of resolutions; cancelled by Close.

@@ -107,7 +107,13 @@ func (r *rateLimiter) allow(addr netip.Addr, now time.Time) bool {
 		b = &bucket{tokens: r.burst, last: now}
 		s.m[p] = b
 	}
-	b.tokens = min(r.burst, b.tokens+now.Sub(b.last).Seconds()*r.qps)
+	return b.take(now, r.qps, r.burst)
+}
+
+// take refills b at qps up to burst for the time since its last use and
+// takes a token if there is one.
+func (b *bucket) take(now time.Time, qps, burst float64) bool {
+	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*qps)
 	b.last = now
 	if b.tokens < 1 {
 		return false

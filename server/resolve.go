@@ -61,12 +61,13 @@ func (h *Handler) slow(ctx context.Context, out []byte, c *call) []byte {
 	}
 	cacheOnly := !q.rd()
 	watched := h.watch.wants(name, h)
-	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly, Trace: h.traces != nil || watched}
+	req := resolver.Request{Name: name, Type: q.qtype, Class: q.qclass, DO: q.do, CD: q.cd(), CacheOnly: cacheOnly,
+		Trace: watched || h.traces != nil && h.sampled.take(h.now())}
 	flight := key
 	if cacheOnly {
 		flight += "\x00norec" // a cache-only miss must not answer recursive askers
 	}
-	if watched && h.traces == nil {
+	if watched {
 		flight += "\x00trace" // an untraced resolution in flight would record nothing
 	}
 	mode := modeNormal
