@@ -15,6 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/walkui"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest"
 	"github.com/addrwalk/addrwalk/resolver/resolvertest/labresolver"
 	"github.com/addrwalk/addrwalk/server"
@@ -226,14 +227,17 @@ type missLab struct {
 const missDigits = 12 + 2
 
 // startMissLab starts the lab and the flood authority, makes a handler as
-// serve does (defaults apart from the lab) and warms the zone cut with one
+// serve does with its debug listener on (defaults apart from the lab and
+// the trace ring) and warms the zone cut with one
 // question.
 func startMissLab(tb testing.TB) *missLab {
 	tb.Helper()
 	fa := startFloodAuthority(tb)
 	lab := floodHierarchy.Start(tb, resolvertest.Config{Port: fa.port()})
 	r := labresolver.New(tb, lab, nil)
-	h, err := server.NewHandler(server.HandlerConfig{Settings: server.Settings{Resolver: r}})
+	// serve's debug page (on whenever its metrics listener is) keeps
+	// traces in a ring of 256 (its --ui-ring default).
+	h, err := server.NewHandler(server.HandlerConfig{Settings: server.Settings{Resolver: r}, Traces: walkui.NewRing(256, nil)})
 	if err != nil {
 		tb.Fatalf("NewHandler: %v", err)
 	}
