@@ -5,6 +5,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
@@ -56,7 +57,7 @@ func (rq *request) aggressiveAnswer(name string, qtype uint16) (response, bool) 
 	// NSEC records: a child served by its parent's servers is never seen
 	// through a referral. The deepest zone with validated records wins.
 	zone := rq.zoneOf(name)
-	if nz, ok := rq.r.cache.DeepestNSECZone(name); ok && nz != zone && dns.IsSubDomain(zone, nz) {
+	if nz, ok := rq.r.cache.DeepestNSECZone(name); ok && nz != zone && dnsname.IsSubDomain(zone, nz) {
 		zone = nz
 	}
 	r, ok := rq.r.nsecAnswer(zone, name, qtype)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
@@ -169,7 +170,7 @@ func (r *Resolver) configuredInsecure(name string) error {
 	if !ok {
 		return nil
 	}
-	if ta, ok := r.anchors.Closest(name); ok && dns.IsSubDomain(nta, ta) {
+	if ta, ok := r.anchors.Closest(name); ok && dnsname.IsSubDomain(nta, ta) {
 		return nil
 	}
 	return r.ntas.Check(nta)
@@ -280,7 +281,7 @@ func (rq *request) fetchDS(ctx context.Context, zone string, depth int, link *zo
 	if parent == "" {
 		parent = out.servedBy
 	}
-	if parent == "" || !dns.IsSubDomain(parent, zone) || dns.CanonicalName(parent) == zone {
+	if parent == "" || !dnsname.IsSubDomain(parent, zone) || dns.CanonicalName(parent) == zone {
 		parent = parentZoneGuess(zone)
 	}
 	link.parent = parent

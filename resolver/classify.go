@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
@@ -104,7 +105,7 @@ type classifier struct {
 
 // inZone reports whether name is at or below zone (case-insensitive).
 func inZone(name, zone string) bool {
-	return dns.IsSubDomain(zone, name)
+	return dnsname.IsSubDomain(zone, name)
 }
 
 // classify decides what resp means. It trusts only records inside the
@@ -289,7 +290,7 @@ func (c *classifier) dname(rrs []dns.RR, name string) (*dns.DNAME, *dns.CNAME) {
 		}
 		owner := dns.CanonicalName(d.Hdr.Name)
 		lname := dns.CanonicalName(name)
-		if owner == lname || !dns.IsSubDomain(owner, lname) {
+		if owner == lname || !dnsname.IsSubDomain(owner, lname) {
 			continue
 		}
 		prefix := name[:len(name)-len(owner)] // ends with a dot
@@ -366,7 +367,7 @@ func (c *classifier) referral(resp *dns.Msg) (response, bool) {
 		return response{}, false
 	}
 	zone := dns.CanonicalName(c.zone)
-	if child == zone || !dns.IsSubDomain(zone, child) || !dns.IsSubDomain(child, dns.CanonicalName(c.qname)) {
+	if child == zone || !dnsname.IsSubDomain(zone, child) || !dnsname.IsSubDomain(child, dns.CanonicalName(c.qname)) {
 		return response{}, false // upward, sideways or unrelated: lame
 	}
 	if len(ns) > MaxNSPerZone {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
 
@@ -252,7 +253,7 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 			// RFC 9156 §2.1 allows A or NS for the shortened question;
 			// NS asks exactly what the walk needs (is there a zone cut
 			// here?), as Knot Resolver does.
-			sendName = lastLabels(qname, labels)
+			sendName = dnsname.LastLabels(qname, labels)
 			sendType = dns.TypeNS
 		}
 		from := dns.CountLabel(zs.zone) + 1
@@ -387,7 +388,7 @@ const reverseV4Labels = 5
 // otherwise (minimisation goes label by label). Not from the root:
 // arpa. is asked for first, so the walk learns that cut.
 func reverseStart(qname, zone string) int {
-	if !dns.IsSubDomain("arpa.", zone) || !dns.IsSubDomain("in-addr.arpa.", qname) {
+	if !dnsname.IsSubDomain("arpa.", zone) || !dnsname.IsSubDomain("in-addr.arpa.", qname) {
 		return 0
 	}
 	return min(dns.CountLabel(qname)-1, reverseV4Labels)
@@ -396,16 +397,7 @@ func reverseStart(qname, zone string) int {
 // underscoreLabel reports whether the first of the last n labels of name
 // starts with an underscore (RFC 8552).
 func underscoreLabel(name string, n int) bool {
-	return strings.HasPrefix(lastLabels(name, n), "_")
-}
-
-// lastLabels returns the last n labels of name.
-func lastLabels(name string, n int) string {
-	idx := dns.Split(name)
-	if n >= len(idx) {
-		return name
-	}
-	return name[idx[len(idx)-n]:]
+	return strings.HasPrefix(dnsname.LastLabels(name, n), "_")
 }
 
 // errIsFatal reports whether err ends the whole request rather than only

@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
@@ -377,7 +378,7 @@ func synthesised(answer []dns.RR, rr dns.RR) bool {
 		return false
 	}
 	for _, x := range answer {
-		if d, ok := x.(*dns.DNAME); ok && dns.IsSubDomain(d.Hdr.Name, cn.Hdr.Name) && !strings.EqualFold(d.Hdr.Name, cn.Hdr.Name) {
+		if d, ok := x.(*dns.DNAME); ok && dnsname.IsSubDomain(d.Hdr.Name, cn.Hdr.Name) && !strings.EqualFold(d.Hdr.Name, cn.Hdr.Name) {
 			return true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
@@ -52,7 +53,7 @@ func (rq *request) rememberQmin(zone, qname string, labels int) {
 // below zs (learned by another request since this walk chose zs), or nil.
 func (rq *request) deeperCut(zs *zoneServers, qname string, qtype uint16) *zoneServers {
 	nz := rq.startCut(qname, qtype)
-	if nz == zs || nz.zone == zs.zone || !dns.IsSubDomain(zs.zone, nz.zone) {
+	if nz == zs || nz.zone == zs.zone || !dnsname.IsSubDomain(zs.zone, nz.zone) {
 		return nil
 	}
 	return nz
@@ -75,7 +76,7 @@ func (rq *request) pendingCut(zs *zoneServers, qname string, qtype uint16, from 
 		top--
 	}
 	for n := top; n >= from && n > dns.CountLabel(zs.zone); n-- {
-		if s := lastLabels(qname, n); rq.r.upFlights.cutPending(zs, s) && !rq.cachedNoCut(zs, s) {
+		if s := dnsname.LastLabels(qname, n); rq.r.upFlights.cutPending(zs, s) && !rq.cachedNoCut(zs, s) {
 			return s
 		}
 	}

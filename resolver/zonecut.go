@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 	"github.com/addrwalk/addrwalk/resolver/cache"
 	"github.com/addrwalk/addrwalk/resolver/dnssec"
 )
@@ -38,7 +39,7 @@ const maxCutProbes = 16
 // the DS questions unanswered): then the answer's own verdict stands.
 func (rq *request) hiddenCut(ctx context.Context, zone, owner string) *zoneKeys {
 	zone, owner = dns.CanonicalName(zone), dns.CanonicalName(owner)
-	if !dns.IsSubDomain(zone, owner) || zone == owner {
+	if !dnsname.IsSubDomain(zone, owner) || zone == owner {
 		return nil
 	}
 	names := between(zone, owner)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 )
 
 // Administrative removals, for an operator's control channel (as
@@ -60,7 +62,7 @@ func (c *Cache) Flush(sel Selector) int {
 func (sel Selector) matches(k key, e *entry, name string) bool {
 	if name != "" {
 		if sel.Below {
-			if !dns.IsSubDomain(name, k.name) {
+			if !dnsname.IsSubDomain(name, k.name) {
 				return false
 			}
 		} else if k.name != name {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 )
 
 // The NSEC store keeps validated NSEC and NSEC3 records per zone for the
@@ -391,7 +393,7 @@ func (s *nsecStore) flush(name string) int {
 	defer s.mu.Unlock()
 	var drop []string
 	for zone := range s.store.Keys() {
-		if name == "" || dns.IsSubDomain(name, zone) || dns.IsSubDomain(zone, name) {
+		if name == "" || dnsname.IsSubDomain(name, zone) || dnsname.IsSubDomain(zone, name) {
 			drop = append(drop, zone)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/addrwalk/addrwalk/internal/dnsname"
 )
 
 // maxNameWire is the maximum length of a domain name in wire format
@@ -66,7 +68,7 @@ func equalNames(a, b string) bool {
 
 // isSubdomain reports whether child is parent or below it (case-insensitive).
 func isSubdomain(parent, child string) bool {
-	return dns.IsSubDomain(dns.CanonicalName(parent), dns.CanonicalName(child))
+	return dnsname.IsSubDomain(parent, child)
 }
 
 // parentName returns name without its leftmost label ("." for the root).
