@@ -92,10 +92,26 @@ func (sp *SourcePorts) pick() uint16 { return sp.ports[rand.IntN(len(sp.ports))]
 
 // dialUDP opens a UDP socket connected to server from a random port of sp
 // (nil sp: the kernel's choice). A busy port is drawn again, up to
-// maxPortTries times; then the kernel chooses.
-func dialUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, server netip.AddrPort) (net.Conn, error) {
+// maxPortTries times; then the kernel chooses. A nil d (NetExchanger's
+// default) dials with net.DialUDP, which takes the addresses as they are:
+// net.Dialer formats the server's address and parses it back, and runs
+// its dial machinery, 600 bytes and a tenth of a cache miss's CPU (#11).
+func dialUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, server netip.AddrPort) (*net.UDPConn, error) {
+	if d == nil {
+		raddr := net.UDPAddrFromAddrPort(server)
+		if sp == nil {
+			return net.DialUDP("udp", nil, raddr)
+		}
+		for range maxPortTries {
+			c, err := net.DialUDP("udp", &net.UDPAddr{Port: int(sp.pick())}, raddr)
+			if err == nil || !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
+				return c, err
+			}
+		}
+		return net.DialUDP("udp", nil, raddr)
+	}
 	if sp == nil {
-		return d.DialContext(ctx, "udp", server.String())
+		return asUDP(d.DialContext(ctx, "udp", server.String()))
 	}
 	for range maxPortTries {
 		dd := *d
@@ -106,11 +122,19 @@ func dialUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, server netip.A
 		dd.LocalAddr = &net.UDPAddr{IP: ip, Port: int(sp.pick())}
 		c, err := dd.DialContext(ctx, "udp", server.String())
 		if err == nil {
-			return c, nil
+			return asUDP(c, nil)
 		}
 		if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
 			return nil, err
 		}
 	}
-	return d.DialContext(ctx, "udp", server.String())
+	return asUDP(d.DialContext(ctx, "udp", server.String()))
+}
+
+// asUDP is the UDP socket a net.Dialer returned for "udp".
+func asUDP(c net.Conn, err error) (*net.UDPConn, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.UDPConn), nil
 }

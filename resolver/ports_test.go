@@ -74,26 +74,34 @@ func TestSourcePorts(t *testing.T) {
 		{"whole range", all, func(p uint16) bool { return p >= 1024 }, 50},
 		{"exclude 1024-59999", upper, func(p uint16) bool { return p >= 60000 }, 1},
 	}
+	// A nil Dialer is NetExchanger's default (net.DialUDP); a given one
+	// dials through net.Dialer.
+	dialers := []struct {
+		name string
+		d    *net.Dialer
+	}{{"default", nil}, {"given dialer", &net.Dialer{}}}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			outside := 0
-			for range 200 {
-				c, err := dialUDP(t.Context(), &net.Dialer{}, tt.sp, server)
-				if err != nil {
-					t.Fatal(err)
+		for _, dt := range dialers {
+			t.Run(tt.name+"/"+dt.name, func(t *testing.T) {
+				outside := 0
+				for range 200 {
+					c, err := dialUDP(t.Context(), dt.d, tt.sp, server)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p := netip.MustParseAddrPort(c.LocalAddr().String()).Port()
+					c.Close()
+					if !tt.ok(p) {
+						t.Fatalf("source port %d outside the set", p)
+					}
+					if p < 32768 || p > 60999 {
+						outside++
+					}
 				}
-				p := netip.MustParseAddrPort(c.LocalAddr().String()).Port()
-				c.Close()
-				if !tt.ok(p) {
-					t.Fatalf("source port %d outside the set", p)
+				if outside < tt.minOutsideEphemeral {
+					t.Errorf("%d of 200 ports outside the kernel's ephemeral range, want >= %d", outside, tt.minOutsideEphemeral)
 				}
-				if p < 32768 || p > 60999 {
-					outside++
-				}
-			}
-			if outside < tt.minOutsideEphemeral {
-				t.Errorf("%d of 200 ports outside the kernel's ephemeral range, want >= %d", outside, tt.minOutsideEphemeral)
-			}
-		})
+			})
+		}
 	}
 }

@@ -113,16 +113,12 @@ func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string,
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	d := x.Dialer
-	if d == nil {
-		d = &net.Dialer{}
-	}
 	wire, err := q.Pack()
 	if err != nil {
 		return nil, fmt.Errorf("resolver: packing query: %w", err)
 	}
 	if tc, ok := x.TLS[server]; ok {
-		return exchangeTLS(ctx, d, tc, wire, q, server)
+		return exchangeTLS(ctx, x.streamDialer(), tc, wire, q, server)
 	}
 	switch network {
 	case "udp":
@@ -132,9 +128,9 @@ func (x *NetExchanger) Exchange(ctx context.Context, q *dns.Msg, network string,
 			bp = &b
 		}
 		defer x.bufs.Put(bp)
-		return exchangeUDP(ctx, d, x.Ports, x.OnUnwanted, *bp, wire, q, server)
+		return exchangeUDP(ctx, x.Dialer, x.Ports, x.OnUnwanted, *bp, wire, q, server)
 	case "tcp":
-		return exchangeTCP(ctx, d, wire, q, server)
+		return exchangeTCP(ctx, x.streamDialer(), wire, q, server)
 	default:
 		return nil, fmt.Errorf("resolver: unknown network %q", network)
 	}
@@ -149,18 +145,19 @@ func watchContext(ctx context.Context, c net.Conn) func() {
 	return func() { stop() }
 }
 
+// exchangeUDP sends wire to server from a socket of its own (dialUDP: d
+// may be nil) and waits for the reply to q.
 func exchangeUDP(ctx context.Context, d *net.Dialer, sp *SourcePorts, onUnwanted func(netip.AddrPort), buf, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
-	c, err := dialUDP(ctx, d, sp, server)
+	uc, err := dialUDP(ctx, d, sp, server)
 	if err != nil {
 		return nil, netErr(ctx, err)
 	}
-	defer c.Close()
-	stopWatch := watchContext(ctx, c)
+	defer uc.Close()
+	stopWatch := watchContext(ctx, uc)
 	defer stopWatch()
-	if _, err := c.Write(wire); err != nil {
+	if _, err := uc.Write(wire); err != nil {
 		return nil, netErr(ctx, err)
 	}
-	uc := c.(*net.UDPConn)
 	var lastBad error
 	looked := false
 	for i := 0; i < maxIgnoredReplies; i++ {
@@ -229,7 +226,7 @@ func readDatagram(ctx context.Context, uc *net.UDPConn, buf []byte, looked *bool
 }
 
 func exchangeTCP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
-	c, err := streamDialer(d).DialContext(ctx, "tcp", server.String())
+	c, err := d.DialContext(ctx, "tcp", server.String())
 	if err != nil {
 		return nil, netErr(ctx, err)
 	}
@@ -238,10 +235,15 @@ func exchangeTCP(ctx context.Context, d *net.Dialer, wire []byte, q *dns.Msg, se
 	return exchangeStream(ctx, c, wire, q)
 }
 
-// streamDialer is d for TCP: a local address given for UDP (the source
-// address the UDP queries use) is used for TCP too, rather than failing
-// the dial with a mismatched address type.
-func streamDialer(d *net.Dialer) *net.Dialer {
+// streamDialer is the Dialer for TCP and TLS: x.Dialer, a zero one when
+// nil, with a local address given for UDP (the source address the UDP
+// queries use) used for TCP too, rather than failing the dial with a
+// mismatched address type.
+func (x *NetExchanger) streamDialer() *net.Dialer {
+	d := x.Dialer
+	if d == nil {
+		return &net.Dialer{}
+	}
 	la, ok := d.LocalAddr.(*net.UDPAddr)
 	if !ok || la == nil {
 		return d
@@ -254,7 +256,7 @@ func streamDialer(d *net.Dialer) *net.Dialer {
 // exchangeTLS is exchangeTCP inside TLS (RFC 7858): the handshake
 // verifies the server's certificate with tc before the query is sent.
 func exchangeTLS(ctx context.Context, d *net.Dialer, tc *tls.Config, wire []byte, q *dns.Msg, server netip.AddrPort) (*dns.Msg, error) {
-	raw, err := streamDialer(d).DialContext(ctx, "tcp", server.String())
+	raw, err := d.DialContext(ctx, "tcp", server.String())
 	if err != nil {
 		return nil, netErr(ctx, err)
 	}
