@@ -261,9 +261,7 @@ func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPo
 		} else {
 			go func() {
 				defer release()
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-				defer cancel()
-				m, err := r.cfg.Exchanger.Exchange(fctx, q, network, server)
+				m, err := r.exchange(context.WithoutCancel(ctx), timeout, q, network, server)
 				r.upFlights.finish(key, c, m, err)
 			}()
 		}
@@ -277,6 +275,18 @@ func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPo
 		a.settle = func() { r.upFlights.settle(key, c) }
 	}
 	return a, nil, err
+}
+
+// exchange sends q to server through the Exchanger, waiting at most
+// timeout for the reply. The default NetExchanger is given the deadline
+// itself (NetExchanger.exchange); another Exchanger a context with it.
+func (r *Resolver) exchange(ctx context.Context, timeout time.Duration, q *dns.Msg, network string, server netip.AddrPort) (*dns.Msg, error) {
+	if nx, ok := r.cfg.Exchanger.(*NetExchanger); ok {
+		return nx.exchange(ctx, time.Now().Add(timeout), q, network, server)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return r.cfg.Exchanger.Exchange(ctx, q, network, server)
 }
 
 // waitTimer returns rq's timer set to fire after d: the wait for one
