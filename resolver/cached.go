@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -177,7 +178,7 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 }
 
 func cacheKey(name string, qtype, class uint16) string {
-	return fmt.Sprintf("%s|%d|%d", strings.ToLower(name), qtype, class)
+	return strings.ToLower(name) + "|" + strconv.Itoa(int(qtype)) + "|" + strconv.Itoa(int(class))
 }
 
 // notePrefetch starts a background refresh of an entry the cache says is

@@ -12,6 +12,15 @@ import (
 	"github.com/miekg/dns"
 )
 
+// lastServer names the server asked last, "name (address:port)", for
+// an Error; "" before any query.
+func (rq *request) lastServer() string {
+	if !rq.lastAddr.IsValid() {
+		return ""
+	}
+	return rq.lastNS + " (" + rq.lastAddr.String() + ")"
+}
+
 // exchange sends one question to one server address, retrying over TCP
 // when the UDP reply is truncated and without EDNS when the server does not
 // understand it, and classifies the reply. outcome names what happened when
@@ -22,7 +31,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 		port = c.ns.port
 	}
 	server := netip.AddrPortFrom(c.addr, port)
-	rq.lastServer = fmt.Sprintf("%s (%s)", c.ns.name, server)
+	rq.lastNS, rq.lastAddr = c.ns.name, server
 	up := rq.r.up
 	network := "udp"
 	edns := true
@@ -76,7 +85,7 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 				// another server of the zone: the reply is that
 				// server's, for everything that follows.
 				c.ns, c.addr, server = rq.nsFor(zs, a.from), a.from.Addr(), a.from
-				rq.lastServer = fmt.Sprintf("%s (%s)", c.ns.name, server)
+				rq.lastNS, rq.lastAddr = c.ns.name, server
 			}
 			why += "; the same question was in flight to " + server.String() + ": its reply is shared"
 		}

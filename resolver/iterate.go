@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -22,11 +23,14 @@ type request struct {
 	start time.Time
 	class uint16
 
-	upstream   int      // queries sent
-	glueless   int      // NS names resolved without glue
-	nsStack    []string // NS names being resolved, innermost last (cycle detection)
-	depth      int      // current sub-resolution depth, for trace events
-	lastServer string
+	upstream int      // queries sent
+	glueless int      // NS names resolved without glue
+	nsStack  []string // NS names being resolved, innermost last (cycle detection)
+	depth    int      // current sub-resolution depth, for trace events
+	// lastNS and lastAddr are the server asked last, for errors
+	// (lastServer): formatted only when one is made, not per query.
+	lastNS   string
+	lastAddr netip.AddrPort
 	// wait times the wait for each upstream reply (waitTimer): a
 	// request sends its queries one after another, so one timer serves
 	// them all (made on first use).

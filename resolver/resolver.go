@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/miekg/dns"
@@ -243,7 +244,7 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: rcode, Answer: ans, Authority: auth,
 			Security: rq.status()}, nil
 	}
-	key := fmt.Sprintf("%s|%t|%t", cacheKey(req.Name, req.Type, req.Class), req.DO, req.CD)
+	key := cacheKey(req.Name, req.Type, req.Class) + "|" + strconv.FormatBool(req.DO) + "|" + strconv.FormatBool(req.CD)
 	ch := r.flights.DoChan(key, func() (any, error) {
 		// The shared resolution must not end because the first caller
 		// gave up; it has its own deadline (RequestTimeout), and Close
@@ -394,7 +395,7 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 			// Resolver does; any other failure has no partial answer.
 			res.Answer = nil
 		}
-		e := asError(err, name, req.Type, rq.lastServer)
+		e := asError(err, name, req.Type, rq.lastServer())
 		if rq.obs != nil {
 			rq.emit(Event{Kind: EventFail, Name: name, Type: dns.TypeToString[req.Type], Err: e.Why()})
 		}

@@ -256,7 +256,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				if errors.Is(err, ErrRateLimited) {
 					// The zone's budget is spent: no other server of it
 					// may be asked either (Unbound's ratelimit).
-					return response{}, &Error{Name: qname, Type: qtype, Server: rq.lastServer, Err: err, EDE: edeOther,
+					return response{}, &Error{Name: qname, Type: qtype, Server: rq.lastServer(), Err: err, EDE: edeOther,
 						Detail: "upstream queries to " + zs.zone + " are limited"}
 				}
 				if errors.Is(err, errServerBusy) {
@@ -354,7 +354,7 @@ func (rq *request) zoneFailure(zs *zoneServers, qname string, qtype uint16, aske
 	if len(why) > 0 {
 		detail += ": " + strings.Join(capList(why, 6), "; ")
 	}
-	return &Error{Name: qname, Type: qtype, Server: rq.lastServer, Err: err, Detail: detail, EDE: edeFor(err)}
+	return &Error{Name: qname, Type: qtype, Server: rq.lastServer(), Err: err, Detail: detail, EDE: edeFor(err)}
 }
 
 func capList(s []string, n int) []string {
@@ -400,7 +400,7 @@ func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map
 				// once instead of waiting on a dead zone.
 				done, wait, ok := rq.r.up.probe(zs.zone)
 				if !ok {
-					return nil, "", &Error{Err: ErrHeldDown, EDE: edeNoReachable, Server: rq.lastServer,
+					return nil, "", &Error{Err: ErrHeldDown, EDE: edeNoReachable, Server: rq.lastServer(),
 						Detail: fmt.Sprintf("every server of %s timed out repeatedly; next probe in %v", zs.zone, wait.Round(time.Millisecond))}
 				}
 				c.probeDone = done
