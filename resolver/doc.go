@@ -44,7 +44,8 @@
 // Where things are:
 //   - config.go: Config and its defaults (applied once, in withDefaults);
 //     resolver.go: Resolver, Request, Result, Query/Refresh and the
-//     request's life; lifecycle.go: Close drains requests, then cancels
+//     request's life; flights.go: identical Query calls share one
+//     resolution, run on the first caller's goroutine; lifecycle.go: Close drains requests, then cancels
 //     and waits for prefetches;
 //   - iterate.go: the walk (resolve follows CNAME/DNAME chains, lookup
 //     walks the zone cuts) and QNAME minimisation (RFC 9156);

@@ -32,10 +32,11 @@ type Resolver struct {
 	staleOK  bool // serve-stale is on
 	// flights shares one resolution among identical concurrent
 	// requests of library callers (the CLI, examples, the server's
-	// prefetch). The server has its own group (server.Handler.flights)
-	// keyed by its packet-cache key, because it shares the packed reply,
-	// not the Result, and must not share RD=0 with RD=1 askers.
-	flights   singleflight.Group
+	// prefetch); flights.go. The server has its own group
+	// (server.Handler.flights) keyed by its packet-cache key, because it
+	// shares the packed reply, not the Result, and must not share RD=0
+	// with RD=1 askers.
+	flights   flights
 	keyFlight singleflight.Group // zone-key builds shared by concurrent requests
 	// upFlights sends identical questions in flight to one zone once
 	// (inflight.go); it sits below both groups above, at the wire.
@@ -245,31 +246,22 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 			Security: rq.status()}, nil
 	}
 	key := cacheKey(req.Name, req.Type, req.Class) + "|" + strconv.FormatBool(req.DO) + "|" + strconv.FormatBool(req.CD)
-	ch := r.flights.DoChan(key, func() (any, error) {
-		// The shared resolution must not end because the first caller
-		// gave up; it has its own deadline (RequestTimeout), and Close
-		// waits for it too.
-		if !r.life.enter() {
-			return nil, asError(ErrClosed, req.Name, req.Type, "")
+	res, err, shared := r.flights.do(ctx, key, func() (*Result, error) { return r.query(ctx, req) })
+	if res == nil {
+		if isCtxErr(err) {
+			// A joiner that gave up waiting.
+			return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: dns.RcodeServerFailure},
+				asError(ctxEnded(ctx), req.Name, req.Type, "")
 		}
-		defer r.life.leave()
-		res, err := r.query(context.WithoutCancel(ctx), req)
-		return res, err
-	})
-	select {
-	case <-ctx.Done():
-		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: dns.RcodeServerFailure},
-			asError(ctxEnded(ctx), req.Name, req.Type, "")
-	case out := <-ch:
-		res, _ := out.Val.(*Result)
-		if res == nil {
-			return nil, out.Err
-		}
-		cp := *res
-		cp.Name = req.Name // keep the caller's letter case
-		cp.Shared = out.Shared
-		return &cp, out.Err
+		return nil, err
 	}
+	if !shared {
+		return res, err
+	}
+	cp := *res
+	cp.Name = req.Name // keep the caller's letter case
+	cp.Shared = true
+	return &cp, err
 }
 
 // Refresh resolves req anew, skipping the cached answer for the question
@@ -291,6 +283,7 @@ func (r *Resolver) Refresh(ctx context.Context, req Request) (*Result, error) {
 // query runs one resolution.
 func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 	name := req.Name
+	caller := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
 	defer cancel()
 	rq := &request{
@@ -339,10 +332,12 @@ func (r *Resolver) query(ctx context.Context, req Request) (*Result, error) {
 		}
 	} else {
 		ans, auth, rcode, err = rq.resolve(ctx, name, req.Type)
-		if err != nil && !req.CacheOnly && !errors.Is(err, ErrCacheMiss) && !zoneWide(err) {
+		if err != nil && !req.CacheOnly && !errors.Is(err, ErrCacheMiss) && !zoneWide(err) && caller.Err() == nil {
 			// A failure of the whole zone (zoneWide) is not kept per
 			// name: the zone's record already fails every name under
-			// it at once. Set before the error is published in the
+			// it at once; nor a question the caller gave up (it did
+			// not fail, it was abandoned, e.g. jostled out of a
+			// server's slot). Set before the error is published in the
 			// failure cache, where other requests read it.
 			// Bogus data is remembered for BogusTTL (val-bogus-ttl),
 			// other failures for FailureTTL.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -156,8 +157,11 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 	}()
 	h.m.inflight(1)
 	defer h.m.inflight(-1)
-	ctx, stop := context.WithTimeout(ctx, h.rto)
-	defer stop()
+	// The resolution's time bound cancels ctx itself: a
+	// context.WithTimeout below it was a second context per miss, with
+	// ctx's table of children to hold it (#11).
+	bound := time.AfterFunc(h.rto, func() { cancel(context.DeadlineExceeded) })
+	defer bound.Stop()
 	res, err := h.ask(ctx, st, req, mode)
 	if errors.Is(context.Cause(ctx), errJostled) {
 		// A newer query took the slot: SERVFAIL now, as overload, and
