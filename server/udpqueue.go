@@ -19,7 +19,10 @@ import (
 //     it holds the data and SERVFAIL "overloaded" otherwise, instead of
 //     starting a resolution. Hits are answered whatever their wait.
 //     Shedding frees the CPU the resolutions would take, so the reader
-//     catches up, and the delay falls back under the bound.
+//     catches up, and the delay falls back under the bound. The same
+//     bound holds for the socket's and the miss pool's queues together
+//     (misspool.go): a miss that waited past it for a worker is shed by
+//     the worker that takes it.
 
 const (
 	// udpReceiveBuffer is the receive buffer asked for each UDP
