@@ -227,17 +227,15 @@ type missLab struct {
 const missDigits = 12 + 2
 
 // startMissLab starts the lab and the flood authority, makes a handler as
-// serve does with its debug listener on (defaults apart from the lab and
-// the trace ring) and warms the zone cut with one
+// serve does (defaults apart from the lab and traces, the TraceSink) and
+// warms the zone cut with one
 // question.
-func startMissLab(tb testing.TB) *missLab {
+func startMissLab(tb testing.TB, traces server.TraceSink) *missLab {
 	tb.Helper()
 	fa := startFloodAuthority(tb)
 	lab := floodHierarchy.Start(tb, resolvertest.Config{Port: fa.port()})
 	r := labresolver.New(tb, lab, nil)
-	// serve's debug page (on whenever its metrics listener is) keeps
-	// traces in a ring of 256 (its --ui-ring default).
-	h, err := server.NewHandler(server.HandlerConfig{Settings: server.Settings{Resolver: r}, Traces: walkui.NewRing(256, nil)})
+	h, err := server.NewHandler(server.HandlerConfig{Settings: server.Settings{Resolver: r}, Traces: traces})
 	if err != nil {
 		tb.Fatalf("NewHandler: %v", err)
 	}
@@ -295,7 +293,9 @@ const missGCPercent = 25
 // past resolver.DefaultMaxOutstandingPerServer, 100, to the one server
 // the rest would fail at once rather than be resolved).
 func BenchmarkMiss(b *testing.B) {
-	ml := startMissLab(b)
+	// serve's debug page (on whenever its metrics listener is) keeps
+	// traces in a ring of 256 (its --ui-ring default).
+	ml := startMissLab(b, walkui.NewRing(256, nil))
 	defer debug.SetGCPercent(debug.SetGCPercent(missGCPercent))
 	run := func(b *testing.B, loop func(b *testing.B)) {
 		before, cpu := ml.fa.queries.Load(), processCPU(b)
@@ -328,4 +328,36 @@ func BenchmarkMiss(b *testing.B) {
 			})
 		})
 	})
+}
+
+// maxMissAllocs bounds the allocations of one warm-cut cache miss
+// without tracing: 117 measured when this bound was set (122 under the
+// race detector, which turns sync.Pool off), 158 before #11's cuts. The
+// room above is for small changes; a new allocation per query of the
+// size of those cuts (a context per upstream query, a name split into
+// label offsets on every comparison) fails it.
+const maxMissAllocs = 135
+
+// TestMissAllocations keeps the allocations of a cache miss from
+// creeping back (#11: the collector was a fifth of a flood's CPU). It
+// counts every goroutine's, the resolver's upstream query included; the
+// authority allocates nothing.
+func TestMissAllocations(t *testing.T) {
+	// Without a TraceSink: which misses are traced for it depends on
+	// the time they take (traceRate), so the count would vary.
+	ml := startMissLab(t, nil)
+	req := ml.newQuery()
+	var err error
+	n := testing.AllocsPerRun(200, func() {
+		if e := ml.ask(t.Context(), req); e != nil && err == nil {
+			err = e
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n > maxMissAllocs {
+		t.Errorf("%.0f allocations per cache miss, want at most %d", n, maxMissAllocs)
+	}
+	t.Logf("%.0f allocations per cache miss", n)
 }
