@@ -55,11 +55,12 @@
 //     CNAME's target while the CNAME is validated;
 //   - servers.go: the zone cut and the choice of server;
 //   - exchange.go and transport.go: one query to one server, UDP then
-//     TCP, and the checks a reply must pass (RFC 5452); a UDP read that
-//     ends at the RTO looks once more for a reply already queued (a
-//     stall of the process, not of the server); inflight.go:
+//     TCP, and the checks a reply must pass (RFC 5452); a UDP or TCP
+//     read that ends at its deadline looks once more for a reply already
+//     queued (a stall of the process, not of the server); inflight.go:
 //     identical questions in flight to one zone are sent once, to
-//     whichever of its servers the first asker chose;
+//     whichever of its servers the first asker chose, and a caller whose
+//     wait ended gives the flight's last look a moment;
 //   - classify.go: what a reply means (answer, referral, negative, lame),
 //     bailiwick filtering, and the DNSSEC records kept with it;
 //   - iterate.go (glueFor) and classify.go (referral): where glue is
