@@ -24,6 +24,12 @@ func (c *CtlCmd) setup(g *Globals) error {
 	if len(c.Args) > 0 {
 		return usageErr("usage: addrwalk ctl setup [-d DIR] [--force]")
 	}
+	// The directory is checked before any key is made, as every
+	// command checks its output files first: one that cannot be made or
+	// written is a usage error (2), like existing files without --force.
+	if err := checkOutputDir("--dir", c.Dir); err != nil {
+		return err
+	}
 	files, err := control.Setup("--dir", c.Dir, c.Force, time.Now())
 	if errors.Is(err, control.ErrExists) {
 		return withExit(ExitUsage, err)

@@ -28,6 +28,8 @@
 //   - outputcheck.go: every file a flag names for writing (--svg, --html,
 //     --state, --hints, --anchor, --self-signed-cert) is checked before the
 //     work starts (checkOutput): its directory exists and takes a file;
+//     so is a directory a command writes its files into (ctl setup's
+//     --dir: checkOutputDir);
 //     TestSentinelWording renders every package's sentinel wrappings a user
 //     can reach and checks them with msgcheck;
 //   - exitstatus.go: each command's exit-status table (dig's 9 and 10,

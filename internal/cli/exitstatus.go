@@ -37,7 +37,7 @@ func exitTable() map[string][]exitRow {
 		"demo":       {dnsOK, rowUsage, exitRow{ExitFailure, "the simulated internet could not start"}, dnsNoReply, rowInternal},
 		"sim":        {exitRow{ExitOK, "stopped by a signal after serving"}, rowUsage, rowFailure, rowInternal},
 		"serve":      {exitRow{ExitOK, "stopped by a signal, or --check-config found no error"}, rowUsage, rowFailure, rowInternal},
-		"ctl":        {exitRow{ExitOK, "the server did the command"}, rowUsage, exitRow{ExitFailure, "the server is not reachable on its control socket, or refused the command"}, rowInternal},
+		"ctl":        {exitRow{ExitOK, "the server did the command"}, rowUsage, exitRow{ExitFailure, "the server is not reachable on its control socket, or refused the command; setup: the files could not be written once their directory passed its check (a full disk)"}, rowInternal},
 		"arp probe":  {exitRow{ExitOK, "replies came (with -c: as many as sent; with -D: the address is free; -U and -A: sent)"}, exitRow{ExitNoReply, "no reply, or fewer than sent (with -D: the address is in use)"}, exitRow{ExitUsage, "usage error, no route, unknown interface, a missing privilege or any other error (as arping's 2)"}, rowInternal},
 		"arp scan":   {exitRow{ExitOK, "the scan ran, whether or not hosts answered (as arp-scan)"}, exitRow{ExitUsage, "usage error, no route, unknown interface, a missing privilege or any other error (arping's 2)"}, rowInternal},
 		"arp watch":  {exitRow{ExitOK, "stopped by a signal or -d"}, exitRow{ExitUsage, "usage error, unknown interface, a missing privilege or any other error (arping's 2)"}, rowInternal},

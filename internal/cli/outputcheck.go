@@ -45,3 +45,18 @@ func (f PictureFlags) check() error {
 	}
 	return checkOutput("--html", f.HTML)
 }
+
+// checkOutputDir is checkOutput for a flag naming a directory a command
+// writes its files into: it is made if missing (as the command would make
+// it) and must take a new file. A failure is a usage error, as for an
+// output file; a write that fails later (a full disk) is the command's
+// failure (3).
+func checkOutputDir(what, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return withExit(ExitUsage, fileerr.Write(what, dir, err))
+	}
+	if err := writableDir(dir); err != nil {
+		return withExit(ExitUsage, fileerr.Write(what, dir, err))
+	}
+	return nil
+}

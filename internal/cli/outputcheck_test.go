@@ -32,7 +32,8 @@ func outputCases(t *testing.T, dir string) []badInput {
 		{"output/sim anchor", []string{"sim", "--port", "0", "--hints", filepath.Join(dir, "sim.hints"), "--anchor", missing + "/ds"}, ExitUsage, noDir("--anchor", missing+"/ds"), nil, false},
 		{"output/serve self-signed cert", []string{"serve", "--check-config", "--dot", "127.0.0.1:8853", "--self-signed", "--self-signed-cert", missing + "/c.pem"}, ExitUsage, noDir("--self-signed-cert", missing+"/c.pem"), nil, false},
 		{"output/arp watch state is a directory", []string{"arp", "watch", "-i", "nosuchdev0", "--state", dir}, ExitUsage, "--state " + dir + ": it is a directory", nil, false},
-		{"output/ctl setup dir below a file", []string{"ctl", "setup", "-d", file + "/ctl"}, ExitFailure, "cannot write --dir " + file + "/ctl: a part of the path is a file", nil, false},
+		{"output/ctl setup dir below a file", []string{"ctl", "setup", "-d", file + "/ctl"}, ExitUsage, "cannot write --dir " + file + "/ctl: a part of the path is a file", nil, false},
+		{"output/ctl setup dir is a file", []string{"ctl", "setup", "-d", file}, ExitUsage, "cannot write --dir " + file + ": a part of the path is a file", nil, false},
 	}
 }
 
