@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -105,16 +104,4 @@ func tcpTest(ctx context.Context, o opts, conns int, idleMax time.Duration) (boo
 		o.label, conns, refused, closed, med.Seconds(), worst.Seconds(), open,
 		pct(legit.udpOK.Load(), legit.udpN.Load()), pct(legit.tcpOK.Load(), legit.tcpN.Load()), rss.peak.Load()/1024, alive(o.pid), ok)
 	return ok, nil
-}
-
-// raiseFDLimit lifts the soft file-descriptor limit to n (or the hard one).
-func raiseFDLimit(n int) {
-	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
-		return
-	}
-	if uint64(n) > l.Cur {
-		l.Cur = min(uint64(n), l.Max)
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-	}
 }

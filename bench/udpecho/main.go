@@ -25,8 +25,6 @@ import (
 	"sync"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/addrwalk/addrwalk/internal/udpbatch"
 )
 
@@ -52,15 +50,10 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	n := min(max(*sockets, 1), maxSockets)
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		if err := c.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
+	if !reusePort {
+		n = 1 // a second socket could not bind the address
+	}
+	lc := net.ListenConfig{Control: reusePortControl}
 	conns := make([]net.PacketConn, 0, n)
 	defer func() {
 		for _, c := range conns {

@@ -26,7 +26,7 @@
 //
 //   - socket.go: Listen (mode 0600, stale socket removal) and CheckSocket
 //     (the client's ownership and mode checks); peercred_*.go: the peer's
-//     uid.
+//     uid; owner_*.go: a file's owner (none outside Unix).
 //   - protocol.go: Request, Response and the usage text of each command.
 //   - server.go: Server, the listener loop and dispatch.
 //   - commands.go: what each command does against the Backend.

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/addrwalk/addrwalk/internal/fileerr"
@@ -81,21 +80,21 @@ func CheckSocket(path string) error {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return fmt.Errorf("%w: %s has mode %04o; others could talk to it or impersonate the server (want 0600)", ErrInsecureSocket, path, perm)
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	uid, ok := fileOwner(fi)
 	if !ok {
 		return nil
 	}
 	me := uint32(os.Geteuid())
-	if st.Uid == me {
+	if uid == me {
 		return nil
 	}
 	if me == 0 {
 		dir, err := os.Stat(filepath.Dir(path))
 		if err == nil {
-			if dst, ok := dir.Sys().(*syscall.Stat_t); ok && dst.Uid == st.Uid && dir.Mode().Perm()&0o022 == 0 {
+			if duid, ok := fileOwner(dir); ok && duid == uid && dir.Mode().Perm()&0o022 == 0 {
 				return nil
 			}
 		}
 	}
-	return fmt.Errorf("%w: %s is owned by uid %d, not by you (uid %d)", ErrInsecureSocket, path, st.Uid, me)
+	return fmt.Errorf("%w: %s is owned by uid %d, not by you (uid %d)", ErrInsecureSocket, path, uid, me)
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // listenFDsStart is the first descriptor systemd passes (SD_LISTEN_FDS_START
@@ -44,7 +43,7 @@ func ListenFDs(lookupEnv func(string) (string, bool), pid int) ([]ListenFile, er
 	files := make([]ListenFile, 0, len(names))
 	for i, name := range names {
 		fd := listenFDsStart + i
-		syscall.CloseOnExec(fd)
+		closeOnExec(fd)
 		files = append(files, ListenFile{Name: name, File: os.NewFile(uintptr(fd), "systemd:"+name)})
 	}
 	return files, nil

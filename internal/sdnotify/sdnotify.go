@@ -8,7 +8,8 @@
 //
 // Socket activation (listen.go): ListenFDs reads the sockets systemd
 // passes in $LISTEN_FDS, named by $LISTEN_FDNAMES, as
-// sd_listen_fds_with_names(3) does.
+// sd_listen_fds_with_names(3) does (cloexec_*.go: marking them
+// close-on-exec, a no-op outside Unix).
 package sdnotify
 
 import (
