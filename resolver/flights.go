@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -62,13 +63,29 @@ func (f *flights) do(ctx context.Context, key string, fn func() (*Result, error)
 		c := &flight{done: make(chan struct{})}
 		f.m[key] = c
 		f.mu.Unlock()
-		c.res, c.err = fn()
+		return f.run(ctx, key, c, fn)
+	}
+}
+
+// errFlightPanicked is what the joiners of a resolution that panicked
+// get; the panic itself goes on up the first caller's goroutine.
+var errFlightPanicked = errors.New("resolver: the shared resolution panicked")
+
+// run runs fn as c, the flight of key, and ends the flight however fn
+// ends: a panic too ends it (its joiners get errFlightPanicked) before it
+// goes on up the caller's goroutine, where the server recovers it. Left
+// in the map, the flight would hold every later caller of key until its
+// own context ended, for as long as the process runs.
+func (f *flights) run(ctx context.Context, key string, c *flight, fn func() (*Result, error)) (res *Result, err error, shared bool) {
+	c.err = errFlightPanicked
+	defer func() {
 		f.mu.Lock()
 		delete(f.m, key)
 		c.cancelled = ctx.Err() != nil
 		shared = c.joined > 0
 		f.mu.Unlock()
 		close(c.done)
-		return c.res, c.err, shared
-	}
+	}()
+	c.res, c.err = fn()
+	return c.res, c.err, false
 }

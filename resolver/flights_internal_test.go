@@ -157,3 +157,53 @@ func toOutcome(res *Result, err error, shared bool) (o struct {
 	o.Shared = shared
 	return o
 }
+
+// TestFlightPanic checks that a resolution that panics ends its flight:
+// the panic goes on up the first caller's goroutine, the joiner gets
+// errFlightPanicked, and the next caller of the key runs anew instead of
+// joining a flight that never ends.
+func TestFlightPanic(t *testing.T) {
+	var f flights
+	release := make(chan struct{})
+	leaderPanic := make(chan any, 1)
+	go func() {
+		defer func() { leaderPanic <- recover() }()
+		f.do(t.Context(), "k", func() (*Result, error) {
+			<-release
+			panic("boom")
+		})
+	}()
+	waitFlight(t, &f, "k")
+	joiner := make(chan outcomeErr, 1)
+	go func() {
+		res, err, shared := f.do(t.Context(), "k", func() (*Result, error) { return &Result{Name: "joiner ran"}, nil })
+		joiner <- outcomeErr{res, err, shared}
+	}()
+	waitJoined(t, &f, "k", 1)
+	close(release)
+	if diff := cmp.Diff("boom", <-leaderPanic); diff != "" {
+		t.Errorf("first caller's panic (-want +got):\n%s", diff)
+	}
+	var got outcomeErr
+	select { // 10 s: as waitJoined; the old flights never ended a panicked flight
+	case got = <-joiner:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the joiner still waits 10 s after the first caller's resolution panicked")
+	}
+	if got.res != nil || !errors.Is(got.err, errFlightPanicked) || !got.shared {
+		t.Errorf("joiner got %v, %v, shared %v; want nil, %v, shared", got.res, got.err, got.shared, errFlightPanicked)
+	}
+	res, err, shared := f.do(t.Context(), "k", func() (*Result, error) { return &Result{Name: "next"}, nil })
+	if diff := cmp.Diff(toOutcome(&Result{Name: "next"}, nil, false), toOutcome(res, err, shared)); diff != "" {
+		t.Errorf("the next caller (-want +got):\n%s", diff)
+	}
+	if len(f.m) != 0 {
+		t.Errorf("%d flights left after all ended", len(f.m))
+	}
+}
+
+type outcomeErr struct {
+	res    *Result
+	err    error
+	shared bool
+}
