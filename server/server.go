@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/addrwalk/addrwalk/internal/listenerr"
+	"github.com/addrwalk/addrwalk/internal/reuseport"
 )
 
 // ErrPrivilegedPort is wrapped by Start's error when binding a port below
@@ -164,7 +165,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.udp = append(s.udp, u)
 		s.tcp = append(s.tcp, t)
 		s.addrs = append(s.addrs, bound)
-		if reusePort {
+		if reuseport.Supported {
 			// More sockets on the same address: the kernel spreads
 			// clients over them, one reader each.
 			for range udpSockets() - 1 {
@@ -182,7 +183,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	readers := udpSockets()
-	if reusePort {
+	if reuseport.Supported {
 		readers = 1
 	}
 	for i, u := range s.udp {
@@ -202,7 +203,7 @@ func (s *Server) Start(ctx context.Context) error {
 
 // reuseConfig returns the listen configuration of UDP sockets.
 func reuseConfig() *net.ListenConfig {
-	return &net.ListenConfig{Control: reusePortControl}
+	return &net.ListenConfig{Control: reuseport.Control}
 }
 
 // maxPortTries bounds the attempts to find a port free for both UDP and TCP

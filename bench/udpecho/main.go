@@ -25,6 +25,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/addrwalk/addrwalk/internal/reuseport"
 	"github.com/addrwalk/addrwalk/internal/udpbatch"
 )
 
@@ -50,10 +51,10 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	n := min(max(*sockets, 1), maxSockets)
-	if !reusePort {
+	if !reuseport.Supported {
 		n = 1 // a second socket could not bind the address
 	}
-	lc := net.ListenConfig{Control: reusePortControl}
+	lc := net.ListenConfig{Control: reuseport.Control}
 	conns := make([]net.PacketConn, 0, n)
 	defer func() {
 		for _, c := range conns {
