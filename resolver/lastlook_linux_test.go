@@ -54,21 +54,7 @@ func TestReadDatagramLastLook(t *testing.T) {
 				}
 				waitReadable(t, client)
 			}
-			var ctx context.Context
-			if tt.cancel {
-				c, cancel := context.WithCancel(t.Context())
-				cancel()
-				ctx = c
-			} else {
-				c, cancel := context.WithDeadline(t.Context(), time.Unix(1, 0))
-				defer cancel()
-				ctx = c
-			}
-			// The deadline has passed, as when the process resumes after
-			// the stall.
-			if err := client.SetReadDeadline(time.Unix(1, 0)); err != nil {
-				t.Fatal(err)
-			}
+			ctx := afterStall(t, client, tt.cancel)
 			looked := tt.looked
 			buf := make([]byte, 512)
 			n, _, err := readDatagram(ctx, client, buf, &looked, func() {})
@@ -152,21 +138,7 @@ func TestReadStreamLastLook(t *testing.T) {
 				}
 				waitReadable(t, client)
 			}
-			var ctx context.Context
-			if tt.cancel {
-				c, cancel := context.WithCancel(t.Context())
-				cancel()
-				ctx = c
-			} else {
-				c, cancel := context.WithDeadline(t.Context(), time.Unix(1, 0))
-				defer cancel()
-				ctx = c
-			}
-			// The deadline has passed, as when the process resumes after
-			// the stall.
-			if err := client.SetReadDeadline(time.Unix(1, 0)); err != nil {
-				t.Fatal(err)
-			}
+			ctx := afterStall(t, client, tt.cancel)
 			looked := tt.looked
 			buf := make([]byte, len("reply"))
 			err = readStream(ctx, client, buf, &looked, func() {})
@@ -232,4 +204,25 @@ func TestAwaitFlightLastLookGrace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// afterStall readies c as a read finds it when the process resumes after
+// a stall: its read deadline has passed, and so has the query's context's
+// (or the caller cancelled it, with cancel).
+func afterStall(t *testing.T, c net.Conn, cancel bool) context.Context {
+	t.Helper()
+	var ctx context.Context
+	if cancel {
+		cctx, stop := context.WithCancel(t.Context())
+		stop()
+		ctx = cctx
+	} else {
+		dctx, stop := context.WithDeadline(t.Context(), time.Unix(1, 0))
+		t.Cleanup(stop)
+		ctx = dctx
+	}
+	if err := c.SetReadDeadline(time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
 }

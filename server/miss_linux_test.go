@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -140,7 +141,7 @@ func (fa *floodAuthority) answer(out, q []byte) []byte {
 	}
 	name := q[headerLen : end+1]
 	qtype := binary.BigEndian.Uint16(q[end+1:])
-	atApex := len(name) == len(fa.apex) && asciiEqualFold(name, fa.apex)
+	atApex := len(name) == len(fa.apex) && bytes.EqualFold(name, fa.apex)
 	rcode, an, ns := byte(dns.RcodeNameError), uint16(0), uint16(1)
 	switch {
 	case atApex && qtype == dns.TypeNS:
@@ -160,23 +161,6 @@ func (fa *floodAuthority) answer(out, q []byte) []byte {
 		out = append(out, fa.soa...)
 	}
 	return append(out, fa.opt...)
-}
-
-// asciiEqualFold compares two wire-form names ignoring ASCII case.
-func asciiEqualFold(a, b []byte) bool {
-	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // processCPU is the CPU time this process has used, user and system.
