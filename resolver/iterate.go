@@ -386,16 +386,47 @@ func (rq *request) lookup(ctx context.Context, qname string, qtype uint16) (resp
 // 2.0.192.in-addr.arpa. A), Knot Resolver asks in-addr.arpa. NS first.
 const reverseV4Labels = 5
 
-// reverseStart returns how many labels of qname the first shortened
-// question at zone holds when qname is in the IPv4 reverse tree and zone
-// is arpa. or below: the /24, or qname's parent for a shorter name. 0
-// otherwise (minimisation goes label by label). Not from the root:
-// arpa. is asked for first, so the walk learns that cut.
+// reverseV6Labels are where minimisation of a name under ip6.arpa.
+// stops on its way down once the walk is at arpa. or below: the /32, /48
+// and /64 (8, 12 and 16 nibbles under ip6.arpa., 10, 14 and 18 labels).
+// IPv6 reverse space is delegated on those boundaries: a registry
+// allocates /32s (or shorter prefixes, whose cut a question for the /32
+// finds just as well: a server refers to the closest cut below its zone
+// whatever the depth of the question), an operator assigns /48s and /56s
+// and a network is a /64. The nibbles between them are empty
+// non-terminals, up to 32 labels of them: label by label, a full address
+// would cost MaxMinimiseSteps questions and then go whole to whichever
+// server the walk had reached, while with these steps no server above
+// the /64 sees more than the prefix it delegates. RFC 9156 §2.3 allows
+// adding more than one label per step (its MAX_MINIMISE_COUNT and
+// MINIMISE_ONE_LAB spread the labels of a long name over at most ten
+// questions for the same reason).
+func reverseV6Labels() [3]int { return [3]int{10, 14, 18} }
+
+// reverseStart returns how many labels of qname the next shortened
+// question at zone holds when qname is in a reverse tree and zone is arpa.
+// or below: under in-addr.arpa. the /24; under ip6.arpa. the first of the
+// /32, /48 and /64 deeper than zone; or qname's parent for a shorter
+// name. 0 otherwise (minimisation goes label by label, and below the /64
+// of an IPv6 name). Not from the root: arpa. is asked for first, so the
+// walk learns that cut.
 func reverseStart(qname, zone string) int {
-	if !dnsname.IsSubDomain("arpa.", zone) || !dnsname.IsSubDomain("in-addr.arpa.", qname) {
+	if !dnsname.IsSubDomain("arpa.", zone) {
 		return 0
 	}
-	return min(dns.CountLabel(qname)-1, reverseV4Labels)
+	total := dns.CountLabel(qname)
+	switch {
+	case dnsname.IsSubDomain("in-addr.arpa.", qname):
+		return min(total-1, reverseV4Labels)
+	case dnsname.IsSubDomain("ip6.arpa.", qname):
+		at := dns.CountLabel(zone)
+		for _, n := range reverseV6Labels() {
+			if n > at {
+				return min(total-1, n)
+			}
+		}
+	}
+	return 0
 }
 
 // underscoreLabel reports whether the first of the last n labels of name

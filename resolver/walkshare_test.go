@@ -25,7 +25,10 @@ import (
 // alias.example.org.'s CNAME. arpa., served by the root's server as on
 // the internet, delegates 2.0.192.in-addr.arpa. (a /24, below the empty
 // non-terminals in-addr.arpa. and 192.in-addr.arpa.) and
-// 51.198.in-addr.arpa. (a /16) to example.org.'s server.
+// 51.198.in-addr.arpa. (a /16) to example.org.'s server, and ip6.arpa.,
+// on the root's server too, delegates 2001:db8::/32
+// (8.b.d.0.1.0.0.2.ip6.arpa.) to example.org.'s server, which delegates
+// 2001:db8:1::/48 to itself.
 var walkLabZones = map[string]string{
 	".": `
 $TTL 86400
@@ -42,6 +45,26 @@ $TTL 86400
 @ IN NS a.root.lab.
 2.0.192.in-addr IN NS ns1.example.org.
 51.198.in-addr IN NS ns1.example.org.
+ip6 IN NS a.root.lab.
+`,
+	"ip6.arpa.": `
+$TTL 86400
+@ IN SOA a.root.lab. hostmaster.root.lab. 1 1800 900 604800 3600
+@ IN NS a.root.lab.
+8.b.d.0.1.0.0.2 IN NS ns1.example.org.
+`,
+	"8.b.d.0.1.0.0.2.ip6.arpa.": `
+$TTL 86400
+@ IN SOA ns1.example.org. hostmaster.example.org. 1 1800 900 604800 3600
+@ IN NS ns1.example.org.
+0.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.0.0.0 IN PTR www.example.org.
+1.0.0.0 IN NS ns1.example.org.
+`,
+	"1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.": `
+$TTL 86400
+@ IN SOA ns1.example.org. hostmaster.example.org. 1 1800 900 604800 3600
+@ IN NS ns1.example.org.
+3.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR www.example.org.
 `,
 	"2.0.192.in-addr.arpa.": `
 $TTL 86400
@@ -92,9 +115,10 @@ h1 IN A 192.0.2.11
 func countingLab(t *testing.T, signed bool, hold func(ctx context.Context, key string) error) (*Resolver, func() map[string]int) {
 	t.Helper()
 	h := resolvertest.Hierarchy{Zones: walkLabZones, Servers: []resolvertest.Host{
-		{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{".", "arpa."}},
+		{Name: "a.root.lab.", Addr: "127.56.0.1", Zones: []string{".", "arpa.", "ip6.arpa."}},
 		{Name: "ns1.nic.org.", Addr: "127.56.1.1", Zones: []string{"org."}},
-		{Name: "ns1.example.org.", Addr: "127.56.3.1", Zones: []string{"example.org.", "sub.example.org.", "2.0.192.in-addr.arpa.", "51.198.in-addr.arpa."}},
+		{Name: "ns1.example.org.", Addr: "127.56.3.1", Zones: []string{"example.org.", "sub.example.org.", "2.0.192.in-addr.arpa.", "51.198.in-addr.arpa.",
+			"8.b.d.0.1.0.0.2.ip6.arpa.", "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."}},
 	}}
 	if signed {
 		h.Signed = map[string]resolvertest.SignOptions{}
@@ -272,11 +296,17 @@ func TestMinimisationStopsAtUnderscore(t *testing.T) {
 }
 
 // TestMinimisationReverseTree: below arpa., minimisation of a name under
-// in-addr.arpa. starts at the /24 (reverseStart), not at in-addr.arpa.:
-// the empty non-terminals on the way cost no question, and a cut above
-// the /24 is found by the same question. The NS-address lookups for the
-// glueless delegations (ns1.example.org.) are the same either way.
+// in-addr.arpa. starts at the /24 (reverseStart), not at in-addr.arpa.,
+// and of a name under ip6.arpa. goes by the /32, /48 and /64: the empty
+// non-terminals on the way cost no question, a cut above a boundary is
+// found by the same question, and no server above the /64 is sent a
+// whole address. The NS-address lookups for the glueless delegations
+// (ns1.example.org.) are the same either way.
 func TestMinimisationReverseTree(t *testing.T) {
+	const (
+		v6Host      = "0.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa." // 2001:db8:0:2::80
+		v6Delegated = "3.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa." // 2001:db8:1::53
+	)
 	glueless := map[string]int{"org. NS": 1, "example.org. NS": 1}
 	tests := []struct {
 		name  string
@@ -290,6 +320,14 @@ func TestMinimisationReverseTree(t *testing.T) {
 			map[string]int{"arpa. NS": 1, "100.51.198.in-addr.arpa. NS": 2, "1.100.51.198.in-addr.arpa. PTR": 1}},
 		{"the /24 itself: its parent first", "2.0.192.in-addr.arpa.", dns.TypeSOA,
 			map[string]int{"arpa. NS": 1, "0.192.in-addr.arpa. NS": 1, "2.0.192.in-addr.arpa. SOA": 2}},
+		{"IPv6 host in a /32: the /32, then the /48, an empty non-terminal", v6Host, dns.TypePTR,
+			map[string]int{"arpa. NS": 1, "8.b.d.0.1.0.0.2.ip6.arpa. NS": 1,
+				"0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. NS": 1, v6Host + " PTR": 1}},
+		{"IPv6 host in a delegated /48: the /64 below it next", v6Delegated, dns.TypePTR,
+			map[string]int{"arpa. NS": 1, "8.b.d.0.1.0.0.2.ip6.arpa. NS": 1, "1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. NS": 1,
+				"0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. NS": 1, v6Delegated + " PTR": 1}},
+		{"the /32 itself: its parent first", "8.b.d.0.1.0.0.2.ip6.arpa.", dns.TypeSOA,
+			map[string]int{"arpa. NS": 1, "b.d.0.1.0.0.2.ip6.arpa. NS": 1, "8.b.d.0.1.0.0.2.ip6.arpa. SOA": 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,6 +343,38 @@ func TestMinimisationReverseTree(t *testing.T) {
 			maps.Copy(want, glueless)
 			if diff := cmp.Diff(want, asked()); diff != "" {
 				t.Errorf("questions sent (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReverseStart: where the next shortened question at a zone stops in
+// the reverse trees, and that it never goes past qname's parent.
+func TestReverseStart(t *testing.T) {
+	const v6 = "0.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa." // 34 labels
+	tests := []struct {
+		name, qname, zone string
+		want              int
+	}{
+		{"IPv4 from arpa.", "80.2.0.192.in-addr.arpa.", "arpa.", 5},
+		{"IPv4 from the root: arpa. first", "80.2.0.192.in-addr.arpa.", ".", 0},
+		{"IPv4 shorter than a /24: its parent", "0.192.in-addr.arpa.", "arpa.", 3},
+		{"IPv6 from arpa.: the /32", v6, "arpa.", 10},
+		{"IPv6 from ip6.arpa.: the /32", v6, "ip6.arpa.", 10},
+		{"IPv6 from a /12: the /32", v6, "0.0.2.ip6.arpa.", 10},
+		{"IPv6 from the /32: the /48", v6, "8.b.d.0.1.0.0.2.ip6.arpa.", 14},
+		{"IPv6 from a /40: the /48", v6, "0.0.8.b.d.0.1.0.0.2.ip6.arpa.", 14},
+		{"IPv6 from the /48: the /64", v6, "0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", 18},
+		{"IPv6 from the /64: label by label", v6, "2.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", 0},
+		{"IPv6 shorter than the boundary: its parent", "0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.", 11},
+		{"IPv6 from the root: arpa. first", v6, ".", 0},
+		{"not a reverse name", "www.example.org.", "org.", 0},
+		{"arpa. itself", "arpa.", "arpa.", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := reverseStart(tt.qname, tt.zone); got != tt.want {
+				t.Errorf("reverseStart(%q, %q) = %d, want %d", tt.qname, tt.zone, got, tt.want)
 			}
 		})
 	}
