@@ -181,7 +181,7 @@ func newUDPPath(tb testing.TB) *udpPath {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cli.Close() })
-	io, err := newUDPIO(srv)
+	io, err := newUDPIO(srv, srv)
 	if err != nil {
 		tb.Fatal(err)
 	}

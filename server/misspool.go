@@ -6,6 +6,7 @@ import (
 	"runtime/metrics"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,6 +53,16 @@ const missIdleTimeout = 5 * time.Second
 // read of some 300 ns).
 const missKickInterval = time.Millisecond
 
+// runnableMaxAge is how old the scheduler's count of runnable goroutines
+// may be when the start rule uses it. Reading it takes the runtime's
+// scheduler lock, which every goroutine switch of the process wants, and
+// some 300 ns; read on every hand-off it was where the readers waited for
+// the pool's mutex (#11: 95 ms in a 5 s trace of a flood). A quarter of
+// missKickInterval: the count is never older than a fraction of the
+// period at which waiting misses are looked at anyway, and it is read at
+// most 4,000 times a second however fast misses come.
+const runnableMaxAge = missKickInterval / 4
+
 // missJob is one cache miss waiting for, or on, a worker: a copy of the
 // query (the reader's buffer is reused), whom to answer and how.
 type missJob struct {
@@ -83,8 +94,17 @@ type missWorker struct {
 type missPool struct {
 	run func(w *missWorker)
 	// runnable returns how many goroutines of the process wait for a P
-	// (runtime/metrics: a few hundred nanoseconds, no allocation).
+	// (runtime/metrics: a few hundred nanoseconds, no allocation). It is
+	// called through runnableNow, never under mu.
 	runnable func() int
+	// runnableMaxAge: runnableNow reuses a count younger than this
+	// (runnableMaxAge; 0 reads every time).
+	runnableMaxAge time.Duration
+	now            func() time.Time
+	epoch          time.Time
+	sampling       sync.Mutex   // held (TryLock) by the one goroutine reading runnable
+	sampled        atomic.Int64 // the last count read
+	sampledAt      atomic.Int64 // when: nanoseconds since epoch, plus one (0: never)
 	// maxRunnable: a miss goes to a worker only while fewer goroutines
 	// than this wait for a P. GOMAXPROCS: then a reader the network
 	// wakes waits behind at most about one goroutine per P.
@@ -106,31 +126,57 @@ type missPool struct {
 
 func newMissPool(maxQueue int, run func(w *missWorker)) *missPool {
 	sample := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
-	runnable := func() int { // called under mu only, so sample is not shared
+	runnable := func() int { // called under sampling only, so sample is not shared
 		metrics.Read(sample)
 		if sample[0].Value.Kind() != metrics.KindUint64 {
 			return 0 // an older runtime: no gate
 		}
 		return int(sample[0].Value.Uint64())
 	}
-	return &missPool{run: run, runnable: runnable, maxRunnable: max(1, runtime.GOMAXPROCS(0)),
+	return &missPool{run: run, runnable: runnable, runnableMaxAge: runnableMaxAge,
+		now: time.Now, epoch: time.Now(), maxRunnable: max(1, runtime.GOMAXPROCS(0)),
 		idleTimeout: missIdleTimeout, maxQueue: maxQueue}
 }
 
-// mayStartLocked says whether one more worker may go on a miss now.
-// With none on a miss it always may, so a waiting miss never waits for
+// runnableNow returns the scheduler's count of runnable goroutines, read
+// again only when the last read is runnableMaxAge old and no other
+// goroutine is reading it; a caller that finds a read in progress uses the
+// last count rather than wait. Never called under mu: the read is the
+// slow part of the rule.
+func (p *missPool) runnableNow() int {
+	if p.runnableMaxAge > 0 {
+		at := p.sampledAt.Load()
+		if at != 0 && p.now().Sub(p.epoch)-time.Duration(at-1) < p.runnableMaxAge {
+			return int(p.sampled.Load())
+		}
+	}
+	if !p.sampling.TryLock() {
+		return int(p.sampled.Load())
+	}
+	n := p.runnable()
+	p.sampled.Store(int64(n))
+	p.sampledAt.Store(int64(p.now().Sub(p.epoch)) + 1)
+	p.sampling.Unlock()
+	return n
+}
+
+// mayStartLocked says whether one more worker may go on a miss now, given
+// the runnable count read before mu was taken and how many misses were
+// handed to workers since (each made one more goroutine runnable). With
+// none on a miss it always may, so a waiting miss never waits for
 // nothing.
-func (p *missPool) mayStartLocked() bool {
-	return p.busy == 0 || p.runnable() < p.maxRunnable
+func (p *missPool) mayStartLocked(runnable, handed int) bool {
+	return p.busy == 0 || runnable+handed < p.maxRunnable
 }
 
 // submit hands j (copied) to a worker, or queues it behind the misses
 // already waiting or when the scheduler is busy (mayStartLocked); false
 // when the queue is full.
 func (p *missPool) submit(j *missJob) bool {
+	r := p.runnableNow()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.n == 0 && p.mayStartLocked() {
+	if p.n == 0 && p.mayStartLocked(r, 0) {
 		p.handLocked(j)
 		return true
 	}
@@ -142,7 +188,7 @@ func (p *missPool) submit(j *missJob) bool {
 	}
 	p.queue[(p.head+p.n)%len(p.queue)].set(j)
 	p.n++
-	p.kickLocked()
+	p.kickLocked(r)
 	p.armLocked()
 	return true
 }
@@ -164,23 +210,26 @@ func (p *missPool) armLocked() {
 // allows, and a late first one goes whatever the rule (its worker then
 // sheds the late ones after it: next).
 func (p *missPool) tick() {
+	r := p.runnableNow()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.armed = false
 	if p.n > 0 && late(p.queue[p.head].since, time.Now()) {
 		p.handLocked(&p.queue[p.head])
 		p.popLocked()
+		r++ // its worker is runnable now
 	}
-	p.kickLocked()
+	p.kickLocked(r)
 	p.armLocked()
 }
 
-// kickLocked hands waiting misses to workers while the rule allows. Each
-// hand-off makes a worker runnable, so the loop ends after about
-// maxRunnable of them; it is bounded by the queue's length anyway.
-func (p *missPool) kickLocked() {
-	for range p.n {
-		if !p.mayStartLocked() {
+// kickLocked hands waiting misses to workers while the rule allows, given
+// the runnable count read before mu was taken. Each hand-off makes a
+// worker runnable, so the loop ends after about maxRunnable of them; it
+// is bounded by the queue's length anyway.
+func (p *missPool) kickLocked(runnable int) {
+	for handed := range p.n {
+		if !p.mayStartLocked(runnable, handed) {
 			return
 		}
 		p.handLocked(&p.queue[p.head])
@@ -238,9 +287,10 @@ func (p *missPool) popLocked() {
 // started is called by a worker handed a miss once it runs: it no
 // longer waits for a P, so a waiting miss may be handed on.
 func (p *missPool) started() {
+	r := p.runnableNow()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.kickLocked()
+	p.kickLocked(r)
 	p.armLocked()
 }
 
@@ -266,9 +316,10 @@ func (p *missPool) work(w *missWorker) {
 // that adds nothing to the run queue), and a late one whatever the rule:
 // shedding it is cheap and frees its slot.
 func (p *missPool) next(w *missWorker, timer *time.Timer) bool {
+	r := p.runnableNow()
 	p.mu.Lock()
 	p.busy--
-	if p.n > 0 && (late(p.queue[p.head].since, time.Now()) || p.mayStartLocked()) {
+	if p.n > 0 && (late(p.queue[p.head].since, time.Now()) || p.mayStartLocked(r, 0)) {
 		p.busy++
 		p.takeLocked(w)
 		p.mu.Unlock()

@@ -79,6 +79,7 @@ func busyPool(maxQueue int, run func(*missWorker)) (*missPool, *fakeRunnable) {
 	f.n.Store(1 << 20)
 	p := newMissPool(maxQueue, run)
 	p.runnable = f.get
+	p.runnableMaxAge = 0 // every look reads f
 	return p, f
 }
 
@@ -232,6 +233,73 @@ func TestMissPool(t *testing.T) {
 		p.close()
 		p.wg.Wait()
 	})
+}
+
+// TestRunnableNow: the scheduler's count is read again only once the
+// last read is runnableMaxAge old, and a caller that finds a read in
+// progress takes the last count instead of waiting.
+func TestRunnableNow(t *testing.T) {
+	type step struct {
+		after   time.Duration // the fake clock moves this much first
+		reading bool          // another goroutine is reading the count
+		set     int           // the scheduler's count from here on
+		want    int           // runnableNow's answer
+	}
+	tests := []struct {
+		name   string
+		maxAge time.Duration
+		steps  []step
+		reads  int // how many times the count was read
+	}{
+		{name: "a young count is reused", maxAge: runnableMaxAge, steps: []step{
+			{set: 3, want: 3},
+			{after: runnableMaxAge / 2, set: 5, want: 3},
+			{after: runnableMaxAge / 2, want: 5},
+			{after: runnableMaxAge - 1, set: 1, want: 5},
+			{after: 1, want: 1},
+		}, reads: 3},
+		{name: "a read in progress is not waited for", maxAge: runnableMaxAge, steps: []step{
+			{set: 2, want: 2},
+			{after: time.Hour, reading: true, set: 7, want: 2},
+			{want: 7},
+		}, reads: 2},
+		{name: "max age 0 reads every time", maxAge: 0, steps: []step{
+			{set: 1, want: 1},
+			{set: 2, want: 2},
+			{want: 2},
+		}, reads: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newMissPool(16, func(*missWorker) {})
+			now := p.epoch
+			p.now = func() time.Time { return now }
+			p.runnableMaxAge = tt.maxAge
+			count, reads := 0, 0
+			p.runnable = func() int { reads++; return count }
+			var got, want []int
+			for _, st := range tt.steps {
+				now = now.Add(st.after)
+				if st.set != 0 {
+					count = st.set
+				}
+				if st.reading {
+					p.sampling.Lock()
+				}
+				got = append(got, p.runnableNow())
+				want = append(want, st.want)
+				if st.reading {
+					p.sampling.Unlock()
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("counts (-want +got):\n%s", diff)
+			}
+			if reads != tt.reads {
+				t.Errorf("read the count %d times, want %d", reads, tt.reads)
+			}
+		})
+	}
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }

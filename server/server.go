@@ -84,13 +84,16 @@ type Server struct {
 	// stopping is set by Shutdown; TCP readers check it before each query.
 	stopping atomic.Bool
 
-	mu      sync.Mutex // guards the following
-	udp     []*net.UDPConn
-	tcp     []net.Listener
-	addrs   []netip.AddrPort
-	enc     encryptedListeners
-	started bool
-	closing bool
+	mu  sync.Mutex // guards the following
+	udp []*net.UDPConn
+	// udpReplies are the miss workers' handles on the UDP sockets
+	// (replyConn), closed with them.
+	udpReplies []*net.UDPConn
+	tcp        []net.Listener
+	addrs      []netip.AddrPort
+	enc        encryptedListeners
+	started    bool
+	closing    bool
 }
 
 // New returns a server for cfg; Start binds it.
@@ -255,6 +258,9 @@ func (s *Server) Addrs() []netip.AddrPort {
 // closeListeners closes every socket; the caller holds s.mu.
 func (s *Server) closeListeners() {
 	for _, u := range s.udp {
+		_ = u.Close()
+	}
+	for _, u := range s.udpReplies {
 		_ = u.Close()
 	}
 	for _, t := range s.tcp {

@@ -37,14 +37,20 @@ func udpSockets() int { return min(maxUDPReaders, max(1, runtime.GOMAXPROCS(0)))
 // until it is closed. Cache hits and errors are answered by the reading
 // goroutine, with buffers it reuses; misses go to the miss pool's workers
 // (misspool.go), bounded by the pending semaphore, unless they waited too
-// long in the socket's queue (udpqueue.go).
+// long in the socket's queue (udpqueue.go). Workers write their replies
+// through a handle of their own on the socket (udpreply.go). The caller
+// holds s.mu.
 func (s *Server) serveUDP(conn *net.UDPConn, readers int) {
 	tuneUDP(conn)
+	reply, dup := replyConn(conn)
+	if dup {
+		s.udpReplies = append(s.udpReplies, reply)
+	}
 	for range readers {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.udpReader(conn)
+			s.udpReader(conn, reply)
 		}()
 	}
 }
@@ -53,17 +59,17 @@ func (s *Server) serveUDP(conn *net.UDPConn, readers int) {
 // reuses for every batch: a read slot per datagram and a reply per
 // datagram answered at once.
 type udpIO struct {
-	conn    *net.UDPConn // where resolutions write their replies
+	reply   *net.UDPConn // where resolutions write their replies (replyConn)
 	bc      *udpbatch.Conn
 	in, out []udpbatch.Message
 }
 
-func newUDPIO(conn *net.UDPConn) (*udpIO, error) {
+func newUDPIO(conn, reply *net.UDPConn) (*udpIO, error) {
 	bc, err := udpbatch.New(conn, udpBatch)
 	if err != nil {
 		return nil, err
 	}
-	b := &udpIO{conn: conn, bc: bc, in: make([]udpbatch.Message, udpBatch), out: make([]udpbatch.Message, udpBatch)}
+	b := &udpIO{reply: reply, bc: bc, in: make([]udpbatch.Message, udpBatch), out: make([]udpbatch.Message, udpBatch)}
 	for i := range b.in {
 		b.in[i].Buf = make([]byte, udpSlot)
 		b.out[i].Buf = make([]byte, 0, maxReplyHint)
@@ -71,9 +77,10 @@ func newUDPIO(conn *net.UDPConn) (*udpIO, error) {
 	return b, nil
 }
 
-// udpReader answers batches of queries on conn until it is closed.
-func (s *Server) udpReader(conn *net.UDPConn) {
-	b, err := newUDPIO(conn)
+// udpReader answers batches of queries on conn until it is closed; the
+// replies of its misses go out through reply.
+func (s *Server) udpReader(conn, reply *net.UDPConn) {
+	b, err := newUDPIO(conn, reply)
 	if err != nil {
 		s.log.Error("udp listener not served", "addr", conn.LocalAddr(), "err", err)
 		return
@@ -111,7 +118,7 @@ func (s *Server) answerBatch(b *udpIO) (int, error) {
 			s.h.m.udpQueued(now.Sub(m.Received))
 		}
 		o := &b.out[replies]
-		reply, send := s.udpQuery(b.conn, o.Buf[:0], m.Buf[:m.N], m.Addr, m.Received, now)
+		reply, send := s.udpQuery(b.reply, o.Buf[:0], m.Buf[:m.N], m.Addr, m.Received, now)
 		o.Buf = reply // keep what append grew
 		if send {
 			o.Addr = m.Addr
