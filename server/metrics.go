@@ -40,8 +40,11 @@ type Metrics struct {
 	// overloadCached counts queries answered from the resolver's cache
 	// while every resolution slot was taken.
 	overloadCached prometheus.Counter
-	cacheSrc       atomic.Value // cacheSource
-	pc             atomic.Pointer[packetCache]
+	// shedFull and shedBacklog count misses shed (missesShed), by reason.
+	shedFull, shedBacklog prometheus.Counter
+	cacheSrc              atomic.Value // cacheSource
+	pc                    atomic.Pointer[packetCache]
+	pool                  atomic.Pointer[missPool]
 }
 
 var _ resolver.Metrics = (*Metrics)(nil)
@@ -100,6 +103,11 @@ func NewMetrics() *Metrics {
 	m.overloadCached = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "addrwalk_overload_cache_answers_total", Help: "Queries answered from the resolver cache while every resolution slot was taken.",
 	})
+	shed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "addrwalk_misses_shed_total",
+		Help: "Cache misses not resolved, by reason: full (no slot for it: the server's waiting misses, the client's share of them, or the miss pool's queue) or backlog (it waited too long in the socket's and the pool's queues); each was answered from the resolver's cache when it held the data, else SERVFAIL.",
+	}, []string{"reason"})
+	m.shedFull, m.shedBacklog = shed.WithLabelValues("full"), shed.WithLabelValues("backlog")
 	m.inflightG = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "addrwalk_resolutions_in_flight", Help: "Resolutions running now.",
 	})
@@ -134,6 +142,23 @@ func NewMetrics() *Metrics {
 			return 0
 		}
 	}
+	const workersHelp = "Miss pool workers by state: busy (handed a miss: running it or about to) or idle (waiting for one; a worker exits after 5 s idle)."
+	poolStat := func(f func(queued, busy, idle int) float64) func() float64 {
+		return func() float64 {
+			if p := m.pool.Load(); p != nil {
+				return f(p.stats())
+			}
+			return 0
+		}
+	}
+	m.reg.MustRegister(shed,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_miss_queue_length", Help: "Cache misses waiting in the miss pool's queue for a worker."},
+			poolStat(func(queued, _, _ int) float64 { return float64(queued) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_miss_workers", Help: workersHelp, ConstLabels: prometheus.Labels{"state": "busy"}},
+			poolStat(func(_, busy, _ int) float64 { return float64(busy) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "addrwalk_miss_workers", Help: workersHelp, ConstLabels: prometheus.Labels{"state": "idle"}},
+			poolStat(func(_, _, idle int) float64 { return float64(idle) })),
+	)
 	m.reg.MustRegister(m.queries, m.drops, m.servfails, m.upstream, m.rtt, m.lookups, m.inflightG, m.overloadCached, m.udpWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "addrwalk_cache_evictions_total", Help: "Resolver cache entries evicted to stay within budget."},
@@ -330,6 +355,25 @@ func (m *Metrics) udpQueued(d time.Duration) {
 func (m *Metrics) shedFromCache() {
 	if m != nil {
 		m.overloadCached.Inc()
+	}
+}
+
+// setMissPool makes p the pool the miss metrics report (the Server's).
+func (m *Metrics) setMissPool(p *missPool) {
+	if m != nil {
+		m.pool.Store(p)
+	}
+}
+
+// missShed counts a miss that was not resolved (Handler.shed): reason is
+// reasonBacklog, or reasonOverload, reported as "full".
+func (m *Metrics) missShed(reason string) {
+	switch {
+	case m == nil:
+	case reason == reasonBacklog:
+		m.shedBacklog.Inc()
+	default:
+		m.shedFull.Inc()
 	}
 }
 

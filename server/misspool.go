@@ -355,6 +355,14 @@ func (p *missPool) next(w *missWorker, timer *time.Timer) bool {
 	return true
 }
 
+// stats returns how many misses wait, how many workers are handed one
+// and how many wait for one, for the metrics.
+func (p *missPool) stats() (queued, busy, idle int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n, p.busy, len(p.idle)
+}
+
 // close makes idle workers exit now and busy ones once the queue is
 // empty. Misses submitted afterwards still run (on a new worker if none
 // is left); the caller waits for wg once nothing can submit any more.

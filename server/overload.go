@@ -65,6 +65,7 @@ func (h *Handler) fromCache(out []byte, c *call) ([]byte, bool) {
 // reasonBacklog): from the resolver's cache when it can, else SERVFAIL
 // with the overload EDE.
 func (h *Handler) shed(out []byte, c *call, reason string) []byte {
+	h.m.missShed(reason)
 	n := len(out)
 	if r, ok := h.fromCache(out, c); ok {
 		return r

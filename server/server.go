@@ -144,6 +144,7 @@ func New(cfg Config) (*Server, error) {
 	// Every miss in the pool holds a pending slot, so the queue never
 	// needs more room than there are slots.
 	s.misses = newMissPool(cap(s.pending), s.answerMiss)
+	s.h.m.setMissPool(s.misses)
 	return s, nil
 }
 
