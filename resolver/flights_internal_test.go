@@ -207,3 +207,78 @@ type outcomeErr struct {
 	err    error
 	shared bool
 }
+
+// TestFlightRetryBound: a joiner whose flight was cancelled by its first
+// caller asks again, joining the next flight of its question, but after
+// the third cancelled flight in a row (maxFlightRetries retries) it gives
+// up with that flight's result instead of joining a fourth.
+func TestFlightRetryBound(t *testing.T) {
+	type outcome struct {
+		Name   string // the Result's name
+		Err    string
+		Shared bool
+	}
+	errCancelled := errors.New("the first caller gave up")
+	tests := []struct {
+		name      string
+		cancelled int // flights in a row whose first caller gives up
+		want      outcome
+	}{
+		{name: "one cancelled: the next flight's answer", cancelled: 1,
+			want: outcome{Name: "flight2", Shared: true}},
+		{name: "two cancelled: the third flight's answer", cancelled: 2,
+			want: outcome{Name: "flight3", Shared: true}},
+		{name: "three cancelled: the third's cancellation, no fourth join", cancelled: maxFlightRetries + 1,
+			want: outcome{Name: "flight3", Err: errCancelled.Error(), Shared: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f flights
+			// Flights the test plays the first caller of; one more than
+			// the bound allows joining, to see that none is joined.
+			fl := make([]*flight, maxFlightRetries+2)
+			for i := range fl {
+				fl[i] = &flight{done: make(chan struct{}), res: &Result{Name: "flight" + string(rune('1'+i))}}
+			}
+			f.m = map[string]*flight{"k": fl[0]}
+			got := make(chan outcome, 1)
+			go func() {
+				res, err, shared := f.do(t.Context(), "k", func() (*Result, error) {
+					return &Result{Name: "the joiner ran"}, nil
+				})
+				got <- toOutcome(res, err, shared)
+			}()
+			// Each flight ends with the next one already running, so the
+			// joiner's retry joins it rather than running its own.
+			for i := 0; i < len(fl)-1 && i <= tt.cancelled; i++ {
+				waitJoined(t, &f, "k", 1)
+				f.mu.Lock()
+				f.m["k"] = fl[i+1]
+				if i < tt.cancelled {
+					fl[i].cancelled, fl[i].err = true, errCancelled
+				}
+				f.mu.Unlock()
+				close(fl[i].done)
+				if i == tt.cancelled || i == maxFlightRetries {
+					break // the joiner has its answer
+				}
+			}
+			var o outcome
+			select { // 10 s: as waitJoined
+			case o = <-got:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the joiner still waits after its flights ended")
+			}
+			if diff := cmp.Diff(tt.want, o); diff != "" {
+				t.Errorf("joiner (-want +got):\n%s", diff)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for i, c := range fl[min(tt.cancelled, maxFlightRetries)+1:] {
+				if c.joined != 0 {
+					t.Errorf("flight%d was joined after the joiner had its answer", min(tt.cancelled, maxFlightRetries)+2+i)
+				}
+			}
+		})
+	}
+}
