@@ -66,6 +66,8 @@
 //   - iterate.go (glueFor) and classify.go (referral): where glue is
 //     judged;
 //   - cached.go: answers and zone cuts from the cache, and what is stored;
+//     cacheprobe.go: a cache-only question's plain miss found without
+//     allocating (MayAnswerFromCache, for a server shedding a flood);
 //     shared.go: the optional shared (second-level) cache;
 //   - chain.go: the chain of trust; validate.go: answers and denials;
 //     zonecut.go: zone cuts no referral showed;

@@ -73,7 +73,11 @@
 // datagrams per system call through internal/udpbatch (recvmmsg and
 // sendmmsg on Linux), answers packet-cache hits into buffers it reuses and
 // sends their replies together; on that path nothing allocates, so a
-// reader is never drafted into the collector's work.
+// reader is never drafted into the collector's work. Miss workers write
+// their replies through a duplicate of the socket's descriptor
+// (udpreply.go), so they never hold the write lock the reader's batched
+// write takes. A shed miss (overload.go) asks the resolver's cache with
+// one allocation (the name) when the cache holds nothing for it.
 //
 // Traces: a TraceSink (traces.go) receives resolutions with their walks
 // when the debug page is on, at most traceRate a second after a burst
