@@ -45,7 +45,7 @@
 // resolver's cache when it holds the data, and gets SERVFAIL with an
 // "overloaded" Extended DNS Error only otherwise. Packet-cache hits are
 // answered on the listener's goroutine and never wait for a slot. Misses
-// of the UDP, TCP and DoT listeners run on a pool of worker goroutines
+// of the UDP, TCP, DoT and DoH listeners run on a pool of worker goroutines
 // fed by a queue of the server's own (misspool.go), not on a goroutine
 // each, and a miss goes to a worker only while fewer goroutines wait for
 // a CPU than there are Ps: under a CPU-starved flood misses wait in that

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -29,18 +30,19 @@ const (
 	maxForwardedHops = 16
 )
 
-// dohHandler answers DoH requests with the Handler.
+// dohHandler answers DoH requests with the Server's Handler, its misses
+// on the Server's miss pool (answerDoH).
 type dohHandler struct {
-	h       *Handler
+	s       *Server
 	path    string
 	proxies []netip.Prefix
 }
 
-func newDoHHandler(h *Handler, path string, proxies []netip.Prefix) *dohHandler {
+func newDoHHandler(s *Server, path string, proxies []netip.Prefix) *dohHandler {
 	if path == "" {
 		path = DefaultDoHPath
 	}
-	return &dohHandler{h: h, path: path, proxies: proxies}
+	return &dohHandler{s: s, path: path, proxies: proxies}
 }
 
 func (d *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +93,10 @@ func (d *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := d.client(r)
-	resp, ok := d.h.AppendHandle(r.Context(), make([]byte, 0, maxReplyHint), req, client, TransportHTTPS)
+	resp, ok := d.s.answerDoH(r.Context(), req, client)
+	if r.Context().Err() != nil {
+		return // the client went away while its miss was resolved
+	}
 	if !ok {
 		http.Error(w, "not a DNS query", http.StatusBadRequest)
 		return
@@ -106,6 +111,59 @@ func (d *dohHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(resp)
 	}
+}
+
+// dohMiss is a DoH query's miss on a worker of the miss pool: the worker
+// appends the reply to out, sets resp and closes done; the request's
+// goroutine waits for that.
+type dohMiss struct {
+	out, resp []byte
+	done      chan struct{}
+}
+
+// answerDoH answers a DoH query as the other listeners answer theirs:
+// a hit on the request's goroutine, a miss on a worker of the miss pool
+// (misspool.go) within the same pending slots, in total and per client,
+// and shed (from the resolver's cache, else SERVFAIL) when they are
+// full. Run on net/http's goroutine, a miss was outside those bounds and
+// outside the pool's start rule, so a DoH flood could fill Go's run
+// queue ahead of the UDP readers (#11). The request's goroutine waits for
+// the worker's reply, or until ctx (the client's request) ends. ok is
+// false when the query is dropped (not a DNS query, or a panic).
+func (s *Server) answerDoH(ctx context.Context, req []byte, client netip.AddrPort) (resp []byte, ok bool) {
+	h := s.h
+	c := call{st: h.st.Load(), client: client, transport: TransportHTTPS, start: h.now()}
+	out, v := h.fast(make([]byte, 0, maxReplyHint), req, &c)
+	switch v {
+	case verdictDrop:
+		return nil, false
+	case verdictReply:
+		return out, true
+	}
+	if !s.enterPending(client.Addr()) {
+		return h.shed(out, &c, reasonOverload), true
+	}
+	dm := &dohMiss{out: out, done: make(chan struct{})}
+	j := missJob{req: req, c: c, doh: dm}
+	j.c.q = query{} // the worker parses its copy of req
+	if !s.misses.submit(&j) {
+		s.leavePending(client.Addr())
+		return h.shed(out, &c, reasonOverload), true
+	}
+	select {
+	case <-dm.done:
+		return dm.resp, len(dm.resp) > 0
+	case <-ctx.Done():
+		return nil, false // the worker still answers, to no one
+	}
+}
+
+// answerMiss is the miss pool's work for a DoH query: resolve w's miss
+// and hand the reply to the request's goroutine.
+func (dm *dohMiss) answerMiss(s *Server, w *missWorker) {
+	defer close(dm.done)
+	defer s.leavePending(w.job.c.client.Addr())
+	dm.resp = s.h.resolveRaw(context.Background(), dm.out, w.job.req, w.job.c, false)
 }
 
 // client is the address the ACL and the rate limit see: the connection's,

@@ -117,7 +117,7 @@ func (s *Server) newDoHServer() *http.Server {
 	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12) // RFC 8484 §5.2 requires HTTP/2's TLS 1.2+
 	cfg.NextProtos = []string{"h2", "http/1.1"}
 	return &http.Server{
-		Handler:           newDoHHandler(s.h, s.cfg.Encrypted.DoHPath, s.cfg.Encrypted.DoHTrustedProxies),
+		Handler:           newDoHHandler(s, s.cfg.Encrypted.DoHPath, s.cfg.Encrypted.DoHTrustedProxies),
 		TLSConfig:         cfg,
 		ReadHeaderTimeout: dohReadHeaderTimeout,
 		ReadTimeout:       s.cfg.TCPIdleTimeout,

@@ -70,6 +70,7 @@ type missJob struct {
 	c    call   // c.q is parsed again from req (Handler.resolveRaw)
 	conn *net.UDPConn
 	sc   *streamConn // set for stream transports instead of conn
+	doh  *dohMiss    // set for DoH instead of conn
 	// since is when the query arrived: the kernel's receive stamp when
 	// there is one, else when it was read.
 	since time.Time
@@ -279,7 +280,7 @@ func (p *missPool) takeLocked(w *missWorker) bool {
 // popLocked drops the first waiting miss, keeping its slot's buffer.
 func (p *missPool) popLocked() {
 	j := &p.queue[p.head]
-	j.c, j.conn, j.sc = call{}, nil, nil // drop references to the call's state
+	j.c, j.conn, j.sc, j.doh = call{}, nil, nil, nil // drop references to the call's state
 	p.head = (p.head + 1) % len(p.queue)
 	p.n--
 }
@@ -303,7 +304,7 @@ func (p *missPool) work(w *missWorker) {
 	p.started()
 	for { // bounded: every turn answers one miss
 		p.run(w)
-		w.job.c, w.job.conn, w.job.sc = call{}, nil, nil
+		w.job.c, w.job.conn, w.job.sc, w.job.doh = call{}, nil, nil, nil
 		if !p.next(w, timer) {
 			return
 		}

@@ -78,7 +78,7 @@ type Server struct {
 	log     *slog.Logger
 	pending chan struct{} // queries waiting on resolutions
 	clients *clientSlots  // the same, per client address
-	misses  *missPool     // runs the misses of every listener but DoH
+	misses  *missPool     // runs the misses of every listener
 	wg      sync.WaitGroup
 	conns   *connTable // open stream connections
 	// stopping is set by Shutdown; TCP readers check it before each query.

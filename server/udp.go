@@ -168,8 +168,12 @@ func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrP
 // answered.
 func (s *Server) answerMiss(w *missWorker) {
 	j := &w.job
-	if j.sc != nil {
+	switch {
+	case j.sc != nil:
 		j.sc.answerMiss(w)
+		return
+	case j.doh != nil:
+		j.doh.answerMiss(s, w)
 		return
 	}
 	defer s.leavePending(j.c.client.Addr())
