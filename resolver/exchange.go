@@ -25,7 +25,11 @@ func (rq *request) lastServer() string {
 // when the UDP reply is truncated and without EDNS when the server does not
 // understand it, and classifies the reply. outcome names what happened when
 // err is set (timeout, error, malformed).
-func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, why, qname string, qtype uint16, cl *classifier) (resp response, outcome string, err error) {
+func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, pick pickWhy, qname string, qtype uint16, cl *classifier) (resp response, outcome string, err error) {
+	why := "" // the trace's Event.Why, in words only for a trace
+	if rq.obs != nil {
+		why = pick.String()
+	}
 	port := rq.r.cfg.Port
 	if c.ns.port != 0 {
 		port = c.ns.port
@@ -87,7 +91,9 @@ func (rq *request) exchange(ctx context.Context, zs *zoneServers, c *candidate, 
 				c.ns, c.addr, server = rq.nsFor(zs, a.from), a.from.Addr(), a.from
 				rq.lastNS, rq.lastAddr = c.ns.name, server
 			}
-			why += "; the same question was in flight to " + server.String() + ": its reply is shared"
+			if rq.obs != nil {
+				why += "; the same question was in flight to " + server.String() + ": its reply is shared"
+			}
 		}
 		rtt := rq.r.cfg.Now().Sub(t0)
 		rq.upstream++

@@ -229,9 +229,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				break
 			}
 			tried[c.addr] = true
-			if prev != "" {
-				why = "fallback after " + prev + "; " + why
-			}
+			why.fallback = prev
 			picked := c.addr
 			c.asked = tried
 			last = c
@@ -371,7 +369,7 @@ func badKey(zone string, a netip.Addr) string { return zone + "|" + a.String() }
 // a random choice spreads load as the hints intend); in later rounds only
 // addresses that timed out are retried. When no address is left, an NS
 // name without glue is resolved.
-func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map[netip.Addr]bool, round int, timedOut map[netip.Addr]bool) (*candidate, string, error) {
+func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map[netip.Addr]bool, round int, timedOut map[netip.Addr]bool) (*candidate, pickWhy, error) {
 	for {
 		var pool []candidate
 		for _, e := range zs.ns {
@@ -387,12 +385,13 @@ func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map
 			}
 		}
 		if len(pool) > 0 {
-			c, why, ok := rq.selectServer(zs.zone, pool)
+			c, sel, ok := rq.selectServer(zs.zone, pool)
+			why := pickWhy{sel: sel, round: round}
 			if !ok {
 				// Every candidate is remembered as lame: try one anyway
 				// rather than fail without asking.
 				c = pool[rand.IntN(len(pool))]
-				why = "every server is remembered as lame; trying one anyway"
+				why.allLame = true
 			}
 			if c.rto >= cache.MaxRTO {
 				// Every server left is held down after timeouts: one
@@ -400,19 +399,16 @@ func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map
 				// once instead of waiting on a dead zone.
 				done, wait, ok := rq.r.up.probe(zs.zone)
 				if !ok {
-					return nil, "", &Error{Err: ErrHeldDown, EDE: edeNoReachable, Server: rq.lastServer(),
+					return nil, pickWhy{}, &Error{Err: ErrHeldDown, EDE: edeNoReachable, Server: rq.lastServer(),
 						Detail: fmt.Sprintf("every server of %s timed out repeatedly; next probe in %v", zs.zone, wait.Round(time.Millisecond))}
 				}
 				c.probeDone = done
-				why = "zone held down after timeouts, probing; " + why
-			}
-			if round > 0 {
-				why = fmt.Sprintf("retry %d after timeout; %s", round, why)
+				why.probing = true
 			}
 			return &c, why, nil
 		}
 		if round > 0 {
-			return nil, "", nil
+			return nil, pickWhy{}, nil
 		}
 		// Resolve one NS name that has no address yet.
 		var next *nsEntry
@@ -423,10 +419,10 @@ func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map
 			}
 		}
 		if next == nil {
-			return nil, "", nil
+			return nil, pickWhy{}, nil
 		}
 		if err := rq.resolveNS(ctx, zs, next); err != nil && errIsFatal(err) {
-			return nil, "", err
+			return nil, pickWhy{}, err
 		}
 	}
 }
@@ -581,22 +577,52 @@ func (rq *request) cachedCut(zone string) *zoneServers {
 // selectServer picks among candidate addresses with the infrastructure
 // cache (Infra.Select): servers not asked yet first, then the fastest,
 // exploring another one pick in 20.
-func (rq *request) selectServer(zone string, pool []candidate) (candidate, string, bool) {
+func (rq *request) selectServer(zone string, pool []candidate) (candidate, cache.Selection, bool) {
 	addrs := make([]netip.Addr, len(pool))
 	for i, c := range pool {
 		addrs[i] = c.addr
 	}
 	sel, err := rq.r.infra.Select(zone, addrs)
 	if err != nil {
-		return candidate{}, "", false
+		return candidate{}, cache.Selection{}, false
 	}
 	for _, c := range pool {
 		if c.addr == sel.Addr {
 			c.rto = sel.RTO
-			return c, sel.Reason, true
+			return c, sel, true
 		}
 	}
-	return candidate{}, "", false
+	return candidate{}, cache.Selection{}, false
+}
+
+// pickWhy is why a server was picked, put in words (String) only for a
+// trace: the words were several allocations per upstream query, and most
+// queries are traced by nobody (#11).
+type pickWhy struct {
+	sel     cache.Selection // Infra.Select's pick
+	allLame bool            // every candidate is remembered lame: one is tried anyway
+	probing bool            // the zone is held down after timeouts: this is its probe
+	round   int             // past 0: a round of retries after timeouts
+	// fallback is what the server asked before said, when it failed.
+	fallback string
+}
+
+// String says why, as a trace's Event.Why.
+func (w pickWhy) String() string {
+	why := w.sel.Reason()
+	if w.allLame {
+		why = "every server is remembered as lame; trying one anyway"
+	}
+	if w.probing {
+		why = "zone held down after timeouts, probing; " + why
+	}
+	if w.round > 0 {
+		why = fmt.Sprintf("retry %d after timeout; %s", w.round, why)
+	}
+	if w.fallback != "" {
+		why = "fallback after " + w.fallback + "; " + why
+	}
+	return why
 }
 
 // zoneOf guesses the zone that holds name from the deepest zone cut

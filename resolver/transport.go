@@ -223,7 +223,7 @@ const lastLookWait = time.Millisecond
 // so the past deadline it sets when ctx ends does not undo the look (if
 // the watch is running already, the look may still see that deadline:
 // then the timeout stands, as before).
-func readDatagram(ctx context.Context, uc *net.UDPConn, buf []byte, looked *bool, stop func()) (int, netip.AddrPort, error) {
+func readDatagram(ctx context.Context, uc udpConn, buf []byte, looked *bool, stop func()) (int, netip.AddrPort, error) {
 	n, from, err := uc.ReadFromUDPAddrPort(buf)
 	if err == nil || !lookAgain(ctx, uc, err, looked, stop) {
 		return n, from, err
@@ -259,7 +259,7 @@ func readStream(ctx context.Context, c net.Conn, b []byte, looked *bool, stop fu
 // look, and readies c for it (a read deadline lastLookWait away): only
 // when the deadline ended it, once per exchange (looked), and not when
 // the caller cancelled ctx. stop ends ctx's watch first.
-func lookAgain(ctx context.Context, c net.Conn, err error, looked *bool, stop func()) bool {
+func lookAgain(ctx context.Context, c interface{ SetReadDeadline(time.Time) error }, err error, looked *bool, stop func()) bool {
 	if *looked || !errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(ctx.Err(), context.Canceled) {
 		return false
 	}

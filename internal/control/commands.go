@@ -313,7 +313,7 @@ func (s *Server) lookup(name string, out io.Writer) error {
 	}
 	if b.Infra != nil && len(addrs) > 0 {
 		if sel, err := b.Infra.Select(d.Zone, addrs); err == nil {
-			fmt.Fprintf(out, "would ask: %s (%s, timeout %v)\n", sel.Addr, sel.Reason, sel.RTO)
+			fmt.Fprintf(out, "would ask: %s (%s, timeout %v)\n", sel.Addr, sel.Reason(), sel.RTO)
 		} else {
 			fmt.Fprintf(out, "would ask: none usable (%v)\n", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -126,11 +127,13 @@ type InfraEntry struct {
 	Updated    time.Time     // last RTT sample, timeout or lameness
 }
 
-// Selection is the server Select picked, and why.
+// Selection is the server Select picked, and why (Reason).
 type Selection struct {
-	Addr   netip.Addr
-	RTO    time.Duration // the timeout to use for the query
-	Reason string        // for humans, such as "fastest srtt 12ms"
+	Addr netip.Addr
+	RTO  time.Duration // the timeout to use for the query
+	// why is what Reason puts in words, only when asked: Select runs
+	// for every query sent upstream, and most are traced by nobody.
+	why selectWhy
 }
 
 // infraKey identifies a record.
@@ -139,12 +142,35 @@ type infraKey struct {
 	zone string
 }
 
+// infraRecord is a record as stored: updated in place, under mu. Every
+// reply updates two records (RecordRTT); otter keeps values immutable, so
+// writing a new value each time allocated a node, a deletion event and a
+// task per update, about 1 KB per reply under a flood of cache misses
+// (#11).
+type infraRecord struct {
+	mu sync.Mutex // guards the following
+	e  InfraEntry
+	// storedFor is how long after it was last written to the store the
+	// store keeps the record (infraExpiry), and storedUntil that moment.
+	// An update that makes the record live past storedUntil writes it
+	// again, with storeSlack more, so a record updated all the time is
+	// written once per storeSlack, not once per update.
+	storedFor   time.Duration
+	storedUntil time.Time
+}
+
 // Infra is the infrastructure cache: RTTs, timeouts and lameness per server
 // and zone, for server selection. It is safe for concurrent use. Create it
 // with [NewInfra].
 type Infra struct {
 	cfg   InfraConfig
-	store *otter.Cache[infraKey, InfraEntry]
+	store *otter.Cache[infraKey, *infraRecord]
+	// storeSlack is how much longer than its life (infraExpiry.keep)
+	// the store keeps a record when it is written: HostTTL/4, so a busy
+	// record is written again at most every few minutes, and a record
+	// past its life, which Lookup already treats as gone, holds memory
+	// at most that much longer.
+	storeSlack time.Duration
 }
 
 // NewInfra returns an Infra configured by cfg; nil means defaults. The error
@@ -193,11 +219,11 @@ func NewInfra(cfg *InfraConfig) (*Infra, error) {
 	} else {
 		clock = otterClock{now: c.Now}
 	}
-	in := &Infra{cfg: c}
+	in := &Infra{cfg: c, storeSlack: c.HostTTL / 4}
 	var err error
-	in.store, err = otter.New(&otter.Options[infraKey, InfraEntry]{
+	in.store, err = otter.New(&otter.Options[infraKey, *infraRecord]{
 		MaximumWeight:    uint64(c.MaxBytes),
-		Weigher:          func(k infraKey, _ InfraEntry) uint32 { return infraEntryBytes + uint32(len(k.zone)) },
+		Weigher:          func(k infraKey, _ *infraRecord) uint32 { return infraEntryBytes + uint32(len(k.zone)) },
 		ExpiryCalculator: infraExpiry{in: in},
 		Clock:            clock,
 	})
@@ -217,7 +243,8 @@ func (in *Infra) Part() PartStats {
 }
 
 // infraExpiry keeps a record for HostTTL after its last update, or while it
-// is lame or skipped if that is longer.
+// is lame or skipped if that is longer (keep); the store keeps it for the
+// record's storedFor, keep and some slack (infraRecord).
 type infraExpiry struct{ in *Infra }
 
 func (x infraExpiry) keep(e InfraEntry) time.Duration {
@@ -231,31 +258,65 @@ func (x infraExpiry) keep(e InfraEntry) time.Duration {
 	return until.Sub(e.Updated)
 }
 
-func (x infraExpiry) ExpireAfterCreate(e otter.Entry[infraKey, InfraEntry]) time.Duration {
-	return x.keep(e.Value)
+// stored is how long the store keeps r from now, when it is written.
+func (infraExpiry) stored(r *infraRecord) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.storedFor
 }
 
-func (x infraExpiry) ExpireAfterUpdate(e otter.Entry[infraKey, InfraEntry], _ InfraEntry) time.Duration {
-	return x.keep(e.Value)
+func (x infraExpiry) ExpireAfterCreate(e otter.Entry[infraKey, *infraRecord]) time.Duration {
+	return x.stored(e.Value)
 }
 
-func (x infraExpiry) ExpireAfterRead(e otter.Entry[infraKey, InfraEntry]) time.Duration {
+func (x infraExpiry) ExpireAfterUpdate(e otter.Entry[infraKey, *infraRecord], _ *infraRecord) time.Duration {
+	return x.stored(e.Value)
+}
+
+func (x infraExpiry) ExpireAfterRead(e otter.Entry[infraKey, *infraRecord]) time.Duration {
 	return e.ExpiresAfter()
 }
 
 // update applies fn to the record of addr and zone, starting from an
-// unknown server's when there is none or it expired.
+// unknown server's when there is none or it expired. The record is
+// changed in place; it is written to the store only when it is new or
+// outlives what the store was told (infraRecord).
 func (in *Infra) update(addr netip.Addr, zone string, fn func(e *InfraEntry, now time.Time)) {
 	k := infraKey{addr: addr.Unmap(), zone: canonicalZone(zone)}
 	now := in.cfg.Now()
-	in.store.Compute(k, func(old InfraEntry, found bool) (InfraEntry, otter.ComputeOp) {
-		if !found || now.Sub(old.Updated) >= in.expiry().keep(old) {
-			old = InfraEntry{Addr: k.addr, Zone: k.zone, RTO: in.unknownRTO()}
+	r, found := in.store.GetIfPresent(k)
+	if !found {
+		fresh := &infraRecord{}
+		in.apply(fresh, k, fn, now)
+		var inserted bool
+		if r, inserted = in.store.SetIfAbsent(k, fresh); inserted {
+			return
 		}
-		fn(&old, now)
-		old.Updated = now
-		return old, otter.WriteOp
-	})
+		// Another update made the record meanwhile: apply fn to it.
+	}
+	if in.apply(r, k, fn, now) {
+		in.store.Set(k, r)
+	}
+}
+
+// apply runs fn on r's entry (reset to an unknown server's when it
+// expired) and reports whether r must be written to the store again to
+// live as long as it now should.
+func (in *Infra) apply(r *infraRecord, k infraKey, fn func(e *InfraEntry, now time.Time), now time.Time) (rewrite bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.e.Updated.IsZero() || now.Sub(r.e.Updated) >= in.expiry().keep(r.e) {
+		r.e = InfraEntry{Addr: k.addr, Zone: k.zone, RTO: in.unknownRTO()}
+	}
+	fn(&r.e, now)
+	r.e.Updated = now
+	until := now.Add(in.expiry().keep(r.e))
+	if !until.After(r.storedUntil) {
+		return false
+	}
+	r.storedFor = until.Sub(now) + in.storeSlack
+	r.storedUntil = now.Add(r.storedFor)
+	return true
 }
 
 func (in *Infra) expiry() infraExpiry { return infraExpiry{in: in} }
@@ -324,10 +385,13 @@ func (in *Infra) MarkLame(addr netip.Addr, zone string) {
 
 // Lookup returns what is known about addr for zone.
 func (in *Infra) Lookup(addr netip.Addr, zone string) (InfraEntry, bool) {
-	e, ok := in.store.GetIfPresent(infraKey{addr: addr.Unmap(), zone: canonicalZone(zone)})
+	r, ok := in.store.GetIfPresent(infraKey{addr: addr.Unmap(), zone: canonicalZone(zone)})
 	if !ok {
 		return InfraEntry{}, false
 	}
+	r.mu.Lock()
+	e := r.e
+	r.mu.Unlock()
 	now := in.cfg.Now()
 	if now.Sub(e.Updated) >= in.expiry().keep(e) {
 		return InfraEntry{}, false

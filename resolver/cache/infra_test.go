@@ -204,3 +204,74 @@ func TestNewInfraErrors(t *testing.T) {
 	}
 	in.Close()
 }
+
+// TestInfraUpdateInPlace checks that a record updated in place (no
+// write to the store per reply, #11) keeps its history and lives as long
+// as its last update says: answered every HostTTL/3 for ten HostTTLs, far
+// past what the store was first told, it keeps every sample (its RTTVAR
+// decays; a record made again would restart at half the RTT); left alone,
+// it goes after HostTTL; a lame mark longer than HostTTL keeps it that
+// long.
+func TestInfraUpdateInPlace(t *testing.T) {
+	const ttl = time.Minute
+	const rtt = 8 * time.Millisecond
+	tests := []struct {
+		name   string
+		record func(in *Infra)
+		every  time.Duration // between records
+		times  int
+		// found says whether Lookup finds the record after each wait
+		// that follows the last record.
+		waits []time.Duration
+		found []bool
+	}{
+		// 30 answers, HostTTL/3 apart: ten HostTTLs, where the store was
+		// first told HostTTL and a quarter.
+		{"answered for ten HostTTLs, then left alone",
+			func(in *Infra) { in.RecordRTT(srvA, "example.org.", rtt) }, ttl / 3, 30,
+			[]time.Duration{ttl - time.Second, time.Second}, []bool{true, false}},
+		{"lame for five HostTTLs",
+			func(in *Infra) { in.MarkLame(srvA, "example.org.") }, 0, 1,
+			[]time.Duration{3 * ttl, 2 * ttl}, []bool{true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, clk := newTestInfra(t, InfraConfig{HostTTL: ttl, LameTTL: 5 * ttl}, 0)
+			in.RecordRTT(srvA, "example.org.", rtt)
+			for range tt.times {
+				clk.Advance(tt.every)
+				tt.record(in)
+			}
+			e, ok := in.Lookup(srvA, "example.org.")
+			if !ok {
+				t.Fatal("Lookup missed right after the last update")
+			}
+			// Every sample is rtt: RTTVAR starts at rtt/2 and falls by a
+			// quarter per further sample.
+			if e.RTTVar >= rtt/2 && tt.times > 1 {
+				t.Errorf("RTTVAR %v after %d samples: the record was made again, its history lost", e.RTTVar, tt.times+1)
+			}
+			for i, w := range tt.waits {
+				clk.Advance(w)
+				if _, ok := in.Lookup(srvA, "example.org."); ok != tt.found[i] {
+					t.Errorf("after wait %d (%v): Lookup found %v, want %v", i, w, ok, tt.found[i])
+				}
+			}
+		})
+	}
+}
+
+// TestRecordRTTAllocs checks that an answer from a known server updates
+// its records without allocating (#11: a new stored value per update was
+// about 1 KB per reply under a flood of cache misses).
+func TestRecordRTTAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	in, _ := newTestInfra(t, InfraConfig{}, 0)
+	in.RecordRTT(srvA, "example.org.", 10*time.Millisecond)
+	allocs := testing.AllocsPerRun(100, func() { in.RecordRTT(srvA, "example.org.", 12*time.Millisecond) })
+	if allocs != 0 {
+		t.Errorf("RecordRTT allocates %.0f times, want 0", allocs)
+	}
+}

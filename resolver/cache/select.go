@@ -19,15 +19,18 @@ import (
 const exploreOneIn = 20
 
 // candidate is a server Select considers.
+// It holds what Select uses of the record (the zone's, or the
+// address-wide one if shared), not the whole InfraEntry: Select keeps
+// selectOnStack of them on its stack, which at the entry's size grew the
+// stack of the goroutine that called it (#11).
 type candidate struct {
 	addr netip.Addr
-	e    InfraEntry // the zone's record, or the address-wide one if shared
+	seenRTT
+	probeAfter time.Time // InfraEntry.ProbeAfter
+	lame       bool
 	// known is false for a server with no live record for the zone nor for
 	// its address: its RTT is yet to be learnt.
 	known bool
-	// shared is true when e is the address-wide record: the server has not
-	// answered for this zone yet, but has for others.
-	shared bool
 }
 
 // faster orders candidates for exploitation: fewer timeouts since the last
@@ -35,7 +38,7 @@ type candidate struct {
 // smaller smoothed RTT (PowerDNS Recursor's speed order in
 // shuffleInSpeedOrder, pdns/syncres.cc).
 func faster(a, b candidate) int {
-	return cmp.Or(cmp.Compare(a.e.Timeouts, b.e.Timeouts), cmp.Compare(a.e.SRTT, b.e.SRTT))
+	return cmp.Or(cmp.Compare(a.timeouts, b.timeouts), cmp.Compare(a.srtt, b.srtt))
 }
 
 // Select picks the server to query for zone among candidates, ε-greedy as
@@ -66,7 +69,7 @@ func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error)
 	for _, a := range candidates {
 		c, ok := in.candidate(a, zone)
 		switch {
-		case c.e.Lame:
+		case c.lame:
 			lame++
 		case !ok:
 			down = append(down, c)
@@ -79,40 +82,89 @@ func (in *Infra) Select(zone string, candidates []netip.Addr) (Selection, error)
 			return Selection{}, fmt.Errorf("cache: %w for %s: %d candidates, %d lame",
 				ErrNoServer, canonicalZone(zone), len(candidates), lame)
 		}
-		first := slices.MinFunc(down, func(a, b candidate) int { return a.e.ProbeAfter.Compare(b.e.ProbeAfter) })
-		return Selection{Addr: first.addr, RTO: MaxRTO, Reason: fmt.Sprintf(
-			"all usable servers down after timeouts, probing early (%d timeouts)", first.e.Timeouts)}, nil
+		first := slices.MinFunc(down, func(a, b candidate) int { return a.probeAfter.Compare(b.probeAfter) })
+		return Selection{Addr: first.addr, RTO: MaxRTO, why: selectWhy{kind: pickProbe, pick: first.seenRTT}}, nil
 	}
 
 	unknown := func(c *candidate) bool { return !c.known }
 	if n := count(usable, unknown); n > 0 {
 		pick := nth(usable, unknown, in.cfg.Rand(n))
-		reason := fmt.Sprintf("RTT unknown, tried first (RTO %v", pick.e.RTO)
-		if n > 1 {
-			reason += fmt.Sprintf(", 1 of %d", n)
-		}
-		return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: reason + ")"}, nil
+		return Selection{Addr: pick.addr, RTO: pick.rto, why: selectWhy{kind: pickUnknown, of: n, pick: pick.seenRTT}}, nil
 	}
 
 	best := slices.MinFunc(usable, faster)
 	tie := func(c *candidate) bool {
-		return c.e.Timeouts == best.e.Timeouts && c.e.SRTT-best.e.SRTT <= in.cfg.Tie
+		return c.timeouts == best.timeouts && c.srtt-best.srtt <= in.cfg.Tie
 	}
-	other := func(c *candidate) bool { return !tie(c) && c.e.RTO <= best.e.RTO+in.cfg.Band }
+	other := func(c *candidate) bool { return !tie(c) && c.rto <= best.rto+in.cfg.Band }
 	// The coin comes first, and explores on the last of its values, so a
 	// Rand that always returns 0 never explores.
 	if n := count(usable, other); n > 0 && in.cfg.Rand(exploreOneIn) == exploreOneIn-1 {
 		pick := nth(usable, other, in.cfg.Rand(n))
-		return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: fmt.Sprintf(
-			"exploring 1 pick in %d, %s (fastest %v)", exploreOneIn, describe(pick), best.e.SRTT.Round(time.Millisecond))}, nil
+		return Selection{Addr: pick.addr, RTO: pick.rto, why: selectWhy{kind: pickExplore, pick: pick.seenRTT, best: best.srtt}}, nil
 	}
 	n := count(usable, tie)
 	pick := nth(usable, tie, in.cfg.Rand(n))
-	reason := "fastest " + describe(pick)
-	if n > 1 {
-		reason += fmt.Sprintf(", 1 of %d as fast", n)
+	return Selection{Addr: pick.addr, RTO: pick.rto, why: selectWhy{kind: pickFastest, of: n, pick: pick.seenRTT}}, nil
+}
+
+// pickKind is which rule of Select made the pick.
+type pickKind uint8
+
+// The zero pickKind is a zero Selection's: Reason says "".
+const (
+	pickProbe   pickKind = iota + 1 // every usable server held down: the first due
+	pickUnknown                     // a server whose RTT is unknown
+	pickExplore                     // one pick in exploreOneIn, within Band
+	pickFastest                     // the fastest, or one of those as fast
+)
+
+// selectWhy is what a Selection's Reason says.
+type selectWhy struct {
+	kind pickKind
+	of   int     // how many the pick was drawn from at random
+	pick seenRTT // what was known of the pick
+	best time.Duration
+}
+
+// seenRTT is what a candidate's record says of its RTT, and what Reason
+// tells of the pick.
+type seenRTT struct {
+	srtt, rto time.Duration
+	timeouts  int
+	// shared is true for the address-wide record: the server has not
+	// answered for this zone yet, but has for others.
+	shared bool
+}
+
+// seenOf is what e says of a server's RTT.
+func seenOf(e InfraEntry) seenRTT {
+	return seenRTT{srtt: e.SRTT, rto: e.RTO, timeouts: e.Timeouts}
+}
+
+// Reason says why the server was picked, for humans: such as "fastest
+// srtt 12ms".
+func (s Selection) Reason() string {
+	w := s.why
+	switch w.kind {
+	case pickProbe:
+		return fmt.Sprintf("all usable servers down after timeouts, probing early (%d timeouts)", w.pick.timeouts)
+	case pickUnknown:
+		reason := fmt.Sprintf("RTT unknown, tried first (RTO %v", w.pick.rto)
+		if w.of > 1 {
+			reason += fmt.Sprintf(", 1 of %d", w.of)
+		}
+		return reason + ")"
+	case pickExplore:
+		return fmt.Sprintf("exploring 1 pick in %d, %s (fastest %v)", exploreOneIn, w.pick.describe(), w.best.Round(time.Millisecond))
+	case pickFastest:
+		reason := "fastest " + w.pick.describe()
+		if w.of > 1 {
+			reason += fmt.Sprintf(", 1 of %d as fast", w.of)
+		}
+		return reason
 	}
-	return Selection{Addr: pick.addr, RTO: pick.e.RTO, Reason: reason}, nil
+	return ""
 }
 
 // selectOnStack is how many candidates Select keeps on the stack: more
@@ -152,13 +204,13 @@ func (in *Infra) candidate(addr netip.Addr, zone string) (candidate, bool) {
 	e, ok := in.Lookup(addr, zone)
 	switch {
 	case ok && e.Lame:
-		return candidate{addr: addr, e: e, known: true}, true
+		return candidate{addr: addr, seenRTT: seenOf(e), probeAfter: e.ProbeAfter, lame: true, known: true}, true
 	case ok && e.RTO >= MaxRTO && in.cfg.Now().Before(e.ProbeAfter):
-		return candidate{addr: addr, e: e, known: true}, false
+		return candidate{addr: addr, seenRTT: seenOf(e), probeAfter: e.ProbeAfter, known: true}, false
 	case ok:
-		return candidate{addr: addr, e: e, known: true}, true
+		return candidate{addr: addr, seenRTT: seenOf(e), probeAfter: e.ProbeAfter, known: true}, true
 	}
-	unknown := candidate{addr: addr, e: InfraEntry{Addr: addr, RTO: in.unknownRTO()}}
+	unknown := candidate{addr: addr, seenRTT: seenRTT{rto: in.unknownRTO()}}
 	if zone == "" {
 		return unknown, true
 	}
@@ -171,16 +223,16 @@ func (in *Infra) candidate(addr netip.Addr, zone string) (candidate, bool) {
 	// (and a tight RTO on every zone's first query turned load spikes into
 	// retries at the other server in the 2000-name bench). Nor is the
 	// server held down on other zones' account.
-	shared.Zone, shared.Lame = canonicalZone(zone), false
-	shared.RTO = unknown.e.RTO
-	return candidate{addr: addr, e: shared, known: true, shared: true}, true
+	c := candidate{addr: addr, seenRTT: seenOf(shared), probeAfter: shared.ProbeAfter, known: true}
+	c.rto, c.shared = unknown.rto, true
+	return c, true
 }
 
-// describe says what Select knew of c, for a Selection's Reason.
-func describe(c candidate) string {
-	s := fmt.Sprintf("srtt %v", c.e.SRTT.Round(time.Millisecond))
-	if c.e.Timeouts > 0 {
-		s += fmt.Sprintf(", %d timeout(s)", c.e.Timeouts)
+// describe says what Select knew of the pick, for a Selection's Reason.
+func (c seenRTT) describe() string {
+	s := fmt.Sprintf("srtt %v", c.srtt.Round(time.Millisecond))
+	if c.timeouts > 0 {
+		s += fmt.Sprintf(", %d timeout(s)", c.timeouts)
 	}
 	if c.shared {
 		s += " (via other zones)"
