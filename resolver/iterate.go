@@ -42,7 +42,7 @@ type request struct {
 	// bad remembers server addresses that were lame or failed for a zone
 	// during this request, with the reason, so they are not asked again
 	// (made on first use).
-	bad map[string]string
+	bad map[badServer]string
 
 	// skipped lists zone cuts from the cache that failed in this request.
 	skipped map[string]bool
@@ -478,9 +478,9 @@ func (rq *request) setDeleg(zone string, zs *zoneServers) {
 	rq.deleg[zone] = zs
 }
 
-func (rq *request) setBad(key, reason string) {
+func (rq *request) setBad(key badServer, reason string) {
 	if rq.bad == nil {
-		rq.bad = map[string]string{}
+		rq.bad = map[badServer]string{}
 	}
 	rq.bad[key] = reason
 }

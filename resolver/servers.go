@@ -362,7 +362,15 @@ func capList(s []string, n int) []string {
 	return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
 }
 
-func badKey(zone string, a netip.Addr) string { return zone + "|" + a.String() }
+// badServer keys request.bad: a server address for a zone. A struct, not
+// a string made of both: it is looked up for every candidate of every
+// query, and the string was made each time (#11).
+type badServer struct {
+	zone string
+	addr netip.Addr
+}
+
+func badKey(zone string, a netip.Addr) badServer { return badServer{zone: zone, addr: a} }
 
 // nextCandidate picks the next address to try. In the first round every
 // usable address is tried once, in random order (with no RTT knowledge,
