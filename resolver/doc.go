@@ -57,10 +57,12 @@
 //   - exchange.go and transport.go: one query to one server, UDP then
 //     TCP, and the checks a reply must pass (RFC 5452); a UDP or TCP
 //     read that ends at its deadline looks once more for a reply already
-//     queued (a stall of the process, not of the server); inflight.go:
-//     identical questions in flight to one zone are sent once, to
-//     whichever of its servers the first asker chose, and a caller whose
-//     wait ended gives the flight's last look a moment;
+//     queued (a stall of the process, not of the server); on Linux each
+//     UDP query's socket is opened with raw system calls (udpsock_linux.go);
+//     inflight.go: identical questions in flight to one zone are sent
+//     once, on the first asker's goroutine, to whichever of its servers
+//     it chose (a joiner asks again itself if that asker gives up), and a
+//     joiner whose wait ended gives the flight's last look a moment;
 //   - classify.go: what a reply means (answer, referral, negative, lame),
 //     bailiwick filtering, and the DNSSEC records kept with it;
 //   - iterate.go (glueFor) and classify.go (referral): where glue is

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -234,18 +235,36 @@ type asked struct {
 // a joiner's copy carries the joiner's own case only when the reply
 // echoed the sender's case exactly, so the caller's case check means for
 // a joiner what it means for the sender: a reply that fails it there
-// fails it everywhere. The query runs under timeout from its own start,
-// not under the context of whichever request started it, so one request
-// giving up fails no other; each caller still stops waiting when its own
-// ctx ends. busy is set when the caps allowed no query (nothing was
-// sent).
+// fails it everywhere. The query runs on the sender's goroutine (send),
+// under timeout or until the sender's ctx ends; each joiner stops
+// waiting when its own ctx ends. A sender that gives up before the reply
+// ends the query for its joiners too: they send their own (one more
+// ask, which joins nothing). busy is set when the caps allowed no query
+// (nothing was sent).
 func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid map[netip.Addr]bool, q *dns.Msg, caps bool, network string, timeout time.Duration) (a asked, busy, err error) {
+	a, busy, err = rq.askFlight(ctx, zs, server, avoid, q, caps, network, timeout, true)
+	if errors.Is(err, errFlightAbandoned) && ctx.Err() == nil {
+		a, busy, err = rq.askFlight(ctx, zs, server, avoid, q, caps, network, timeout, false)
+	}
+	return a, busy, err
+}
+
+// errFlightAbandoned is what the joiners of a query get when its sender
+// gave up before the reply (its request ended, or it panicked): the
+// server did not fail, so each joiner asks again itself.
+var errFlightAbandoned = errors.New("resolver: the request that sent the shared query gave up on it")
+
+// askFlight is ask, joining a flight only when join is set.
+func (rq *request) askFlight(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid map[netip.Addr]bool, q *dns.Msg, caps bool, network string, timeout time.Duration, join bool) (a asked, busy, err error) {
 	r := rq.r
 	key := flightKey(q, caps, network, zs, server, r.up.h.Cookies)
 	mayJoin := func(ap netip.AddrPort) bool {
-		return ap == server || !avoid[ap.Addr()] && rq.mayAsk(zs, ap)
+		return join && (ap == server || !avoid[ap.Addr()] && rq.mayAsk(zs, ap))
 	}
-	c := r.upFlights.find(key, mayJoin)
+	var c *flightCall
+	if join {
+		c = r.upFlights.find(key, mayJoin)
+	}
 	joined := c != nil
 	if !joined {
 		release, lerr := r.up.acquire(zs.zone, server)
@@ -256,25 +275,54 @@ func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPo
 		if q.Question[0].Qtype == dns.TypeNS && !r.up.h.Cookies {
 			cut = cutKey(zs, q.Question[0].Name)
 		}
-		if c, joined = r.upFlights.start(key, cut, server, q.Question[0].Name, mayJoin); joined {
-			release()
-		} else {
-			go func() {
-				defer release()
-				m, err := r.exchange(context.WithoutCancel(ctx), timeout, q, network, server)
-				r.upFlights.finish(key, c, m, err)
-			}()
+		if c, joined = r.upFlights.start(key, cut, server, q.Question[0].Name, mayJoin); !joined {
+			a, err := rq.send(ctx, key, c, release, q, network, server, timeout)
+			return a, nil, err
 		}
+		release()
 	}
 	m, gaveUp, err := awaitFlight(ctx, rq.waitTimer(timeout), &r.upFlights, c, q, joined)
 	if gaveUp {
 		r.upFlights.forget(key, c)
 	}
-	a = asked{m: m, from: c.server, joined: joined}
-	if !joined && c.cut != "" && err == nil {
+	return asked{m: m, from: c.server, joined: joined}, nil, err
+}
+
+// send sends q for the flight c (registered under key, holding the
+// upstream slot release gives back) on the caller's goroutine, and hands
+// the outcome to the requests that joined it. A goroutine per query
+// instead, so that a sender giving up left the query running for its
+// joiners, was a fresh stack grown through the exchange, and a second
+// wake-up, for every cache miss (#11); joiners are rare (identical
+// questions in flight together), and ask again when the sender gives up
+// (errFlightAbandoned).
+func (rq *request) send(ctx context.Context, key string, c *flightCall, release func(), q *dns.Msg, network string, server netip.AddrPort, timeout time.Duration) (asked, error) {
+	r := rq.r
+	ended := false
+	defer func() {
+		if !ended {
+			// The exchange panicked: its joiners ask again, and the
+			// panic goes on up to the server's recover.
+			release()
+			r.upFlights.finish(key, c, nil, errFlightAbandoned)
+		}
+	}()
+	m, err := r.exchange(ctx, timeout, q, network, server)
+	ended = true
+	release()
+	if err != nil && ctx.Err() != nil {
+		// Given up, or cut short by the request's deadline: not the
+		// server's failure, for the joiners nor for this request.
+		r.upFlights.finish(key, c, nil, errFlightAbandoned)
+		return asked{from: server}, ctx.Err()
+	}
+	r.upFlights.finish(key, c, m, err)
+	m, err = flightResult(&r.upFlights, c, q, false)
+	a := asked{m: m, from: server}
+	if c.cut != "" && err == nil {
 		a.settle = func() { r.upFlights.settle(key, c) }
 	}
-	return a, nil, err
+	return a, err
 }
 
 // exchange sends q to server through the Exchanger, waiting at most
@@ -342,13 +390,21 @@ func awaitFlight(ctx context.Context, wait *time.Timer, f *inflight, c *flightCa
 		}
 	case <-c.done:
 	}
+	m, err = flightResult(f, c, q, joined)
+	return m, false, err
+}
+
+// flightResult is the outcome of the finished flight c for a caller
+// with query q: its error, or the reply, the caller's own copy when the
+// reply is shared (joined: the caller joined it; or it has joiners).
+func flightResult(f *inflight, c *flightCall, q *dns.Msg, joined bool) (*dns.Msg, error) {
 	if c.err != nil {
-		return nil, false, c.err
+		return nil, c.err
 	}
 	f.mu.Lock()
 	shared := c.joiners > 0 || c.held
 	f.mu.Unlock()
-	m = c.m
+	m := c.m
 	if joined || shared {
 		m = m.Copy()
 		m.Id = q.Id
@@ -356,7 +412,7 @@ func awaitFlight(ctx context.Context, wait *time.Timer, f *inflight, c *flightCa
 			m.Question[0].Name = q.Question[0].Name
 		}
 	}
-	return m, false, nil
+	return m, nil
 }
 
 // mayAsk reports whether this request could send a question for zs to

@@ -193,11 +193,14 @@ func TestSharedExchange(t *testing.T) {
 }
 
 // TestSharedExchangeCallerGivesUp: the request that sent the query
-// giving up does not fail a request that joined it.
+// giving up does not fail a request that joined it: the query ran on the
+// sender's goroutine and ends with it, and the joiner sends its own.
 func TestSharedExchangeCallerGivesUp(t *testing.T) {
-	entered := make(chan struct{}, 1)
+	entered := make(chan struct{}, 2)
 	release := make(chan struct{})
+	var sent atomic.Int32
 	r := newFlightResolver(t, ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+		sent.Add(1)
 		entered <- struct{}{}
 		select {
 		case <-release:
@@ -245,6 +248,76 @@ func TestSharedExchangeCallerGivesUp(t *testing.T) {
 	}
 	if res.s.m.Id != q2.Id {
 		t.Errorf("joiner's reply ID %d, want %d", res.s.m.Id, q2.Id)
+	}
+	if res.s.joined {
+		t.Error("the joiner's reply is marked joined, want its own query's")
+	}
+	if n := sent.Load(); n != 2 {
+		t.Errorf("%d queries sent, want 2: the sender's, then the joiner's own", n)
+	}
+}
+
+// TestSharedExchangeSenderPanics: an exchange that panics on the
+// sender's goroutine ends its flight, so a request that joined it sends
+// its own query instead of waiting out its timeout, and the panic goes
+// on up the sender's goroutine.
+func TestSharedExchangeSenderPanics(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	boom := make(chan struct{})
+	r := newFlightResolver(t, ExchangerFunc(func(ctx context.Context, q *dns.Msg, _ string, _ netip.AddrPort) (*dns.Msg, error) {
+		if q.Id == 1 {
+			entered <- struct{}{}
+			<-boom
+			panic("exchange panicked")
+		}
+		m := new(dns.Msg)
+		m.SetReply(q)
+		return m, nil
+	}), Hardening{})
+	joined := make(chan struct{}, 1)
+	r.upFlights.onJoin = func(string) { joined <- struct{}{} }
+	zs := flightZone("example.org.", "192.0.2.1", "192.0.2.2")
+	q1, q2 := new(dns.Msg), new(dns.Msg)
+	q1.SetQuestion("www.example.org.", dns.TypeA)
+	q2.SetQuestion("www.example.org.", dns.TypeA)
+	q1.Id, q2.Id = 1, 2
+	panicked := make(chan any, 1)
+	go func() {
+		defer func() { panicked <- recover() }()
+		rq := &request{r: r, class: dns.ClassINET}
+		rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.1:53"), nil, q1, false, "udp", 5*time.Second)
+	}()
+	<-entered
+	type result struct {
+		s   asked
+		err error
+	}
+	res2 := make(chan result, 1)
+	go func() {
+		rq := &request{r: r, class: dns.ClassINET}
+		// A 5 s timeout: waiting it out would fail the test's own
+		// deadline check below.
+		s, _, err := rq.ask(t.Context(), zs, netip.MustParseAddrPort("192.0.2.2:53"), nil, q2, false, "udp", 5*time.Second)
+		res2 <- result{s, err}
+	}()
+	<-joined
+	start := time.Now()
+	close(boom)
+	if p := <-panicked; p == nil {
+		t.Error("the sender's panic did not reach its goroutine")
+	}
+	res := <-res2
+	if res.err != nil {
+		t.Fatalf("the joiner failed with the sender: %v", res.err)
+	}
+	if res.s.m.Id != q2.Id {
+		t.Errorf("joiner's reply ID %d, want %d", res.s.m.Id, q2.Id)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("the joiner took %v, waiting out its timeout", d)
+	}
+	if n := len(r.upFlights.calls); n != 0 {
+		t.Errorf("%d flights left in the table, want 0", n)
 	}
 }
 
