@@ -29,7 +29,14 @@
 #          server);
 #   hot    every name cached: dnsperf for DURATION s with CLIENTS clients,
 #          OUTSTANDING outstanding: QPS; then RATE queries/s for
-#          LAT_DURATION s: p50/p99;
+#          LAT_DURATION s: p50/p99, how many answers took longer than
+#          SLOW_MS (hot_slow) and the most of them among RATE/10
+#          consecutive answers, a tenth of a second (hot_burst: a stall
+#          shows as a burst, noise as a spread); for addrwalk and base
+#          also how many of the queries waited longer than 0.25 ms in the
+#          listening socket's queue before a reader took them
+#          (hot_qwait, from addrwalk_udp_queue_wait_seconds): the share
+#          of the slow answers that a late reader explains;
 #   rss    resident memory after the hot rounds (kresd: its processes summed).
 # and prints the ratios addrwalk/peer (QPS: >1 is better; the rest: <1).
 #
@@ -58,7 +65,7 @@
 # (3), DURATION (8), CLIENTS (10), OUTSTANDING (100), THREADS (2), RATE
 # (10000), COLD_OUTSTANDING (20), SIM_LATENCY (1: the sim's per-server
 # latencies stay on, so cold wall time includes server selection), ECHO
-# (1: include the echo ceilings), HOT (0: cold rounds only, no hot rounds
+# (1: include the echo ceilings), SLOW_MS (0.3), HOT (0: cold rounds only, no hot rounds
 # nor RSS), COLD (0: hot rounds only, the caches filled untimed), KEEP (1: keep the work directory; it holds each cold run's
 # upstream queries in order, cold-PEER-ROUND.log, for a side-by-side diff).
 #
@@ -83,6 +90,7 @@ CLIENTS=${CLIENTS:-10}
 OUTSTANDING=${OUTSTANDING:-100}
 THREADS=${THREADS:-2}
 RATE=${RATE:-10000}
+SLOW_MS=${SLOW_MS:-0.3}
 LAT_DURATION=${LAT_DURATION:-3}
 COLD_OUTSTANDING=${COLD_OUTSTANDING:-20}
 SIM_LATENCY=${SIM_LATENCY:-1}
@@ -316,6 +324,26 @@ pct() {
 		i = int(NR * p / 100 + 0.999999); if (i < 1) i = 1; print v[i] }'
 }
 
+# slow FILE: how many dnsperf -v latencies exceed SLOW_MS, and the most
+# of them among RATE/10 consecutive answers.
+slow() {
+	awk -v lim="$SLOW_MS" -v blk="$((RATE / 10))" '$1 == ">" {
+		n++; if ($NF * 1000 > lim) { s++; b[int(n / blk)]++ } }
+		END { m = 0; for (i in b) if (b[i] > m) m = b[i]; print s + 0, m }' "$1"
+}
+
+# qwaited PEER: the count of queries addrwalk (or base) saw wait longer
+# than 0.25 ms in its sockets' queues so far (the histogram's total less
+# its 0.25 ms bucket); nothing for the other peers, or when the scrape
+# fails.
+qwaited() {
+	[[ $1 == addrwalk || $1 == base ]] || return 0
+	{ curl -fs "http://${ADDR[$1]}:9153/metrics" || true; } | awk '
+		/^addrwalk_udp_queue_wait_seconds_bucket\{le="0.00025"\}/ {b = $2}
+		/^addrwalk_udp_queue_wait_seconds_count/ {c = $2}
+		END { if (c != "") printf "%d\n", c - b }'
+}
+
 # cold PEER ROUND: an empty cache, the name list once.
 cold() {
 	local p=$1 f="$work/cold-$1-$2.txt" t0 t1
@@ -349,15 +377,26 @@ hot() {
 	profile "$p" hot "$2" "$DURATION"
 	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -T 1 >"$f" 2>&1
 	[[ -z $prof ]] || wait "$prof" || echo "hot profile of $p failed" >&2
+	local w0 w1
+	w0=$(qwaited "$p")
+	# The scrape allocates, and may start a collection (the hot rounds
+	# allocate nothing else): let it end before the timed run.
+	[[ -z $w0 ]] || sleep 0.5
 	dnsperf -s "${ADDR[$p]}" -d "$work/names.txt" -l "$LAT_DURATION" -c "$CLIENTS" -Q "$RATE" -T 1 -v >"$g" 2>&1
-	local qps
+	w1=$(qwaited "$p")
+	local qps sl
 	qps=$(awk '/Queries per second:/ {print $4}' "$f")
 	[[ -n $qps ]] || { echo "dnsperf against $p printed no QPS; see $f" >&2; exit 1; }
 	rec "$p" hot_qps "$qps"
 	rec "$p" hot_lost "$(awk '/Queries lost:/ {print $3}' "$f")"
 	rec "$p" hot_p50_ms "$(pct "$g" 50)"
 	rec "$p" hot_p99_ms "$(pct "$g" 99)"
-	printf '  %-8s hot %d: %.0f QPS, p99 at %d/s %s ms\n' "$p" "$2" "$qps" "$RATE" "$(pct "$g" 99)"
+	read -r -a sl < <(slow "$g")
+	rec "$p" hot_slow "${sl[0]}"
+	rec "$p" hot_burst "${sl[1]}"
+	[[ -z $w0 || -z $w1 ]] || rec "$p" hot_qwait $((w1 - w0))
+	printf '  %-8s hot %d: %.0f QPS, p99 at %d/s %s ms, %s answers over %s ms (at most %s in 0.1 s)%s\n' "$p" "$2" "$qps" "$RATE" "$(pct "$g" 99)" \
+		"${sl[0]}" "$SLOW_MS" "${sl[1]}" "$([[ -z $w0 || -z $w1 ]] || echo ", $((w1 - w0)) queued over 0.25 ms")"
 }
 
 echo "== $nnames names; peers: $PEERS; $THREADS threads each; all validating; sim latency $([[ $SIM_LATENCY == 1 ]] && echo on || echo off)"
@@ -396,7 +435,7 @@ med() {
 
 echo
 echo "== results: min/median/max over $ROUNDS rounds (upstream: median per cold run of $nnames names)"
-metrics="hot_qps hot_p50_ms hot_p99_ms cold_wall_s cold_p50_ms cold_p99_ms cold_lost up_total up_type-A up_type-AAAA up_type-NS up_type-DS up_type-DNSKEY up_type-other up_tier-root up_tier-tld up_tier-auth up_tcp up_reask up_dup rss_mib"
+metrics="hot_qps hot_p50_ms hot_p99_ms hot_slow hot_burst hot_qwait cold_wall_s cold_p50_ms cold_p99_ms cold_lost up_total up_type-A up_type-AAAA up_type-NS up_type-DS up_type-DNSKEY up_type-other up_tier-root up_tier-tld up_tier-auth up_tcp up_reask up_dup rss_mib"
 {
 	printf '%s' metric
 	for p in $targets; do printf '\t%s' "$p"; done
