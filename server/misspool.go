@@ -177,8 +177,32 @@ func (p *missPool) submit(j *missJob) bool {
 	r := p.runnableNow()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.n == 0 && p.mayStartLocked(r, 0) {
+	handed := 0
+	return p.submitLocked(j, r, &handed)
+}
+
+// submitAll submits js in order under one hold of the mutex (a UDP
+// reader's batch) and returns how many were taken: those after a refusal
+// (the queue is full) are not.
+func (p *missPool) submitAll(js []missJob) int {
+	r := p.runnableNow()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	handed := 0
+	for i := range js {
+		if !p.submitLocked(&js[i], r, &handed) {
+			return i
+		}
+	}
+	return len(js)
+}
+
+// submitLocked is submit's work, given the runnable count read before mu
+// was taken; handed counts the misses handed to workers since.
+func (p *missPool) submitLocked(j *missJob, runnable int, handed *int) bool {
+	if p.n == 0 && p.mayStartLocked(runnable, *handed) {
 		p.handLocked(j)
+		*handed++
 		return true
 	}
 	if p.n == p.maxQueue {
@@ -189,7 +213,7 @@ func (p *missPool) submit(j *missJob) bool {
 	}
 	p.queue[(p.head+p.n)%len(p.queue)].set(j)
 	p.n++
-	p.kickLocked(r)
+	*handed += p.kickLocked(runnable + *handed)
 	p.armLocked()
 	return true
 }
@@ -225,17 +249,19 @@ func (p *missPool) tick() {
 }
 
 // kickLocked hands waiting misses to workers while the rule allows, given
-// the runnable count read before mu was taken. Each hand-off makes a
-// worker runnable, so the loop ends after about maxRunnable of them; it
+// the runnable count read before mu was taken, and returns how many it
+// handed. Each hand-off makes a worker runnable, so the loop ends after about maxRunnable of them; it
 // is bounded by the queue's length anyway.
-func (p *missPool) kickLocked(runnable int) {
-	for handed := range p.n {
+func (p *missPool) kickLocked(runnable int) (handed int) {
+	for range p.n {
 		if !p.mayStartLocked(runnable, handed) {
-			return
+			return handed
 		}
 		p.handLocked(&p.queue[p.head])
 		p.popLocked()
+		handed++
 	}
+	return handed
 }
 
 // growLocked doubles the ring (up to maxQueue), keeping the order of the

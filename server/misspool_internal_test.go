@@ -127,6 +127,27 @@ func TestMissPool(t *testing.T) {
 			t.Errorf("order taken (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("a batch queues in order; the refused rest is not taken", func(t *testing.T) {
+		p, _ := busyPool(3, func(*missWorker) {})
+		p.phantom(1) // every miss queues
+		var js []missJob
+		for _, n := range []string{"a", "b", "c", "d", "e"} {
+			js = append(js, missJob{req: []byte(n)})
+		}
+		if taken := p.submitAll(js); taken != 3 {
+			t.Errorf("%d of 5 taken by a queue of 3, want 3", taken)
+		}
+		var got []string
+		p.mu.Lock()
+		var w missWorker
+		for p.takeLocked(&w) { // bounded by the queue's 3
+			got = append(got, string(w.job.req))
+		}
+		p.mu.Unlock()
+		if diff := cmp.Diff([]string{"a", "b", "c"}, got); diff != "" {
+			t.Errorf("queued (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("queue bound while the scheduler is busy", func(t *testing.T) {
 		r := newRecordingRun()
 		p, f := busyPool(3, r.run)

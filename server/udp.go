@@ -62,6 +62,7 @@ type udpIO struct {
 	reply   *net.UDPConn // where resolutions write their replies (replyConn)
 	bc      *udpbatch.Conn
 	in, out []udpbatch.Message
+	misses  []missJob // a batch's misses, handed to the pool together
 }
 
 func newUDPIO(conn, reply *net.UDPConn) (*udpIO, error) {
@@ -69,7 +70,8 @@ func newUDPIO(conn, reply *net.UDPConn) (*udpIO, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &udpIO{reply: reply, bc: bc, in: make([]udpbatch.Message, udpBatch), out: make([]udpbatch.Message, udpBatch)}
+	b := &udpIO{reply: reply, bc: bc, in: make([]udpbatch.Message, udpBatch), out: make([]udpbatch.Message, udpBatch),
+		misses: make([]missJob, 0, udpBatch)}
 	for i := range b.in {
 		b.in[i].Buf = make([]byte, udpSlot)
 		b.out[i].Buf = make([]byte, 0, maxReplyHint)
@@ -97,14 +99,18 @@ func (s *Server) udpReader(conn, reply *net.UDPConn) {
 
 // answerBatch reads up to udpBatch datagrams in one call, answers each
 // that needs no resolution into a reply slot of its own, and sends those
-// replies in one call: how many datagrams it read. A packet-cache hit
-// allocates nothing on the way (TestUDPPathAllocs).
+// replies in one call: how many datagrams it read. The batch's misses go
+// to the miss pool only then, together: the pool's mutex, which workers
+// take too, is taken once per batch, and never before the batch's hits
+// are answered (#11: readers waited on it under a flood). A packet-cache
+// hit allocates nothing on the way (TestUDPPathAllocs).
 func (s *Server) answerBatch(b *udpIO) (int, error) {
 	n, err := b.bc.ReadBatch(b.in)
 	if err != nil {
 		return 0, err
 	}
 	replies := 0
+	staged := b.misses[:0]
 	// Wall-clock time, as the kernel's receive stamps are: no fake clock
 	// can stand in for either.
 	now := time.Now()
@@ -118,14 +124,31 @@ func (s *Server) answerBatch(b *udpIO) (int, error) {
 			s.h.m.udpQueued(now.Sub(m.Received))
 		}
 		o := &b.out[replies]
-		reply, send := s.udpQuery(b.reply, o.Buf[:0], m.Buf[:m.N], m.Addr, m.Received, now)
+		staged = append(staged, missJob{}) // room for a miss, dropped unless used
+		reply, v := s.udpTriage(b.reply, o.Buf[:0], m.Buf[:m.N], m.Addr, m.Received, now, &staged[len(staged)-1])
 		o.Buf = reply // keep what append grew
-		if send {
+		switch v {
+		case verdictReply:
 			o.Addr = m.Addr
 			replies++
+			staged = staged[:len(staged)-1]
+		case verdictDrop:
+			staged = staged[:len(staged)-1]
 		}
 	}
 	s.writeBatch(b.bc, b.out[:replies])
+	if len(staged) > 0 {
+		// The requests still point into b.in: the pool copies them
+		// before the next read reuses it.
+		refused := staged[s.misses.submitAll(staged):]
+		for i := range refused { // the reply slots are free again
+			o := &b.out[i]
+			o.Buf, o.Addr = s.refuseMiss(o.Buf[:0], &refused[i]), refused[i].c.client
+		}
+		s.writeBatch(b.bc, b.out[:len(refused)])
+		clear(staged) // no reference to the batch's state outlives it
+	}
+	b.misses = staged[:0]
 	return n, nil
 }
 
@@ -136,31 +159,49 @@ func (s *Server) answerBatch(b *udpIO) (int, error) {
 // waited past maxUDPQueueDelay in the socket's queue by now is shed
 // instead.
 func (s *Server) udpQuery(conn *net.UDPConn, out, req []byte, client netip.AddrPort, since, now time.Time) (reply []byte, send bool) {
+	var j missJob
+	out, v := s.udpTriage(conn, out, req, client, since, now, &j)
+	if v != verdictResolve {
+		return out, v == verdictReply
+	}
+	if !s.misses.submit(&j) {
+		return s.refuseMiss(out, &j), true
+	}
+	return out, false
+}
+
+// udpTriage is udpQuery up to the miss pool: a reply in out (verdictReply,
+// or verdictDrop for none), or a miss set in j (verdictResolve) that
+// holds a pending slot and is for the caller to submit. j.req is req, in
+// the caller's buffer.
+func (s *Server) udpTriage(conn *net.UDPConn, out, req []byte, client netip.AddrPort, since, now time.Time, j *missJob) ([]byte, verdict) {
 	h := s.h
 	c := call{st: h.st.Load(), client: client, transport: TransportUDP, start: h.now()}
 	out, v := h.fast(out, req, &c)
-	switch v {
-	case verdictReply:
-		return out, true
-	case verdictDrop:
-		return out, false
+	if v != verdictResolve {
+		return out, v
 	}
 	if late(since, now) {
-		return h.shed(out, &c, reasonBacklog), true
+		return h.shed(out, &c, reasonBacklog), verdictReply
 	}
 	if !s.enterPending(client.Addr()) {
-		return h.shed(out, &c, reasonOverload), true
+		return h.shed(out, &c, reasonOverload), verdictReply
 	}
 	if since.IsZero() {
 		since = now
 	}
-	j := missJob{req: req, c: c, conn: conn, since: since}
+	*j = missJob{req: req, c: c, conn: conn, since: since}
 	j.c.q = query{} // it points into the reader's buffer; the worker parses its copy
-	if !s.misses.submit(&j) {
-		s.leavePending(client.Addr())
-		return h.shed(out, &c, reasonOverload), true
-	}
-	return out, false
+	return out, verdictResolve
+}
+
+// refuseMiss answers a miss the pool had no room for (overload) into
+// out and gives its pending slot back.
+func (s *Server) refuseMiss(out []byte, j *missJob) []byte {
+	s.leavePending(j.c.client.Addr())
+	parseHeader(j.req, &j.c.q)
+	_ = parseQuery(j.req, &j.c.q) // the fast path parsed it without error
+	return s.h.shed(out, &j.c, reasonOverload)
 }
 
 // answerMiss is the miss pool's work: w's miss is resolved (or shed when
