@@ -175,10 +175,13 @@ func (p *missPool) mayStartLocked(runnable, handed int) bool {
 // when the queue is full.
 func (p *missPool) submit(j *missJob) bool {
 	r := p.runnableNow()
+	var wk wakes
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	handed := 0
-	return p.submitLocked(j, r, &handed)
+	ok := p.submitLocked(j, r, &handed, &wk)
+	p.mu.Unlock()
+	wk.run(p)
+	return ok
 }
 
 // submitAll submits js in order under one hold of the mutex (a UDP
@@ -186,22 +189,23 @@ func (p *missPool) submit(j *missJob) bool {
 // (the queue is full) are not.
 func (p *missPool) submitAll(js []missJob) int {
 	r := p.runnableNow()
+	var wk wakes
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	handed := 0
-	for i := range js {
-		if !p.submitLocked(&js[i], r, &handed) {
-			return i
-		}
+	handed, taken := 0, 0
+	for taken < len(js) && p.submitLocked(&js[taken], r, &handed, &wk) { // bounded by len(js)
+		taken++
 	}
-	return len(js)
+	p.mu.Unlock()
+	wk.run(p)
+	return taken
 }
 
 // submitLocked is submit's work, given the runnable count read before mu
-// was taken; handed counts the misses handed to workers since.
-func (p *missPool) submitLocked(j *missJob, runnable int, handed *int) bool {
+// was taken; handed counts the misses handed to workers since, and wk
+// collects their workers, to wake once mu is released.
+func (p *missPool) submitLocked(j *missJob, runnable int, handed *int, wk *wakes) bool {
 	if p.n == 0 && p.mayStartLocked(runnable, *handed) {
-		p.handLocked(j)
+		p.handLocked(j, wk)
 		*handed++
 		return true
 	}
@@ -213,7 +217,7 @@ func (p *missPool) submitLocked(j *missJob, runnable int, handed *int) bool {
 	}
 	p.queue[(p.head+p.n)%len(p.queue)].set(j)
 	p.n++
-	*handed += p.kickLocked(runnable + *handed)
+	*handed += p.kickLocked(runnable+*handed, wk)
 	p.armLocked()
 	return true
 }
@@ -236,28 +240,30 @@ func (p *missPool) armLocked() {
 // sheds the late ones after it: next).
 func (p *missPool) tick() {
 	r := p.runnableNow()
+	var wk wakes
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.armed = false
 	if p.n > 0 && late(p.queue[p.head].since, time.Now()) {
-		p.handLocked(&p.queue[p.head])
+		p.handLocked(&p.queue[p.head], &wk)
 		p.popLocked()
 		r++ // its worker is runnable now
 	}
-	p.kickLocked(r)
+	p.kickLocked(r, &wk)
 	p.armLocked()
+	p.mu.Unlock()
+	wk.run(p)
 }
 
 // kickLocked hands waiting misses to workers while the rule allows, given
 // the runnable count read before mu was taken, and returns how many it
 // handed. Each hand-off makes a worker runnable, so the loop ends after about maxRunnable of them; it
 // is bounded by the queue's length anyway.
-func (p *missPool) kickLocked(runnable int) (handed int) {
+func (p *missPool) kickLocked(runnable int, wk *wakes) (handed int) {
 	for range p.n {
 		if !p.mayStartLocked(runnable, handed) {
 			return handed
 		}
-		p.handLocked(&p.queue[p.head])
+		p.handLocked(&p.queue[p.head], wk)
 		p.popLocked()
 		handed++
 	}
@@ -275,21 +281,68 @@ func (p *missPool) growLocked() {
 	p.queue, p.head = q, 0
 }
 
-// handLocked gives j to an idle worker, or to a new one.
-func (p *missPool) handLocked(j *missJob) {
+// handLocked gives j to an idle worker, or to a new one, which wk wakes
+// or starts once mu is released.
+func (p *missPool) handLocked(j *missJob, wk *wakes) {
 	p.busy++
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1] // the most recent: the others may time out
 		p.idle = p.idle[:n-1]
 		w.job.set(j)
-		w.wake <- struct{}{} // never blocks: one token per hand-off
+		wk.add(p, w, false)
 		return
 	}
 	w := &missWorker{wake: make(chan struct{}, 1), out: make([]byte, 0, maxReplyHint)}
 	w.job.set(j)
 	p.workers++
 	p.wg.Add(1)
-	go p.work(w)
+	wk.add(p, w, true)
+}
+
+// wakeBatch is how many hand-offs one holder of the pool's mutex defers
+// until it releases it: a UDP reader's batch (udpBatch) plus the few
+// waiting misses the start rule lets go with them. Past it a hand-off
+// wakes its worker at once, under the mutex, as is always correct.
+const wakeBatch = udpBatch + 8
+
+// wakes holds the workers handed a miss under the pool's mutex, to be
+// woken (or started) by run once it is released: a wake-up makes a
+// goroutine runnable and may wake an OS thread (a system call), and
+// under the mutex it lengthened every hold, so the readers, which take
+// it too, waited longer (#11). A worker taken off the idle list waits
+// for its token however long it takes (next).
+type wakes struct {
+	ws    [wakeBatch]*missWorker
+	fresh [wakeBatch]bool // start a goroutine for it: a new worker
+	n     int
+}
+
+// add defers w's wake-up (or start, when fresh); when wk is full it
+// does it at once.
+func (wk *wakes) add(p *missPool, w *missWorker, fresh bool) {
+	if wk.n == len(wk.ws) {
+		p.wakeWorker(w, fresh)
+		return
+	}
+	wk.ws[wk.n], wk.fresh[wk.n] = w, fresh
+	wk.n++
+}
+
+// run wakes or starts the deferred workers; the caller no longer holds
+// the pool's mutex.
+func (wk *wakes) run(p *missPool) {
+	for i := range wk.n {
+		p.wakeWorker(wk.ws[i], wk.fresh[i])
+	}
+}
+
+// wakeWorker starts w (fresh) or hands it its wake token.
+func (p *missPool) wakeWorker(w *missWorker, fresh bool) {
+	if fresh {
+		go p.work(w)
+		return
+	}
+	w.wake <- struct{}{} // never blocks: one token per hand-off
 }
 
 // takeLocked moves the first waiting miss into w's job; false when none
@@ -315,10 +368,12 @@ func (p *missPool) popLocked() {
 // longer waits for a P, so a waiting miss may be handed on.
 func (p *missPool) started() {
 	r := p.runnableNow()
+	var wk wakes
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.kickLocked(r)
+	p.kickLocked(r, &wk)
 	p.armLocked()
+	p.mu.Unlock()
+	wk.run(p)
 }
 
 // work runs w's job and whatever waits, until it has waited idleTimeout
@@ -365,15 +420,17 @@ func (p *missPool) next(w *missWorker, timer *time.Timer) bool {
 	case <-w.wake:
 	case <-timer.C:
 		p.mu.Lock()
-		select {
-		case <-w.wake: // handed a miss as the timer fired
+		if !slices.Contains(p.idle, w) {
+			// Handed a miss as the timer fired: its token comes once
+			// the hand-off's holder releases the mutex (wakes).
 			p.mu.Unlock()
-		default:
-			p.idle = slices.DeleteFunc(p.idle, func(x *missWorker) bool { return x == w })
-			p.workers--
-			p.mu.Unlock()
-			return false
+			<-w.wake
+			break
 		}
+		p.idle = slices.DeleteFunc(p.idle, func(x *missWorker) bool { return x == w })
+		p.workers--
+		p.mu.Unlock()
+		return false
 	}
 	if w.quit {
 		return false // close counted it out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,6 +222,44 @@ func TestMissPool(t *testing.T) {
 		defer p.mu.Unlock()
 		if p.workers != 0 || len(p.idle) != 0 || p.busy != 0 {
 			t.Errorf("%d workers, %d idle, %d busy after the idle timeout; want none", p.workers, len(p.idle), p.busy)
+		}
+	})
+	t.Run("a worker handed a miss as its idle timer fires runs it", func(t *testing.T) {
+		r := newRecordingRun()
+		p := newMissPool(16, r.run)
+		p.idleTimeout = time.Millisecond
+		close(r.release)
+		submitNames(p, "a")
+		r.waitRan(t, 1)
+		// Bounded: the worker only has to get back to the idle list.
+		for end := time.Now().Add(10 * time.Second); ; {
+			p.mu.Lock()
+			idle := len(p.idle)
+			p.mu.Unlock()
+			if idle == 1 {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatal("the worker did not go idle within 10 s")
+			}
+			runtime.Gosched()
+		}
+		var wk wakes
+		p.mu.Lock()
+		p.handLocked(&missJob{req: []byte("b")}, &wk)
+		p.mu.Unlock()
+		// Past the idle timeout before the token is sent: the worker's
+		// timer fires while it is off the idle list but not yet woken.
+		// (Were the timer late, the worker would take the token the
+		// usual way and the test still pass.)
+		time.Sleep(5 * p.idleTimeout)
+		wk.run(p)
+		if got := r.waitRan(t, 1); got[0] != "b" {
+			t.Errorf("ran %q, want b", got[0])
+		}
+		p.wg.Wait() // then it times out for good
+		if p.workers != 0 || p.busy != 0 {
+			t.Errorf("%d workers, %d busy after all; want none", p.workers, p.busy)
 		}
 	})
 	t.Run("close ends idle workers; later misses still run", func(t *testing.T) {
