@@ -94,10 +94,17 @@ type flightCall struct {
 	// table until its sender settles it, so callers may join it after
 	// done is closed; every caller then takes a copy of m.
 	held    bool
-	joiners int           // callers besides the sender (under inflight.mu)
-	done    chan struct{} // closed when m and err are set
-	m       *dns.Msg
-	err     error
+	joiners int // callers besides the sender (under inflight.mu)
+	// done is closed when m and err are set: made for the first joiner
+	// (joined), since only joiners wait on it (the sender runs the
+	// query itself): a flood of distinct questions has none, and a
+	// channel each was one more allocation per cache miss (#11).
+	// finished records that m and err are set, for a joiner of a held
+	// call. Both under inflight.mu.
+	done     chan struct{}
+	finished bool
+	m        *dns.Msg
+	err      error
 }
 
 // find returns the call in flight for key when the caller may take a
@@ -113,8 +120,14 @@ func (f *inflight) find(key string, mayJoin func(netip.AddrPort) bool) *flightCa
 	return c
 }
 
-// joined counts a caller joining c (mu held).
+// joined counts a caller joining c, and makes c.done for it (mu held).
 func (f *inflight) joined(key string, c *flightCall) {
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.finished {
+			close(c.done)
+		}
+	}
 	c.joiners++
 	if f.onJoin != nil {
 		f.onJoin(key)
@@ -133,12 +146,12 @@ func (f *inflight) start(key, cut string, server netip.AddrPort, sent string, ma
 			f.joined(key, c)
 			return c, true
 		}
-		return &flightCall{server: server, sent: sent, done: make(chan struct{})}, false
+		return &flightCall{server: server, sent: sent}, false
 	}
 	if f.calls == nil {
 		f.calls = make(map[string]*flightCall)
 	}
-	c = &flightCall{server: server, sent: sent, cut: cut, done: make(chan struct{})}
+	c = &flightCall{server: server, sent: sent, cut: cut}
 	f.calls[key] = c
 	if cut != "" {
 		if f.cuts == nil {
@@ -186,14 +199,17 @@ func (f *inflight) cutPending(zs *zoneServers, name string) bool {
 // final.
 func (f *inflight) finish(key string, c *flightCall, m *dns.Msg, err error) {
 	f.mu.Lock()
-	c.m, c.err = m, err
+	c.m, c.err, c.finished = m, err, true
 	if c.cut != "" && err == nil && f.calls[key] == c {
 		c.held = true
 	} else {
 		f.remove(key, c)
 	}
+	done := c.done
 	f.mu.Unlock()
-	close(c.done)
+	if done != nil {
+		close(done)
+	}
 }
 
 // settle removes c from the table once its sender stored what the reply
@@ -241,7 +257,7 @@ type asked struct {
 // ends the query for its joiners too: they send their own (one more
 // ask, which joins nothing). busy is set when the caps allowed no query
 // (nothing was sent).
-func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid map[netip.Addr]bool, q *dns.Msg, caps bool, network string, timeout time.Duration) (a asked, busy, err error) {
+func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid addrSet, q *dns.Msg, caps bool, network string, timeout time.Duration) (a asked, busy, err error) {
 	a, busy, err = rq.askFlight(ctx, zs, server, avoid, q, caps, network, timeout, true)
 	if errors.Is(err, errFlightAbandoned) && ctx.Err() == nil {
 		a, busy, err = rq.askFlight(ctx, zs, server, avoid, q, caps, network, timeout, false)
@@ -255,11 +271,11 @@ func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPo
 var errFlightAbandoned = errors.New("resolver: the request that sent the shared query gave up on it")
 
 // askFlight is ask, joining a flight only when join is set.
-func (rq *request) askFlight(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid map[netip.Addr]bool, q *dns.Msg, caps bool, network string, timeout time.Duration, join bool) (a asked, busy, err error) {
+func (rq *request) askFlight(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid addrSet, q *dns.Msg, caps bool, network string, timeout time.Duration, join bool) (a asked, busy, err error) {
 	r := rq.r
 	key := flightKey(q, caps, network, zs, server, r.up.h.Cookies)
 	mayJoin := func(ap netip.AddrPort) bool {
-		return join && (ap == server || !avoid[ap.Addr()] && rq.mayAsk(zs, ap))
+		return join && (ap == server || !avoid.has(ap.Addr()) && rq.mayAsk(zs, ap))
 	}
 	var c *flightCall
 	if join {

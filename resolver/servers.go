@@ -185,7 +185,7 @@ type candidate struct {
 	// asked holds the addresses askZone already had a reply or a
 	// failure from in this round: a query in flight to one of them is
 	// not joined (its outcome is known), the candidate is asked itself.
-	asked map[netip.Addr]bool
+	asked addrSet
 	// settle, set by exchange, ends the visibility of the NS question
 	// this request sent (asked.settle); askZone calls it (settleFlight)
 	// once the reply is stored or given up on.
@@ -218,7 +218,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 	var last *candidate
 	defer func() { last.settleFlight() }()
 	for round := 0; round < MaxServerRounds; round++ {
-		tried := map[netip.Addr]bool{}
+		var tried addrSet
 		for {
 			last.settleFlight()
 			c, why, err := rq.nextCandidate(ctx, zs, tried, round, timedOut)
@@ -228,7 +228,7 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 			if c == nil {
 				break
 			}
-			tried[c.addr] = true
+			tried.add(c.addr)
 			why.fallback = prev
 			picked := c.addr
 			c.asked = tried
@@ -241,8 +241,8 @@ func (rq *request) askZone(ctx context.Context, zs *zoneServers, qname string, q
 				// asked, so it stays a candidate. The joined server is
 				// new to tried (ask joins no server in it), so every
 				// pass still adds one address: the loop ends.
-				delete(tried, picked)
-				tried[c.addr] = true
+				tried.remove(picked)
+				tried.add(c.addr)
 			}
 			if c.probeDone != nil {
 				c.probeDone(err == nil)
@@ -362,6 +362,26 @@ func capList(s []string, n int) []string {
 	return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
 }
 
+// addrSet is a small set of server addresses: those a round of askZone
+// tried. A slice, not a map: it holds a zone's few addresses (at most
+// MaxNSPerZone × MaxAddrsPerNS), and a map per round was one more
+// allocation, of a few hundred bytes, per cache miss (#11).
+type addrSet []netip.Addr
+
+func (s addrSet) has(a netip.Addr) bool { return slices.Contains(s, a) }
+
+func (s *addrSet) add(a netip.Addr) {
+	if !s.has(a) {
+		*s = append(*s, a)
+	}
+}
+
+func (s *addrSet) remove(a netip.Addr) {
+	if i := slices.Index(*s, a); i >= 0 {
+		*s = slices.Delete(*s, i, i+1)
+	}
+}
+
 // badServer keys request.bad: a server address for a zone. A struct, not
 // a string made of both: it is looked up for every candidate of every
 // query, and the string was made each time (#11).
@@ -377,13 +397,13 @@ func badKey(zone string, a netip.Addr) badServer { return badServer{zone: zone, 
 // a random choice spreads load as the hints intend); in later rounds only
 // addresses that timed out are retried. When no address is left, an NS
 // name without glue is resolved.
-func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried map[netip.Addr]bool, round int, timedOut map[netip.Addr]bool) (*candidate, pickWhy, error) {
+func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried addrSet, round int, timedOut map[netip.Addr]bool) (*candidate, pickWhy, error) {
 	for {
 		var pool []candidate
 		for _, e := range zs.ns {
 			addrs, _ := rq.usable(zs, e)
 			for _, a := range addrs {
-				if tried[a] || rq.bad[badKey(zs.zone, a)] != "" {
+				if tried.has(a) || rq.bad[badKey(zs.zone, a)] != "" {
 					continue
 				}
 				if round > 0 && !timedOut[a] {

@@ -38,10 +38,9 @@ type rawUDP struct {
 	server netip.AddrPort
 	// port is the drawn source port, 0 when the kernel chose.
 	port uint16
-	// sa4 and sa6 hold the addresses given to bind and connect, local
-	// then remote: in the struct, not each on the heap.
+	// sa4 holds the IPv4 addresses given to bind and connect, local
+	// then remote: in the struct, not each on the heap (IPv6 ones are).
 	sa4 [2]unix.SockaddrInet4
-	sa6 [2]unix.SockaddrInet6
 	// The read in progress (read, run by rc.Read): its buffer, and
 	// what the system call returned.
 	buf    []byte
@@ -83,9 +82,7 @@ func dialRawUDP(port uint16, server netip.AddrPort) (c *rawUDP, ok bool, err err
 		c.sa4[1] = unix.SockaddrInet4{Port: int(server.Port()), Addr: addr.As4()}
 		la, ra = &c.sa4[0], &c.sa4[1]
 	} else {
-		c.sa6[0].Port = int(port)
-		c.sa6[1] = unix.SockaddrInet6{Port: int(server.Port()), Addr: addr.As16()}
-		la, ra = &c.sa6[0], &c.sa6[1]
+		la, ra = &unix.SockaddrInet6{Port: int(port)}, &unix.SockaddrInet6{Port: int(server.Port()), Addr: addr.As16()}
 	}
 	if port != 0 {
 		if err := unix.Bind(fd, la); err != nil {

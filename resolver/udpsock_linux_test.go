@@ -20,14 +20,7 @@ import (
 // (ECONNREFUSED), and the same op, addresses and wrapped errors in the
 // error.
 func TestRawUDP(t *testing.T) {
-	type outcome struct {
-		N        int
-		FromPeer bool
-		Timeout  bool   // a net.Error whose Timeout() is true, os.ErrDeadlineExceeded
-		Refused  bool   // errors.Is ECONNREFUSED
-		Op       string // the *net.OpError's Op
-		Source   bool   // the error names the socket's own address
-	}
+	type outcome = rawUDPOutcome
 	tests := []struct {
 		name string
 		// reply is what the peer sends back to the query's source; nil
@@ -59,65 +52,88 @@ func TestRawUDP(t *testing.T) {
 			return c, err
 		}},
 	}
+	// Both families: the raw socket fills a sockaddr of each.
+	loops := []struct {
+		name string
+		ip   net.IP
+	}{{"v4", net.IPv4(127, 0, 0, 1)}, {"v6", net.IPv6loopback}}
 	for _, tt := range tests {
 		for _, d := range dials {
-			t.Run(tt.name+"/"+d.name, func(t *testing.T) {
-				peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer peer.Close()
-				server := peer.LocalAddr().(*net.UDPAddr).AddrPort()
-				if tt.closed {
-					peer.Close()
-				}
-				c, err := d.dial(server)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				// 200 ms: long enough for a loopback reply on a loaded
-				// machine, short for the cases that wait it out.
-				if err := c.SetDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := c.Write([]byte("query")); err != nil {
-					t.Fatal(err)
-				}
-				if !tt.closed {
-					qbuf := make([]byte, 64)
-					_, from, err := peer.ReadFromUDPAddrPort(qbuf)
-					if err != nil {
-						t.Fatalf("peer read: %v", err)
-					}
-					if tt.reply != nil {
-						sender := peer
-						if tt.other {
-							if sender, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
-								t.Fatal(err)
-							}
-							defer sender.Close()
-						}
-						if _, err := sender.WriteToUDPAddrPort(tt.reply, from); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
-				buf := make([]byte, 512)
-				n, from, err := c.ReadFromUDPAddrPort(buf)
-				got := outcome{N: n, FromPeer: err == nil && from == server}
-				var ne net.Error
-				got.Timeout = errors.As(err, &ne) && ne.Timeout() && errors.Is(err, os.ErrDeadlineExceeded)
-				got.Refused = errors.Is(err, syscall.ECONNREFUSED)
-				var op *net.OpError
-				if errors.As(err, &op) {
-					got.Op = op.Op
-					got.Source = op.Source != nil && op.Source.String() == c.LocalAddr().String() && op.Addr.String() == server.String()
-				}
-				if diff := cmp.Diff(tt.want, got); diff != "" {
-					t.Errorf("(-want +got):\n%s\nerror: %v", diff, err)
-				}
-			})
+			for _, lo := range loops {
+				t.Run(tt.name+"/"+d.name+"/"+lo.name, func(t *testing.T) {
+					rawUDPCase(t, lo.ip, d.dial, tt.reply, tt.other, tt.closed, tt.want)
+				})
+			}
 		}
+	}
+}
+
+// rawUDPOutcome is what TestRawUDP compares.
+type rawUDPOutcome struct {
+	N        int
+	FromPeer bool
+	Timeout  bool   // a net.Error whose Timeout() is true, os.ErrDeadlineExceeded
+	Refused  bool   // errors.Is ECONNREFUSED
+	Op       string // the *net.OpError's Op
+	Source   bool   // the error names the socket's own address and the peer's
+}
+
+// rawUDPCase runs one TestRawUDP case on loopback address ip.
+func rawUDPCase(t *testing.T, ip net.IP, dial func(netip.AddrPort) (udpConn, error), reply []byte, other, closed bool, want rawUDPOutcome) {
+	t.Helper()
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	server := peer.LocalAddr().(*net.UDPAddr).AddrPort()
+	if closed {
+		peer.Close()
+	}
+	c, err := dial(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// 200 ms: long enough for a loopback reply on a loaded machine,
+	// short for the cases that wait it out.
+	if err := c.SetDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("query")); err != nil {
+		t.Fatal(err)
+	}
+	if !closed {
+		qbuf := make([]byte, 64)
+		_, from, err := peer.ReadFromUDPAddrPort(qbuf)
+		if err != nil {
+			t.Fatalf("peer read: %v", err)
+		}
+		if reply != nil {
+			sender := peer
+			if other {
+				if sender, err = net.ListenUDP("udp", &net.UDPAddr{IP: ip}); err != nil {
+					t.Fatal(err)
+				}
+				defer sender.Close()
+			}
+			if _, err := sender.WriteToUDPAddrPort(reply, from); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	buf := make([]byte, 512)
+	n, from, err := c.ReadFromUDPAddrPort(buf)
+	got := rawUDPOutcome{N: n, FromPeer: err == nil && from == server}
+	var ne net.Error
+	got.Timeout = errors.As(err, &ne) && ne.Timeout() && errors.Is(err, os.ErrDeadlineExceeded)
+	got.Refused = errors.Is(err, syscall.ECONNREFUSED)
+	var op *net.OpError
+	if errors.As(err, &op) {
+		got.Op = op.Op
+		got.Source = op.Source != nil && op.Source.String() == c.LocalAddr().String() && op.Addr.String() == server.String()
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s\nerror: %v", diff, err)
 	}
 }
