@@ -259,7 +259,11 @@ type asked struct {
 // (nothing was sent).
 func (rq *request) ask(ctx context.Context, zs *zoneServers, server netip.AddrPort, avoid addrSet, q *dns.Msg, caps bool, network string, timeout time.Duration) (a asked, busy, err error) {
 	a, busy, err = rq.askFlight(ctx, zs, server, avoid, q, caps, network, timeout, true)
-	if errors.Is(err, errFlightAbandoned) && ctx.Err() == nil {
+	if errors.Is(err, errFlightAbandoned) {
+		if ctx.Err() != nil {
+			// This request ended too: its own reason, not the sender's.
+			return a, busy, ctx.Err()
+		}
 		a, busy, err = rq.askFlight(ctx, zs, server, avoid, q, caps, network, timeout, false)
 	}
 	return a, busy, err
