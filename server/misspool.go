@@ -105,7 +105,10 @@ type missPool struct {
 	epoch          time.Time
 	sampling       sync.Mutex   // held (TryLock) by the one goroutine reading runnable
 	sampled        atomic.Int64 // the last count read
-	sampledAt      atomic.Int64 // when: nanoseconds since epoch, plus one (0: never)
+	// handedSince counts the misses handed to workers since that read:
+	// each made a goroutine runnable that the count does not show yet.
+	handedSince atomic.Int64
+	sampledAt   atomic.Int64 // when: nanoseconds since epoch, plus one (0: never)
 	// maxRunnable: a miss goes to a worker only while fewer goroutines
 	// than this wait for a P. GOMAXPROCS: then a reader the network
 	// wakes waits behind at most about one goroutine per P.
@@ -142,19 +145,23 @@ func newMissPool(maxQueue int, run func(w *missWorker)) *missPool {
 // runnableNow returns the scheduler's count of runnable goroutines, read
 // again only when the last read is runnableMaxAge old and no other
 // goroutine is reading it; a caller that finds a read in progress uses the
-// last count rather than wait. Never called under mu: the read is the
+// last count rather than wait. A count reused is raised by the misses
+// handed to workers since it was read: without that, readers and workers
+// handed out misses for up to runnableMaxAge against a count that did
+// not show them, past the rule, and the readers waited behind them. Never called under mu: the read is the
 // slow part of the rule.
 func (p *missPool) runnableNow() int {
 	if p.runnableMaxAge > 0 {
 		at := p.sampledAt.Load()
 		if at != 0 && p.now().Sub(p.epoch)-time.Duration(at-1) < p.runnableMaxAge {
-			return int(p.sampled.Load())
+			return int(p.sampled.Load() + p.handedSince.Load())
 		}
 	}
 	if !p.sampling.TryLock() {
-		return int(p.sampled.Load())
+		return int(p.sampled.Load() + p.handedSince.Load())
 	}
 	n := p.runnable()
+	p.handedSince.Store(0) // the read counts those handed before it
 	p.sampled.Store(int64(n))
 	p.sampledAt.Store(int64(p.now().Sub(p.epoch)) + 1)
 	p.sampling.Unlock()
@@ -285,6 +292,7 @@ func (p *missPool) growLocked() {
 // or starts once mu is released.
 func (p *missPool) handLocked(j *missJob, wk *wakes) {
 	p.busy++
+	p.handedSince.Add(1)
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1] // the most recent: the others may time out
 		p.idle = p.idle[:n-1]

@@ -304,6 +304,7 @@ func TestRunnableNow(t *testing.T) {
 		reading bool          // another goroutine is reading the count
 		set     int           // the scheduler's count from here on
 		want    int           // runnableNow's answer
+		handed  int           // misses handed to workers just before
 	}
 	tests := []struct {
 		name   string
@@ -322,6 +323,11 @@ func TestRunnableNow(t *testing.T) {
 			{set: 2, want: 2},
 			{after: time.Hour, reading: true, set: 7, want: 2},
 			{want: 7},
+		}, reads: 2},
+		{name: "misses handed since the read count as runnable", maxAge: runnableMaxAge, steps: []step{
+			{set: 1, want: 1},
+			{handed: 2, want: 3},
+			{after: runnableMaxAge, set: 2, want: 2}, // a new read shows them itself
 		}, reads: 2},
 		{name: "max age 0 reads every time", maxAge: 0, steps: []step{
 			{set: 1, want: 1},
@@ -346,6 +352,7 @@ func TestRunnableNow(t *testing.T) {
 				if st.reading {
 					p.sampling.Lock()
 				}
+				p.handedSince.Add(int64(st.handed))
 				got = append(got, p.runnableNow())
 				want = append(want, st.want)
 				if st.reading {
