@@ -148,8 +148,8 @@ func newMissPool(maxQueue int, run func(w *missWorker)) *missPool {
 // last count rather than wait. A count reused is raised by the misses
 // handed to workers since it was read: without that, readers and workers
 // handed out misses for up to runnableMaxAge against a count that did
-// not show them, past the rule, and the readers waited behind them. Never called under mu: the read is the
-// slow part of the rule.
+// not show them, past the rule, and the readers waited behind them.
+// Never called under mu: the read is the slow part of the rule.
 func (p *missPool) runnableNow() int {
 	if p.runnableMaxAge > 0 {
 		at := p.sampledAt.Load()
@@ -263,8 +263,8 @@ func (p *missPool) tick() {
 
 // kickLocked hands waiting misses to workers while the rule allows, given
 // the runnable count read before mu was taken, and returns how many it
-// handed. Each hand-off makes a worker runnable, so the loop ends after about maxRunnable of them; it
-// is bounded by the queue's length anyway.
+// handed. Each hand-off makes a worker runnable, so the loop ends after
+// about maxRunnable of them; it is bounded by the queue's length anyway.
 func (p *missPool) kickLocked(runnable int, wk *wakes) (handed int) {
 	for range p.n {
 		if !p.mayStartLocked(runnable, handed) {
