@@ -89,14 +89,7 @@ func TestDoHMissesUseThePool(t *testing.T) {
 			if m == nil {
 				return
 			}
-			e := ""
-			if opt := m.IsEdns0(); opt != nil {
-				for _, o := range opt.Option {
-					if x, ok := o.(*dns.EDNS0_EDE); ok {
-						e = x.ExtraText
-					}
-				}
-			}
+			e := replyEDEText(m)
 			if m.Rcode != tt.wantRcode || e != tt.wantEDE {
 				t.Errorf("rcode %s EDE %q, want %s %q", dns.RcodeToString[m.Rcode], e, dns.RcodeToString[tt.wantRcode], tt.wantEDE)
 			}

@@ -417,17 +417,7 @@ func TestHitsWhileMissesHoldEveryWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	cli, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	client := cli.LocalAddr().(*net.UDPAddr).AddrPort()
+	srv, cli, client := loopbackUDP(t)
 	_ = cli.SetReadDeadline(time.Now().Add(10 * time.Second))
 
 	send := func(name string) (reply *dns.Msg, queued bool) {
@@ -503,14 +493,7 @@ func TestHitsWhileMissesHoldEveryWorker(t *testing.T) {
 			if queued {
 				t.Fatal("handed to a worker, want an answer at once")
 			}
-			e := ""
-			if opt := m.IsEdns0(); opt != nil {
-				for _, o := range opt.Option {
-					if x, ok := o.(*dns.EDNS0_EDE); ok {
-						e = x.ExtraText
-					}
-				}
-			}
+			e := replyEDEText(m)
 			if m.Rcode != tt.wantRcode || e != tt.wantEDE {
 				t.Errorf("rcode %s EDE %q, want %s %q", dns.RcodeToString[m.Rcode], e, dns.RcodeToString[tt.wantRcode], tt.wantEDE)
 			}
@@ -539,4 +522,33 @@ func TestHitsWhileMissesHoldEveryWorker(t *testing.T) {
 	if s.misses.workers != 0 || len(s.misses.idle) != 0 {
 		t.Errorf("after Shutdown: %d workers, %d idle; want none", s.misses.workers, len(s.misses.idle))
 	}
+}
+
+// loopbackUDP opens two UDP sockets on 127.0.0.1, closed with the test:
+// the server's (a resolution's reply goes out on it) and the client's,
+// where that reply arrives, and returns the client's address.
+func loopbackUDP(t *testing.T) (srv, cli *net.UDPConn, client netip.AddrPort) {
+	t.Helper()
+	open := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	srv, cli = open(), open()
+	return srv, cli, cli.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// replyEDEText is the text of m's Extended DNS Error, "" when it has none.
+func replyEDEText(m *dns.Msg) string {
+	if opt := m.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if x, ok := o.(*dns.EDNS0_EDE); ok {
+				return x.ExtraText
+			}
+		}
+	}
+	return ""
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"context"
-	"net"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
@@ -55,17 +54,7 @@ func TestMissPoolMetrics(t *testing.T) {
 	f := &fakeRunnable{}
 	f.n.Store(1 << 20)
 	s.misses.runnable, s.misses.runnableMaxAge = f.get, 0
-	srv, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	cli, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	client := cli.LocalAddr().(*net.UDPAddr).AddrPort()
+	srv, cli, client := loopbackUDP(t)
 	_ = cli.SetReadDeadline(time.Now().Add(10 * time.Second))
 	send := func(name string, since time.Time) (queued bool) {
 		t.Helper()

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"sync"
 	"testing"
@@ -56,17 +55,7 @@ func TestLateQueries(t *testing.T) {
 	}
 	// The server's socket (the resolution's reply goes out on it) and
 	// the client's, where that reply arrives.
-	srv, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	cli, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	client := cli.LocalAddr().(*net.UDPAddr).AddrPort()
+	srv, cli, client := loopbackUDP(t)
 
 	ask := func(name string, late bool) (rcode int, answers int, ede string) {
 		t.Helper()
