@@ -210,6 +210,33 @@ func TestMissPool(t *testing.T) {
 		p.close()
 		p.wg.Wait()
 	})
+	t.Run("a batch of more hand-offs than wakeBatch starts every worker", func(t *testing.T) {
+		// Past wakeBatch deferred wake-ups, a hand-off wakes its worker
+		// at once, under the mutex (wakes.add): none may be lost.
+		r := newRecordingRun()
+		p := newMissPool(128, r.run)
+		p.runnable, p.runnableMaxAge = func() int { return 0 }, 0
+		p.maxRunnable = 1000 // the rule lets every miss go at once
+		n := wakeBatch + 8
+		js := make([]missJob, n)
+		for i := range js {
+			js[i].req = []byte(strconv.Itoa(i))
+		}
+		if taken := p.submitAll(js); taken != n {
+			t.Fatalf("submitAll took %d of %d", taken, n)
+		}
+		close(r.release)
+		if got := r.waitRan(t, n); len(got) != n {
+			t.Errorf("%d jobs ran, want %d", len(got), n)
+		}
+		p.mu.Lock()
+		if p.n != 0 || p.workers != n {
+			t.Errorf("%d queued, %d workers; want 0 queued, %d workers (one per hand-off)", p.n, p.workers, n)
+		}
+		p.mu.Unlock()
+		p.close()
+		p.wg.Wait()
+	})
 	t.Run("idle workers exit", func(t *testing.T) {
 		r := newRecordingRun()
 		p := newMissPool(16, r.run)
