@@ -227,28 +227,42 @@ func startMissLab(tb testing.TB, traces server.TraceSink) *missLab {
 	q := question("r00000000."+floodZone, dns.TypeA)
 	q.SetEdns0(1232, false)
 	ml := &missLab{fa: fa, h: h, client: netip.MustParseAddrPort(loopClient), tmpl: pack(tb, q)}
-	req := ml.newQuery()
-	if err := ml.ask(tb.Context(), req); err != nil {
+	if err := ml.ask(ml.newAsker()); err != nil {
 		tb.Fatal(err)
 	}
 	return ml
 }
 
-// newQuery returns a query buffer for ask.
-func (ml *missLab) newQuery() []byte { return append([]byte(nil), ml.tmpl...) }
+// missAsker is one asker's buffers, reused from miss to miss as a miss
+// worker reuses its own (server/misspool.go).
+type missAsker struct {
+	req []byte // the query (from tmpl)
+	out []byte // the reply buffer
+}
+
+// newAsker returns the buffers for ask.
+func (ml *missLab) newAsker() *missAsker {
+	return &missAsker{req: append([]byte(nil), ml.tmpl...)}
+}
 
 // ask sends one question for a name never asked before under floodZone,
-// written into req (from newQuery), and checks the reply is the
-// authority's NXDOMAIN.
-func (ml *missLab) ask(ctx context.Context, req []byte) error {
+// written into a's query, and checks the reply is the authority's
+// NXDOMAIN. It goes the way serve's misses go: under
+// context.Background(), which serve's miss workers resolve under
+// (Server.answerMiss), so the flight runs on the asking goroutine
+// (Handler.slow; a cancellable context would start a goroutine for it
+// that serve never starts), and into a reply buffer the asker keeps (a
+// worker's out), not one made per miss.
+func (ml *missLab) ask(a *missAsker) error {
 	seq := ml.seq.Add(1)
 	// Eight digits: 10^8 names, more than any benchmark run asks.
 	v := seq
 	for i := missDigits + 7; i >= missDigits; i-- {
-		req[i] = byte('0' + v%10)
+		a.req[i] = byte('0' + v%10)
 		v /= 10
 	}
-	resp, ok := ml.h.Handle(ctx, req, ml.client, server.TransportUDP)
+	resp, ok := ml.h.AppendHandle(context.Background(), a.out[:0], a.req, ml.client, server.TransportUDP)
+	a.out = resp[:0]
 	if !ok || len(resp) < 4 || resp[3]&0x0F != dns.RcodeNameError {
 		rcode := -1
 		if len(resp) >= 4 {
@@ -290,9 +304,9 @@ func BenchmarkMiss(b *testing.B) {
 	}
 	b.Run("serial", func(b *testing.B) {
 		run(b, func(b *testing.B) {
-			req := ml.newQuery()
+			a := ml.newAsker()
 			for b.Loop() {
-				if err := ml.ask(b.Context(), req); err != nil {
+				if err := ml.ask(a); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -302,9 +316,9 @@ func BenchmarkMiss(b *testing.B) {
 		run(b, func(b *testing.B) {
 			b.SetParallelism(32)
 			b.RunParallel(func(pb *testing.PB) {
-				req := ml.newQuery()
+				a := ml.newAsker()
 				for pb.Next() {
-					if err := ml.ask(b.Context(), req); err != nil {
+					if err := ml.ask(a); err != nil {
 						b.Error(err)
 						return
 					}
@@ -332,10 +346,10 @@ func TestMissAllocations(t *testing.T) {
 	// Without a TraceSink: which misses are traced for it depends on
 	// the time they take (traceRate), so the count would vary.
 	ml := startMissLab(t, nil)
-	req := ml.newQuery()
+	a := ml.newAsker()
 	var err error
 	n := testing.AllocsPerRun(200, func() {
-		if e := ml.ask(t.Context(), req); e != nil && err == nil {
+		if e := ml.ask(a); e != nil && err == nil {
 			err = e
 		}
 	})
