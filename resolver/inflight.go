@@ -42,7 +42,9 @@ import (
 // perServer, the server's address is part of it.
 func flightKey(q *dns.Msg, caps bool, network string, zs *zoneServers, server netip.AddrPort, perServer bool) string {
 	qq := q.Question[0]
-	b := make([]byte, 0, 80+len(qq.Name)+len(zs.zone))
+	// Built on the stack, so the key's string is its one allocation.
+	var buf [flightKeyRoom]byte
+	b := buf[:0]
 	b = append(b, network...)
 	b = append(b, ' ')
 	b = append(b, zs.zone...)
@@ -71,6 +73,12 @@ func flightKey(q *dns.Msg, caps bool, network string, zs *zoneServers, server ne
 	}
 	return string(b)
 }
+
+// flightKeyRoom is the stack buffer flightKey builds a key in: two names
+// of 255 octets in presentation form without escapes (the question and
+// the zone), an IPv6 address and port, the words and numbers. A longer
+// key (a name full of escapes) grows it on the heap.
+const flightKeyRoom = 2*255 + 128
 
 // inflight is the table of questions in flight upstream, by flightKey.
 type inflight struct {

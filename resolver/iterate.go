@@ -38,7 +38,7 @@ type request struct {
 
 	// deleg holds the zone cuts learned during this request, by zone
 	// (made on first use: cache hits never need it).
-	deleg map[string]*zoneServers
+	deleg delegs
 	// bad remembers server addresses that were lame or failed for a zone
 	// during this request, with the reason, so they are not asked again
 	// (made on first use).
@@ -471,12 +471,7 @@ func countAliases(chain []dns.RR) int {
 	return n
 }
 
-func (rq *request) setDeleg(zone string, zs *zoneServers) {
-	if rq.deleg == nil {
-		rq.deleg = map[string]*zoneServers{}
-	}
-	rq.deleg[zone] = zs
-}
+func (rq *request) setDeleg(zone string, zs *zoneServers) { rq.deleg.set(zone, zs) }
 
 func (rq *request) setBad(key badServer, reason string) {
 	if rq.bad == nil {
@@ -505,7 +500,7 @@ func (rq *request) skipCut(zone string) {
 		rq.skipped = map[string]bool{}
 	}
 	rq.skipped[zone] = true
-	delete(rq.deleg, zone)
+	rq.deleg.remove(zone)
 }
 
 // negAuthority is the authority section of a negative answer: the SOA

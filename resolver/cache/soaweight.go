@@ -45,6 +45,13 @@ func (sc *soaCarriers) take(s shared, replacesCarrier bool) bool {
 	return true
 }
 
+// holds reports whether a live entry points at s.
+func (sc *soaCarriers) holds(s shared) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.m[s] != nil
+}
+
 // release records that an entry pointing at s is gone; carrier says
 // whether it carried s.
 func (sc *soaCarriers) release(s shared, carrier bool) {
