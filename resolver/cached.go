@@ -178,8 +178,22 @@ func (rq *request) store(zs *zoneServers, r response, qname string, qtype uint16
 }
 
 func cacheKey(name string, qtype, class uint16) string {
-	return strings.ToLower(name) + "|" + strconv.Itoa(int(qtype)) + "|" + strconv.Itoa(int(class))
+	var buf [keyRoom]byte
+	return string(appendCacheKey(buf[:0], name, qtype, class))
 }
+
+// appendCacheKey appends cacheKey's form of the question to b.
+func appendCacheKey(b []byte, name string, qtype, class uint16) []byte {
+	b = append(b, strings.ToLower(name)...)
+	b = strconv.AppendUint(append(b, '|'), uint64(qtype), 10)
+	return strconv.AppendUint(append(b, '|'), uint64(class), 10)
+}
+
+// keyRoom is the stack buffer cacheKey and flightsKey build a key in: a
+// name of 255 octets in presentation form without escapes, and the
+// numbers and flags. A longer key (a name full of escapes) grows on the
+// heap.
+const keyRoom = 255 + 32
 
 // notePrefetch starts a background refresh of an entry the cache says is
 // popular and about to expire (Unbound's prefetch).

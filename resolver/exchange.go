@@ -304,15 +304,35 @@ const maxExchangeAttempts = 8
 // newQuery builds an iterative query: RD clear, a random ID, and EDNS(0)
 // with a 1232-byte payload.
 func (rq *request) newQuery(qname string, qtype uint16, edns bool) *dns.Msg {
-	q := new(dns.Msg)
+	qm := &queryMsg{}
+	q := &qm.m
 	q.Id = dns.Id()
 	q.RecursionDesired = false
-	q.Question = []dns.Question{{Name: qname, Qtype: qtype, Qclass: rq.class}}
+	qm.question[0] = dns.Question{Name: qname, Qtype: qtype, Qclass: rq.class}
+	q.Question = qm.question[:]
 	if edns {
-		// DO when validating: the RRSIGs and NSEC records are needed.
-		q.SetEdns0(EDNSBufferSize, rq.r.anchors != nil)
+		// What Msg.SetEdns0 makes, in qm. DO when validating: the
+		// RRSIGs and NSEC records are needed.
+		qm.opt.Hdr = dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}
+		qm.opt.SetUDPSize(EDNSBufferSize)
+		if rq.r.anchors != nil {
+			qm.opt.SetDo()
+		}
+		qm.extra[0] = &qm.opt
+		q.Extra = qm.extra[:]
 	}
 	return q
+}
+
+// queryMsg is a query and its parts in one allocation, not four (the
+// message, its question, the OPT record and the additional section: #11).
+// Changing the query (0x20, cookies, Copy) works as on any Msg: what
+// grows is made anew.
+type queryMsg struct {
+	m        dns.Msg
+	question [1]dns.Question
+	opt      dns.OPT
+	extra    [1]dns.RR
 }
 
 // describe fills the trace fields that say what a response taught.

@@ -106,6 +106,11 @@ func (rq *request) resolve(ctx context.Context, name string, qtype uint16) ([]dn
 			out, ok = rq.sharedAnswer(ctx, cur, qtype)
 		}
 		if !ok {
+			if rq.probe {
+				// Query's fast path drops the error of its try: the
+				// sentinel, not an *Error made for every cache miss.
+				return nil, nil, dns.RcodeServerFailure, ErrCacheMiss
+			}
 			if rq.cacheOnly {
 				return nil, nil, dns.RcodeServerFailure, &Error{Name: cur, Type: qtype, Err: ErrCacheMiss, EDE: edeOther}
 			}

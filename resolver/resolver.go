@@ -245,7 +245,7 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 		return &Result{Name: req.Name, Type: req.Type, Class: req.Class, Rcode: rcode, Answer: ans, Authority: auth,
 			Security: rq.status()}, nil
 	}
-	key := cacheKey(req.Name, req.Type, req.Class) + "|" + strconv.FormatBool(req.DO) + "|" + strconv.FormatBool(req.CD)
+	key := flightsKey(req)
 	res, err, shared := r.flights.do(ctx, key, func() (*Result, error) { return r.query(ctx, req) })
 	if res == nil {
 		if isCtxErr(err) {
@@ -262,6 +262,17 @@ func (r *Resolver) Query(ctx context.Context, req Request) (*Result, error) {
 	cp.Name = req.Name // keep the caller's letter case
 	cp.Shared = true
 	return &cp, err
+}
+
+// flightsKey names req in Resolver.flights: its cacheKey, then DO and CD
+// ("name|1|1|true|false"). Built on the stack, so the string is its one
+// allocation (the concatenations were two per cache miss, #11).
+func flightsKey(req Request) string {
+	var buf [keyRoom]byte
+	b := appendCacheKey(buf[:0], req.Name, req.Type, req.Class)
+	b = strconv.AppendBool(append(b, '|'), req.DO)
+	b = strconv.AppendBool(append(b, '|'), req.CD)
+	return string(b)
 }
 
 // Refresh resolves req anew, skipping the cached answer for the question

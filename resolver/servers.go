@@ -440,6 +440,14 @@ type badServer struct {
 
 func badKey(zone string, a netip.Addr) badServer { return badServer{zone: zone, addr: a} }
 
+// candidatesOnStack is how many candidate addresses nextCandidate and
+// selectServer hold on the stack, not the heap: two allocations per
+// upstream query (#11). Most zones have two to four servers with an
+// address each that is usable; more (a TLD's six NS with IPv4 and IPv6)
+// spill to the heap, as before. Not more: a candidate is some 90 bytes,
+// and a worker's stack grows to hold them (cache/select.go).
+const candidatesOnStack = 4
+
 // nextCandidate picks the next address to try. In the first round every
 // usable address is tried once, in random order (with no RTT knowledge,
 // a random choice spreads load as the hints intend); in later rounds only
@@ -447,7 +455,8 @@ func badKey(zone string, a netip.Addr) badServer { return badServer{zone: zone, 
 // name without glue is resolved.
 func (rq *request) nextCandidate(ctx context.Context, zs *zoneServers, tried addrSet, round int, timedOut map[netip.Addr]bool) (*candidate, pickWhy, error) {
 	for {
-		var pool []candidate
+		var poolBuf [candidatesOnStack]candidate
+		pool := poolBuf[:0]
 		for _, e := range zs.ns {
 			addrs, _ := rq.usable(zs, e)
 			for _, a := range addrs {
@@ -621,16 +630,19 @@ func (rq *request) cachedCut(zone string) *zoneServers {
 	if !ok || len(h.RRs) == 0 {
 		return nil
 	}
-	zs := &zoneServers{zone: zone, cached: true}
-	for i, rr := range h.RRs {
-		if i >= MaxNSPerZone {
-			break
-		}
+	// The cut's entries in one allocation and its list in another, not
+	// an allocation per NS name and the list's growth: this runs for
+	// every cache miss under a cached cut (#11).
+	n := min(len(h.RRs), MaxNSPerZone)
+	zs := &zoneServers{zone: zone, cached: true, ns: make([]*nsEntry, 0, n)}
+	entries := make([]nsEntry, n)
+	for i, rr := range h.RRs[:n] {
 		ns, ok := rr.(*dns.NS)
 		if !ok {
 			continue
 		}
-		e := &nsEntry{name: dns.CanonicalName(ns.Ns)}
+		e := &entries[i]
+		e.name = dns.CanonicalName(ns.Ns)
 		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			if a, ok := rq.r.cache.Lookup(e.name, t, rq.class, cache.LookupOpts{}); ok {
 				for _, rr := range a.RRs {
@@ -654,9 +666,10 @@ func (rq *request) cachedCut(zone string) *zoneServers {
 // cache (Infra.Select): servers not asked yet first, then the fastest,
 // exploring another one pick in 20.
 func (rq *request) selectServer(zone string, pool []candidate) (candidate, cache.Selection, bool) {
-	addrs := make([]netip.Addr, len(pool))
-	for i, c := range pool {
-		addrs[i] = c.addr
+	var buf [candidatesOnStack]netip.Addr
+	addrs := buf[:0]
+	for _, c := range pool {
+		addrs = append(addrs, c.addr)
 	}
 	sel, err := rq.r.infra.Select(zone, addrs)
 	if err != nil {
