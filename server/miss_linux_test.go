@@ -329,18 +329,21 @@ func BenchmarkMiss(b *testing.B) {
 }
 
 // maxMissAllocs bounds the allocations of one warm-cut cache miss
-// without tracing, asked as serve's miss workers ask (missLab.ask): 82
-// measured when this bound was set, 86 under the race detector, which
-// turns sync.Pool off (92 before a request's zone cuts went into a slice,
-// the flight key onto the stack, the shared SOA's second decoding and
-// the server's copies of the call and of the records without DNSSEC;
-// 98 through a cancellable context, whose flight ran on a goroutine of
-// its own; 117 before the raw upstream socket, the in-place infra cache
-// update, Select's lazy reason and the struct key of a request's bad
-// servers; 158 before #11's first cuts). A new allocation per query
-// of the size of those cuts (a context per upstream query, a name
-// split into label offsets on every comparison) fails it.
-const maxMissAllocs = 90
+// without tracing, asked as serve's miss workers ask (missLab.ask): 76
+// measured when this bound was set, 80 under the race detector, which
+// turns sync.Pool off (82 before a query's parts went into one
+// allocation, its keys and candidates onto the stack and the fast
+// path's try stopped making an error; 92 before a request's zone cuts
+// went into a slice, the flight key onto the stack, the shared SOA's
+// second decoding and the server's copies of the call and of the
+// records without DNSSEC; 98 through a cancellable context, whose
+// flight ran on a goroutine of its own; 117 before the raw upstream
+// socket, the in-place infra cache update, Select's lazy reason and the
+// struct key of a request's bad servers; 158 before #11's first cuts).
+// A new allocation per query of the size of those cuts (a context per
+// upstream query, a name split into label offsets on every comparison)
+// fails it.
+const maxMissAllocs = 84
 
 // TestMissAllocations keeps the allocations of a cache miss from
 // creeping back (#11: the collector was a fifth of a flood's CPU). It
