@@ -14,6 +14,9 @@
 #                              dead zone), N rounds (default 3, at most
 #                              10), addrwalk then (long mode) Unbound in
 #                              each round: ABAB, for a loaded machine
+#   LEGIT_RATE=N               the floods' legitimate client asks N times a
+#                              second (long mode 200: 4,000 samples per
+#                              phase for the p99; short mode 20)
 #   NO_UNBOUND=1               long mode without Unbound (to compare two
 #                              addrwalk builds or settings)
 #   AW_SERVER='key = value'    extra lines for addrwalk's [server] table
@@ -102,11 +105,12 @@ pids+=($!)
 for ((i = 0; i < READY_TRIES; i++)); do [[ -s $work/sim-root.hints ]] && curl -fs "http://$COUNTER/count" >/dev/null 2>&1 && break; sleep 0.1; done
 
 if [[ $MODE == long ]]; then
-	DUR=20s CONNS=2000 PACKETS=1000000 FRAMES=5000 RATE=3000 IDLE="" FDUR=20s
+	DUR=20s CONNS=2000 PACKETS=1000000 FRAMES=5000 RATE=3000 IDLE="" FDUR=20s LEGIT=200
 else
 	# Short: a 2 s idle timeout keeps the TCP test to seconds.
-	DUR=3s CONNS=300 PACKETS=100000 FRAMES=1000 RATE=1000 IDLE='tcp-idle-timeout = "2s"' FDUR=3s
+	DUR=3s CONNS=300 PACKETS=100000 FRAMES=1000 RATE=1000 IDLE='tcp-idle-timeout = "2s"' FDUR=3s LEGIT=20
 fi
+LEGIT=${LEGIT_RATE:-$LEGIT}
 
 # aw_conf ADDR EXTRA: addrwalk's configuration listening on ADDR, with
 # EXTRA lines in [resolver].
@@ -208,7 +212,7 @@ floods() {
 			curl -fs -o "$base.goroutine.txt" "http://${addr%:*}:9153/debug/pprof/goroutine?debug=1") &
 		prof=($!)
 	fi
-	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone example.org. || return 1
+	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -legit-rate "$LEGIT" -zone example.org. || return 1
 	((${#prof[@]} == 0)) || wait "${prof[0]}" || true
 	after=$(count) || return 1
 	echo "$label flood: $((after - before)) queries reached the simulated servers ($(((after - before) / ${DUR%s})) /s)"
@@ -223,7 +227,7 @@ floods() {
 			curl -fs -o "$base.goroutine.txt" "http://${addr%:*}:9153/debug/pprof/goroutine?debug=1") &
 		prof=($!)
 	fi
-	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -zone dead.lab. || { wait "$bh"; return 1; }
+	"$work/hostile" flood "${a[@]}" -duration "$DUR" -rate "$RATE" -legit-rate "$LEGIT" -zone dead.lab. || { wait "$bh"; return 1; }
 	((${#prof[@]} == 0)) || wait "${prof[0]}" || true
 	wait "$bh" || return 1
 	kill -0 "$pid" 2>/dev/null || { echo "$label died" >&2; return 1; }

@@ -56,6 +56,8 @@ type opts struct {
 	assert   bool
 	pid      int
 	metrics  string // a /metrics URL to read SERVFAIL reasons from
+	// legitRate: flood: the legitimate client's queries per second.
+	legitRate int
 }
 
 func run(ctx context.Context, args []string) error {
@@ -79,6 +81,7 @@ func run(ctx context.Context, args []string) error {
 	n := fs.Int("n", 1000, "refuse: queries sent")
 	zone := fs.String("zone", "example.org.", "flood: zone whose random subdomains are asked")
 	rate := fs.Int("rate", 2000, "flood: random-subdomain queries per second (at most 200000)")
+	fs.IntVar(&o.legitRate, "legit-rate", defaultLegitRate, "flood: the legitimate client's queries a second, in each phase (at most 2000)")
 	quiet := fs.Bool("quiet", true, "flood: first ask the cached name for the same duration without the flood (the quiet p99)")
 	after := fs.Duration("after", 0, "blackhole: count only the queries that arrive after this (the flood test's quiet phase; at most 10 minutes)")
 	auth := fs.String("auth", "127.0.0.53:53", "forge: address the victim zone's server listens on and the forger spoofs")
