@@ -40,5 +40,6 @@
 //     kong model.
 //
 // serve's Go soft memory limit, from [cache] size and max-inflight, is in
-// memlimit.go.
+// memlimit.go; the collector's target it moves with the live heap, in
+// gctarget.go.
 package cli

@@ -61,8 +61,10 @@ const (
 	// resolution takes some 0.2 ms of CPU (#11's flood profile).
 	memorySlotHeadroom = 64
 	// memoryFollowInterval is how often serve looks at the resolutions
-	// running to move the limit: often enough that a flood's slots are
-	// counted within a few collections, rarely enough to cost nothing.
+	// running to move the limit, and at the live heap to move the
+	// collector's target (gctarget.go): often enough that a flood's
+	// slots are counted within a few collections, rarely enough to cost
+	// nothing.
 	memoryFollowInterval = 100 * time.Millisecond
 )
 
@@ -117,14 +119,22 @@ func (l *memoryLimiter) update(running int) int64 {
 	return l.limit
 }
 
-// follow updates the limit from running() at every tick until ctx ends.
-func (l *memoryLimiter) follow(ctx context.Context, tick <-chan time.Time, running func() int) {
+// followMemory looks again at every tick until ctx ends: the limiter l
+// moves the limit for the resolutions running, then the collector's
+// target g follows the live heap under it (gctarget.go). Either is nil
+// when the environment's GOMEMLIMIT or GOGC is kept.
+func followMemory(ctx context.Context, tick <-chan time.Time, running func() int, l *memoryLimiter, g *gcTarget) {
 	for { // until ctx ends, with serve
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick:
+		}
+		if l != nil {
 			l.update(running())
+		}
+		if g != nil {
+			g.update()
 		}
 	}
 }
@@ -134,33 +144,4 @@ func (l *memoryLimiter) restore() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.set(l.prev)
-}
-
-// serveGCPercent is the garbage collector's target (GOGC) serve sets:
-// the heap may grow to 1.25 times what is live before a collection, not
-// Go's default twice. A cache is most of a resolver's live heap, so
-// GOGC=100 spends nearly as much memory on garbage as on the cache.
-// bench/memory.sh (10^5 names, 64 MiB budget, the same build) measured
-// RSS 716-723 bytes per name at GOGC=50, 656 at 33 and 609 at 25, the
-// collector's share of CPU during the fill 10 %, 13-14 % and 15-17 %.
-// The hit path allocates nothing, so only resolutions pay the
-// collections: bench/peers.sh (2 rounds, GOGC=25 against 50) measured hot
-// QPS 1.08x, cold wall 1.06x and cold p50 0.85x, all within the rounds'
-// spread on a shared machine. A GOGC in the environment wins, "off"
-// included.
-const serveGCPercent = 25
-
-// applyGCPercent sets serveGCPercent with set (nil means
-// debug.SetGCPercent) unless getenv("GOGC") is set. It returns the
-// percent set (0 when the environment's is kept) and a function that puts
-// the previous one back, for serve runs inside a test binary.
-func applyGCPercent(getenv func(string) string, set func(int) int) (int, func()) {
-	if getenv("GOGC") != "" {
-		return 0, func() {}
-	}
-	if set == nil {
-		set = debug.SetGCPercent
-	}
-	prev := set(serveGCPercent)
-	return serveGCPercent, func() { set(prev) }
 }

@@ -70,7 +70,7 @@ func TestMemoryLimit(t *testing.T) {
 				done := make(chan struct{})
 				go func() {
 					defer close(done)
-					l.follow(ctx, tick, func() int { return <-looks })
+					followMemory(ctx, tick, func() int { return <-looks }, l, nil)
 				}()
 				for range tt.running {
 					tick <- time.Time{}
@@ -89,16 +89,43 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
-func TestGCPercent(t *testing.T) {
+func TestGCPercentFor(t *testing.T) {
+	const size = 64 << 20 // the default [cache] size: 16 MiB of garbage at most
+	tests := []struct {
+		name        string
+		live, limit int64
+		want        int
+	}{
+		{"no collection yet", 0, 108 << 20, gcMaxPercent},
+		{"idle: as much garbage as live data", 4 << 20, 108 << 20, gcMaxPercent},
+		{"a flood's heap: a quarter of the size", 20 << 20, 108 << 20, 80},
+		{"rounded down to the step", 24 << 20, 108 << 20, 65},
+		{"caches full: a quarter of the live heap", 70 << 20, 108 << 20, gcMinPercent},
+		{"half the room under the limit", 40 << 20, 60 << 20, gcMinPercent},
+		{"room under the limit counts before the share", 10 << 20, 26 << 20, 80},
+		{"over the limit", 120 << 20, 108 << 20, gcMinPercent},
+		{"no limit (GOMEMLIMIT=off)", 20 << 20, 1<<63 - 1, 80},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := gcPercentFor(tt.live, tt.limit, size); got != tt.want {
+				t.Errorf("gcPercentFor(%d MiB live, %d MiB limit) = %d, want %d", tt.live>>20, tt.limit>>20, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestGCTarget(t *testing.T) {
 	tests := []struct {
 		name     string
 		env      string
-		want     int
-		wantSets []int // the values set: serve's, then the previous one back
+		live     []int64 // the live heap at start, then at each look
+		wantSets []int   // the values set: the first, each change, then the previous one back
 	}{
-		{"default", "", serveGCPercent, []int{serveGCPercent, 100}},
-		{"GOGC wins", "200", 0, nil},
-		{"GOGC=off wins", "off", 0, nil},
+		{"follows the live heap", "", []int64{4 << 20, 20 << 20, 20 << 20, 70 << 20, 4 << 20},
+			[]int{gcMaxPercent, 80, gcMinPercent, gcMaxPercent, 100}},
+		{"GOGC wins", "200", []int64{4 << 20, 20 << 20}, nil},
+		{"GOGC=off wins", "off", []int64{4 << 20, 20 << 20}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,10 +140,27 @@ func TestGCPercent(t *testing.T) {
 				}
 				return ""
 			}
-			got, restore := applyGCPercent(getenv, set)
-			restore()
-			if got != tt.want {
-				t.Errorf("percent = %d, want %d", got, tt.want)
+			live := tt.live
+			next := func() int64 { v := live[0]; live = live[min(1, len(live)-1):]; return v }
+			limit := func() int64 { return 108 << 20 }
+			g := applyGCTarget(&config.Config{}, getenv, set, next, limit)
+			if (g == nil) != (tt.env != "") {
+				t.Fatalf("target = %v with GOGC %q", g, tt.env)
+			}
+			if g != nil {
+				tick := make(chan time.Time)
+				ctx, cancel := context.WithCancel(t.Context())
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					followMemory(ctx, tick, func() int { return 0 }, nil, g)
+				}()
+				for range len(tt.live) - 1 {
+					tick <- time.Time{}
+				}
+				cancel()
+				<-done
+				g.restore()
 			}
 			if diff := cmp.Diff(tt.wantSets, sets); diff != "" {
 				t.Errorf("percents set (-want +got):\n%s", diff)

@@ -60,7 +60,8 @@ type ServeCmd struct {
 	// notify, when set (by tests), replaces $NOTIFY_SOCKET's notifier.
 	notify *sdnotify.Notifier `kong:"-"`
 	// setMemoryLimit and setGCPercent, when set (by tests), replace
-	// debug.SetMemoryLimit and debug.SetGCPercent (memlimit.go).
+	// debug.SetMemoryLimit and debug.SetGCPercent (memlimit.go,
+	// gctarget.go).
 	setMemoryLimit func(int64) int64 `kong:"-"`
 	setGCPercent   func(int) int     `kong:"-"`
 	// reload, when set (by tests), replaces SIGHUP as the reload trigger:
@@ -105,9 +106,10 @@ func (c *ServeCmd) Run(g *Globals) error {
 	} else {
 		log.Debug("memory limit left to GOMEMLIMIT", "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
 	}
-	if percent, restore := applyGCPercent(os.Getenv, c.setGCPercent); percent > 0 {
-		defer restore()
-		log.Debug("garbage collector target set (GOGC overrides)", "percent", percent)
+	gc := applyGCTarget(cfg, os.Getenv, c.setGCPercent, nil, nil)
+	if gc != nil {
+		defer gc.restore()
+		log.Debug("garbage collector target set from the live heap (GOGC overrides)", "percent", gc.update())
 	}
 
 	shared, err := newServeShared(cfg)
@@ -151,14 +153,15 @@ func (c *ServeCmd) Run(g *Globals) error {
 		return withExit(ExitUsage, err)
 	}
 	defer h.Close()
-	if limiter != nil {
-		// Stopped before the limit is put back (defers run last first).
+	if limiter != nil || gc != nil {
+		// Stopped before the limit and the target are put back (defers
+		// run last first).
 		followCtx, stopFollow := context.WithCancel(g.Ctx)
 		ticker := time.NewTicker(memoryFollowInterval)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			limiter.follow(followCtx, ticker.C, h.Inflight)
+			followMemory(followCtx, ticker.C, h.Inflight, limiter, gc)
 		}()
 		defer func() { stopFollow(); <-done; ticker.Stop() }()
 	}
