@@ -94,7 +94,8 @@ type NetExchanger struct {
 
 	// bufs recycles UDP receive buffers (maxUDPReply plus the byte that
 	// tells a datagram too large): a fresh buffer per query was most of a
-	// cold resolution's allocated bytes.
+	// cold resolution's allocated bytes. After it, queryRoom bytes the
+	// query is packed in.
 	bufs sync.Pool
 }
 
@@ -118,18 +119,23 @@ func (x *NetExchanger) exchange(ctx context.Context, deadline time.Time, q *dns.
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	wire, err := q.Pack()
-	if err != nil {
-		return nil, fmt.Errorf("resolver: packing query: %w", err)
-	}
 	if network == "udp" && x.TLS[server] == nil {
 		bp, _ := x.bufs.Get().(*[]byte)
 		if bp == nil {
-			b := make([]byte, maxUDPReply+1)
+			b := make([]byte, maxUDPReply+1+queryRoom)
 			bp = &b
 		}
 		defer x.bufs.Put(bp)
-		return exchangeUDP(ctx, deadline, x.Dialer, x.Ports, x.OnUnwanted, *bp, wire, q, server)
+		buf := *bp
+		wire, err := packQuery(q, buf[maxUDPReply+1:])
+		if err != nil {
+			return nil, err
+		}
+		return exchangeUDP(ctx, deadline, x.Dialer, x.Ports, x.OnUnwanted, buf[:maxUDPReply+1], wire, q, server)
+	}
+	wire, err := packQuery(q, nil)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -140,6 +146,22 @@ func (x *NetExchanger) exchange(ctx context.Context, deadline time.Time, q *dns.
 		return nil, fmt.Errorf("resolver: unknown network %q", network)
 	}
 	return exchangeTCP(ctx, x.streamDialer(), wire, q, server)
+}
+
+// queryRoom is the room for the query after a pooled UDP receive buffer
+// (NetExchanger.bufs), so packing it allocates nothing (#11): a query is
+// its header, a name of at most 255 octets, the type and class and an
+// OPT record with a cookie (11 + 4 + 40 octets), under 350; a larger one
+// is packed into a buffer of its own.
+const queryRoom = 512
+
+// packQuery packs q into buf when it fits, else into a new buffer.
+func packQuery(q *dns.Msg, buf []byte) ([]byte, error) {
+	wire, err := q.PackBuffer(buf)
+	if err != nil {
+		return nil, fmt.Errorf("resolver: packing query: %w", err)
+	}
+	return wire, nil
 }
 
 // watchContext makes a deadline-only conn honour ctx cancellation.
