@@ -177,17 +177,8 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 	if req.Trace {
 		a.traced = &traced{res: res, err: err}
 	}
-	var re *resolver.Error
-	if a.rcode == rcodeServFail && a.e == nil && h.pc != nil && mode != modeCacheOnly && errors.As(err, &re) && re.RetryAfter > 0 {
-		// A failure the resolver keeps (RFC 9520): until it retries,
-		// repeats get the same SERVFAIL from the packet cache.
-		reason := a.ede
-		if reason != nil && reason.next != nil {
-			reason = &edeInfo{code: reason.code, text: reason.text} // "Cached Error" is added again
-		}
-		if ce := newFailEntry(req.Name, req.Type, req.Class, reason, a.reason, re.RetryAfter, h.now()); ce != nil {
-			h.pc.put([]byte(key), ce)
-		}
+	if a.rcode == rcodeServFail && a.e == nil && h.pc != nil && mode != modeCacheOnly {
+		h.keepFailure(a, err, req, key)
 	}
 	if a.e != nil && a.rcode != rcodeServFail && a.ede == nil && h.pc != nil && mode != modeCacheOnly && (res == nil || !res.FreshOnly) {
 		// Stale answers are not kept: the next question should try the
@@ -199,6 +190,25 @@ func (h *Handler) resolve(st *state, req resolver.Request, key string, mode reso
 		}
 	}
 	return a
+}
+
+// keepFailure puts a's SERVFAIL in the packet cache when the resolver
+// keeps the failure (RFC 9520): until it retries, repeats get the same
+// SERVFAIL from the packet cache. A function of its own so that only a
+// failure pays for the error errors.As fills (on the heap: 1 allocation
+// per cache miss when it was resolve's, #11).
+func (h *Handler) keepFailure(a *answer, err error, req resolver.Request, key string) {
+	var re *resolver.Error
+	if !errors.As(err, &re) || re.RetryAfter <= 0 {
+		return
+	}
+	reason := a.ede
+	if reason != nil && reason.next != nil {
+		reason = &edeInfo{code: reason.code, text: reason.text} // "Cached Error" is added again
+	}
+	if ce := newFailEntry(req.Name, req.Type, req.Class, reason, a.reason, re.RetryAfter, h.now()); ce != nil {
+		h.pc.put([]byte(key), ce)
+	}
 }
 
 // buildAnswer packs the result (without OPT) for the question of req.
