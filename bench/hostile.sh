@@ -105,10 +105,11 @@ pids+=($!)
 for ((i = 0; i < READY_TRIES; i++)); do [[ -s $work/sim-root.hints ]] && curl -fs "http://$COUNTER/count" >/dev/null 2>&1 && break; sleep 0.1; done
 
 if [[ $MODE == long ]]; then
-	DUR=20s CONNS=2000 PACKETS=1000000 FRAMES=5000 RATE=3000 IDLE="" FDUR=20s LEGIT=200
+	# MDUR: the malformed test's time, long enough for its 10^6 packets.
+	DUR=20s CONNS=2000 PACKETS=1000000 FRAMES=5000 RATE=3000 IDLE="" FDUR=20s LEGIT=200 MDUR=40s
 else
 	# Short: a 2 s idle timeout keeps the TCP test to seconds.
-	DUR=3s CONNS=300 PACKETS=100000 FRAMES=1000 RATE=1000 IDLE='tcp-idle-timeout = "2s"' FDUR=3s LEGIT=20
+	DUR=3s CONNS=300 PACKETS=100000 FRAMES=1000 RATE=1000 IDLE='tcp-idle-timeout = "2s"' FDUR=3s LEGIT=20 MDUR=3s
 fi
 LEGIT=${LEGIT_RATE:-$LEGIT}
 
@@ -240,7 +241,7 @@ suite() {
 	local label=$1 addr=$2 pid=$3 a=(-label "$1" -target "$2" -pid "$3")
 	[[ $MODE == long ]] || a+=(-assert)
 	"$work/hostile" tcp "${a[@]}" -duration "$DUR" -conns "$CONNS" -idle-max "$([[ $MODE == long ]] && echo 40s || echo 5s)" || return 1
-	"$work/hostile" malformed "${a[@]}" -duration "$DUR" -packets "$PACKETS" -frames "$FRAMES" || return 1
+	"$work/hostile" malformed "${a[@]}" -duration "$MDUR" -packets "$PACKETS" -frames "$FRAMES" || return 1
 	"$work/hostile" refuse "${a[@]}" -src 127.0.0.2 -n 2000 || return 1
 	floods "$@"
 }
