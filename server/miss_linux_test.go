@@ -273,9 +273,10 @@ func (ml *missLab) ask(a *missAsker) error {
 	return nil
 }
 
-// missGCPercent is serve's GOGC (internal/cli serveGCPercent): the
-// collector's share of a miss's CPU scales with 100/GOGC, whatever the
-// live heap.
+// missGCPercent is the lowest collector target serve sets (internal/cli
+// gcMinPercent: its caches full against their budget; with room it sets
+// up to 100). The collector's share of a miss's CPU scales with 100/GOGC,
+// whatever the live heap, so the benchmark measures the dearest case.
 const missGCPercent = 25
 
 // BenchmarkMiss measures one cache miss of a random-subdomain flood with
