@@ -137,3 +137,62 @@ func rawUDPCase(t *testing.T, ip net.IP, dial func(netip.AddrPort) (udpConn, err
 		t.Errorf("(-want +got):\n%s\nerror: %v", diff, err)
 	}
 }
+
+// TestDialDefault checks which socket dialDefault opens for each kind of
+// server address, and that a query and its reply go through it: the raw
+// socket, IPv4-mapped IPv6 addresses unmapped first, and net's own
+// socket for an IPv6 address with a zone (an interface name, which only
+// net's dialer turns into a scope ID). ::1 takes a zone as a link-local
+// address would; the kernel needs the scope only for link-local ones.
+func TestDialDefault(t *testing.T) {
+	tests := []struct {
+		name   string
+		listen net.IP
+		server func(port uint16) netip.AddrPort
+		raw    bool // a *rawUDP, else a *net.UDPConn
+	}{
+		{"IPv4: raw socket", net.IPv4(127, 0, 0, 1),
+			func(p uint16) netip.AddrPort { return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), p) }, true},
+		{"IPv6: raw socket", net.IPv6loopback,
+			func(p uint16) netip.AddrPort { return netip.AddrPortFrom(netip.IPv6Loopback(), p) }, true},
+		{"IPv4-mapped: raw socket to the IPv4 address", net.IPv4(127, 0, 0, 1),
+			func(p uint16) netip.AddrPort { return netip.AddrPortFrom(netip.MustParseAddr("::ffff:127.0.0.1"), p) }, true},
+		{"IPv6 with a zone: net's socket", net.IPv6loopback,
+			func(p uint16) netip.AddrPort { return netip.AddrPortFrom(netip.IPv6Loopback().WithZone("lo"), p) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: tt.listen})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer peer.Close()
+			c, err := dialDefault(0, tt.server(peer.LocalAddr().(*net.UDPAddr).AddrPort().Port()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, raw := c.(*rawUDP); raw != tt.raw {
+				t.Errorf("socket %T, want a raw socket: %v", c, tt.raw)
+			}
+			// 2 s: a loopback round trip, with room for a loaded machine.
+			if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Write([]byte("query")); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 64)
+			n, from, err := peer.ReadFromUDPAddrPort(buf)
+			if err != nil || string(buf[:n]) != "query" {
+				t.Fatalf("peer read %q: %v", buf[:n], err)
+			}
+			if _, err := peer.WriteToUDPAddrPort([]byte("reply"), from); err != nil {
+				t.Fatal(err)
+			}
+			if n, _, err = c.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "reply" {
+				t.Errorf("read %q: %v", buf[:n], err)
+			}
+		})
+	}
+}
