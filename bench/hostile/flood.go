@@ -28,10 +28,10 @@ const maxLegitRate = 2000
 
 // floodTest sends random subdomains of zone ("water torture") at rate
 // queries per second for the duration, while a legitimate client asks a
-// cached name o.legitRate times a second. With quiet set, the same client first
-// asks the same name for the same duration without the flood, so the
-// line sets the flood's p99 beside the quiet one (the issue's goal: at
-// most 2x). Goals asserted: alive, legitimate answered >= 95 % in both
+// cached name o.legitRate times a second. With quiet set, the same client
+// first asks the same name for the same duration without the flood, so
+// the line sets the flood's p99 beside the quiet one (the goal:
+// at most 2x). Goals asserted: alive, legitimate answered >= 95 % in both
 // phases. The queries reaching the zone's servers are counted by the
 // caller (the simulated servers' counter).
 func floodTest(ctx context.Context, o opts, zone string, rate int, quiet bool) (bool, error) {
