@@ -30,10 +30,11 @@ import (
 //
 // So a resolver whose caches are small against their budget collects
 // rarely under load, and one whose caches are full keeps the old lean
-// target. bench/memory.sh (10^5 names, 64 MiB, one build against the
-// fixed GOGC=25): the fill 1.29 times as fast, 70 collections instead of
-// 280, RSS 69.6 MiB instead of 61.9 (489 bytes per name, not 414). A GOGC
-// in the environment wins, "off" included.
+// target. bench/memory.sh (10^5 names, 64 MiB, one build, with and
+// without GOGC=25 in the environment): 63 collections instead of 238,
+// RSS 70.1 MiB instead of 62.4 (495 bytes per name, not 421). The fill
+// took 19.4 s against 20.3, inside the spread of its runs (15.5-19.4 s
+// for the same build). A GOGC in the environment wins, "off" included.
 const (
 	// gcMinPercent is the target at least: a quarter of the live heap
 	// in garbage (bench/memory.sh on an earlier build, 10^5 names: RSS
