@@ -250,6 +250,14 @@ func newResolverWithForward(t testing.TB, lab *testLab, zone string, server neti
 // slowFaults delays every reply by d.
 func slowFaults(d time.Duration) resolvertest.Faults { return resolvertest.Faults{Latency: d} }
 
+// dropAll makes every server of lab drop every query (dead), or answer
+// again.
+func dropAll(lab *testLab, drop bool) {
+	for _, srv := range labHierarchy.Servers {
+		lab.Server(srv.Name).SetFaults(resolvertest.Faults{Drop: drop})
+	}
+}
+
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 // lower folds the texts to lower case.

@@ -28,7 +28,11 @@ func TestReloadKeepsCacheAndSwapsACL(t *testing.T) {
 	addr := s.Addrs()[0]
 	q := question("www.example.org.", dns.TypeA)
 	exchange(t, addr, "udp", q)
-	before := lab.queries.Load()
+	// From here every lab server is dead, so only the cache can answer q.
+	// (Counting upstream queries instead failed on a loaded machine: the
+	// resolver's retry of a query answered late reached the lab after
+	// the count was taken.)
+	dropAll(lab, true)
 
 	st := h.Settings()
 	st.KeepAnswers = true
@@ -40,8 +44,8 @@ func TestReloadKeepsCacheAndSwapsACL(t *testing.T) {
 	if err := h.Reload(st); err != nil {
 		t.Fatal(err)
 	}
-	if r := exchange(t, addr, "udp", q); r.Rcode != dns.RcodeSuccess || lab.queries.Load() != before {
-		t.Errorf("after reload: %s, %d upstream queries; want a cached answer", dns.RcodeToString[r.Rcode], lab.queries.Load()-before)
+	if r := exchange(t, addr, "udp", q); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Errorf("after reload, with every upstream dead: %s %v; want the cached answer", dns.RcodeToString[r.Rcode], r.Answer)
 	}
 	if r := exchange(t, addr, "udp", question("new.example.org.", dns.TypeA)); len(r.Answer) != 1 {
 		t.Errorf("new local data not served: %v", r.Answer)
