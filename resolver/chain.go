@@ -72,9 +72,6 @@ func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKey
 		}
 	} else {
 		zk = rq.sharedKeys(ctx, zone, depth)
-		if zk.status == dnssec.Bogus && zk.err != nil && !zk.unreachable && !errors.Is(zk.err, dnssec.ErrBudgetExceeded) && !errIsFatal(zk.err) {
-			rq.r.cache.MarkBogus(zone, dns.TypeDNSKEY, keyFailureClass, zk.err)
-		}
 	}
 	if rq.vkeys == nil {
 		rq.vkeys = map[string]*zoneKeys{}
@@ -97,23 +94,38 @@ func (rq *request) keysFor(ctx context.Context, zone string, depth int) *zoneKey
 // budget builds anew.
 func (rq *request) sharedKeys(ctx context.Context, zone string, depth int) *zoneKeys {
 	if rq.depth > 0 || len(rq.nsStack) > 0 {
-		return rq.buildKeys(ctx, zone, depth)
+		return rq.keepKeys(ctx, zone, depth)
 	}
 	leader := false // set by fn, which runs on the leader's goroutine only
 	v, _, _ := rq.r.keyFlight.Do(zone, func() (any, error) {
 		leader = true
-		return rq.buildKeys(ctx, zone, depth), nil
+		return rq.keepKeys(ctx, zone, depth), nil
 	})
 	zk := v.(*zoneKeys)
 	if leader {
 		return zk
 	}
 	if zk.status == dnssec.Bogus && zk.err != nil && (errIsFatal(zk.err) || errors.Is(zk.err, dnssec.ErrBudgetExceeded)) {
-		return rq.buildKeys(ctx, zone, depth) // the leader's limits, not the zone's fault
+		return rq.keepKeys(ctx, zone, depth) // the leader's limits, not the zone's fault
 	}
 	cp := *zk
 	cp.cached = true
 	return &cp
+}
+
+// keepKeys builds zone's keys and, when they are Bogus through the zone's
+// fault, marks the zone in the failure cache before it returns: inside
+// keyFlight, so a request that arrives once the build has ended finds
+// the mark rather than starting a build of its own. (Marking after the
+// flight had ended let such a request fetch the keys again: a
+// warmKeys build descheduled between the two let the request that
+// needed the keys build them anew, 4 DNSKEY fetches where 2 suffice.)
+func (rq *request) keepKeys(ctx context.Context, zone string, depth int) *zoneKeys {
+	zk := rq.buildKeys(ctx, zone, depth)
+	if zk.status == dnssec.Bogus && zk.err != nil && !zk.unreachable && !errors.Is(zk.err, dnssec.ErrBudgetExceeded) && !errIsFatal(zk.err) {
+		rq.r.cache.MarkBogus(zone, dns.TypeDNSKEY, keyFailureClass, zk.err)
+	}
+	return zk
 }
 
 // warmKeys starts building the keys of zone, a zone cut the walk just
