@@ -106,7 +106,7 @@ func TestPacketCacheTTLCountsDown(t *testing.T) {
 	clock.Advance(100 * time.Second)
 	second := handle(t, h, loopClient, req)
 	if len(first.Answer) != 1 || len(second.Answer) != 1 {
-		t.Fatalf("answers: %v / %v; want the second from the packet cache, with every upstream dead", first.Answer, second.Answer)
+		t.Fatalf("answers: %v / %v; want the second from a cache, with every upstream dead", first.Answer, second.Answer)
 	}
 	if got, want := second.Answer[0].Header().Ttl, first.Answer[0].Header().Ttl-100; got != want {
 		t.Errorf("TTL after 100 s = %d, want %d", got, want)
